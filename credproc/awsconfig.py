@@ -1,0 +1,157 @@
+"""Reading the user's AWS config and credentials files (never writing them; see configure).
+
+Used for ``--profile`` (the request's options as profile keys) and for the local checks of a
+source profile that run before any STS call.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import ConfigError, UsageError
+from .request import CHAINED_MAX_DURATION, RawOptions, Request
+
+# Standard assume-role keys botocore itself understands, and the option each one sets.
+STANDARD_KEYS = {
+    "role_arn": "role_arn",
+    "source_profile": "source_profile",
+    "external_id": "external_id",
+    "mfa_serial": "mfa_serial",
+    "duration_seconds": "duration",
+    "role_session_name": "role_session_name",
+    "region": "region",
+    "web_identity_token_file": "web_identity_token_file",
+}
+# credproc's own options as `credproc_<option>` keys (list options: comma or newline separated).
+PREFIX = "credproc_"
+LIST_OPTIONS = {"policy_arns": "policy_arn", "tags": "tag", "transitive_tag_keys": "transitive_tag_key"}
+
+
+def config_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+
+
+def credentials_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials").expanduser()
+
+
+def read_ini(path: Path) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"cannot read {path}: {reason}") from None
+    except configparser.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise ConfigError(f"cannot parse {path}: {first_line}") from None
+    return parser
+
+
+def config_section_name(profile: str) -> str:
+    return "default" if profile == "default" else f"profile {profile}"
+
+
+def profile_keys(profile: str, environ: Mapping[str, str]) -> dict[str, str] | None:
+    """The keys of ``[profile NAME]`` in the config file, or None if there is no such profile."""
+    parser = read_ini(config_path(environ))
+    for section in (config_section_name(profile), profile if profile == "default" else None):
+        if section and parser.has_section(section):
+            return dict(parser.items(section))
+    return None
+
+
+def profile_exists(profile: str, environ: Mapping[str, str]) -> bool:
+    if profile_keys(profile, environ) is not None:
+        return True
+    return read_ini(credentials_path(environ)).has_section(profile)
+
+
+def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions:
+    """Options from ``[profile NAME]``: the standard keys and the credproc_* keys."""
+    keys = profile_keys(profile, environ)
+    if keys is None:
+        raise ConfigError(f"profile {profile!r} is not in {config_path(environ)}")
+    options = RawOptions()
+    known = set(vars(options))
+    for key, value in keys.items():
+        if key in STANDARD_KEYS:
+            setattr(options, STANDARD_KEYS[key], value.strip())
+        elif key.startswith(PREFIX):
+            name = key[len(PREFIX) :]
+            if name in LIST_OPTIONS.values():
+                name = next(field for field, single in LIST_OPTIONS.items() if single == name)
+            if name not in known or name == "no_cache":
+                raise ConfigError(f"profile {profile!r}: unknown key {key!r}")
+            if name in LIST_OPTIONS:
+                setattr(options, name, [i.strip() for i in re.split(r"[,\n]", value) if i.strip()])
+            else:
+                setattr(options, name, value.strip())
+    if options.source_profile == profile:
+        raise ConfigError(f"profile {profile!r} names itself as its source_profile")
+    if options.role_arn is None and options.mfa_serial is None:
+        hint = ""
+        if "credproc" in keys.get("credential_process", ""):
+            hint = (
+                f"; it runs credproc on itself: put role_arn and source_profile in another "
+                f"profile (say [profile {profile}-role]) and use credproc --profile {profile}-role"
+            )
+        raise ConfigError(f"profile {profile!r} has no role_arn{hint}")
+    return options
+
+
+def merge(flags: RawOptions, profile: RawOptions) -> RawOptions:
+    """Flags win over profile keys, option by option."""
+    merged = RawOptions()
+    for name, flag_value in vars(flags).items():
+        profile_value = getattr(profile, name)
+        setattr(merged, name, flag_value if flag_value not in (None, [], False) else profile_value)
+    return merged
+
+
+def check_source(request: Request, environ: Mapping[str, str]) -> None:
+    """Local checks of the source profile, made before any STS call."""
+    name = request.source_profile
+    if name is None:
+        return
+    if not profile_exists(name, environ):
+        raise ConfigError(
+            f"source profile {name!r} is in neither {config_path(environ)} nor "
+            f"{credentials_path(environ)}"
+        )
+    if request.role_arn and request.duration > CHAINED_MAX_DURATION and _is_role(name, environ):
+        raise UsageError(
+            f"--duration {request.duration} is too long: source profile {name!r} is itself a "
+            f"role, and AWS caps a role assumed from a role at {CHAINED_MAX_DURATION} s"
+        )
+
+
+def _is_role(profile: str, environ: Mapping[str, str]) -> bool:
+    """Does this profile yield a role session (so the next role is chained)?"""
+    keys = profile_keys(profile, environ) or {}
+    if "role_arn" in keys:
+        return True
+    try:
+        words = shlex.split(keys.get("credential_process", ""))
+    except ValueError:
+        return False
+    return bool(words) and Path(words[0]).name == "credproc" and (
+        any(w.startswith(("--role-arn", "--profile")) for w in words)
+    )
+
+
+def region_for(request: Request, environ: Mapping[str, str]) -> str | None:
+    """The region a client of these credentials should use, when one is known."""
+    if request.region:
+        return request.region
+    if request.source_profile:
+        region = (profile_keys(request.source_profile, environ) or {}).get("region")
+        if region:
+            return region.strip()
+    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None

@@ -1,0 +1,286 @@
+"""The on-disk token cache: safe reads without a lock, atomic writes, one lock per key.
+
+Readers take no lock because writers never change a file in place: they write a temp file in
+the same directory and ``os.replace`` it, so a reader sees a whole old entry or a whole new one.
+Everything read is distrusted: an entry that is not ours, not private, not the right shape or
+not for this request is a miss, never an error and never served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .credentials import Credentials
+from .errors import LockTimeoutError
+from .log import logger
+
+if TYPE_CHECKING:
+    from .request import Request
+
+ENTRY_FORMAT = 1
+MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 4 KiB; anything bigger is not ours
+_PRIVATE = 0o077  # group and other permission bits
+
+
+class Entry(NamedTuple):
+    credentials: Credentials  # Expiration as STS stated it, by STS's clock
+    clock_offset: float  # STS's clock minus ours at refresh time, in seconds
+    identity: dict[str, Any]
+    key: str
+    refresh_window: int
+
+    def seconds_left(self) -> float:
+        """Time left by STS's clock, the one that decides when the token stops working."""
+        return self.credentials.seconds_left(time.time() + self.clock_offset)
+
+    def summary(self) -> dict[str, object]:
+        """What ``cache list`` shows: who and until when, never a secret."""
+        identity = self.identity
+        left = self.seconds_left()
+        if identity.get("role_arn"):
+            role = str(identity["role_arn"])
+        else:
+            role = f"MFA session {identity.get('mfa_serial')}"
+        if identity.get("web_identity_token_file"):
+            source = f"web identity {identity['web_identity_token_file']}"
+        elif identity.get("mfa_serial") and identity.get("role_arn"):
+            source = f"MFA session {identity['mfa_serial']}"
+        else:
+            source = str(identity.get("source_profile") or "environment")
+        state = "expired" if left <= 0 else "refresh due" if left <= self.refresh_window else "fresh"
+        local_expiry = self.credentials.expiration.timestamp() - self.clock_offset
+        return {
+            "role": role,
+            "source": source,
+            "session_name": identity.get("role_session_name") or "-",
+            "expires": datetime.fromtimestamp(local_expiry, timezone.utc).strftime(
+                "%Y-%m-%d %H:%M:%SZ"
+            ),
+            "left": _duration(left),
+            "seconds_left": int(left),
+            "state": state,
+            "clock_skew_seconds": int(self.clock_offset),
+            "key": self.key,
+        }
+
+
+class Cache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    # -- reading --------------------------------------------------------------------------
+
+    def read(self, request: Request) -> Entry | None:
+        """The entry for this request, or None if there is none we can trust."""
+        if not self._dir_is_safe(create=False):
+            return None
+        entry = self._load(self.directory / f"{request.key}.json")
+        if entry is None or entry.identity != _jsonable(request.identity()):
+            return None
+        return entry
+
+    def entries(self) -> Iterator[Entry]:
+        """Every trustworthy entry, for ``cache list`` and ``cache clear``."""
+        if not self._dir_is_safe(create=False):
+            return
+        for path in sorted(self.directory.glob("*.json")):
+            entry = self._load(path)
+            if entry is not None and entry.key == path.stem:
+                yield entry
+
+    def _load(self, path: Path) -> Entry | None:
+        try:
+            # O_NOFOLLOW: a symlink planted in place of an entry is never followed;
+            # O_NONBLOCK: a FIFO planted there cannot make the reader hang.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not _is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
+                return None
+            raw = os.read(fd, MAX_ENTRY_BYTES + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return parse_entry(raw, path.stem)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def write(self, request: Request, credentials: Credentials, clock_offset: float) -> bool:
+        """Store atomically; False (with a warning) if the directory cannot be used."""
+        if not self._dir_is_safe(create=True):
+            return False
+        document = {
+            "format": ENTRY_FORMAT,
+            "key": request.key,
+            "request": request.identity(),
+            "credentials": credentials.to_dict(),
+            "clock_offset": clock_offset,
+            "refresh_window": request.refresh_window,
+            "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        try:
+            atomic_write(self.directory / f"{request.key}.json", json.dumps(document).encode())
+        except OSError as error:
+            logger().warning(
+                "cannot write the cache in %s (%s); continuing without caching",
+                self.directory,
+                error.strerror or error,
+            )
+            return False
+        return True
+
+    def remove(self, key: str) -> bool:
+        try:
+            (self.directory / f"{key}.json").unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    # -- locking --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, request: Request) -> Iterator[None]:
+        """Hold the per-key refresh lock: one refresher per key, other keys never wait.
+
+        An flock dies with its process, so a refresher killed with -9 blocks nobody."""
+        import filelock  # noqa: PLC0415 - only a refresh needs it
+
+        path = self.directory / f"{request.key}.lock"
+        lock = filelock.FileLock(path, timeout=request.lock_timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise LockTimeoutError(
+                f"another credproc process has been refreshing this role for over "
+                f"{request.lock_timeout:g} s (lock {path}); retry, or raise --lock-timeout"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def is_locked(self, key: str) -> bool:
+        """True if some process holds this key's refresh lock right now."""
+        import filelock  # noqa: PLC0415
+
+        path = self.directory / f"{key}.lock"
+        if not path.exists():
+            return False
+        probe = filelock.FileLock(path, timeout=0, mode=0o600)
+        try:
+            probe.acquire()
+        except filelock.Timeout:
+            return True
+        probe.release()
+        return False
+
+    # -- the directory --------------------------------------------------------------------
+
+    def _dir_is_safe(self, *, create: bool) -> bool:
+        """Use only a real directory that we own and nobody else can write to."""
+        path = self.directory
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            if not create:
+                return False
+            try:
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                info = os.lstat(path)
+            except OSError as error:
+                return self._unusable(f"cannot create it: {error.strerror or error}")
+        except OSError as error:
+            return self._unusable(error.strerror or str(error))
+        if stat.S_ISLNK(info.st_mode):
+            return self._unusable("it is a symlink, which credproc does not follow")
+        if not stat.S_ISDIR(info.st_mode):
+            return self._unusable("it is not a directory")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            return self._unusable("it belongs to another user")
+        if info.st_mode & 0o022:
+            return self._unusable(f"others can write to it (chmod 700 {path})")
+        if create and info.st_mode & _PRIVATE:
+            # Readable by others but ours: tighten it rather than refuse.
+            with contextlib.suppress(OSError):
+                path.chmod(0o700)
+        return True
+
+    def _unusable(self, why: str) -> bool:
+        logger().warning("not using the cache dir %s: %s; continuing without caching",
+                         self.directory, why)
+        return False
+
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _is_private_file(info: os.stat_result) -> bool:
+    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
+
+
+def parse_entry(raw: bytes, key: str) -> Entry | None:
+    """Decode an entry's bytes; None for anything that is not exactly what we write."""
+    try:
+        document = json.loads(raw)
+        if not isinstance(document, dict) or document.get("format") != ENTRY_FORMAT:
+            return None
+        identity = document["request"]
+        offset = document["clock_offset"]
+        window = document["refresh_window"]
+        if not isinstance(identity, dict) or document.get("key") != key:
+            return None
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+            return None
+        if not -86400 * 366 < offset < 86400 * 366:  # also rejects NaN and infinities
+            return None
+        if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+            return None
+        credentials = Credentials.from_dict(document["credentials"])
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+        return None
+    return Entry(credentials, float(offset), identity, key, window)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a 0600 file so that readers see the old content or the new, never a mix."""
+    # A writer killed before os.replace leaves its temp file behind; the next writer of the
+    # same key (holding that key's lock, so no live writer owns them) sweeps them away.
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def _jsonable(value: object) -> object:
+    """The form a value takes after a trip through JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def _duration(seconds: float) -> str:
+    if seconds <= 0:
+        return "0m"
+    hours, minutes = divmod(int(seconds) // 60, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

@@ -1,0 +1,297 @@
+"""The command line: parse, resolve a request, run one command, print. The only printer.
+
+Every failure becomes one line on stderr and a documented exit status (see ``errors``); in the
+default mode stdout carries the credential_process JSON and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from . import __version__
+from .errors import CredprocError, UsageError
+from .log import quiet_until_warning
+from .request import RawOptions, Request, resolve
+from .shell import FORMATS
+
+COMMANDS = ("env", "exec", "cache")
+INTERRUPTED = 130  # the shell's code for death by SIGINT
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting: errors stay one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        return _run(args_list)
+    except CredprocError as error:
+        return _fail(str(error), error.exit_code, debug)
+    except KeyboardInterrupt:
+        return _fail("interrupted", INTERRUPTED, debug=False)
+    except Exception as error:  # noqa: BLE001 - a bug must still end in one line, not a trace
+        return _fail(f"internal error: {type(error).__name__}: {error}", 1, debug)
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        import traceback  # noqa: PLC0415
+
+        traceback.print_exc()
+    sys.stderr.write(f"credproc: error: {message}\n")
+    return code
+
+
+def _run(argv: list[str]) -> int:
+    if argv and argv[0] in COMMANDS:
+        command, rest = argv[0], argv[1:]
+    else:
+        command, rest = "", argv
+    parser = build_parser(command)
+    if command == "exec":
+        rest, child = _split_command(rest)
+        args = parser.parse_args(rest)
+        args.command_line = child
+    else:
+        args = parser.parse_args(rest)
+    _setup_logging(args)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+def _split_command(argv: list[str]) -> tuple[list[str], list[str]]:
+    if "--" not in argv:
+        raise UsageError("exec needs the command after --: credproc exec [options] -- COMMAND")
+    split = argv.index("--")
+    if split == len(argv) - 1:
+        raise UsageError("exec needs a command after --")
+    return argv[:split], argv[split + 1 :]
+
+
+# -- parsers ------------------------------------------------------------------------------
+
+
+def build_parser(command: str) -> argparse.ArgumentParser:
+    prog = f"credproc {command}".strip()
+    descriptions = {
+        "": "Print credential_process JSON for an assumed role, cached until it nears expiry.",
+        "env": "Print shell lines that export the role's credentials.",
+        "exec": "Run a command with the role's credentials in its environment.",
+        "cache": "List or clear cached tokens.",
+        "configure": "Print (or append) a profile block that uses credproc.",
+        "doctor": "Check a profile or role setup end to end, one verdict per line.",
+    }
+    parser = _Parser(prog=prog, description=descriptions[command], allow_abbrev=False)
+    if command == "":
+        parser.add_argument("--version", action="version", version=f"credproc {__version__}")
+        parser.epilog = "commands: " + ", ".join(COMMANDS) + " (credproc COMMAND --help)"
+    if command == "cache":
+        actions = parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
+        listing = actions.add_parser("list", help="one row per cached token, no secrets")
+        listing.add_argument("--json", action="store_true", help="print a JSON array")
+        _add_general(listing, cache_only=True)
+        listing.set_defaults(handler=cache_list)
+        clearing = actions.add_parser("clear", help="remove cached tokens")
+        clearing.add_argument("--all", action="store_true", help="remove every cached token")
+        _add_role(clearing)
+        _add_general(clearing, cache_only=True)
+        clearing.set_defaults(handler=cache_clear)
+        return parser
+    _add_role(parser)
+    _add_general(parser, cache_only=False)
+    if command == "env":
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default="sh",
+            help="sh (also bash and zsh; the default), fish, powershell or dotenv",
+        )
+    if command == "configure":
+        parser.add_argument("--name", required=True, help="the new profile's name")
+        parser.add_argument("--write", action="store_true", help="append it to the config file")
+        parser.add_argument("--force", action="store_true", help="replace an existing profile")
+    handlers = {
+        "": credential_process,
+        "env": env,
+        "exec": exec_,
+    }
+    parser.set_defaults(handler=handlers[command])
+    return parser
+
+
+def _add_role(parser: argparse.ArgumentParser) -> None:
+    role = parser.add_argument_group("role options")
+    add = role.add_argument
+    add("--profile", help="take the options below from [profile NAME] in the AWS config")
+    add("--role-arn", metavar="ARN", help="the role to assume")
+    add("--source-profile", metavar="NAME", help="profile whose credentials call STS")
+    add("--role-session-name", metavar="NAME", help="default: credproc-<your user name>")
+    add("--duration", metavar="SECONDS", help="token lifetime, 900..43200 (default 3600)")
+    add("--external-id", metavar="ID", help="ExternalId the role's trust policy demands")
+    add("--source-identity", metavar="ID", help="SourceIdentity to set on the session")
+    add("--policy", metavar="JSON_OR_@FILE", help="inline session policy")
+    add("--policy-arn", dest="policy_arns", action="append", default=[], metavar="ARN",
+        help="managed session policy (repeat, at most 10)")
+    add("--tag", dest="tags", action="append", default=[], metavar="KEY=VALUE",
+        help="session tag (repeat, at most 50)")
+    add("--transitive-tag-key", dest="transitive_tag_keys", action="append", default=[],
+        metavar="KEY", help="tag key to pass on to chained roles (repeat)")
+    add("--region", help="STS region (default: the source profile's or the environment's)")
+    add("--mfa-serial", metavar="ARN", help="MFA device: ask one code per MFA session")
+    add("--mfa-token-command", metavar="CMD", help="command whose stdout is the 6-digit code")
+    add("--mfa-duration", metavar="SECONDS",
+        help="MFA session lifetime, 900..129600 (default 43200)")
+    add("--web-identity-token-file", metavar="PATH",
+        help="OIDC token file: AssumeRoleWithWebIdentity")
+
+
+def _add_general(parser: argparse.ArgumentParser, *, cache_only: bool) -> None:
+    general = parser.add_argument_group("general options")
+    add = general.add_argument
+    add("--cache-dir", metavar="PATH", help="default: the user cache dir; env CREDPROC_CACHE_DIR")
+    if not cache_only:
+        add("--no-cache", action="store_true", help="always call STS and write nothing")
+        add("--refresh-window", metavar="SECONDS",
+            help="refresh when less than this remains (default 900); env CREDPROC_REFRESH_WINDOW")
+        add("--lock-timeout", metavar="SECONDS",
+            help="wait this long for another refresh (default 60); env CREDPROC_LOCK_TIMEOUT")
+    add("-v", "--verbose", action="store_true", help="say what happens, on stderr")
+    add("--debug", action="store_true", help="more detail, and tracebacks on errors")
+    add("--log-file", metavar="PATH", help="append diagnostics here; env CREDPROC_LOG_FILE")
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    log_file = args.log_file or os.environ.get("CREDPROC_LOG_FILE")
+    if not (args.verbose or args.debug or log_file):
+        quiet_until_warning()
+        return
+    from .log import configure  # noqa: PLC0415 - imports logging
+
+    configure(verbose=args.verbose, debug=args.debug, log_file=log_file)
+
+
+# -- the request --------------------------------------------------------------------------
+
+
+def request_from(args: argparse.Namespace, environ: os._Environ[str] | None = None) -> Request:
+    """Flags over CREDPROC_* variables over profile keys over defaults; no network."""
+    env = os.environ if environ is None else environ
+    flags = RawOptions(**{name: getattr(args, name, None) for name in vars(RawOptions())})
+    flags.policy_arns = list(args.policy_arns or [])
+    flags.tags = list(args.tags or [])
+    flags.transitive_tag_keys = list(args.transitive_tag_keys or [])
+    flags.no_cache = bool(getattr(args, "no_cache", False))
+    if args.profile:
+        from .awsconfig import merge, options_from_profile  # noqa: PLC0415
+
+        flags = merge(flags, options_from_profile(args.profile, env))
+    return resolve(flags, env)
+
+
+# -- the commands -------------------------------------------------------------------------
+
+
+def credential_process(args: argparse.Namespace) -> int:
+    from .provider import get_credentials  # noqa: PLC0415
+
+    credentials = get_credentials(request_from(args))
+    # One write of the whole document: nothing partial on stdout, whatever happens after.
+    sys.stdout.write(credentials.to_process_json() + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def env(args: argparse.Namespace) -> int:
+    from .shell import render  # noqa: PLC0415
+
+    sys.stdout.write(render(_role_environment(args), args.format))
+    return 0
+
+
+def exec_(args: argparse.Namespace) -> int:
+    variables = _role_environment(args)
+    child_env = {k: v for k, v in os.environ.items() if k not in _PROFILE_VARIABLES}
+    child_env.update(variables)
+    command: list[str] = args.command_line
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        # Become the command: signals reach it directly and its exit status is ours.
+        try:
+            os.execvpe(command[0], command, child_env)  # noqa: S606
+        except OSError as error:
+            return _fail(f"cannot run {command[0]!r}: {error.strerror}", _shell_status(error), False)
+    import subprocess  # noqa: PLC0415
+
+    try:
+        return subprocess.call(command, env=child_env)
+    except OSError as error:
+        return _fail(f"cannot run {command[0]!r}: {error.strerror}", _shell_status(error), False)
+
+
+def _shell_status(error: OSError) -> int:
+    """What a shell returns for a command it cannot find (127) or cannot execute (126)."""
+    return 127 if isinstance(error, FileNotFoundError) else 126
+
+
+# The child must use the role, not the profile its parent used to run credproc.
+_PROFILE_VARIABLES = frozenset({"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
+
+
+def _role_environment(args: argparse.Namespace) -> dict[str, str]:
+    from .awsconfig import region_for  # noqa: PLC0415
+    from .provider import get_credentials  # noqa: PLC0415
+
+    request = request_from(args)
+    variables = get_credentials(request).to_env()
+    region = region_for(request, os.environ)
+    if region:
+        variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = region
+    return variables
+
+
+def cache_list(args: argparse.Namespace) -> int:
+    import json  # noqa: PLC0415
+
+    from .cache import Cache  # noqa: PLC0415
+    from .request import cache_dir_from  # noqa: PLC0415
+
+    rows = [entry.summary() for entry in Cache(cache_dir_from(args.cache_dir, os.environ)).entries()]
+    if args.json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    if not rows:
+        sys.stdout.write("no cached tokens\n")
+        return 0
+    columns = ("role", "source", "session_name", "expires", "left", "state")
+    table = [[c.upper().replace("_", " ") for c in columns]]
+    table += [[str(row[c]) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    for line in table:
+        sys.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n")
+    return 0
+
+
+def cache_clear(args: argparse.Namespace) -> int:
+    from .cache import Cache  # noqa: PLC0415
+    from .request import cache_dir_from  # noqa: PLC0415
+
+    cache = Cache(cache_dir_from(args.cache_dir, os.environ))
+    if args.all:
+        removed = sum(cache.remove(entry.key) for entry in list(cache.entries()))
+    else:
+        if not (args.role_arn or args.profile or args.mfa_serial):
+            raise UsageError("cache clear needs --all, or the role options of the entry to clear")
+        args.no_cache = False
+        removed = int(cache.remove(request_from(args).key))
+    sys.stdout.write(f"removed {removed} cached token{'s' if removed != 1 else ''}\n")
+    return 0

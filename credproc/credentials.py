@@ -1,0 +1,96 @@
+"""Temporary AWS credentials and the formats clients read them in."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+# Every client parses this form; real STS sends no fractional seconds, and botocore rejects
+# some offsets, so UTC with a literal Z is the one form that is safe everywhere.
+EXPIRATION_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def format_expiration(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(EXPIRATION_FORMAT)
+
+
+def parse_expiration(text: str) -> datetime:
+    """Parse an ISO 8601 time that carries a zone; a zone-less time is refused, not guessed."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time without a zone: {text!r}")
+    # Whole seconds: what we print must round-trip through what we store.
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime  # aware, UTC, whole seconds
+
+    def __repr__(self) -> str:
+        # Never let a secret reach a log line or a traceback through repr().
+        return f"Credentials(access_key_id={self.access_key_id!r}, expiration={self.expiration_text})"
+
+    @property
+    def expiration_text(self) -> str:
+        return format_expiration(self.expiration)
+
+    def seconds_left(self, now: float) -> float:
+        """Seconds until expiry at ``now``, a POSIX timestamp."""
+        return self.expiration.timestamp() - now
+
+    def to_process_json(self) -> str:
+        """The credential_process document: compact, Version the integer 1, nothing else."""
+        return json.dumps(
+            {
+                "Version": 1,
+                "AccessKeyId": self.access_key_id,
+                "SecretAccessKey": self.secret_access_key,
+                "SessionToken": self.session_token,
+                "Expiration": self.expiration_text,
+            },
+            separators=(",", ":"),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables every SDK reads from the environment."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_SESSION_TOKEN": self.session_token,
+            "AWS_CREDENTIAL_EXPIRATION": self.expiration_text,
+        }
+
+    def to_dict(self) -> dict[str, str]:
+        """The form stored in the cache entry."""
+        return {
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "SessionToken": self.session_token,
+            "Expiration": self.expiration_text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Credentials:
+        """Build from STS's ``Credentials`` member or a cache entry; ValueError on a bad shape."""
+        if not isinstance(data, dict):
+            raise ValueError("credentials are not an object")
+        values = [data.get(k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
+        if not all(isinstance(v, str) and v for v in values):
+            raise ValueError("credentials lack a key id, secret or session token")
+        expiration = data.get("Expiration")
+        if isinstance(expiration, datetime):  # boto3 parses timestamps itself
+            if expiration.tzinfo is None:
+                raise ValueError("expiration without a zone")
+            moment = expiration.astimezone(timezone.utc).replace(microsecond=0)
+        elif isinstance(expiration, str):
+            moment = parse_expiration(expiration)
+        else:
+            raise ValueError("credentials lack an expiration")
+        access_key_id, secret_access_key, session_token = (str(v) for v in values)
+        return cls(access_key_id, secret_access_key, session_token, moment)

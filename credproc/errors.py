@@ -1,0 +1,80 @@
+"""Every failure credproc reports, each with the exit code the CLI returns for it.
+
+    CredprocError                 1  unexpected failure (a bug, or an OS error we did not foresee)
+    ├── UsageError                2  bad flags or values: caught locally, before any network call
+    ├── ConfigError               3  the AWS config, a profile or a file it names is missing or wrong
+    ├── AuthError                 4  STS refused: no/invalid/expired source credentials, AccessDenied
+    ├── StsUnavailableError       5  STS unreachable, throttled after retries, or answering garbage
+    ├── LockTimeoutError          6  another process held the refresh lock past --lock-timeout
+    ├── LoopError                 7  credproc would call itself for the same request (a loop)
+    └── MfaError                  8  no MFA code could be had (no terminal, bad code, command failed)
+
+Only ``cli.main`` turns these into an exit status and one line on stderr; library users catch
+``CredprocError`` (or a subclass) like any exception.
+"""
+
+from __future__ import annotations
+
+# Starts every LoopError message, so a parent credproc can tell a loop in a nested one apart
+# from other failures when the message reaches it through botocore's credential_process error.
+LOOP_MARKER = "loop:"
+
+
+class CredprocError(Exception):
+    """Root of credproc's errors. ``str(error)`` is the one line shown to the user."""
+
+    exit_code = 1
+
+
+class UsageError(CredprocError):
+    """An option or value is invalid; found without any network call."""
+
+    exit_code = 2
+
+
+class ConfigError(CredprocError):
+    """The AWS config, a named profile, or a file an option points to cannot be used."""
+
+    exit_code = 3
+
+
+class AuthError(CredprocError):
+    """STS refused the request: bad or missing source credentials, or not allowed."""
+
+    exit_code = 4
+
+
+class StsUnavailableError(CredprocError):
+    """STS could not be reached or kept failing after the bounded retries."""
+
+    exit_code = 5
+
+
+class LockTimeoutError(CredprocError):
+    """Another process held the refresh lock for longer than the lock timeout."""
+
+    exit_code = 6
+
+
+class LoopError(CredprocError):
+    """credproc was asked, through its own caller chain, to refresh the request it is refreshing."""
+
+    exit_code = 7
+
+
+class MfaError(CredprocError):
+    """No usable MFA code: no terminal and no token command, a bad code, or the command failed."""
+
+    exit_code = 8
+
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "CredprocError",
+    "LockTimeoutError",
+    "LoopError",
+    "MfaError",
+    "StsUnavailableError",
+    "UsageError",
+]

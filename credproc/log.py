@@ -1,0 +1,79 @@
+"""credproc's logger, imported lazily: a cache hit must not pay for the logging module.
+
+The CLI says what it wants once (``quiet_until_warning`` or ``configure``); modules call
+``logger()`` only on paths that have something to say.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
+
+NAME = "credproc"
+FORMAT = "credproc: %(levelname)s: %(message)s"
+
+
+class _State:
+    stderr_on_first_use = False  # CLI default mode: a stderr handler, made when first needed
+    verbose = False  # INFO or DEBUG is on: worth composing informational messages
+
+
+def logger() -> logging.Logger:
+    import logging  # noqa: PLC0415 - see module docstring
+
+    log = logging.getLogger(NAME)
+    if _State.stderr_on_first_use:
+        _State.stderr_on_first_use = False
+        if not log.handlers:
+            log.addHandler(_stderr_handler(logging.WARNING))
+            log.setLevel(logging.WARNING)
+            log.propagate = False
+    return log
+
+
+def quiet_until_warning() -> None:
+    """CLI default mode: warnings reach stderr, but logging is set up only if one is emitted."""
+    _State.stderr_on_first_use = True
+
+
+def is_verbose() -> bool:
+    return _State.verbose
+
+
+def configure(*, verbose: bool, debug: bool, log_file: str | None) -> None:
+    """Send credproc's own messages to stderr and, if asked, to a file. Never botocore's: its
+    debug log holds request and response bodies, secrets included."""
+    import logging  # noqa: PLC0415
+
+    from .errors import ConfigError  # noqa: PLC0415
+
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    log = logging.getLogger(NAME)
+    log.propagate = False
+    log.addHandler(_stderr_handler(level))
+    if log_file:
+        path = os.path.expanduser(log_file)  # noqa: PTH111
+        try:
+            # 0600 from the start: diagnostics name roles and accounts.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        except OSError as error:
+            raise ConfigError(f"cannot open the log file {path}: {error.strerror}") from None
+        to_file = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+        to_file.setFormatter(logging.Formatter("%(asctime)s " + FORMAT))
+        to_file.setLevel(logging.DEBUG if debug else logging.INFO)
+        log.addHandler(to_file)
+        level = min(level, to_file.level)
+    log.setLevel(level)
+    _State.verbose = level <= logging.INFO
+
+
+def _stderr_handler(level: int) -> logging.Handler:
+    import logging  # noqa: PLC0415
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setLevel(level)
+    return handler

@@ -1,0 +1,98 @@
+"""Getting an MFA code when no AWS client will show a prompt.
+
+Clients capture the process's stdout and stderr and give it no terminal on stdin, so a prompt
+there is invisible and a read there hangs. The code comes from the user's token command, or from
+the controlling terminal opened directly; with neither, fail at once rather than hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+from typing import IO
+
+from .errors import MfaError
+
+TOKEN_COMMAND_TIMEOUT = 120  # a hardware key may wait for a touch
+_CODE = re.compile(r"\d{6}")
+
+
+def get_code(serial: str, token_command: str | None) -> str:
+    if token_command:
+        return _from_command(serial, token_command)
+    return _from_terminal(serial)
+
+
+def _from_command(serial: str, command: str) -> str:
+    try:
+        # shell=True: the command is the user's own configuration, written like a shell line
+        # (the same way clients run credential_process itself).
+        result = subprocess.run(  # noqa: S602
+            command,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TOKEN_COMMAND_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise MfaError(
+            f"the MFA token command gave no code within {TOKEN_COMMAND_TIMEOUT} s"
+        ) from None
+    except OSError as error:
+        raise MfaError(f"cannot run the MFA token command: {error.strerror or error}") from None
+    if result.returncode != 0:
+        raise MfaError(
+            f"the MFA token command failed with exit status {result.returncode} "
+            f"(for MFA device {serial})"
+        )
+    code = result.stdout.strip()
+    if not _CODE.fullmatch(code):
+        # Never echo what it printed: it may be a secret from a password manager.
+        raise MfaError("the MFA token command did not print a 6-digit code on stdout")
+    return code
+
+
+def _from_terminal(serial: str) -> str:
+    terminal = _open_terminal()
+    if terminal is None:
+        raise MfaError(
+            f"an MFA code is needed for {serial} but there is no terminal to ask on; set "
+            "--mfa-token-command (or credproc_mfa_token_command in the profile), or run the "
+            "same credproc command once in a terminal to cache the MFA session"
+        )
+    reader, writer = terminal
+    try:
+        writer.write(f"credproc: MFA code for {serial}: ")
+        writer.flush()
+        code = reader.readline().strip()
+    except OSError as error:
+        raise MfaError(f"cannot read the MFA code from the terminal: {error}") from None
+    finally:
+        _close(reader, writer)
+    if not code:
+        raise MfaError("no MFA code was entered")
+    if not _CODE.fullmatch(code):
+        raise MfaError("the MFA code must be exactly 6 digits")
+    return code
+
+
+def _open_terminal() -> tuple[IO[str], IO[str]] | None:
+    try:
+        if os.name == "nt":
+            return open("CONIN$", encoding="utf-8"), open(  # noqa: SIM115
+                "CONOUT$", "w", encoding="utf-8"
+            )
+        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115, PTH123
+    except OSError:
+        return None
+    return tty, tty
+
+
+def _close(reader: IO[str], writer: IO[str]) -> None:
+    for stream in {id(reader): reader, id(writer): writer}.values():
+        with contextlib.suppress(OSError):
+            stream.close()

@@ -1,0 +1,177 @@
+"""The one algorithm: serve from the cache, or refresh once under a per-key lock.
+
+    read entry (no lock)      fresh enough -> return                  the hot path
+    loop guard                the request is already being refreshed up the process chain
+    lock key                  one refresher per key; other keys never wait
+        re-read               someone may just have refreshed -> return
+        fetch from STS        failed but the old token still lives -> warn, return it
+        write atomically      -> return
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from .cache import Cache, Entry
+from .credentials import Credentials
+from .errors import LOOP_MARKER, ConfigError, LoopError, StsUnavailableError
+from .log import is_verbose, logger
+from .request import Request
+
+if TYPE_CHECKING:
+    from .sts import Fetched
+
+# Keys of the requests being refreshed by this process and its ancestors. Clients pass their
+# environment to credential_process, so a nested credproc (a source profile that uses credproc)
+# sees its parents' keys and can tell a chain of roles (new keys) from a loop (a key again).
+CHAIN_VARIABLE = "CREDPROC_CHAIN"
+MAX_CHAIN_DEPTH = 8
+# A cached token served during an STS outage must still be usable when the client gets it.
+STALE_MINIMUM_SECONDS = 60
+
+
+def get_credentials(request: Request) -> Credentials:
+    """Credentials for the request, with Expiration stated in this machine's clock."""
+    cache = Cache(request.cache_dir) if request.cache_dir is not None else None
+    if cache is not None:
+        entry = cache.read(request)
+        if entry is not None and entry.seconds_left() > request.refresh_window:
+            return _served(entry, "cache hit")
+
+    with _refreshing(request):
+        if cache is None:
+            fetched = _fetch(request)
+            return _in_local_clock(fetched.credentials, fetched.clock_offset)
+        with cache.lock(request):
+            entry = cache.read(request)
+            if entry is not None and entry.seconds_left() > request.refresh_window:
+                return _served(entry, "refreshed by another process")
+            try:
+                fetched = _fetch(request)
+            except StsUnavailableError as error:
+                if entry is None or entry.seconds_left() < STALE_MINIMUM_SECONDS:
+                    raise
+                logger().warning(
+                    "%s; serving the cached token, valid for %d more minutes",
+                    error,
+                    entry.seconds_left() // 60,
+                )
+                return _in_local_clock(entry.credentials, entry.clock_offset)
+            _report_skew(fetched.clock_offset)
+            cache.write(request, fetched.credentials, fetched.clock_offset)
+            return _in_local_clock(fetched.credentials, fetched.clock_offset)
+
+
+def _fetch(request: Request) -> Fetched:
+    from . import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
+
+    if request.web_identity_token_file is not None:
+        return sts.assume_role_with_web_identity(request, _read_web_identity_token(request))
+    if request.mfa_serial is None:
+        return sts.assume_role(sts.source_session(request), request)
+    if request.role_arn is None:  # this is the MFA session itself
+        from .mfa import get_code  # noqa: PLC0415
+
+        code = get_code(request.mfa_serial, request.mfa_token_command)
+        return sts.get_session_token(
+            sts.source_session(request), request, request.mfa_serial, code
+        )
+    # The role is assumed from the MFA session, itself cached under its own key: one code
+    # serves every role and every refresh while that session lives.
+    mfa_session = get_credentials(mfa_session_request(request))
+    return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+
+
+def mfa_session_request(request: Request) -> Request:
+    """The GetSessionToken request behind a role request that names an MFA device."""
+    return dataclasses.replace(
+        request,
+        role_arn=None,
+        role_session_name="",
+        duration=request.mfa_duration,
+        external_id=None,
+        source_identity=None,
+        policy=None,
+        policy_arns=(),
+        tags=(),
+        transitive_tag_keys=(),
+        refresh_window=min(request.refresh_window, request.mfa_duration // 2),
+    )
+
+
+def _read_web_identity_token(request: Request) -> str:
+    # Read at every refresh, never cached: CI runners and Kubernetes rotate the file.
+    path = request.web_identity_token_file or ""
+    try:
+        with open(path, encoding="utf-8") as file:  # noqa: PTH123
+            token = file.read().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
+    if not token:
+        raise ConfigError(f"the web identity token file {path} is empty")
+    return token
+
+
+@contextlib.contextmanager
+def _refreshing(request: Request) -> Iterator[None]:
+    """Mark this request as being refreshed for nested credproc processes; refuse a loop.
+
+    Checked before taking the lock: a nested credproc waiting for a lock its parent holds
+    would be a deadlock, not an error."""
+    previous = os.environ.get(CHAIN_VARIABLE)
+    chain = [key for key in (previous or "").split(",") if key]
+    if request.key in chain:
+        raise LoopError(
+            f"{LOOP_MARKER} credproc calls itself for the same request ({_describe(request)}); "
+            "a source profile must not lead back to the profile that uses it"
+        )
+    if len(chain) >= MAX_CHAIN_DEPTH:
+        raise LoopError(
+            f"{LOOP_MARKER} source profiles nest more than {MAX_CHAIN_DEPTH} deep; "
+            "check for a source_profile cycle"
+        )
+    os.environ[CHAIN_VARIABLE] = ",".join([*chain, request.key])
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(CHAIN_VARIABLE, None)
+        else:
+            os.environ[CHAIN_VARIABLE] = previous
+
+
+def _describe(request: Request) -> str:
+    if request.role_arn:
+        return f"role {request.role_arn}"
+    return f"MFA session for {request.mfa_serial}"
+
+
+def _served(entry: Entry, how: str) -> Credentials:
+    if is_verbose():  # checked first: a quiet cache hit must not import logging
+        logger().info("%s: %d s left", how, entry.seconds_left())
+    return _in_local_clock(entry.credentials, entry.clock_offset)
+
+
+def _in_local_clock(credentials: Credentials, clock_offset: float) -> Credentials:
+    """State Expiration in this machine's clock: clients compare it with their own clock, so a
+    machine whose clock is off still refreshes before STS considers the token expired."""
+    if not clock_offset:
+        return credentials
+    shifted = credentials.expiration - timedelta(seconds=clock_offset)
+    return dataclasses.replace(credentials, expiration=shifted)
+
+
+def _report_skew(clock_offset: float) -> None:
+    if abs(clock_offset) > 60:
+        logger().info(
+            "this machine's clock is %d s %s STS's; expirations are adjusted for it",
+            abs(clock_offset),
+            "behind" if clock_offset > 0 else "ahead of",
+        )
+

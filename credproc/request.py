@@ -1,0 +1,346 @@
+"""The request: what credentials to fetch and how, resolved and validated without any network.
+
+Precedence, highest first: command-line flags, ``CREDPROC_*`` environment variables, the
+``[profile NAME]`` keys named by ``--profile``, defaults. Every check STS would make that can be
+made locally is made here, so bad input fails fast and costs no STS call.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, UsageError
+
+DEFAULT_DURATION = 3600
+DEFAULT_MFA_DURATION = 43200
+# botocore (CLI, boto3) refreshes when less than 15 minutes remain and then re-runs the process
+# on every API call, so a token handed out with less than that left costs one process per call.
+DEFAULT_REFRESH_WINDOW = 900
+# Long enough for a person to type an MFA code while parallel processes wait for it; a
+# refresh without MFA finishes within STS's bounded retries (about 30 s at worst).
+DEFAULT_LOCK_TIMEOUT = 60.0
+# AWS caps a session assumed from another role's session at one hour.
+CHAINED_MAX_DURATION = 3600
+
+_ROLE_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/"
+    r"(?P<path>(?:[\w+=,.@-]+/)*)(?P<name>[\w+=,.@-]{1,64})"
+)
+_ANY_ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:.+")
+_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+")
+_MFA_SERIAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256}")
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+){1,4}")
+_TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
+_TAG_VALUE = re.compile(r"[\w .:/=+@-]{0,256}")
+
+MAX_POLICY_CHARS = 2048
+MAX_POLICY_ARNS = 10
+MAX_TAGS = 50
+
+
+@dataclass(frozen=True)
+class Request:
+    """One fully resolved request. Fields above ``refresh_window`` decide which token you get
+    and so form the cache key; the ones below only change how credproc behaves."""
+
+    role_arn: str | None
+    source_profile: str | None
+    role_session_name: str
+    duration: int
+    external_id: str | None = None
+    source_identity: str | None = None
+    policy: str | None = None  # compact JSON
+    policy_arns: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    region: str | None = None
+    endpoint_url: str | None = None
+    # With no source profile the caller's environment keys are the source; two different keys
+    # must not share a token, so the (public) key id is part of the identity.
+    source_key_id: str | None = None
+    mfa_serial: str | None = None
+    mfa_duration: int = DEFAULT_MFA_DURATION
+    web_identity_token_file: str | None = None
+
+    refresh_window: int = DEFAULT_REFRESH_WINDOW
+    cache_dir: Path | None = None  # None: no caching (--no-cache)
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    mfa_token_command: str | None = field(default=None)
+
+    def identity(self) -> dict[str, object]:
+        """Every field that changes the identity or the token: the cache key's input.
+
+        None of these is a secret, so the cache entry stores them next to the token to show in
+        ``cache list`` and to check that an entry really belongs to the request that reads it."""
+        fields = asdict(self)
+        for behaviour in ("refresh_window", "cache_dir", "lock_timeout", "mfa_token_command"):
+            del fields[behaviour]
+        return fields
+
+    @property
+    def key(self) -> str:
+        canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class RawOptions:
+    """Option values as typed by the user (flags, env or profile keys), still unvalidated."""
+
+    role_arn: str | None = None
+    source_profile: str | None = None
+    role_session_name: str | None = None
+    duration: str | None = None
+    external_id: str | None = None
+    source_identity: str | None = None
+    policy: str | None = None
+    policy_arns: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    transitive_tag_keys: list[str] = field(default_factory=list)
+    region: str | None = None
+    refresh_window: str | None = None
+    cache_dir: str | None = None
+    no_cache: bool = False
+    lock_timeout: str | None = None
+    mfa_serial: str | None = None
+    mfa_duration: str | None = None
+    mfa_token_command: str | None = None
+    web_identity_token_file: str | None = None
+
+
+# Behaviour options a user may set once for every profile through the environment. Identity
+# options are deliberately absent: clients pass their environment to nested credproc runs (role
+# chains), where an inherited role ARN would silently change what the inner call fetches.
+ENV_OPTIONS = {
+    "cache_dir": "CREDPROC_CACHE_DIR",
+    "refresh_window": "CREDPROC_REFRESH_WINDOW",
+    "lock_timeout": "CREDPROC_LOCK_TIMEOUT",
+}
+
+
+def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
+    """Merge flags over the environment and defaults, validate, and build the request."""
+    raw = RawOptions(**asdict(flags))
+    for name, variable in ENV_OPTIONS.items():
+        if getattr(raw, name) is None and environ.get(variable):
+            setattr(raw, name, environ[variable])
+    return build(raw, environ)
+
+
+def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
+    role_arn = _role_arn(raw.role_arn) if raw.role_arn is not None else None
+    web_identity_token_file = raw.web_identity_token_file
+    if role_arn is None and not raw.mfa_serial:
+        raise UsageError("missing --role-arn: name the role to assume (or --profile NAME)")
+    if web_identity_token_file is not None:
+        if role_arn is None:
+            raise UsageError("--web-identity-token-file needs --role-arn")
+        if raw.source_profile or raw.mfa_serial:
+            raise UsageError(
+                "--web-identity-token-file takes no --source-profile or --mfa-serial: "
+                "the token itself is the source"
+            )
+        web_identity_token_file = str(Path(web_identity_token_file).expanduser().absolute())
+
+    duration = _integer("--duration", raw.duration, DEFAULT_DURATION, 900, 43200)
+    mfa_duration = _integer("--mfa-duration", raw.mfa_duration, DEFAULT_MFA_DURATION, 900, 129600)
+    if role_arn is None:  # the MFA session itself is what gets printed
+        duration = mfa_duration
+    default_window = DEFAULT_REFRESH_WINDOW if DEFAULT_REFRESH_WINDOW < duration else duration // 2
+    refresh_window = _integer("--refresh-window", raw.refresh_window, default_window, 0, None)
+    if refresh_window >= duration:
+        raise UsageError(
+            f"--refresh-window {refresh_window} must be below the duration ({duration} s), "
+            "or every call would refresh"
+        )
+
+    tags = _tags(raw.tags)
+    tag_keys = {key.lower() for key, _ in tags}
+    for key in raw.transitive_tag_keys:
+        if key.lower() not in tag_keys:
+            raise UsageError(f"--transitive-tag-key {key!r} is not among the --tag keys")
+    if len(raw.transitive_tag_keys) > MAX_TAGS:
+        raise UsageError(f"too many --transitive-tag-key values (STS allows {MAX_TAGS})")
+    if len(raw.policy_arns) > MAX_POLICY_ARNS:
+        raise UsageError(f"too many --policy-arn values (STS allows {MAX_POLICY_ARNS})")
+    for arn in raw.policy_arns:
+        if not _POLICY_ARN.fullmatch(arn):
+            raise UsageError(
+                f"--policy-arn {arn!r} is not a managed policy ARN "
+                "(arn:aws:iam::123456789012:policy/NAME)"
+            )
+    if raw.mfa_serial is not None and not _MFA_SERIAL.fullmatch(raw.mfa_serial):
+        raise UsageError(
+            f"--mfa-serial {raw.mfa_serial!r} is neither an MFA device ARN "
+            "(arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial number"
+        )
+    if raw.region is not None and not _REGION.fullmatch(raw.region):
+        raise UsageError(f"--region {raw.region!r} is not an AWS region name like eu-west-1")
+    if raw.source_profile is not None and not raw.source_profile.strip():
+        raise UsageError("--source-profile is empty")
+
+    endpoint = environ.get("AWS_ENDPOINT_URL_STS") or environ.get("AWS_ENDPOINT_URL") or None
+    source_key_id = None
+    if raw.source_profile is None and web_identity_token_file is None:
+        source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
+
+    return Request(
+        role_arn=role_arn,
+        source_profile=raw.source_profile,
+        role_session_name=_session_name(raw.role_session_name, environ),
+        duration=duration,
+        external_id=_matching("--external-id", raw.external_id, _EXTERNAL_ID, "2-1224"),
+        source_identity=_matching(
+            "--source-identity", raw.source_identity, _SESSION_NAME, "2-64"
+        ),
+        policy=_policy(raw.policy),
+        policy_arns=tuple(raw.policy_arns),
+        tags=tags,
+        transitive_tag_keys=tuple(raw.transitive_tag_keys),
+        region=raw.region,
+        endpoint_url=endpoint,
+        source_key_id=source_key_id,
+        mfa_serial=raw.mfa_serial,
+        mfa_duration=mfa_duration,
+        web_identity_token_file=web_identity_token_file,
+        refresh_window=refresh_window,
+        cache_dir=None if raw.no_cache else cache_dir_from(raw.cache_dir, environ),
+        lock_timeout=_lock_timeout(raw.lock_timeout),
+        mfa_token_command=raw.mfa_token_command or None,
+    )
+
+
+def default_session_name(environ: Mapping[str, str]) -> str:
+    """``credproc-<user>``: stable, so CloudTrail shows who it was; cut to STS's charset."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER: containers
+        user = environ.get("USERNAME", "") or str(os.getuid() if hasattr(os, "getuid") else "")
+    cleaned = re.sub(r"[^\w+=,.@-]", "-", f"credproc-{user}", flags=re.ASCII)
+    return cleaned[:64]
+
+
+def _session_name(value: str | None, environ: Mapping[str, str]) -> str:
+    if value is None:
+        return default_session_name(environ)
+    return _matching("--role-session-name", value, _SESSION_NAME, "2-64") or ""
+
+
+def _role_arn(value: str) -> str:
+    value = value.strip()
+    match = _ROLE_ARN.fullmatch(value)
+    if match is None:
+        if not value:
+            problem = "is empty"
+        elif _ANY_ARN.fullmatch(value):
+            problem = f"is not an IAM role ARN: {value!r}"
+        else:
+            problem = f"is not an ARN: {value!r}"
+        raise UsageError(f"--role-arn {problem} (expected arn:aws:iam::123456789012:role/NAME)")
+    if len(match["path"]) > 512:
+        raise UsageError("--role-arn has a role path longer than IAM's 512 characters")
+    return value
+
+
+def _matching(option: str, value: str | None, pattern: re.Pattern[str], size: str) -> str | None:
+    if value is None:
+        return None
+    if not pattern.fullmatch(value):
+        raise UsageError(
+            f"{option} {value!r} must be {size} characters of letters, digits and "
+            f"{_allowed_punctuation(pattern)}"
+        )
+    return value
+
+
+def _allowed_punctuation(pattern: re.Pattern[str]) -> str:
+    inside = pattern.pattern[1 : pattern.pattern.index("]")]
+    return " ".join(inside.replace("\\w", "_"))
+
+
+def _integer(option: str, value: str | None, default: int, low: int, high: int | None) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{option} {value!r} is not a whole number of seconds") from None
+    if number < low or (high is not None and number > high):
+        bounds = f"{low}..{high}" if high is not None else f"at least {low}"
+        raise UsageError(f"{option} {number} is out of range ({bounds} seconds)")
+    return number
+
+
+def _lock_timeout(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise UsageError(f"--lock-timeout {value!r} is not a number of seconds") from None
+    if not 0 < seconds <= 3600:
+        raise UsageError(f"--lock-timeout {value} is out of range (above 0, at most 3600 s)")
+    return seconds
+
+
+def _policy(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value
+    if value.startswith("@"):
+        path = Path(value[1:]).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or "not UTF-8 text"
+            raise ConfigError(f"--policy: cannot read {str(path)!r}: {reason}") from None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise UsageError("--policy is not valid JSON (give the JSON itself or @FILE)") from None
+    if not isinstance(document, dict):
+        raise UsageError("--policy must be a JSON object (an IAM policy document)")
+    compact = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    if len(compact) > MAX_POLICY_CHARS:
+        raise UsageError(
+            f"--policy is {len(compact)} characters without spaces; STS allows {MAX_POLICY_CHARS}"
+        )
+    return compact
+
+
+def _tags(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    if len(values) > MAX_TAGS:
+        raise UsageError(f"too many --tag values (STS allows {MAX_TAGS})")
+    tags: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for item in values:
+        key, equals, value = item.partition("=")
+        if not equals or not _TAG_KEY.fullmatch(key):
+            raise UsageError(f"--tag {item!r} must be KEY=VALUE with a 1-128 character key")
+        if not _TAG_VALUE.fullmatch(value):
+            raise UsageError(f"--tag {key!r} has a value STS does not accept (0-256 characters)")
+        if key.lower() in seen:  # STS treats tag keys case-insensitively
+            raise UsageError(f"--tag {key!r} is given twice")
+        seen.add(key.lower())
+        tags.append((key, value))
+    return tuple(tags)
+
+
+def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> Path:
+    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
+    value = value or environ.get(ENV_OPTIONS["cache_dir"])
+    if value:
+        return Path(value).expanduser()
+    import platformdirs  # noqa: PLC0415 - only when no dir is configured
+
+    return Path(platformdirs.user_cache_dir("credproc", appauthor=False))
+

@@ -1,0 +1,260 @@
+"""Everything that talks to AWS: source sessions, the three STS calls, and their error mapping.
+
+This is the only module that imports boto3, and it is imported only when a token must be
+fetched: a cache hit never pays for boto3's import.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import boto3
+import botocore.exceptions
+import botocore.parsers
+import botocore.session
+from botocore import UNSIGNED
+from botocore.config import Config
+
+from .credentials import Credentials
+from .errors import AuthError, ConfigError, CredprocError, StsUnavailableError, UsageError
+from .log import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts.client import STSClient
+
+    from .request import Request
+
+# Bounded so a cold call gives up in about 30 s at worst: 3 attempts of at most 3 s to connect
+# plus 5 s to answer, with standard-mode backoff between them. STS answers in well under 1 s.
+MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 5
+# The Date header has one-second resolution and the call takes time: smaller skews are noise.
+SKEW_NOISE_SECONDS = 5
+
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
+    user_agent_extra="credproc",
+)
+
+
+class Fetched(NamedTuple):
+    credentials: Credentials
+    clock_offset: float  # STS's clock minus ours, 0 when within noise
+
+
+def source_session(request: Request) -> boto3.Session:
+    """The session whose credentials call STS: exactly what the request names, nothing else.
+
+    Without --source-profile, an AWS_PROFILE inherited from the client is ignored: it usually
+    names the very profile that is running credproc, and following it would recurse."""
+    try:
+        if request.source_profile is not None:
+            return boto3.Session(profile_name=request.source_profile, region_name=request.region)
+        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        return boto3.Session(botocore_session=core, region_name=request.region)
+    except botocore.exceptions.ProfileNotFound:
+        raise ConfigError(
+            f"source profile {request.source_profile!r} is not in your AWS config or credentials "
+            "file (check --source-profile and AWS_CONFIG_FILE)"
+        ) from None
+
+
+def session_from(credentials: Credentials, region: str | None) -> boto3.Session:
+    """A session that signs with credentials credproc already holds (an MFA session)."""
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+        botocore_session=core,
+        region_name=region,
+    )
+
+
+def assume_role(session: boto3.Session, request: Request) -> Fetched:
+    assert request.role_arn is not None  # noqa: S101 - the provider only calls with a role
+    params: dict[str, Any] = {
+        "RoleArn": request.role_arn,
+        "RoleSessionName": request.role_session_name,
+        "DurationSeconds": request.duration,
+    }
+    optional = {
+        "ExternalId": request.external_id,
+        "SourceIdentity": request.source_identity,
+        "Policy": request.policy,
+        "PolicyArns": [{"arn": arn} for arn in request.policy_arns],
+        "Tags": [{"Key": key, "Value": value} for key, value in request.tags],
+        "TransitiveTagKeys": list(request.transitive_tag_keys),
+    }
+    params.update({name: value for name, value in optional.items() if value})
+    client = _client(session, request)
+    return _call("AssumeRole", request, lambda: client.assume_role(**params))
+
+
+def get_session_token(
+    session: boto3.Session, request: Request, serial: str, code: str
+) -> Fetched:
+    client = _client(session, request)
+    return _call(
+        "GetSessionToken",
+        request,
+        lambda: client.get_session_token(
+            SerialNumber=serial, TokenCode=code, DurationSeconds=request.mfa_duration
+        ),
+    )
+
+
+def assume_role_with_web_identity(request: Request, token: str) -> Fetched:
+    assert request.role_arn is not None  # noqa: S101
+    # Unsigned: the web identity token is the only credential, and there may be no other.
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session = boto3.Session(botocore_session=core, region_name=request.region)
+    config = _CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
+    client = _client(session, request, config)
+    return _call(
+        "AssumeRoleWithWebIdentity",
+        request,
+        lambda: client.assume_role_with_web_identity(
+            RoleArn=request.role_arn or "",
+            RoleSessionName=request.role_session_name,
+            WebIdentityToken=token,
+            DurationSeconds=request.duration,
+        ),
+    )
+
+
+def caller_identity(session: boto3.Session, request: Request) -> dict[str, str]:
+    """GetCallerIdentity, for ``doctor``: who the source credentials are."""
+    client = _client(session, request)
+    result: Any = _call_raw("GetCallerIdentity", request, client.get_caller_identity)
+    return {key: str(result.get(key, "")) for key in ("Account", "Arn", "UserId")}
+
+
+def _client(
+    session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG
+) -> STSClient:
+    region = request.region or session.region_name or _default_region(request.role_arn)
+    try:
+        return session.client("sts", region_name=region, config=config)
+    except botocore.exceptions.ProfileNotFound as error:
+        raise ConfigError(f"profile not found: {error.kwargs.get('profile')!r}") from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise ConfigError(f"cannot set up an STS client: {error}") from None
+
+
+def _default_region(role_arn: str | None) -> str:
+    partition = role_arn.split(":")[1] if role_arn else "aws"
+    if partition != "aws":
+        raise UsageError(f"roles in the {partition} partition need --region")
+    return "us-east-1"
+
+
+def _call(operation: str, request: Request, call: Any) -> Fetched:
+    response = _call_raw(operation, request, call)
+    received = time.time()
+    try:
+        credentials = Credentials.from_dict(response["Credentials"])
+    except (KeyError, TypeError, ValueError):
+        raise StsUnavailableError(f"STS {operation} answered without usable credentials") from None
+    return Fetched(credentials, _clock_offset(response, received))
+
+
+def _call_raw(operation: str, request: Request, call: Any) -> Any:
+    started = time.monotonic()
+    try:
+        response = call()
+    except botocore.exceptions.ClientError as error:
+        raise map_client_error(operation, request, error) from None
+    except botocore.exceptions.NoCredentialsError:
+        raise AuthError(
+            "no source credentials found: give --source-profile NAME, or set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role exists"
+        ) from None
+    except botocore.exceptions.CredentialRetrievalError as error:
+        # The source profile's own credential_process (maybe another credproc) failed; its
+        # message is already one line meant for a user.
+        raise AuthError(
+            f"source profile {request.source_profile!r} could not get credentials: "
+            f"{error.kwargs.get('error_msg', error)}".rstrip()
+        ) from None
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+        botocore.exceptions.ConnectionClosedError,
+    ):
+        raise StsUnavailableError(
+            f"cannot reach STS{_where(request)} for {operation} "
+            f"(gave up after {MAX_ATTEMPTS} attempts); check the network or --region"
+        ) from None
+    except botocore.parsers.ResponseParserError:
+        raise StsUnavailableError(
+            f"STS{_where(request)} sent a response to {operation} that is not valid"
+        ) from None
+    except botocore.exceptions.ProfileNotFound as error:
+        raise ConfigError(
+            f"profile {error.kwargs.get('profile')!r} (named by the source profile's "
+            "configuration) is not in your AWS config"
+        ) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise AuthError(f"{operation} failed: {error}") from None
+    logger().debug("STS %s answered in %.0f ms", operation, (time.monotonic() - started) * 1000)
+    return response
+
+
+_AUTH_CODES = {
+    "InvalidClientTokenId": "the source credentials are not valid (unknown access key id)",
+    "SignatureDoesNotMatch": "the source credentials are not valid (wrong secret key)",
+    "UnrecognizedClientException": "the source credentials are not valid",
+    "ExpiredToken": "the source credentials have expired; renew them (or their SSO login)",
+    "ExpiredTokenException": "the token has expired",
+    "InvalidIdentityToken": "the web identity token was rejected",
+    "IDPRejectClaim": "the identity provider rejected the web identity token",
+    "RegionDisabledException": "STS is not activated in this region for the account",
+}
+_THROTTLE_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
+_INPUT_CODES = {"ValidationError", "MalformedPolicyDocument", "PackedPolicyTooLarge"}
+
+
+def map_client_error(
+    operation: str, request: Request, error: botocore.exceptions.ClientError
+) -> CredprocError:
+    """One line that says what STS refused and what to do about it."""
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", "Unknown"))
+    message = " ".join(str(details.get("Message", "")).split())
+    target = f" {request.role_arn}" if request.role_arn and "Role" in operation else ""
+    if code == "AccessDenied":
+        return AuthError(f"STS denied {operation}{target}: {message or 'access denied'}")
+    if code in _AUTH_CODES:
+        return AuthError(f"{operation} failed: {_AUTH_CODES[code]} ({code})")
+    if code in _THROTTLE_CODES:
+        return StsUnavailableError(
+            f"STS is throttling {operation} (still after {MAX_ATTEMPTS} attempts); try again soon"
+        )
+    if code in _INPUT_CODES:
+        return UsageError(f"STS rejected {operation}: {message or code}")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if isinstance(status, int) and status >= 500:
+        return StsUnavailableError(f"STS failed {operation} with {code} (HTTP {status})")
+    return AuthError(f"STS refused {operation}{target}: {code}: {message}".rstrip(": "))
+
+
+def _where(request: Request) -> str:
+    return f" at {request.endpoint_url}" if request.endpoint_url else ""
+
+
+def _clock_offset(response: Any, received: float) -> float:
+    """STS's clock minus ours, from the response's Date header (0 when unknown or noise)."""
+    try:
+        date = response["ResponseMetadata"]["HTTPHeaders"]["date"]
+        server = email.utils.parsedate_to_datetime(date).timestamp()
+    except (KeyError, TypeError, ValueError, IndexError):
+        return 0.0
+    offset = server - received
+    return float(round(offset)) if abs(offset) > SKEW_NOISE_SECONDS else 0.0
