@@ -28,7 +28,11 @@ STANDARD_KEYS = {
 }
 # credproc's own options as `credproc_<option>` keys (list options: comma or newline separated).
 PREFIX = "credproc_"
-LIST_OPTIONS = {"policy_arns": "policy_arn", "tags": "tag", "transitive_tag_keys": "transitive_tag_key"}
+LIST_OPTIONS = {
+    "policy_arns": "policy_arn",
+    "tags": "tag",
+    "transitive_tag_keys": "transitive_tag_key",
+}
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
@@ -141,8 +145,10 @@ def _is_role(profile: str, environ: Mapping[str, str]) -> bool:
         words = shlex.split(keys.get("credential_process", ""))
     except ValueError:
         return False
-    return bool(words) and Path(words[0]).name == "credproc" and (
-        any(w.startswith(("--role-arn", "--profile")) for w in words)
+    return (
+        bool(words)
+        and Path(words[0]).name == "credproc"
+        and (any(w.startswith(("--role-arn", "--profile")) for w in words))
     )
 
 

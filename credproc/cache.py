@@ -55,7 +55,9 @@ class Entry(NamedTuple):
             source = f"MFA session {identity['mfa_serial']}"
         else:
             source = str(identity.get("source_profile") or "environment")
-        state = "expired" if left <= 0 else "refresh due" if left <= self.refresh_window else "fresh"
+        state = (
+            "expired" if left <= 0 else "refresh due" if left <= self.refresh_window else "fresh"
+        )
         local_expiry = self.credentials.expiration.timestamp() - self.clock_offset
         return {
             "role": role,
@@ -217,8 +219,9 @@ class Cache:
         return True
 
     def _unusable(self, why: str) -> bool:
-        logger().warning("not using the cache dir %s: %s; continuing without caching",
-                         self.directory, why)
+        logger().warning(
+            "not using the cache dir %s: %s; continuing without caching", self.directory, why
+        )
         return False
 
 

@@ -139,19 +139,43 @@ def _add_role(parser: argparse.ArgumentParser) -> None:
     add("--external-id", metavar="ID", help="ExternalId the role's trust policy demands")
     add("--source-identity", metavar="ID", help="SourceIdentity to set on the session")
     add("--policy", metavar="JSON_OR_@FILE", help="inline session policy")
-    add("--policy-arn", dest="policy_arns", action="append", default=[], metavar="ARN",
-        help="managed session policy (repeat, at most 10)")
-    add("--tag", dest="tags", action="append", default=[], metavar="KEY=VALUE",
-        help="session tag (repeat, at most 50)")
-    add("--transitive-tag-key", dest="transitive_tag_keys", action="append", default=[],
-        metavar="KEY", help="tag key to pass on to chained roles (repeat)")
+    add(
+        "--policy-arn",
+        dest="policy_arns",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="managed session policy (repeat, at most 10)",
+    )
+    add(
+        "--tag",
+        dest="tags",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="session tag (repeat, at most 50)",
+    )
+    add(
+        "--transitive-tag-key",
+        dest="transitive_tag_keys",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="tag key to pass on to chained roles (repeat)",
+    )
     add("--region", help="STS region (default: the source profile's or the environment's)")
     add("--mfa-serial", metavar="ARN", help="MFA device: ask one code per MFA session")
     add("--mfa-token-command", metavar="CMD", help="command whose stdout is the 6-digit code")
-    add("--mfa-duration", metavar="SECONDS",
-        help="MFA session lifetime, 900..129600 (default 43200)")
-    add("--web-identity-token-file", metavar="PATH",
-        help="OIDC token file: AssumeRoleWithWebIdentity")
+    add(
+        "--mfa-duration",
+        metavar="SECONDS",
+        help="MFA session lifetime, 900..129600 (default 43200)",
+    )
+    add(
+        "--web-identity-token-file",
+        metavar="PATH",
+        help="OIDC token file: AssumeRoleWithWebIdentity",
+    )
 
 
 def _add_general(parser: argparse.ArgumentParser, *, cache_only: bool) -> None:
@@ -160,10 +184,16 @@ def _add_general(parser: argparse.ArgumentParser, *, cache_only: bool) -> None:
     add("--cache-dir", metavar="PATH", help="default: the user cache dir; env CREDPROC_CACHE_DIR")
     if not cache_only:
         add("--no-cache", action="store_true", help="always call STS and write nothing")
-        add("--refresh-window", metavar="SECONDS",
-            help="refresh when less than this remains (default 900); env CREDPROC_REFRESH_WINDOW")
-        add("--lock-timeout", metavar="SECONDS",
-            help="wait this long for another refresh (default 60); env CREDPROC_LOCK_TIMEOUT")
+        add(
+            "--refresh-window",
+            metavar="SECONDS",
+            help="refresh when less than this remains (default 900); env CREDPROC_REFRESH_WINDOW",
+        )
+        add(
+            "--lock-timeout",
+            metavar="SECONDS",
+            help="wait this long for another refresh (default 60); env CREDPROC_LOCK_TIMEOUT",
+        )
     add("-v", "--verbose", action="store_true", help="say what happens, on stderr")
     add("--debug", action="store_true", help="more detail, and tracebacks on errors")
     add("--log-file", metavar="PATH", help="append diagnostics here; env CREDPROC_LOG_FILE")
@@ -185,11 +215,10 @@ def _setup_logging(args: argparse.Namespace) -> None:
 def request_from(args: argparse.Namespace, environ: os._Environ[str] | None = None) -> Request:
     """Flags over CREDPROC_* variables over profile keys over defaults; no network."""
     env = os.environ if environ is None else environ
-    flags = RawOptions(**{name: getattr(args, name, None) for name in vars(RawOptions())})
-    flags.policy_arns = list(args.policy_arns or [])
-    flags.tags = list(args.tags or [])
-    flags.transitive_tag_keys = list(args.transitive_tag_keys or [])
-    flags.no_cache = bool(getattr(args, "no_cache", False))
+    flags = RawOptions()
+    for name, default in vars(RawOptions()).items():
+        value = getattr(args, name, None)
+        setattr(flags, name, default if value is None else value)
     if args.profile:
         from .awsconfig import merge, options_from_profile  # noqa: PLC0415
 
@@ -229,7 +258,9 @@ def exec_(args: argparse.Namespace) -> int:
         try:
             os.execvpe(command[0], command, child_env)  # noqa: S606
         except OSError as error:
-            return _fail(f"cannot run {command[0]!r}: {error.strerror}", _shell_status(error), False)
+            return _fail(
+                f"cannot run {command[0]!r}: {error.strerror}", _shell_status(error), False
+            )
     import subprocess  # noqa: PLC0415
 
     try:
@@ -265,7 +296,9 @@ def cache_list(args: argparse.Namespace) -> int:
     from .cache import Cache  # noqa: PLC0415
     from .request import cache_dir_from  # noqa: PLC0415
 
-    rows = [entry.summary() for entry in Cache(cache_dir_from(args.cache_dir, os.environ)).entries()]
+    rows = [
+        entry.summary() for entry in Cache(cache_dir_from(args.cache_dir, os.environ)).entries()
+    ]
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
@@ -277,7 +310,9 @@ def cache_list(args: argparse.Namespace) -> int:
     table += [[str(row[c]) for c in columns] for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
     for line in table:
-        sys.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() + "\n")
+        sys.stdout.write(
+            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n"
+        )
     return 0
 
 

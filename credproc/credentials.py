@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 # Every client parses this form; real STS sends no fractional seconds, and botocore rejects
 # some offsets, so UTC with a literal Z is the one form that is safe everywhere.
@@ -34,7 +33,7 @@ class Credentials:
 
     def __repr__(self) -> str:
         # Never let a secret reach a log line or a traceback through repr().
-        return f"Credentials(access_key_id={self.access_key_id!r}, expiration={self.expiration_text})"
+        return f"Credentials({self.access_key_id!r}, expires {self.expiration_text})"
 
     @property
     def expiration_text(self) -> str:
@@ -76,7 +75,7 @@ class Credentials:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> Credentials:
+    def from_dict(cls, data: object) -> Credentials:
         """Build from STS's ``Credentials`` member or a cache entry; ValueError on a bad shape."""
         if not isinstance(data, dict):
             raise ValueError("credentials are not an object")

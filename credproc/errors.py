@@ -1,13 +1,13 @@
 """Every failure credproc reports, each with the exit code the CLI returns for it.
 
-    CredprocError                 1  unexpected failure (a bug, or an OS error we did not foresee)
-    ├── UsageError                2  bad flags or values: caught locally, before any network call
-    ├── ConfigError               3  the AWS config, a profile or a file it names is missing or wrong
-    ├── AuthError                 4  STS refused: no/invalid/expired source credentials, AccessDenied
-    ├── StsUnavailableError       5  STS unreachable, throttled after retries, or answering garbage
-    ├── LockTimeoutError          6  another process held the refresh lock past --lock-timeout
-    ├── LoopError                 7  credproc would call itself for the same request (a loop)
-    └── MfaError                  8  no MFA code could be had (no terminal, bad code, command failed)
+    CredprocError            1  unexpected failure (a bug, or an OS error nobody foresaw)
+    ├── UsageError           2  bad flags or values: caught locally, before any network call
+    ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
+    ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
+    ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
+    ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
+    ├── LoopError            7  credproc would call itself for the same request (a loop)
+    └── MfaError             8  no MFA code could be had (no terminal, bad code, command failed)
 
 Only ``cli.main`` turns these into an exit status and one line on stderr; library users catch
 ``CredprocError`` (or a subclass) like any exception.

@@ -55,7 +55,7 @@ def configure(*, verbose: bool, debug: bool, log_file: str | None) -> None:
     log.propagate = False
     log.addHandler(_stderr_handler(level))
     if log_file:
-        path = os.path.expanduser(log_file)  # noqa: PTH111
+        path = os.path.expanduser(log_file)
         try:
             # 0600 from the start: diagnostics name roles and accounts.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)

@@ -83,10 +83,8 @@ def _from_terminal(serial: str) -> str:
 def _open_terminal() -> tuple[IO[str], IO[str]] | None:
     try:
         if os.name == "nt":
-            return open("CONIN$", encoding="utf-8"), open(  # noqa: SIM115
-                "CONOUT$", "w", encoding="utf-8"
-            )
-        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115, PTH123
+            return open("CONIN$", encoding="utf-8"), open("CONOUT$", "w", encoding="utf-8")
+        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - closed by _close
     except OSError:
         return None
     return tty, tty

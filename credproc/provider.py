@@ -1,11 +1,11 @@
 """The one algorithm: serve from the cache, or refresh once under a per-key lock.
 
-    read entry (no lock)      fresh enough -> return                  the hot path
-    loop guard                the request is already being refreshed up the process chain
-    lock key                  one refresher per key; other keys never wait
-        re-read               someone may just have refreshed -> return
-        fetch from STS        failed but the old token still lives -> warn, return it
-        write atomically      -> return
+read entry (no lock)      fresh enough -> return                  the hot path
+loop guard                the request is already being refreshed up the process chain
+lock key                  one refresher per key; other keys never wait
+    re-read               someone may just have refreshed -> return
+    fetch from STS        failed but the old token still lives -> warn, return it
+    write atomically      -> return
 """
 
 from __future__ import annotations
@@ -78,9 +78,7 @@ def _fetch(request: Request) -> Fetched:
         from .mfa import get_code  # noqa: PLC0415
 
         code = get_code(request.mfa_serial, request.mfa_token_command)
-        return sts.get_session_token(
-            sts.source_session(request), request, request.mfa_serial, code
-        )
+        return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
     # The role is assumed from the MFA session, itself cached under its own key: one code
     # serves every role and every refresh while that session lives.
     mfa_session = get_credentials(mfa_session_request(request))
@@ -108,7 +106,7 @@ def _read_web_identity_token(request: Request) -> str:
     # Read at every refresh, never cached: CI runners and Kubernetes rotate the file.
     path = request.web_identity_token_file or ""
     try:
-        with open(path, encoding="utf-8") as file:  # noqa: PTH123
+        with open(path, encoding="utf-8") as file:
             token = file.read().strip()
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
@@ -174,4 +172,3 @@ def _report_skew(clock_offset: float) -> None:
             abs(clock_offset),
             "behind" if clock_offset > 0 else "ahead of",
         )
-

@@ -29,18 +29,19 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 # AWS caps a session assumed from another role's session at one hour.
 CHAINED_MAX_DURATION = 3600
 
-_ROLE_ARN = re.compile(
+# Patterns as text, compiled by re on first use: a cache hit compiles only the ones it needs.
+_ROLE_ARN = (
     r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/"
     r"(?P<path>(?:[\w+=,.@-]+/)*)(?P<name>[\w+=,.@-]{1,64})"
 )
-_ANY_ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:.+")
-_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+")
-_MFA_SERIAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256}")
-_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
-_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
-_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+){1,4}")
-_TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
-_TAG_VALUE = re.compile(r"[\w .:/=+@-]{0,256}")
+_ANY_ARN = r"arn:[^:]*:[^:]*:[^:]*:[^:]*:.+"
+_POLICY_ARN = r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+"
+_MFA_SERIAL = r"arn:aws[a-z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256}"
+_SESSION_NAME = r"[\w+=,.@-]{2,64}"
+_EXTERNAL_ID = r"[\w+=,.@:/-]{2,1224}"
+_REGION = r"[a-z]{2,}(-[a-z0-9]+){1,4}"
+_TAG_KEY = r"[\w .:/=+@-]{1,128}"
+_TAG_VALUE = r"[\w .:/=+@-]{0,256}"
 
 MAX_POLICY_CHARS = 2048
 MAX_POLICY_ARNS = 10
@@ -138,60 +139,17 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
 
 def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     role_arn = _role_arn(raw.role_arn) if raw.role_arn is not None else None
-    web_identity_token_file = raw.web_identity_token_file
-    if role_arn is None and not raw.mfa_serial:
-        raise UsageError("missing --role-arn: name the role to assume (or --profile NAME)")
-    if web_identity_token_file is not None:
-        if role_arn is None:
-            raise UsageError("--web-identity-token-file needs --role-arn")
-        if raw.source_profile or raw.mfa_serial:
-            raise UsageError(
-                "--web-identity-token-file takes no --source-profile or --mfa-serial: "
-                "the token itself is the source"
-            )
-        web_identity_token_file = str(Path(web_identity_token_file).expanduser().absolute())
-
-    duration = _integer("--duration", raw.duration, DEFAULT_DURATION, 900, 43200)
-    mfa_duration = _integer("--mfa-duration", raw.mfa_duration, DEFAULT_MFA_DURATION, 900, 129600)
-    if role_arn is None:  # the MFA session itself is what gets printed
-        duration = mfa_duration
-    default_window = DEFAULT_REFRESH_WINDOW if DEFAULT_REFRESH_WINDOW < duration else duration // 2
-    refresh_window = _integer("--refresh-window", raw.refresh_window, default_window, 0, None)
-    if refresh_window >= duration:
-        raise UsageError(
-            f"--refresh-window {refresh_window} must be below the duration ({duration} s), "
-            "or every call would refresh"
-        )
-
-    tags = _tags(raw.tags)
-    tag_keys = {key.lower() for key, _ in tags}
-    for key in raw.transitive_tag_keys:
-        if key.lower() not in tag_keys:
-            raise UsageError(f"--transitive-tag-key {key!r} is not among the --tag keys")
-    if len(raw.transitive_tag_keys) > MAX_TAGS:
-        raise UsageError(f"too many --transitive-tag-key values (STS allows {MAX_TAGS})")
-    if len(raw.policy_arns) > MAX_POLICY_ARNS:
-        raise UsageError(f"too many --policy-arn values (STS allows {MAX_POLICY_ARNS})")
-    for arn in raw.policy_arns:
-        if not _POLICY_ARN.fullmatch(arn):
-            raise UsageError(
-                f"--policy-arn {arn!r} is not a managed policy ARN "
-                "(arn:aws:iam::123456789012:policy/NAME)"
-            )
-    if raw.mfa_serial is not None and not _MFA_SERIAL.fullmatch(raw.mfa_serial):
-        raise UsageError(
-            f"--mfa-serial {raw.mfa_serial!r} is neither an MFA device ARN "
-            "(arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial number"
-        )
-    if raw.region is not None and not _REGION.fullmatch(raw.region):
-        raise UsageError(f"--region {raw.region!r} is not an AWS region name like eu-west-1")
-    if raw.source_profile is not None and not raw.source_profile.strip():
-        raise UsageError("--source-profile is empty")
-
+    web_identity_token_file = _web_identity(raw, role_arn)
+    duration, mfa_duration, refresh_window = _lifetimes(raw, role_arn)
+    tags, transitive_tag_keys = _tag_options(raw)
     endpoint = environ.get("AWS_ENDPOINT_URL_STS") or environ.get("AWS_ENDPOINT_URL") or None
     source_key_id = None
     if raw.source_profile is None and web_identity_token_file is None:
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
+    if raw.source_profile is not None and not raw.source_profile.strip():
+        raise UsageError("--source-profile is empty")
+    if raw.region is not None and not re.fullmatch(_REGION, raw.region):
+        raise UsageError(f"--region {raw.region!r} is not an AWS region name like eu-west-1")
 
     return Request(
         role_arn=role_arn,
@@ -199,17 +157,15 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         role_session_name=_session_name(raw.role_session_name, environ),
         duration=duration,
         external_id=_matching("--external-id", raw.external_id, _EXTERNAL_ID, "2-1224"),
-        source_identity=_matching(
-            "--source-identity", raw.source_identity, _SESSION_NAME, "2-64"
-        ),
+        source_identity=_matching("--source-identity", raw.source_identity, _SESSION_NAME, "2-64"),
         policy=_policy(raw.policy),
-        policy_arns=tuple(raw.policy_arns),
+        policy_arns=_policy_arns(raw.policy_arns),
         tags=tags,
-        transitive_tag_keys=tuple(raw.transitive_tag_keys),
+        transitive_tag_keys=transitive_tag_keys,
         region=raw.region,
         endpoint_url=endpoint,
         source_key_id=source_key_id,
-        mfa_serial=raw.mfa_serial,
+        mfa_serial=_mfa_serial(raw.mfa_serial),
         mfa_duration=mfa_duration,
         web_identity_token_file=web_identity_token_file,
         refresh_window=refresh_window,
@@ -217,6 +173,70 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         lock_timeout=_lock_timeout(raw.lock_timeout),
         mfa_token_command=raw.mfa_token_command or None,
     )
+
+
+def _web_identity(raw: RawOptions, role_arn: str | None) -> str | None:
+    if role_arn is None and not raw.mfa_serial:
+        raise UsageError("missing --role-arn: name the role to assume (or --profile NAME)")
+    if raw.web_identity_token_file is None:
+        return None
+    if role_arn is None:
+        raise UsageError("--web-identity-token-file needs --role-arn")
+    if raw.source_profile or raw.mfa_serial:
+        raise UsageError(
+            "--web-identity-token-file takes no --source-profile or --mfa-serial: "
+            "the token itself is the source"
+        )
+    # Absolute, so the cache key names the same file from any working directory.
+    return str(Path(raw.web_identity_token_file).expanduser().absolute())
+
+
+def _lifetimes(raw: RawOptions, role_arn: str | None) -> tuple[int, int, int]:
+    """Duration, MFA session duration and refresh window, consistent with each other."""
+    duration = _integer("--duration", raw.duration, DEFAULT_DURATION, 900, 43200)
+    mfa_duration = _integer("--mfa-duration", raw.mfa_duration, DEFAULT_MFA_DURATION, 900, 129600)
+    if role_arn is None:  # the MFA session itself is what gets printed
+        duration = mfa_duration
+    default_window = DEFAULT_REFRESH_WINDOW if duration > DEFAULT_REFRESH_WINDOW else duration // 2
+    refresh_window = _integer("--refresh-window", raw.refresh_window, default_window, 0, None)
+    if refresh_window >= duration:
+        raise UsageError(
+            f"--refresh-window {refresh_window} must be below the duration ({duration} s), "
+            "or every call would refresh"
+        )
+    return duration, mfa_duration, refresh_window
+
+
+def _tag_options(raw: RawOptions) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    tags = _tags(raw.tags)
+    if len(raw.transitive_tag_keys) > MAX_TAGS:
+        raise UsageError(f"too many --transitive-tag-key values (STS allows {MAX_TAGS})")
+    tag_keys = {key.lower() for key, _ in tags}
+    for key in raw.transitive_tag_keys:
+        if key.lower() not in tag_keys:
+            raise UsageError(f"--transitive-tag-key {key!r} is not among the --tag keys")
+    return tags, tuple(raw.transitive_tag_keys)
+
+
+def _policy_arns(values: Sequence[str]) -> tuple[str, ...]:
+    if len(values) > MAX_POLICY_ARNS:
+        raise UsageError(f"too many --policy-arn values (STS allows {MAX_POLICY_ARNS})")
+    for arn in values:
+        if not re.fullmatch(_POLICY_ARN, arn):
+            raise UsageError(
+                f"--policy-arn {arn!r} is not a managed policy ARN "
+                "(arn:aws:iam::123456789012:policy/NAME)"
+            )
+    return tuple(values)
+
+
+def _mfa_serial(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(_MFA_SERIAL, value):
+        raise UsageError(
+            f"--mfa-serial {value!r} is neither an MFA device ARN "
+            "(arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial number"
+        )
+    return value
 
 
 def default_session_name(environ: Mapping[str, str]) -> str:
@@ -237,11 +257,11 @@ def _session_name(value: str | None, environ: Mapping[str, str]) -> str:
 
 def _role_arn(value: str) -> str:
     value = value.strip()
-    match = _ROLE_ARN.fullmatch(value)
+    match = re.fullmatch(_ROLE_ARN, value)
     if match is None:
         if not value:
             problem = "is empty"
-        elif _ANY_ARN.fullmatch(value):
+        elif re.fullmatch(_ANY_ARN, value):
             problem = f"is not an IAM role ARN: {value!r}"
         else:
             problem = f"is not an ARN: {value!r}"
@@ -251,10 +271,10 @@ def _role_arn(value: str) -> str:
     return value
 
 
-def _matching(option: str, value: str | None, pattern: re.Pattern[str], size: str) -> str | None:
+def _matching(option: str, value: str | None, pattern: str, size: str) -> str | None:
     if value is None:
         return None
-    if not pattern.fullmatch(value):
+    if not re.fullmatch(pattern, value):
         raise UsageError(
             f"{option} {value!r} must be {size} characters of letters, digits and "
             f"{_allowed_punctuation(pattern)}"
@@ -262,8 +282,8 @@ def _matching(option: str, value: str | None, pattern: re.Pattern[str], size: st
     return value
 
 
-def _allowed_punctuation(pattern: re.Pattern[str]) -> str:
-    inside = pattern.pattern[1 : pattern.pattern.index("]")]
+def _allowed_punctuation(pattern: str) -> str:
+    inside = pattern[1 : pattern.index("]")]
     return " ".join(inside.replace("\\w", "_"))
 
 
@@ -324,9 +344,9 @@ def _tags(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
     seen: set[str] = set()
     for item in values:
         key, equals, value = item.partition("=")
-        if not equals or not _TAG_KEY.fullmatch(key):
+        if not equals or not re.fullmatch(_TAG_KEY, key):
             raise UsageError(f"--tag {item!r} must be KEY=VALUE with a 1-128 character key")
-        if not _TAG_VALUE.fullmatch(value):
+        if not re.fullmatch(_TAG_VALUE, value):
             raise UsageError(f"--tag {key!r} has a value STS does not accept (0-256 characters)")
         if key.lower() in seen:  # STS treats tag keys case-insensitively
             raise UsageError(f"--tag {key!r} is given twice")
@@ -343,4 +363,3 @@ def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> Path:
     import platformdirs  # noqa: PLC0415 - only when no dir is configured
 
     return Path(platformdirs.user_cache_dir("credproc", appauthor=False))
-

@@ -11,13 +11,17 @@ _PLAIN = re.compile(r"[\w/+=.:@,-]*")
 
 
 def render(variables: Mapping[str, str], shell_format: str) -> str:
-    line = {
-        "sh": lambda k, v: f"export {k}={shlex.quote(v)}",
-        "fish": lambda k, v: f"set -gx {k} {_fish_quote(v)};",
-        "powershell": lambda k, v: f"$Env:{k} = '{v.replace(chr(39), chr(39) * 2)}'",
-        "dotenv": lambda k, v: f"{k}={_dotenv_quote(v)}",
-    }[shell_format]
-    return "".join(line(key, value) + "\n" for key, value in variables.items())
+    return "".join(_line(key, value, shell_format) + "\n" for key, value in variables.items())
+
+
+def _line(key: str, value: str, shell_format: str) -> str:
+    if shell_format == "sh":
+        return f"export {key}={shlex.quote(value)}"
+    if shell_format == "fish":
+        return f"set -gx {key} {_fish_quote(value)};"
+    if shell_format == "powershell":
+        return f"$Env:{key} = '{value.replace(chr(39), chr(39) * 2)}'"
+    return f"{key}={_dotenv_quote(value)}"
 
 
 def _fish_quote(value: str) -> str:

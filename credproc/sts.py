@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
@@ -35,7 +36,7 @@ READ_TIMEOUT = 5
 SKEW_NOISE_SECONDS = 5
 
 _CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=CONNECT_TIMEOUT,
     read_timeout=READ_TIMEOUT,
     user_agent_extra="credproc",
@@ -96,9 +97,7 @@ def assume_role(session: boto3.Session, request: Request) -> Fetched:
     return _call("AssumeRole", request, lambda: client.assume_role(**params))
 
 
-def get_session_token(
-    session: boto3.Session, request: Request, serial: str, code: str
-) -> Fetched:
+def get_session_token(session: boto3.Session, request: Request, serial: str, code: str) -> Fetched:
     client = _client(session, request)
     return _call(
         "GetSessionToken",
@@ -131,13 +130,11 @@ def assume_role_with_web_identity(request: Request, token: str) -> Fetched:
 def caller_identity(session: boto3.Session, request: Request) -> dict[str, str]:
     """GetCallerIdentity, for ``doctor``: who the source credentials are."""
     client = _client(session, request)
-    result: Any = _call_raw("GetCallerIdentity", request, client.get_caller_identity)
+    result = _call_raw("GetCallerIdentity", request, client.get_caller_identity)
     return {key: str(result.get(key, "")) for key in ("Account", "Arn", "UserId")}
 
 
-def _client(
-    session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG
-) -> STSClient:
+def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG) -> STSClient:
     region = request.region or session.region_name or _default_region(request.role_arn)
     try:
         return session.client("sts", region_name=region, config=config)
@@ -154,7 +151,7 @@ def _default_region(role_arn: str | None) -> str:
     return "us-east-1"
 
 
-def _call(operation: str, request: Request, call: Any) -> Fetched:
+def _call(operation: str, request: Request, call: Callable[[], Mapping[str, Any]]) -> Fetched:
     response = _call_raw(operation, request, call)
     received = time.time()
     try:
@@ -164,7 +161,9 @@ def _call(operation: str, request: Request, call: Any) -> Fetched:
     return Fetched(credentials, _clock_offset(response, received))
 
 
-def _call_raw(operation: str, request: Request, call: Any) -> Any:
+def _call_raw(
+    operation: str, request: Request, call: Callable[[], Mapping[str, Any]]
+) -> Mapping[str, Any]:
     started = time.monotonic()
     try:
         response = call()
@@ -249,7 +248,7 @@ def _where(request: Request) -> str:
     return f" at {request.endpoint_url}" if request.endpoint_url else ""
 
 
-def _clock_offset(response: Any, received: float) -> float:
+def _clock_offset(response: Mapping[str, Any], received: float) -> float:
     """STS's clock minus ours, from the response's Date header (0 when unknown or noise)."""
     try:
         date = response["ResponseMetadata"]["HTTPHeaders"]["date"]

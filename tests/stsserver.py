@@ -1,0 +1,172 @@
+"""A real moto server on loopback, wrapped so tests can count and disturb STS calls.
+
+Run as ``python tests/stsserver.py`` (the tests' session fixture does): it binds 127.0.0.1 on
+a free port, prints the port on stdout, and serves until killed. Besides every moto endpoint it
+answers ``/_test/...``:
+
+    GET  /_test/calls             {"AssumeRole": 3, ...}: STS requests that reached the server
+    GET  /_test/requests?action=A the form parameters of each such request, oldest first
+    POST /_test/reset             forget calls and faults, and reset moto's state
+    POST /_test/faults            {"AssumeRole": {"delay": 2, "status": 503, "garbage": true}}
+    POST /_test/skew              {"seconds": 3600}: the Date header says now + seconds
+
+Counting happens here, at the server, so a test counts exactly what credproc sent.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+
+class Recorder:
+    """State shared by the server's threads: calls seen, faults to inject, clock skew."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.faults: dict[str, dict[str, Any]] = {}
+        self.skew = 0.0
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.faults.clear()
+            self.skew = 0.0
+
+
+class TestControls:
+    def __init__(self, app: Callable[..., Iterable[bytes]], recorder: Recorder) -> None:
+        self.app = app
+        self.recorder = recorder
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_test/"):
+            return self._control(path, environ, start_response)
+        action, params = _sts_action(environ)
+        if action is None:
+            return self.app(environ, start_response)
+        with self.recorder.lock:
+            self.recorder.requests.append((action, params))
+            fault = dict(self.recorder.faults.get(action, {}))
+        time.sleep(float(fault.get("delay", 0)))
+        if fault.get("garbage"):
+            return _respond(start_response, 200, b"<<not xml at all", "text/xml")
+        if "status" in fault:
+            code = fault.get("code", "ServiceUnavailable")
+            body = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                f"<Message>injected by the test</Message></Error></ErrorResponse>"
+            ).encode()
+            return _respond(start_response, int(fault["status"]), body, "text/xml")
+
+        return self.app(environ, start_response)
+
+    def _control(
+        self, path: str, environ: Environ, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        recorder = self.recorder
+        body = _read_body(environ)
+        if path == "/_test/calls":
+            with recorder.lock:
+                counts: dict[str, int] = {}
+                for action, _ in recorder.requests:
+                    counts[action] = counts.get(action, 0) + 1
+            return _json(start_response, counts)
+        if path == "/_test/requests":
+            wanted = parse_qs(environ.get("QUERY_STRING", "")).get("action", [None])[0]
+            with recorder.lock:
+                found = [p for a, p in recorder.requests if wanted in (None, a)]
+            return _json(start_response, found)
+        if path == "/_test/reset":
+            recorder.reset()
+            reset = dict(environ, PATH_INFO="/moto-api/reset", REQUEST_METHOD="POST")
+            reset["wsgi.input"] = io.BytesIO(b"")
+            reset["CONTENT_LENGTH"] = "0"
+            b"".join(self.app(reset, lambda *_: None))
+            return _json(start_response, {"reset": True})
+        if path == "/_test/faults":
+            with recorder.lock:
+                recorder.faults = json.loads(body or b"{}")
+            return _json(start_response, recorder.faults)
+        if path == "/_test/skew":
+            with recorder.lock:
+                recorder.skew = float(json.loads(body)["seconds"])
+            return _json(start_response, {"skew": recorder.skew})
+        return _respond(start_response, 404, b"unknown control", "text/plain")
+
+
+def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
+    """The STS Action of a request, read without consuming the body for the real app."""
+    if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO", "/") != "/":
+        return None, {}
+    if "x-www-form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
+        return None, {}
+    body = _read_body(environ)
+    environ["wsgi.input"] = io.BytesIO(body)
+    params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    unsigned = params.get("Action") == "AssumeRoleWithWebIdentity"
+    if "/sts/aws4_request" not in auth and not unsigned:
+        return None, {}
+    return params.get("Action"), params
+
+
+def _read_body(environ: Environ) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    data: bytes = environ["wsgi.input"].read(length) if length else b""
+    return data
+
+
+def _json(start_response: StartResponse, value: object) -> Iterable[bytes]:
+    return _respond(start_response, 200, json.dumps(value).encode(), "application/json")
+
+
+def _respond(
+    start_response: StartResponse, status: int, body: bytes, content_type: str
+) -> Iterable[bytes]:
+    reason = {200: "OK", 404: "Not Found"}.get(status, "Error")
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+RECORDER = Recorder()
+
+
+class SkewedClockHandler(WSGIRequestHandler):
+    """Every response's Date header is what a server with a skewed clock would send."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return formatdate((timestamp or time.time()) + RECORDER.skew, usegmt=True)
+
+    def log_request(self, *args: Any) -> None:
+        """Quiet: the tests read counts, not access logs."""
+
+
+def main() -> None:
+    app = TestControls(DomainDispatcherApplication(create_backend_app), RECORDER)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=SkewedClockHandler)
+    sys.stdout.write(f"{server.server_address[1]}\n")
+    sys.stdout.flush()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
