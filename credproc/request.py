@@ -30,6 +30,8 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 CHAINED_MAX_DURATION = 3600
 
 # Patterns as text, compiled by re on first use: a cache hit compiles only the ones it needs.
+# STS's own patterns are Java regexes, where \w and \d are ASCII: matched here with re.ASCII,
+# except tags, which STS documents as Unicode letters, digits and spaces.
 _ROLE_ARN = (
     r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/"
     r"(?P<path>(?:[\w+=,.@-]+/)*)(?P<name>[\w+=,.@-]{1,64})"
@@ -149,7 +151,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     if raw.source_profile is not None and not raw.source_profile.strip():
         raise UsageError("--source-profile is empty")
     if raw.region is not None and not re.fullmatch(_REGION, raw.region):
-        raise UsageError(f"--region {raw.region!r} is not an AWS region name like eu-west-1")
+        raise UsageError(f"--region {_shown(raw.region)} is not an AWS region name like eu-west-1")
 
     return Request(
         role_arn=role_arn,
@@ -214,7 +216,7 @@ def _tag_options(raw: RawOptions) -> tuple[tuple[tuple[str, str], ...], tuple[st
     tag_keys = {key.lower() for key, _ in tags}
     for key in raw.transitive_tag_keys:
         if key.lower() not in tag_keys:
-            raise UsageError(f"--transitive-tag-key {key!r} is not among the --tag keys")
+            raise UsageError(f"--transitive-tag-key {_shown(key)} is not among the --tag keys")
     return tags, tuple(raw.transitive_tag_keys)
 
 
@@ -222,18 +224,18 @@ def _policy_arns(values: Sequence[str]) -> tuple[str, ...]:
     if len(values) > MAX_POLICY_ARNS:
         raise UsageError(f"too many --policy-arn values (STS allows {MAX_POLICY_ARNS})")
     for arn in values:
-        if not re.fullmatch(_POLICY_ARN, arn):
+        if not re.fullmatch(_POLICY_ARN, arn, re.ASCII):
             raise UsageError(
-                f"--policy-arn {arn!r} is not a managed policy ARN "
+                f"--policy-arn {_shown(arn)} is not a managed policy ARN "
                 "(arn:aws:iam::123456789012:policy/NAME)"
             )
     return tuple(values)
 
 
 def _mfa_serial(value: str | None) -> str | None:
-    if value is not None and not re.fullmatch(_MFA_SERIAL, value):
+    if value is not None and not re.fullmatch(_MFA_SERIAL, value, re.ASCII):
         raise UsageError(
-            f"--mfa-serial {value!r} is neither an MFA device ARN "
+            f"--mfa-serial {_shown(value)} is neither an MFA device ARN "
             "(arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial number"
         )
     return value
@@ -257,14 +259,14 @@ def _session_name(value: str | None, environ: Mapping[str, str]) -> str:
 
 def _role_arn(value: str) -> str:
     value = value.strip()
-    match = re.fullmatch(_ROLE_ARN, value)
+    match = re.fullmatch(_ROLE_ARN, value, re.ASCII)
     if match is None:
         if not value:
             problem = "is empty"
         elif re.fullmatch(_ANY_ARN, value):
-            problem = f"is not an IAM role ARN: {value!r}"
+            problem = f"is not an IAM role ARN: {_shown(value)}"
         else:
-            problem = f"is not an ARN: {value!r}"
+            problem = f"is not an ARN: {_shown(value)}"
         raise UsageError(f"--role-arn {problem} (expected arn:aws:iam::123456789012:role/NAME)")
     if len(match["path"]) > 512:
         raise UsageError("--role-arn has a role path longer than IAM's 512 characters")
@@ -274,9 +276,9 @@ def _role_arn(value: str) -> str:
 def _matching(option: str, value: str | None, pattern: str, size: str) -> str | None:
     if value is None:
         return None
-    if not re.fullmatch(pattern, value):
+    if not re.fullmatch(pattern, value, re.ASCII):
         raise UsageError(
-            f"{option} {value!r} must be {size} characters of letters, digits and "
+            f"{option} {_shown(value)} must be {size} characters of letters, digits and "
             f"{_allowed_punctuation(pattern)}"
         )
     return value
@@ -287,16 +289,21 @@ def _allowed_punctuation(pattern: str) -> str:
     return " ".join(inside.replace("\\w", "_"))
 
 
+def _shown(value: str) -> str:
+    """A value quoted for an error message, cut short: the message must stay one short line."""
+    return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
 def _integer(option: str, value: str | None, default: int, low: int, high: int | None) -> int:
     if value is None:
         return default
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise UsageError(f"{option} {value!r} is not a whole number of seconds") from None
+        raise UsageError(f"{option} {_shown(value)} is not a whole number of seconds") from None
     if number < low or (high is not None and number > high):
         bounds = f"{low}..{high}" if high is not None else f"at least {low}"
-        raise UsageError(f"{option} {number} is out of range ({bounds} seconds)")
+        raise UsageError(f"{option} {_shown(str(number))} is out of range ({bounds} seconds)")
     return number
 
 
@@ -306,9 +313,11 @@ def _lock_timeout(value: str | None) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise UsageError(f"--lock-timeout {value!r} is not a number of seconds") from None
+        raise UsageError(f"--lock-timeout {_shown(value)} is not a number of seconds") from None
     if not 0 < seconds <= 3600:
-        raise UsageError(f"--lock-timeout {value} is out of range (above 0, at most 3600 s)")
+        raise UsageError(
+            f"--lock-timeout {_shown(value)} is out of range (above 0, at most 3600 s)"
+        )
     return seconds
 
 
@@ -324,8 +333,9 @@ def _policy(value: str | None) -> str | None:
             reason = getattr(error, "strerror", None) or "not UTF-8 text"
             raise ConfigError(f"--policy: cannot read {str(path)!r}: {reason}") from None
     try:
-        document = json.loads(text)
-    except ValueError:
+        # NaN and Infinity are Python's extensions, not JSON: STS would reject the policy.
+        document = json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError):
         raise UsageError("--policy is not valid JSON (give the JSON itself or @FILE)") from None
     if not isinstance(document, dict):
         raise UsageError("--policy must be a JSON object (an IAM policy document)")
@@ -337,6 +347,10 @@ def _policy(value: str | None) -> str | None:
     return compact
 
 
+def _not_json(constant: str) -> object:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _tags(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
     if len(values) > MAX_TAGS:
         raise UsageError(f"too many --tag values (STS allows {MAX_TAGS})")
@@ -345,11 +359,13 @@ def _tags(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
     for item in values:
         key, equals, value = item.partition("=")
         if not equals or not re.fullmatch(_TAG_KEY, key):
-            raise UsageError(f"--tag {item!r} must be KEY=VALUE with a 1-128 character key")
+            raise UsageError(f"--tag {_shown(item)} must be KEY=VALUE with a 1-128 character key")
         if not re.fullmatch(_TAG_VALUE, value):
-            raise UsageError(f"--tag {key!r} has a value STS does not accept (0-256 characters)")
+            raise UsageError(
+                f"--tag {_shown(key)} has a value STS does not accept (0-256 characters)"
+            )
         if key.lower() in seen:  # STS treats tag keys case-insensitively
-            raise UsageError(f"--tag {key!r} is given twice")
+            raise UsageError(f"--tag {_shown(key)} is given twice")
         seen.add(key.lower())
         tags.append((key, value))
     return tuple(tags)

@@ -1,0 +1,314 @@
+"""Hostile input: every bad value fails locally, in one line, before any STS call.
+
+A table of bad command lines run as real subprocesses (the server counts that no STS call was
+made), and hypothesis on the validators, checking what they accept against STS's documented
+limits written out here independently of credproc's own patterns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from conftest import ROLE, Sandbox
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+
+from credproc.errors import ConfigError, UsageError
+from credproc.request import RawOptions, Request, build
+
+OTHER_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/ops"
+LONG_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "x" * 2100}]})
+
+
+def _bad_policy_file(home: Path, kind: str) -> str:
+    if kind == "missing":
+        return f"@{home / 'no-such-policy.json'}"
+    if kind == "directory":
+        return f"@{home}"
+    binary = home / "policy.bin"
+    binary.write_bytes(b"\xff\xfe{not utf-8")
+    return f"@{binary}"
+
+
+def _role(arn: str) -> list[str]:
+    """A role with a working source profile: were the ARN accepted, STS would be called."""
+    return ["--role-arn", arn, "--source-profile", "base"]
+
+
+R = _role(ROLE)
+
+# (argv after `credproc`, exit code, what the error line must name)
+BAD_COMMAND_LINES: list[tuple[list[str], int, str]] = [
+    (_role("arn:aws:s3:::my-bucket"), 2, "--role-arn"),
+    (_role("arn:aws:iam::123456789012:user/alice"), 2, "role"),
+    (_role("arn:aws:iam::12345:role/dev"), 2, "--role-arn"),
+    (_role("arn:aws:iam::1234567890123:role/dev"), 2, "--role-arn"),
+    (_role(""), 2, "empty"),
+    (_role("arn:aws:iam::123456789012:role/"), 2, "--role-arn"),
+    (_role(f"arn:aws:iam::123456789012:role/{'n' * 65}"), 2, "--role-arn"),
+    (_role(f"arn:aws:iam::123456789012:role/{'p/' * 300}dev"), 2, "path"),
+    # Arabic-Indic digits are \d to Python's re, but not to IAM.
+    (_role("arn:aws:iam::١٢٣٤٥٦٧٨٩٠١٢:role/dev"), 2, "--role-arn"),
+    (_role("not an arn at all"), 2, "not an ARN"),
+    ([*R, "--duration", "899"], 2, "--duration"),
+    ([*R, "--duration", "43201"], 2, "--duration"),
+    ([*R, "--duration", "one hour"], 2, "--duration"),
+    ([*R, "--duration", "3600.5"], 2, "--duration"),
+    ([*R, "--duration", "-3600"], 2, "--duration"),
+    ([*R, "--duration", ""], 2, "--duration"),
+    ([*R, "--duration", "3600", "--refresh-window", "3600"], 2, "window"),
+    ([*R, "--duration", "900", "--refresh-window", "901"], 2, "window"),
+    ([*R, "--refresh-window", "-1"], 2, "--refresh-window"),
+    ([*R, "--refresh-window", "soon"], 2, "--refresh-window"),
+    ([*R, "--mfa-duration", "129601"], 2, "--mfa-duration"),
+    ([*R, "--role-session-name", "x"], 2, "--role-session-name"),
+    ([*R, "--role-session-name", "s" * 65], 2, "--role-session-name"),
+    ([*R, "--role-session-name", "two words"], 2, "--role-session-name"),
+    ([*R, "--role-session-name", "naïve-user"], 2, "--role-session-name"),
+    ([*R, "--role-session-name", "a/b"], 2, "--role-session-name"),
+    ([*R, "--source-identity", "i"], 2, "--source-identity"),
+    ([*R, "--source-identity", "who?"], 2, "--source-identity"),
+    ([*R, "--source-identity", "é" * 10], 2, "--source-identity"),
+    ([*R, "--external-id", "x"], 2, "--external-id"),
+    ([*R, "--external-id", "e" * 1225], 2, "--external-id"),
+    ([*R, "--policy", "{not json"], 2, "--policy"),
+    ([*R, "--policy", '["a list"]'], 2, "--policy"),
+    ([*R, "--policy", LONG_POLICY], 2, "--policy"),
+    ([*R, "--policy", '{"Version": NaN}'], 2, "--policy"),
+    ([*R, "--policy", "[" * 20_000], 2, "--policy"),
+    ([*R, "--policy", '{"a":' * 20_000], 2, "--policy"),
+    ([*R, "--policy", "@missing"], 3, "--policy"),
+    ([*R, "--policy", "@directory"], 3, "--policy"),
+    ([*R, "--policy", "@binary"], 3, "--policy"),
+    (
+        R + [a for i in range(11) for a in ("--policy-arn", f"arn:aws:iam::aws:policy/P{i}")],
+        2,
+        "--policy-arn",
+    ),
+    ([*R, "--policy-arn", OTHER_ACCOUNT_ROLE], 2, "--policy-arn"),
+    ([*R, *[a for i in range(51) for a in ("--tag", f"k{i}=v")]], 2, "--tag"),
+    ([*R, "--tag", "team"], 2, "--tag"),
+    ([*R, "--tag", "=value"], 2, "--tag"),
+    ([*R, "--tag", f"{'k' * 129}=v"], 2, "--tag"),
+    ([*R, "--tag", f"k={'v' * 257}"], 2, "--tag"),
+    ([*R, "--tag", "k=semi;colon"], 2, "--tag"),
+    ([*R, "--tag", "Team=a", "--tag", "team=b"], 2, "twice"),
+    ([*R, "--tag", "a=b", "--transitive-tag-key", "c"], 2, "--transitive"),
+    ([*R, "--region", "Mars-1"], 2, "--region"),
+    ([*R, "--mfa-serial", "short"], 2, "--mfa-serial"),
+    ([*R, "--lock-timeout", "0"], 2, "--lock-timeout"),
+    ([*R, "--lock-timeout", "nan"], 2, "--lock-timeout"),
+    ([*R, "--lock-timeout", "forever"], 2, "--lock-timeout"),
+    ([*R, "--web-identity-token-file", "t"], 2, "web"),
+    ([*R, "--no-such-option"], 2, "--no-such-option"),
+    (["--role-arn", ROLE, "--source-profile"], 2, "--source-profile"),
+    (["--source-profile", "base"], 2, "--role-arn"),
+    ([], 2, "--role-arn"),
+    (["env", *R, "--format", "xml"], 2, "--format"),
+    (["exec", *R, "true"], 2, "--"),
+    (["exec", *R, "--"], 2, "command"),
+    (["cache"], 2, "action"),
+    (["cache", "clear"], 2, "--all"),
+    (["cache", "shred"], 2, "shred"),
+    (["--profile", "no-such-profile"], 3, "no-such-profile"),
+    (["--profile", "base"], 3, "role_arn"),
+    (["--role-arn", ROLE, "--source-profile", "no-such-source"], 3, "no-such-source"),
+    ([*R, "--log-file", "/proc/no/such/dir/log"], 3, "log file"),
+]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("argv", "code", "named"),
+    BAD_COMMAND_LINES,
+    ids=[" ".join(c[0])[-60:] for c in BAD_COMMAND_LINES],
+)
+def test_bad_command_line_fails_in_one_line_without_calling_sts(
+    sandbox: Sandbox, argv: list[str], code: int, named: str
+) -> None:
+    argv = [
+        _bad_policy_file(sandbox.home, arg[1:])
+        if arg in ("@missing", "@directory", "@binary")
+        else arg
+        for arg in argv
+    ]
+    result = sandbox.credproc(*argv)
+
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("credproc: error: ")
+    assert named.lower() in lines[0].lower()
+    assert len(lines[0]) < 400  # an echoed 100 kB value would drown the message
+    assert sandbox.server.calls() == 0
+
+
+# -- the validators against STS's documented limits ------------------------------------------
+
+# Written from the STS and IAM API references, not from credproc's patterns: ASCII-only \w.
+_ASCII_WORD = "A-Za-z0-9_"
+STS_ROLE_ARN = re.compile(
+    rf"arn:aws(-[a-z]+)*:iam::[0-9]{{12}}:role(/[\x21-\x7e]+)*/[{_ASCII_WORD}+=,.@-]{{1,64}}"
+)
+STS_SESSION_NAME = re.compile(rf"[{_ASCII_WORD}+=,.@-]{{2,64}}")
+STS_EXTERNAL_ID = re.compile(rf"[{_ASCII_WORD}+=,.@:/-]{{2,1224}}")
+STS_POLICY_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::([0-9]{12}|aws):policy/[\x21-\x7e]+")
+STS_MFA_SERIAL = re.compile(rf"[{_ASCII_WORD}+=/:,.@-]{{9,256}}")
+
+
+def _sts_tag_text(text: str) -> bool:
+    """STS's tag pattern [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]."""
+    return all(unicodedata.category(c)[0] in "LZN" or c in "_.:/=+-@" for c in text)
+
+
+def check_valid_assume_role(request: Request) -> None:
+    """Everything STS documents about an AssumeRole request, checked independently."""
+    assert request.role_arn is not None
+    assert STS_ROLE_ARN.fullmatch(request.role_arn), request.role_arn
+    assert 20 <= len(request.role_arn) <= 2048
+    assert STS_SESSION_NAME.fullmatch(request.role_session_name)
+    assert 900 <= request.duration <= 43200
+    assert 900 <= request.mfa_duration <= 129600
+    assert 0 <= request.refresh_window < request.duration
+    assert 0 < request.lock_timeout <= 3600
+    if request.external_id is not None:
+        assert STS_EXTERNAL_ID.fullmatch(request.external_id)
+    if request.source_identity is not None:
+        assert STS_SESSION_NAME.fullmatch(request.source_identity)
+    if request.policy is not None:
+        assert len(request.policy) <= 2048
+        document = json.loads(request.policy, parse_constant=_no_constants)
+        assert isinstance(document, dict)
+    assert len(request.policy_arns) <= 10
+    for arn in request.policy_arns:
+        assert STS_POLICY_ARN.fullmatch(arn)
+        assert 20 <= len(arn) <= 2048
+    assert len(request.tags) <= 50
+    keys = [key.lower() for key, _ in request.tags]
+    assert len(set(keys)) == len(keys)
+    for key, value in request.tags:
+        assert 1 <= len(key) <= 128
+        assert len(value) <= 256
+        assert _sts_tag_text(key)
+        assert _sts_tag_text(value)
+    assert len(request.transitive_tag_keys) <= 50
+    assert {k.lower() for k in request.transitive_tag_keys} <= set(keys)
+    if request.mfa_serial is not None:
+        assert STS_MFA_SERIAL.fullmatch(request.mfa_serial)
+    if request.region is not None:
+        assert re.fullmatch(r"[a-z]{2,}(-[a-z0-9]+)+", request.region)
+
+
+def _no_constants(name: str) -> object:
+    raise AssertionError(f"{name} is not JSON")
+
+
+# Values that sit on or near the limits, mixed with arbitrary text: the shrinker then finds the
+# smallest value on the wrong side of any limit.
+_anything = st.text(max_size=80)
+_unicode_word = st.text(
+    alphabet=st.characters(categories=["L", "N", "Pc", "Pd", "Po", "Zs"]), min_size=1, max_size=70
+)
+_ints = st.integers(min_value=-10, max_value=200_000).map(str)
+_roles = st.one_of(
+    st.sampled_from(
+        [ROLE, "arn:aws-cn:iam::123456789012:role/a/b/c", "arn:aws:iam::123456789012:user/u"]
+    ),
+    st.builds(
+        "arn:{}:iam::{}:role/{}{}".format,
+        st.sampled_from(["aws", "aws-us-gov", "aws:x", "AWS"]),
+        st.one_of(st.from_regex(r"[0-9]{12}", fullmatch=True), st.text(max_size=13)),
+        st.sampled_from(["", "path/", "a b/", "é/"]),
+        st.one_of(st.from_regex(r"[\w+=,.@-]{1,66}", fullmatch=True), _unicode_word),
+    ),
+    _anything,
+)
+_names = st.one_of(st.none(), st.from_regex(r"[\w+=,.@-]{1,66}", fullmatch=True), _unicode_word)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=30,
+)
+_policies = st.one_of(
+    st.none(),
+    _json_values.map(lambda v: json.dumps(v, allow_nan=True)),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=500), max_size=6).map(json.dumps),
+    _anything.filter(lambda text: not text.startswith("@")),  # @ reads a file: not this test's
+)
+_tags = st.lists(
+    st.one_of(
+        st.builds("{}={}".format, _unicode_word, st.text(max_size=260)),
+        st.from_regex(r"[\w .:/=+@-]{1,130}=[\w .:/=+@-]{0,258}", fullmatch=True),
+        _anything,
+    ),
+    max_size=52,
+)
+# Hostile values for each option...
+_HOSTILE: dict[str, st.SearchStrategy[object]] = {
+    "role_arn": _roles,
+    "role_session_name": _names,
+    "duration": st.one_of(_ints, _anything),
+    "external_id": st.from_regex(r"[\w+=,.@:/-]{1,1230}", fullmatch=True),
+    "source_identity": _names,
+    "policy": _policies,
+    "policy_arns": st.lists(
+        st.one_of(st.sampled_from(["arn:aws:iam::aws:policy/ReadOnly", ROLE]), _anything),
+        max_size=11,
+    ),
+    "tags": _tags,
+    "transitive_tag_keys": st.lists(st.one_of(st.just("k"), _unicode_word), max_size=3),
+    "region": st.one_of(st.sampled_from(["us-gov-west-1", "eu-west-1 "]), _anything),
+    "refresh_window": st.one_of(_ints, _anything),
+    "lock_timeout": st.one_of(st.floats().map(str), _anything),
+    "mfa_serial": _anything,
+    "mfa_duration": _ints,
+}
+# ...and ordinary ones, so that a good share of requests is accepted and checked.
+_ORDINARY: dict[str, st.SearchStrategy[object]] = {
+    "role_arn": st.from_regex(
+        r"arn:aws:iam::[0-9]{12}:role/([a-z]{1,5}/){0,2}[A-Za-z0-9_+=,.@-]{1,64}", fullmatch=True
+    ),
+    "role_session_name": st.none() | st.from_regex(r"[A-Za-z0-9_+=,.@-]{2,64}", fullmatch=True),
+    "duration": st.none() | st.integers(900, 43200).map(str),
+    "external_id": st.none() | st.from_regex(r"[A-Za-z0-9_+=,.@:/-]{2,40}", fullmatch=True),
+    "source_identity": st.none() | st.from_regex(r"[A-Za-z0-9_+=,.@-]{2,64}", fullmatch=True),
+    "policy": st.none() | st.just('{"Version": "2012-10-17", "Statement": []}'),
+    "policy_arns": st.lists(st.just("arn:aws:iam::aws:policy/ReadOnlyAccess"), max_size=10),
+    "tags": st.lists(st.sampled_from(["team=core", "env=dev", "cost:centre=42"]), unique=True),
+    "transitive_tag_keys": st.just([]),
+    "region": st.none() | st.just("eu-west-1"),
+    "refresh_window": st.none() | st.integers(0, 899).map(str),
+    "lock_timeout": st.none() | st.floats(0.1, 3600).map(str),
+    "mfa_serial": st.none() | st.just("arn:aws:iam::123456789012:mfa/me"),
+    "mfa_duration": st.none() | st.integers(900, 129600).map(str),
+}
+
+
+@st.composite
+def _raw_options(draw: st.DrawFn) -> RawOptions:
+    """Up to three hostile options among ordinary ones."""
+    hostile = draw(st.sets(st.sampled_from(sorted(_HOSTILE)), max_size=3))
+    values = {
+        name: draw(_HOSTILE[name] if name in hostile else _ORDINARY[name]) for name in _HOSTILE
+    }
+    return RawOptions(**values)  # type: ignore[arg-type]
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=_raw_options())
+def test_validators_accept_only_valid_assume_role_requests(raw: RawOptions) -> None:
+    try:
+        request = build(raw, {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
+    except (UsageError, ConfigError) as error:
+        event(type(error).__name__)
+        message = str(error)
+        assert message
+        assert "\n" not in message
+        return
+    event("accepted")
+    check_valid_assume_role(request)
