@@ -22,11 +22,25 @@ COMMANDS = ("env", "exec", "cache")
 INTERRUPTED = 130  # the shell's code for death by SIGINT
 
 
+class _Finished(Exception):
+    """--help or --version has printed its text: main returns this status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing usage and exiting: errors stay one line."""
+    """argparse that raises instead of printing usage and exiting: errors stay one line, and
+    main(argv) returns a status rather than ending the caller's process."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise _Finished(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args_list
     try:
         return _run(args_list)
+    except _Finished as finished:
+        return finished.status
     except CredprocError as error:
         return _fail(str(error), error.exit_code, debug)
     except KeyboardInterrupt:
@@ -47,8 +63,14 @@ def _fail(message: str, code: int, debug: bool) -> int:
         import traceback  # noqa: PLC0415
 
         traceback.print_exc()
-    sys.stderr.write(f"credproc: error: {message}\n")
+    sys.stderr.write(f"credproc: error: {_one_line(message)}\n")
     return code
+
+
+def _one_line(message: str) -> str:
+    """Escape what would break the line: argparse echoes arguments (newlines, \\x1e, U+2028)
+    verbatim, and clients show stderr to a person or a log that splits on them."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
 
 
 def _run(argv: list[str]) -> int:

@@ -7,7 +7,7 @@ The CLI says what it wants once (``quiet_until_warning`` or ``configure``); modu
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     import logging
@@ -19,6 +19,8 @@ FORMAT = "credproc: %(levelname)s: %(message)s"
 class _State:
     stderr_on_first_use = False  # CLI default mode: a stderr handler, made when first needed
     verbose = False  # INFO or DEBUG is on: worth composing informational messages
+    handlers: ClassVar[list[logging.Handler]] = []  # ours, to remove when set up again
+    files: ClassVar[list[IO[str]]] = []  # log files we opened, to close then
 
 
 def logger() -> logging.Logger:
@@ -27,15 +29,15 @@ def logger() -> logging.Logger:
     log = logging.getLogger(NAME)
     if _State.stderr_on_first_use:
         _State.stderr_on_first_use = False
-        if not log.handlers:
-            log.addHandler(_stderr_handler(logging.WARNING))
-            log.setLevel(logging.WARNING)
-            log.propagate = False
+        _add(log, _stderr_handler(logging.WARNING))
+        log.setLevel(logging.WARNING)
+        log.propagate = False
     return log
 
 
 def quiet_until_warning() -> None:
     """CLI default mode: warnings reach stderr, but logging is set up only if one is emitted."""
+    _forget_setup()
     _State.stderr_on_first_use = True
 
 
@@ -50,10 +52,11 @@ def configure(*, verbose: bool, debug: bool, log_file: str | None) -> None:
 
     from .errors import ConfigError  # noqa: PLC0415
 
+    _forget_setup()
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     log = logging.getLogger(NAME)
     log.propagate = False
-    log.addHandler(_stderr_handler(level))
+    _add(log, _stderr_handler(level))
     if log_file:
         path = os.path.expanduser(log_file)
         try:
@@ -61,13 +64,39 @@ def configure(*, verbose: bool, debug: bool, log_file: str | None) -> None:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         except OSError as error:
             raise ConfigError(f"cannot open the log file {path}: {error.strerror}") from None
-        to_file = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+        stream = os.fdopen(fd, "a", encoding="utf-8")
+        _State.files.append(stream)
+        to_file = logging.StreamHandler(stream)
         to_file.setFormatter(logging.Formatter("%(asctime)s " + FORMAT))
         to_file.setLevel(logging.DEBUG if debug else logging.INFO)
-        log.addHandler(to_file)
+        _add(log, to_file)
         level = min(level, to_file.level)
     log.setLevel(level)
     _State.verbose = level <= logging.INFO
+
+
+def _add(log: logging.Logger, handler: logging.Handler) -> None:
+    log.addHandler(handler)
+    _State.handlers.append(handler)
+
+
+def _forget_setup() -> None:
+    """Undo an earlier set-up: each cli.main() in one process (tests, a wrapper script) logs
+    to the stderr and log file of its own run, once, at its own level."""
+    _State.stderr_on_first_use = False
+    _State.verbose = False
+    if not _State.handlers:
+        return
+    import logging  # noqa: PLC0415
+
+    log = logging.getLogger(NAME)
+    for handler in _State.handlers:
+        log.removeHandler(handler)
+        handler.close()
+    _State.handlers.clear()
+    for stream in _State.files:
+        stream.close()
+    _State.files.clear()
 
 
 def _stderr_handler(level: int) -> logging.Handler:

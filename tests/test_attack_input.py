@@ -1,27 +1,32 @@
 """Hostile input: every bad value fails locally, in one line, before any STS call.
 
-A table of bad command lines run as real subprocesses (the server counts that no STS call was
-made), and hypothesis on the validators, checking what they accept against STS's documented
-limits written out here independently of credproc's own patterns.
+Three layers: a table of bad command lines run as real subprocesses (the server counts that no
+STS call was made); hypothesis on the validators, checking what they accept against STS's
+documented limits written out here independently of credproc's own patterns; and hypothesis
+on whole command lines through ``cli.main`` in-process.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from pathlib import Path
 
 import pytest
 from conftest import ROLE, Sandbox
-from hypothesis import event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from credproc import cli
 from credproc.errors import ConfigError, UsageError
 from credproc.request import RawOptions, Request, build
 
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/ops"
 LONG_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "x" * 2100}]})
+# Documented exit codes (errors.py); 1 means an internal error, which bad input must never cause.
+DOCUMENTED_EXITS = {0, 2, 3, 4, 5, 6, 7, 8}
 
 
 def _bad_policy_file(home: Path, kind: str) -> str:
@@ -312,3 +317,112 @@ def test_validators_accept_only_valid_assume_role_requests(raw: RawOptions) -> N
         return
     event("accepted")
     check_valid_assume_role(request)
+
+
+# -- whole command lines through cli.main ------------------------------------------------------
+
+_SAFE_COMMANDS = ["echo 123456", "false", "echo not-a-code"]
+
+
+@pytest.fixture
+def in_process(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """cli.main in this process, seeing exactly the sandbox's environment."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "CREDPROC_")):
+            monkeypatch.delenv(name)
+    for name, value in sandbox.env.items():
+        monkeypatch.setenv(name, value)
+    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base")
+    sandbox.add_profile("loop", role_arn=ROLE, source_profile="loop")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    return scratch
+
+
+def _argv(scratch: Path) -> st.SearchStrategy[list[str]]:
+    """Command lines from credproc's own vocabulary, with paths kept inside ``scratch`` and
+    commands that are harmless: this runs in the test process, as root."""
+    paths = st.sampled_from([str(scratch / "a"), str(scratch / "b" / "c"), str(scratch)])
+    valued = {
+        "--role-arn": _roles,
+        "--profile": st.sampled_from(["dev", "base", "loop", "nope", ""]),
+        "--source-profile": st.sampled_from(["base", "dev", "nope", ""]),
+        "--role-session-name": _names.map(lambda v: v or ""),
+        "--duration": _ints,
+        "--external-id": _anything,
+        "--source-identity": _anything,
+        "--policy": _policies.map(lambda v: v or "{}"),
+        "--policy-arn": _anything,
+        "--tag": _anything,
+        "--transitive-tag-key": _anything,
+        "--region": st.sampled_from(["eu-west-1", "nowhere", ""]),
+        "--mfa-serial": st.sampled_from(["arn:aws:iam::123456789012:mfa/me", "x"]),
+        "--mfa-token-command": st.sampled_from(_SAFE_COMMANDS),
+        "--mfa-duration": _ints,
+        "--web-identity-token-file": paths,
+        "--cache-dir": paths,
+        "--refresh-window": _ints,
+        "--lock-timeout": st.sampled_from(["1", "0", "-1", "x", "inf"]),
+        "--log-file": paths,
+        "--format": st.sampled_from(["sh", "fish", "dotenv", "xml"]),
+    }
+    flags = ["--no-cache", "-v", "--debug", "--json", "--all", "--help", "--version", "--"]
+    option = st.one_of(
+        st.sampled_from(sorted(valued)).flatmap(
+            lambda name: valued[name].map(lambda value: [name, value])
+        ),
+        st.sampled_from(flags).map(lambda flag: [flag]),
+        _anything.map(lambda word: [word]),
+    )
+    head = st.sampled_from([[], ["env"], ["cache", "list"], ["cache", "clear"], ["cache"]])
+    body = st.lists(option, max_size=8).map(lambda parts: [w for part in parts for w in part])
+
+    def without_terminal_prompt(argv: list[str]) -> list[str]:
+        # The MFA prompt opens /dev/tty, which a developer's pytest may have: never ask there.
+        return [*argv, "--mfa-token-command", "echo 123456"] if "--mfa-serial" in argv else argv
+
+    return st.tuples(head, body).map(lambda hb: without_terminal_prompt(hb[0] + hb[1]))
+
+
+@pytest.mark.integration
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_main_never_raises_and_prints_nothing_on_failure(
+    in_process: Path, capsys: pytest.CaptureFixture[str], data: st.DataObject
+) -> None:
+    argv = data.draw(_argv(in_process))
+    assert not argv or argv[0] != "exec"  # exec would replace the test process
+    capsys.readouterr()
+
+    code = cli.main(argv)
+
+    out, err = capsys.readouterr()
+    event(f"exit {code}")
+    assert code in DOCUMENTED_EXITS, (argv, err)
+    if code == 0:
+        credential_process = argv[:1] not in (["env"], ["cache"])
+        if credential_process and "--help" not in argv and "--version" not in argv:
+            assert json.loads(out)["Version"] == 1
+        return
+    assert out == ""
+    error_lines = [line for line in err.splitlines() if line.startswith("credproc: error: ")]
+    assert len(error_lines) == 1, err
+    if "--debug" not in argv:
+        assert err.endswith(error_lines[0] + "\n")
+
+
+def test_main_twice_in_one_process_warns_on_each_runs_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # others can write: every run warns that it will not use it
+    for flags in (["-v"], [], ["--debug"], []):
+        assert cli.main(["cache", "list", "--cache-dir", str(shared), *flags]) == 0
+        out, err = capsys.readouterr()
+        assert out == "no cached tokens\n"
+        assert err.count("not using the cache dir") == 1, (flags, err)
