@@ -14,7 +14,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 ENTRY_FORMAT = 1
 MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 4 KiB; anything bigger is not ours
+# STS's longest token (GetSessionToken, 36 h) plus clock noise: an entry that promises more from
+# now was not written by credproc, and would pin a dead token until that far-off date.
+LONGEST_TOKEN_SECONDS = 129600 + 60
 _PRIVATE = 0o077  # group and other permission bits
 
 
@@ -237,7 +240,7 @@ def parse_entry(raw: bytes, key: str) -> Entry | None:
     """Decode an entry's bytes; None for anything that is not exactly what we write."""
     try:
         document = json.loads(raw)
-        if not isinstance(document, dict) or document.get("format") != ENTRY_FORMAT:
+        if not isinstance(document, dict) or not _is_int(document.get("format"), ENTRY_FORMAT):
             return None
         identity = document["request"]
         offset = document["clock_offset"]
@@ -248,12 +251,21 @@ def parse_entry(raw: bytes, key: str) -> Entry | None:
             return None
         if not -86400 * 366 < offset < 86400 * 366:  # also rejects NaN and infinities
             return None
-        if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+        if not _is_int(window) or window < 0:
             return None
         credentials = Credentials.from_dict(document["credentials"])
+        # The expiry in this machine's clock, as the hot path prints it: must be a date.
+        local_expiry = credentials.expiration - timedelta(seconds=offset)
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None
+    if local_expiry.timestamp() > time.time() + LONGEST_TOKEN_SECONDS:
+        return None
     return Entry(credentials, float(offset), identity, key, window)
+
+
+def _is_int(value: object, expected: int | None = None) -> bool:
+    """An integer as JSON states one: not true/false, not 1.0."""
+    return type(value) is int and expected in (None, value)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
