@@ -80,6 +80,14 @@ class Entry(NamedTuple):
 class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._trusted: bool | None = None  # the directory's verdict, reached once
+
+    def usable(self) -> bool:
+        """Create the directory if missing; False, after one warning, if it cannot be trusted.
+
+        A refresh checks this before anything else: in a directory that is not ours alone,
+        even the lock file could be a link planted by someone else."""
+        return self._dir_is_safe(create=True)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -155,23 +163,33 @@ class Cache:
     # -- locking --------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, request: Request) -> Iterator[None]:
+    def lock(self, request: Request) -> Iterator[bool]:
         """Hold the per-key refresh lock: one refresher per key, other keys never wait.
 
-        An flock dies with its process, so a refresher killed with -9 blocks nobody."""
+        An flock dies with its process, so a refresher killed with -9 blocks nobody. Yields
+        False, after a warning, if no lock can be had here (a read-only file system, or
+        something other than a file at the lock's path): the caller then refreshes without
+        caching rather than failing."""
         import filelock  # noqa: PLC0415 - only a refresh needs it
 
         path = self.directory / f"{request.key}.lock"
         lock = filelock.FileLock(path, timeout=request.lock_timeout, mode=0o600)
         try:
+            _no_link_or_special(path)
             lock.acquire()
         except filelock.Timeout:
             raise LockTimeoutError(
                 f"another credproc process has been refreshing this role for over "
                 f"{request.lock_timeout:g} s (lock {path}); retry, or raise --lock-timeout"
             ) from None
+        except OSError as error:
+            logger().warning(
+                "cannot lock %s (%s); continuing without caching", path, error.strerror or error
+            )
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             lock.release()
 
@@ -194,12 +212,18 @@ class Cache:
 
     def _dir_is_safe(self, *, create: bool) -> bool:
         """Use only a real directory that we own and nobody else can write to."""
+        if self._trusted is None:
+            self._trusted = self._check_dir(create=create)
+        return bool(self._trusted)
+
+    def _check_dir(self, *, create: bool) -> bool | None:
+        """The verdict on the directory; None (no verdict yet) if it is missing and not made."""
         path = self.directory
         try:
             info = os.lstat(path)
         except FileNotFoundError:
             if not create:
-                return False
+                return None
             try:
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)
                 info = os.lstat(path)
@@ -229,6 +253,17 @@ class Cache:
 
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _no_link_or_special(path: Path) -> None:
+    """Refuse a symlink, directory or device at the lock's path, whatever the installed
+    filelock would do with it (older versions follow links and truncate their target)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path.name} is not a regular file")
 
 
 def _is_private_file(info: os.stat_result) -> bool:

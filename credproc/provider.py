@@ -38,6 +38,8 @@ STALE_MINIMUM_SECONDS = 60
 def get_credentials(request: Request) -> Credentials:
     """Credentials for the request, with Expiration stated in this machine's clock."""
     cache = Cache(request.cache_dir) if request.cache_dir is not None else None
+    if cache is not None and not cache.usable():
+        cache = None  # warned: refreshed without a lock and not written
     if cache is not None:
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
@@ -47,7 +49,7 @@ def get_credentials(request: Request) -> Credentials:
         if cache is None:
             fetched = _fetch(request)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
-        with cache.lock(request):
+        with cache.lock(request) as locked:
             entry = cache.read(request)
             if entry is not None and entry.seconds_left() > request.refresh_window:
                 return _served(entry, "refreshed by another process")
@@ -63,7 +65,8 @@ def get_credentials(request: Request) -> Credentials:
                 )
                 return _in_local_clock(entry.credentials, entry.clock_offset)
             _report_skew(fetched.clock_offset)
-            cache.write(request, fetched.credentials, fetched.clock_offset)
+            if locked:
+                cache.write(request, fetched.credentials, fetched.clock_offset)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROLE, Result, Sandbox
+from conftest import BIN, ROLE, Result, Sandbox
 from hostile import edit_entry, key_of, mode, only_entry, temp_files
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -193,6 +194,158 @@ def test_a_directory_in_place_of_the_entry_costs_only_the_cache(sandbox: Sandbox
         assert "cannot write the cache" in result.stderr
     assert sandbox.server.calls("AssumeRole") == 3
     assert entry.is_dir()
+
+
+# -- a hostile cache directory ---------------------------------------------------------------
+
+
+def _world_writable(directory: Path) -> None:
+    directory.chmod(0o777)
+
+
+def _group_writable(directory: Path) -> None:
+    directory.chmod(0o770)
+
+
+SPOILED_DIRS: dict[str, Callable[[Path], None]] = {
+    "world-writable": _world_writable,
+    "group-writable": _group_writable,
+    "owned by another user": _give_away,
+}
+
+
+@pytest.mark.parametrize("spoil", sorted(SPOILED_DIRS))
+def test_an_entry_in_an_untrusted_dir_is_not_served_and_nothing_is_written(
+    sandbox: Sandbox, spoil: str
+) -> None:
+    cached, entry = _cached(sandbox)
+    before = sorted(p.name for p in sandbox.cache_dir.iterdir())
+    entry_bytes = entry.read_bytes()
+    SPOILED_DIRS[spoil](sandbox.cache_dir)
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    assert _token(result) != cached
+    assert sandbox.server.calls("AssumeRole") == 2
+    _one_warning_about_the_dir(result, sandbox.cache_dir)
+    assert sorted(p.name for p in sandbox.cache_dir.iterdir()) == before  # no lock, no temp
+    assert entry.read_bytes() == entry_bytes
+
+
+def test_a_symlinked_cache_dir_is_not_followed(sandbox: Sandbox, tmp_path: Path) -> None:
+    cached, _ = _cached(sandbox)
+    real = tmp_path / "real-cache"
+    sandbox.cache_dir.rename(real)
+    sandbox.cache_dir.symlink_to(real)
+    before = sorted(p.name for p in real.iterdir())
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    assert _token(result) != cached
+    assert sandbox.server.calls("AssumeRole") == 2
+    _one_warning_about_the_dir(result, sandbox.cache_dir)
+    assert sorted(p.name for p in real.iterdir()) == before
+
+
+def test_a_file_in_place_of_the_cache_dir(sandbox: Sandbox) -> None:
+    sandbox.cache_dir.write_text("not a directory")
+
+    results = [sandbox.credproc(*sandbox.role_args()) for _ in range(2)]
+
+    for result in results:
+        assert result.json()["Version"] == 1
+        _one_warning_about_the_dir(result, sandbox.cache_dir)
+    assert sandbox.server.calls("AssumeRole") == 2
+    assert sandbox.cache_dir.read_text() == "not a directory"
+
+
+def test_a_cache_dir_that_cannot_be_created(sandbox: Sandbox, tmp_path: Path) -> None:
+    # Even root cannot make a directory under a regular file (ENOTDIR).
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    cache_dir = blocker / "cache"
+
+    result = sandbox.credproc(*sandbox.role_args(), "--cache-dir", str(cache_dir))
+
+    assert result.json()["Version"] == 1
+    _one_warning_about_the_dir(result, cache_dir)
+    assert sandbox.server.calls("AssumeRole") == 1
+
+
+def test_a_cache_dir_others_can_read_is_made_private(sandbox: Sandbox) -> None:
+    sandbox.cache_dir.mkdir(mode=0o755)
+    sandbox.cache_dir.chmod(0o755)
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert mode(sandbox.cache_dir) == 0o700
+    assert mode(only_entry(sandbox.cache_dir)) == 0o600
+
+
+def _one_warning_about_the_dir(result: Result, directory: Path) -> None:
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("credproc: WARNING: ")
+    assert str(directory) in lines[0]
+
+
+# -- a read-only file system -------------------------------------------------------------------
+#
+# As root, permission bits do not stop a write, so a chmod'ed directory proves nothing. A real
+# read-only mount does: credproc runs inside a private mount namespace (unshare, as an
+# unprivileged user namespace would allow any user) where the cache dir is bind-mounted
+# read-only. The STS server is reached over loopback as usual.
+
+
+_BIND_READ_ONLY = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"'
+
+
+def _read_only(sandbox: Sandbox, *args: str) -> Result:
+    directory = str(sandbox.cache_dir)
+    script = f'{_BIND_READ_ONLY} && shift && exec "$@"'
+    argv = ["unshare", "-rm", "sh", "-c", script, "sh", directory, str(BIN / "credproc"), *args]
+    return sandbox.run(argv)
+
+
+@pytest.fixture
+def read_only_works(sandbox: Sandbox) -> None:
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    sandbox.cache_dir.mkdir(mode=0o700)
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", _BIND_READ_ONLY, "sh", str(sandbox.cache_dir)],
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"no private read-only mount here: {probe.stderr.decode().strip()}")
+
+
+@pytest.mark.usefixtures("read_only_works")
+def test_a_read_only_cache_still_serves_its_fresh_entries(sandbox: Sandbox) -> None:
+    cached, _ = _cached(sandbox)
+
+    result = _read_only(sandbox, *sandbox.role_args())
+
+    assert _token(result) == cached
+    assert result.stderr == ""
+    assert sandbox.server.calls("AssumeRole") == 1
+
+
+@pytest.mark.usefixtures("read_only_works")
+def test_a_read_only_cache_dir_costs_only_the_cache(sandbox: Sandbox) -> None:
+    result = _read_only(sandbox, *sandbox.role_args())
+
+    assert result.json()["Version"] == 1
+    assert result.returncode == 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Read-only file system" in lines[0]
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert list(sandbox.cache_dir.iterdir()) == []
 
 
 # -- fuzzing the reader ------------------------------------------------------------------------
@@ -376,3 +529,33 @@ def test_entries_lists_only_trustworthy_entries(sandbox: Sandbox) -> None:
     rows = json.loads(listing.stdout)
     assert [row["key"] for row in rows] == [good.stem]
     assert key_of(sandbox) == good.stem
+
+
+def _lock_fifo(lock: Path, _: Path) -> None:
+    os.mkfifo(lock, 0o600)
+
+
+def _lock_dir(lock: Path, _: Path) -> None:
+    lock.mkdir()
+
+
+def _lock_symlink(lock: Path, target: Path) -> None:
+    lock.symlink_to(target)
+
+
+@pytest.mark.parametrize("plant", [_lock_fifo, _lock_dir, _lock_symlink])
+def test_a_planted_lock_path_is_not_followed_and_costs_only_the_cache(
+    sandbox: Sandbox, tmp_path: Path, plant: Callable[[Path, Path], None]
+) -> None:
+    sandbox.cache_dir.mkdir(mode=0o700)
+    target = tmp_path / "precious"
+    target.write_text("keep me")
+    plant(sandbox.cache_dir / f"{key_of(sandbox)}.lock", target)
+
+    result = sandbox.credproc(*sandbox.role_args(), timeout=30)
+
+    assert result.returncode == 0, result.stderr
+    assert result.json()["Version"] == 1
+    assert len(result.stderr.splitlines()) <= 1, result.stderr
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert target.read_text() == "keep me"
