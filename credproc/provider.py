@@ -43,6 +43,9 @@ def get_credentials(request: Request) -> Credentials:
         if entry is not None and entry.seconds_left() > request.refresh_window:
             return _served(entry, "cache hit")
 
+    from .awsconfig import check_source  # noqa: PLC0415 - a refresh reads the AWS config
+
+    check_source(request, os.environ)  # local checks: a typo costs no STS call
     with _refreshing(request):
         if cache is None:
             fetched = _fetch(request)

@@ -109,7 +109,7 @@ def _wait_until_up(port: int) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1):
                 return
         except OSError:
             if time.monotonic() > deadline:
