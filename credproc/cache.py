@@ -189,6 +189,10 @@ class Cache:
 
     # -- the directory --------------------------------------------------------------------
 
+    def prepare(self) -> bool:
+        """Create the directory if needed; False (with a warning) if it must not be used."""
+        return self._dir_is_safe(create=True)
+
     def _dir_is_safe(self, *, create: bool) -> bool:
         """Use only a real directory that we own and nobody else can write to."""
         path = self.directory

@@ -47,7 +47,7 @@ def get_credentials(request: Request) -> Credentials:
 
     check_source(request, os.environ)  # local checks: a typo costs no STS call
     with _refreshing(request):
-        if cache is None:
+        if cache is None or not cache.prepare():  # no caching, or a dir we must not use
             fetched = _fetch(request)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
         with cache.lock(request):
