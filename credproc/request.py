@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -360,6 +361,22 @@ def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> Path:
     value = value or environ.get(ENV_OPTIONS["cache_dir"])
     if value:
         return Path(value).expanduser()
-    import platformdirs  # noqa: PLC0415 - only when no dir is configured
+    return Path(user_cache_dir(environ))
 
-    return Path(platformdirs.user_cache_dir("credproc", appauthor=False))
+
+def user_cache_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' user cache dir for credproc.
+
+    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
+    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
+    test checks that both agree. Elsewhere platformdirs decides."""
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/credproc")
+    if sys.platform.startswith("linux"):
+        base = environ.get("XDG_CACHE_HOME", "").strip()
+        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
+            base = os.path.expanduser("~/.cache")
+        return os.path.join(base, "credproc")
+    import platformdirs  # noqa: PLC0415
+
+    return platformdirs.user_cache_dir("credproc", appauthor=False)

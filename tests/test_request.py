@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import pytest
 
 from credproc.errors import UsageError
-from credproc.request import RawOptions, Request, default_session_name, resolve
+from credproc.request import RawOptions, Request, default_session_name, resolve, user_cache_dir
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
@@ -142,3 +144,17 @@ def test_role_arn_accepts_paths_and_partitions() -> None:
         "arn:aws-us-gov:iam::123456789012:role/a+b=c,d.e@f-g",
     ):
         assert _request(role_arn=arn).role_arn == arn
+
+
+@pytest.mark.parametrize("xdg", [None, "/custom/cache", "relative/ignored", "  "])
+def test_user_cache_dir_agrees_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+
+    expected = platformdirs.user_cache_dir("credproc", appauthor=False)
+    assert user_cache_dir(os.environ) == expected
