@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -130,11 +132,8 @@ def test_endpoint_is_part_of_the_identity() -> None:
         ("x" * 80, "credproc-" + "x" * 55),
     ],
 )
-def test_default_session_name_fits_sts(
-    monkeypatch: pytest.MonkeyPatch, user: str, expected: str
-) -> None:
-    monkeypatch.setattr("getpass.getuser", lambda: user)
-    assert default_session_name({}) == expected
+def test_default_session_name_fits_sts(user: str, expected: str) -> None:
+    assert default_session_name({"LOGNAME": user}) == expected
 
 
 def test_role_arn_accepts_paths_and_partitions() -> None:
@@ -158,3 +157,9 @@ def test_user_cache_dir_agrees_with_platformdirs(
 
     expected = platformdirs.user_cache_dir("credproc", appauthor=False)
     assert user_cache_dir(os.environ) == expected
+
+
+def test_key_is_the_sha256_of_the_canonical_identity() -> None:
+    request = _request()
+    canonical = json.dumps(request.identity(), sort_keys=True, separators=(",", ":"))
+    assert request.key == hashlib.sha256(canonical.encode()).hexdigest()
