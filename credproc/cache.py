@@ -80,14 +80,7 @@ class Entry(NamedTuple):
 class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._trusted: bool | None = None  # the directory's verdict, reached once
-
-    def usable(self) -> bool:
-        """Create the directory if missing; False, after one warning, if it cannot be trusted.
-
-        A refresh checks this before anything else: in a directory that is not ours alone,
-        even the lock file could be a link planted by someone else."""
-        return self._dir_is_safe(create=True)
+        self._warned = False  # each run says once why it does not use the directory
 
     # -- reading --------------------------------------------------------------------------
 
@@ -210,20 +203,18 @@ class Cache:
 
     # -- the directory --------------------------------------------------------------------
 
+    def prepare(self) -> bool:
+        """Create the directory if needed; False (with a warning) if it must not be used."""
+        return self._dir_is_safe(create=True)
+
     def _dir_is_safe(self, *, create: bool) -> bool:
         """Use only a real directory that we own and nobody else can write to."""
-        if self._trusted is None:
-            self._trusted = self._check_dir(create=create)
-        return bool(self._trusted)
-
-    def _check_dir(self, *, create: bool) -> bool | None:
-        """The verdict on the directory; None (no verdict yet) if it is missing and not made."""
         path = self.directory
         try:
             info = os.lstat(path)
         except FileNotFoundError:
             if not create:
-                return None
+                return False
             try:
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)
                 info = os.lstat(path)
@@ -239,6 +230,8 @@ class Cache:
             return self._unusable("it belongs to another user")
         if info.st_mode & 0o022:
             return self._unusable(f"others can write to it (chmod 700 {path})")
+        if create and not os.access(path, os.W_OK | os.X_OK):  # read-only mount, or mode 0500
+            return self._unusable("it is not writable")
         if create and info.st_mode & _PRIVATE:
             # Readable by others but ours: tighten it rather than refuse.
             with contextlib.suppress(OSError):
@@ -246,9 +239,11 @@ class Cache:
         return True
 
     def _unusable(self, why: str) -> bool:
-        logger().warning(
-            "not using the cache dir %s: %s; continuing without caching", self.directory, why
-        )
+        if not self._warned:  # a refresh checks the directory up to three times
+            self._warned = True
+            logger().warning(
+                "not using the cache dir %s: %s; continuing without caching", self.directory, why
+            )
         return False
 
 

@@ -38,15 +38,16 @@ STALE_MINIMUM_SECONDS = 60
 def get_credentials(request: Request) -> Credentials:
     """Credentials for the request, with Expiration stated in this machine's clock."""
     cache = Cache(request.cache_dir) if request.cache_dir is not None else None
-    if cache is not None and not cache.usable():
-        cache = None  # warned: refreshed without a lock and not written
     if cache is not None:
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
             return _served(entry, "cache hit")
 
+    from .awsconfig import check_source  # noqa: PLC0415 - a refresh reads the AWS config
+
+    check_source(request, os.environ)  # local checks: a typo costs no STS call
     with _refreshing(request):
-        if cache is None:
+        if cache is None or not cache.prepare():  # no caching, or a dir we must not use
             fetched = _fetch(request)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
         with cache.lock(request) as locked:
@@ -65,8 +66,8 @@ def get_credentials(request: Request) -> Credentials:
                 )
                 return _in_local_clock(entry.credentials, entry.clock_offset)
             _report_skew(fetched.clock_offset)
-            if locked:
-                cache.write(request, fetched.credentials, fetched.clock_offset)
+            if locked and cache.write(request, fetched.credentials, fetched.clock_offset):
+                logger().info("new token from STS for %s, cached", _describe(request))
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
 
 
