@@ -169,7 +169,15 @@ class Cache:
         lock = filelock.FileLock(path, timeout=request.lock_timeout, mode=0o600)
         try:
             _no_link_or_special(path)
-            lock.acquire()
+            try:
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
+                # Why this run is slow, for -v; and the sign tests wait for to know it waits.
+                logger().info(
+                    "another credproc is refreshing this role; waiting up to %g s for it",
+                    request.lock_timeout,
+                )
+                lock.acquire()
         except filelock.Timeout:
             raise LockTimeoutError(
                 f"another credproc process has been refreshing this role for over "

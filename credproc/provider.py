@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 
 from .cache import Cache, Entry
 from .credentials import Credentials
-from .errors import LOOP_MARKER, ConfigError, LoopError, StsUnavailableError
+from .errors import (
+    LOOP_MARKER,
+    ConfigError,
+    CredprocError,
+    LockTimeoutError,
+    LoopError,
+    StsUnavailableError,
+)
 from .log import is_verbose, logger
 from .request import Request
 
@@ -38,10 +45,9 @@ STALE_MINIMUM_SECONDS = 60
 def get_credentials(request: Request) -> Credentials:
     """Credentials for the request, with Expiration stated in this machine's clock."""
     cache = Cache(request.cache_dir) if request.cache_dir is not None else None
-    if cache is not None:
-        entry = cache.read(request)
-        if entry is not None and entry.seconds_left() > request.refresh_window:
-            return _served(entry, "cache hit")
+    entry = cache.read(request) if cache is not None else None
+    if entry is not None and entry.seconds_left() > request.refresh_window:
+        return _served(entry, "cache hit")
 
     from .awsconfig import check_source  # noqa: PLC0415 - a refresh reads the AWS config
 
@@ -50,25 +56,39 @@ def get_credentials(request: Request) -> Credentials:
         if cache is None or not cache.prepare():  # no caching, or a dir we must not use
             fetched = _fetch(request)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
-        with cache.lock(request) as locked:
-            entry = cache.read(request)
-            if entry is not None and entry.seconds_left() > request.refresh_window:
-                return _served(entry, "refreshed by another process")
-            try:
-                fetched = _fetch(request)
-            except StsUnavailableError as error:
-                if entry is None or entry.seconds_left() < STALE_MINIMUM_SECONDS:
-                    raise
-                logger().warning(
-                    "%s; serving the cached token, valid for %d more minutes",
-                    error,
-                    entry.seconds_left() // 60,
-                )
-                return _in_local_clock(entry.credentials, entry.clock_offset)
-            _report_skew(fetched.clock_offset)
-            if locked and cache.write(request, fetched.credentials, fetched.clock_offset):
-                logger().info("new token from STS for %s, cached", _describe(request))
-            return _in_local_clock(fetched.credentials, fetched.clock_offset)
+        try:
+            return _refresh_locked(cache, request)
+        except LockTimeoutError as error:
+            # The process holding the lock may be stuck (an MFA prompt nobody answers, a
+            # network that swallows packets): the token still cached serves meanwhile.
+            return _stale(entry, error)
+
+
+def _refresh_locked(cache: Cache, request: Request) -> Credentials:
+    with cache.lock(request) as locked:
+        entry = cache.read(request)
+        if entry is not None and entry.seconds_left() > request.refresh_window:
+            return _served(entry, "refreshed by another process")
+        try:
+            fetched = _fetch(request)
+        except StsUnavailableError as error:
+            return _stale(entry, error)
+        _report_skew(fetched.clock_offset)
+        if locked and cache.write(request, fetched.credentials, fetched.clock_offset):
+            logger().info("new token from STS for %s, cached", _describe(request))
+        return _in_local_clock(fetched.credentials, fetched.clock_offset)
+
+
+def _stale(entry: Entry | None, error: CredprocError) -> Credentials:
+    """The cached token when no new one can be had, if it still lives long enough to use."""
+    if entry is None or entry.seconds_left() < STALE_MINIMUM_SECONDS:
+        raise error
+    logger().warning(
+        "%s; serving the cached token, valid for %d more minutes",
+        error,
+        entry.seconds_left() // 60,
+    )
+    return _in_local_clock(entry.credentials, entry.clock_offset)
 
 
 def _fetch(request: Request) -> Fetched:

@@ -1,0 +1,251 @@
+"""Crashes and crowds: a refresher killed with -9 at each step of a refresh while others wait
+for it, a lock held by a hung process, and 128 processes started at once.
+
+Nothing here sleeps and hopes. A refresher to be killed before the STS call or before its
+rename is frozen there by tests/killpoint.py (SIGSTOP) and the test sees it stopped; one to be
+killed inside the STS call is seen there by the server's call count; a waiter is seen waiting
+by the line credproc -v prints when the lock is taken. Every count is the server's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROLE, Sandbox
+from hostile import expire_in, key_of, only_entry, temp_files
+
+pytestmark = pytest.mark.integration
+
+KILLPOINT = Path(__file__).with_name("killpoint.py")
+WAITERS = 4
+
+
+def _stopped_at(sandbox: Sandbox, point: str, *args: str) -> subprocess.Popen[str]:
+    """A credproc refresh frozen at ``point``, still holding whatever it holds there."""
+    victim = subprocess.Popen(
+        [sys.executable, str(KILLPOINT), point, *args],
+        env=sandbox.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, status = os.waitpid(victim.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), f"exited before {point}: {victim.communicate()}"
+    return victim
+
+
+def _kill(victim: subprocess.Popen[str]) -> None:
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+
+
+def _waiting(sandbox: Sandbox, count: int, *args: str) -> list[subprocess.Popen[str]]:
+    """``count`` credproc runs, each returned once it has said it waits for the lock."""
+    waiters = []
+    for _ in range(count):
+        waiter = sandbox.popen(*args, "-v", "--lock-timeout", "120")
+        assert waiter.stderr is not None
+        line = waiter.stderr.readline()  # blocks until the line, or EOF if it never waits
+        assert "waiting up to 120 s" in line, line
+        waiters.append(waiter)
+    return waiters
+
+
+def _finish(waiters: list[subprocess.Popen[str]]) -> list[str]:
+    """Each waiter's key id, after checking it succeeded with one JSON document."""
+    tokens = []
+    for waiter in waiters:
+        stdout, stderr = waiter.communicate(timeout=120)
+        assert waiter.returncode == 0, stderr
+        assert "error" not in stderr
+        tokens.append(json.loads(stdout)["AccessKeyId"])
+    return tokens
+
+
+def _wait_for_calls(sandbox: Sandbox, action: str, count: int) -> None:
+    """Poll the server until it has seen ``count`` calls (bounded: 30 s)."""
+    deadline = time.monotonic() + 30
+    while sandbox.server.calls(action) < count:
+        assert time.monotonic() < deadline, f"no {action} call reached the server"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def reaped() -> Iterator[list[subprocess.Popen[str]]]:
+    """Processes to kill if a test fails half-way, so none outlives it."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_killed_holding_the_lock_before_the_sts_call(
+    sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
+) -> None:
+    args = sandbox.role_args()
+    victim = _stopped_at(sandbox, "fetch", *args)
+    reaped.append(victim)
+    waiters = _waiting(sandbox, WAITERS, *args)
+    reaped.extend(waiters)
+    assert sandbox.server.calls("AssumeRole") == 0
+
+    _kill(victim)
+    tokens = _finish(waiters)
+
+    assert len(set(tokens)) == 1
+    assert sandbox.server.calls("AssumeRole") == 1  # one waiter's; the others read its entry
+    assert sandbox.credproc(*args).json()["AccessKeyId"] == tokens[0]
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert temp_files(sandbox.cache_dir) == []
+
+
+def test_killed_inside_the_sts_call(sandbox: Sandbox, reaped: list[subprocess.Popen[str]]) -> None:
+    args = sandbox.role_args()
+    sandbox.server.fault("AssumeRole", delay=30)
+    victim = sandbox.popen(*args)
+    reaped.append(victim)
+    _wait_for_calls(sandbox, "AssumeRole", 1)  # the victim is inside the call now
+    waiters = _waiting(sandbox, WAITERS, *args)
+    reaped.extend(waiters)
+
+    sandbox.server.clear_faults()
+    _kill(victim)
+    tokens = _finish(waiters)
+
+    assert len(set(tokens)) == 1
+    assert sandbox.server.calls("AssumeRole") == 2  # the victim's, then one waiter's
+    assert sandbox.credproc(*args).json()["AccessKeyId"] == tokens[0]
+    assert temp_files(sandbox.cache_dir) == []
+
+
+def test_killed_between_the_temp_file_and_the_rename(
+    sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
+) -> None:
+    args = sandbox.role_args()
+    # An old token is cached and due for refresh: readers must see it whole, or the new one.
+    old = sandbox.credproc(*args).json()["AccessKeyId"]
+    entry = only_entry(sandbox.cache_dir)
+    expire_in(entry, 300)
+    old_bytes = entry.read_bytes()
+
+    victim = _stopped_at(sandbox, "replace", *args)
+    reaped.append(victim)
+    (temp,) = temp_files(sandbox.cache_dir)
+    victims_token = json.loads(temp.read_bytes())["credentials"]["AccessKeyId"]
+    assert entry.read_bytes() == old_bytes  # the rename has not happened
+    waiters = _waiting(sandbox, WAITERS, *args)
+    reaped.extend(waiters)
+
+    _kill(victim)
+    tokens = _finish(waiters)
+
+    assert len(set(tokens)) == 1
+    assert tokens[0] not in (old, victims_token)  # the orphaned temp file was never served
+    assert sandbox.server.calls("AssumeRole") == 3  # the old token, the victim's, a waiter's
+    assert temp_files(sandbox.cache_dir) == []  # swept by the next writer
+    assert sandbox.credproc(*args).json()["AccessKeyId"] == tokens[0]
+
+
+# -- a hung lock holder ------------------------------------------------------------------------
+
+
+def _hold_lock(sandbox: Sandbox) -> subprocess.Popen[str]:
+    """A process that takes the key's lock the way credproc does, then hangs."""
+    sandbox.cache_dir.mkdir(mode=0o700, exist_ok=True)
+    lock = sandbox.cache_dir / f"{key_of(sandbox)}.lock"
+    code = (
+        "import filelock, sys, time\n"
+        "lock = filelock.FileLock(sys.argv[1], mode=0o600)\n"
+        "lock.acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "held\n"
+    return holder
+
+
+def test_a_hung_lock_holder_fails_every_waiter_after_the_lock_timeout(
+    sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
+) -> None:
+    holder = _hold_lock(sandbox)
+    reaped.append(holder)
+    waiters = [sandbox.popen(*sandbox.role_args(), "--lock-timeout", "2") for _ in range(3)]
+    reaped.extend(waiters)
+
+    for waiter in waiters:
+        stdout, stderr = waiter.communicate(timeout=60)
+        assert waiter.returncode == 6, stderr
+        assert stdout == ""
+        assert stderr.startswith("credproc: error: another credproc process has been")
+        assert "over 2 s" in stderr
+        assert "--lock-timeout" in stderr
+        assert stderr.count("\n") == 1
+    assert sandbox.server.calls("AssumeRole") == 0
+
+    holder.kill()
+    holder.communicate()
+    assert sandbox.credproc(*sandbox.role_args()).returncode == 0
+    assert sandbox.server.calls("AssumeRole") == 1
+
+
+def test_a_hung_lock_holder_does_not_withhold_a_token_that_still_works(
+    sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
+) -> None:
+    cached = sandbox.credproc(*sandbox.role_args()).json()["AccessKeyId"]
+    expire_in(only_entry(sandbox.cache_dir), 600)  # due for refresh, valid for 10 minutes
+    holder = _hold_lock(sandbox)
+    reaped.append(holder)
+
+    result = sandbox.credproc(*sandbox.role_args(), "--lock-timeout", "1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.json()["AccessKeyId"] == cached
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("credproc: WARNING: another credproc process has been")
+    assert "serving the cached token" in lines[0]
+    assert sandbox.server.calls("AssumeRole") == 1
+
+
+# -- a crowd ---------------------------------------------------------------------------------
+
+
+def test_128_processes_make_one_sts_call_per_key(
+    sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
+) -> None:
+    # 64 on one key and 8 on each of 8 more, all started before any can finish: the machine
+    # has 2 cores, so STS answers slowly enough for every process to be queued behind it.
+    sandbox.server.fault("AssumeRole", delay=1)
+    others = [f"arn:aws:iam::123456789012:role/team-{i}" for i in range(8)]
+    roles = [ROLE] * 64 + [role for role in others for _ in range(8)]
+    processes = [sandbox.popen(*sandbox.role_args(role, "--lock-timeout", "300")) for role in roles]
+    reaped.extend(processes)
+
+    tokens: dict[str, set[str]] = {}
+    for role, process in zip(roles, processes, strict=True):
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+        assert stderr == ""
+        tokens.setdefault(role, set()).add(json.loads(stdout)["AccessKeyId"])
+
+    assert all(len(keys) == 1 for keys in tokens.values()), tokens
+    calls: Counter[Any] = Counter(p["RoleArn"] for p in sandbox.server.requests("AssumeRole"))
+    assert calls == Counter(dict.fromkeys([ROLE, *others], 1))
+    assert temp_files(sandbox.cache_dir) == []
