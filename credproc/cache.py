@@ -73,6 +73,7 @@ class Entry(NamedTuple):
             "seconds_left": int(left),
             "state": state,
             "clock_skew_seconds": int(self.clock_offset),
+            "sts_clock": _skew(self.clock_offset),
             "key": self.key,
         }
 
@@ -330,6 +331,13 @@ def atomic_write(path: Path, data: bytes) -> None:
 def _jsonable(value: object) -> object:
     """The form a value takes after a trip through JSON (tuples become lists)."""
     return json.loads(json.dumps(value))
+
+
+def _skew(clock_offset: float) -> str:
+    """STS's clock against ours, as +1h05m (STS ahead) or -7m; '-' within a minute."""
+    if abs(clock_offset) <= 60:
+        return "-"
+    return ("+" if clock_offset > 0 else "-") + _duration(abs(clock_offset))
 
 
 def _duration(seconds: float) -> str:

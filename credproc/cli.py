@@ -355,7 +355,10 @@ def cache_list(args: argparse.Namespace) -> int:
     if not rows:
         sys.stdout.write("no cached tokens\n")
         return 0
-    columns = ("role", "source", "session_name", "expires", "left", "state")
+    columns = ["role", "source", "session_name", "expires", "left", "state"]
+    if any(row["sts_clock"] != "-" for row in rows):
+        # EXPIRES is in this machine's clock and LEFT by STS's: say when the two differ.
+        columns.append("sts_clock")
     table = [[c.upper().replace("_", " ") for c in columns]]
     table += [[str(row[c]) for c in columns] for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]

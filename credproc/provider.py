@@ -176,7 +176,7 @@ def _describe(request: Request) -> str:
 
 def _served(entry: Entry, how: str) -> Credentials:
     if is_verbose():  # checked first: a quiet cache hit must not import logging
-        logger().info("%s: %d s left", how, entry.seconds_left())
+        logger().info("%s: %d s left%s", how, entry.seconds_left(), _skew_note(entry.clock_offset))
     return _in_local_clock(entry.credentials, entry.clock_offset)
 
 
@@ -191,8 +191,12 @@ def _in_local_clock(credentials: Credentials, clock_offset: float) -> Credential
 
 def _report_skew(clock_offset: float) -> None:
     if abs(clock_offset) > 60:
-        logger().info(
-            "this machine's clock is %d s %s STS's; expirations are adjusted for it",
-            abs(clock_offset),
-            "behind" if clock_offset > 0 else "ahead of",
-        )
+        logger().info("%s; expirations are adjusted for it", _skew_note(clock_offset)[2:])
+
+
+def _skew_note(clock_offset: float) -> str:
+    """'; this machine's clock is N s behind STS's' when off by over a minute, else ''."""
+    if abs(clock_offset) <= 60:
+        return ""
+    direction = "behind" if clock_offset > 0 else "ahead of"
+    return f"; this machine's clock is {abs(clock_offset):.0f} s {direction} STS's"

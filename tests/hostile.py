@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +32,6 @@ def edit_entry(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
     change(document)
     path.write_text(json.dumps(document))
     path.chmod(0o600)
-
-
-def expire_in(path: Path, seconds: float) -> None:
-    """Make a cached token expire ``seconds`` from now: what waiting that long would do."""
-
-    def change(document: dict[str, Any]) -> None:
-        moment = datetime.fromtimestamp(time.time() + seconds, timezone.utc)
-        document["credentials"]["Expiration"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-        document["clock_offset"] = 0
-
-    edit_entry(path, change)
 
 
 def temp_files(cache_dir: Path) -> list[Path]:

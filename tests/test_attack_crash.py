@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import ROLE, Sandbox
-from hostile import expire_in, key_of, only_entry, temp_files
+from hostile import key_of, only_entry, temp_files
 
 pytestmark = pytest.mark.integration
 
@@ -138,7 +138,7 @@ def test_killed_between_the_temp_file_and_the_rename(
     # An old token is cached and due for refresh: readers must see it whole, or the new one.
     old = sandbox.credproc(*args).json()["AccessKeyId"]
     entry = only_entry(sandbox.cache_dir)
-    expire_in(entry, 300)
+    sandbox.expire_entries(seconds_left=300)
     old_bytes = entry.read_bytes()
 
     victim = _stopped_at(sandbox, "replace", *args)
@@ -209,7 +209,7 @@ def test_a_hung_lock_holder_does_not_withhold_a_token_that_still_works(
     sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
 ) -> None:
     cached = sandbox.credproc(*sandbox.role_args()).json()["AccessKeyId"]
-    expire_in(only_entry(sandbox.cache_dir), 600)  # due for refresh, valid for 10 minutes
+    sandbox.expire_entries(seconds_left=600)  # due for refresh, valid for 10 minutes
     holder = _hold_lock(sandbox)
     reaped.append(holder)
 

@@ -1,0 +1,276 @@
+"""STS outages and a skewed STS clock.
+
+In every outage a still-valid cached token is served with one warning line (exit 0, the old
+token) and without one the run fails with one clear line (exit 5); the number of attempts is
+counted where they arrive, never inferred from timing. The clock tests check that freshness
+is judged by STS's clock and that Expiration is printed in this machine's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import Result, Sandbox
+from hostile import only_entry
+
+from credproc.credentials import parse_expiration
+from credproc.sts import MAX_ATTEMPTS, READ_TIMEOUT
+
+pytestmark = pytest.mark.integration
+
+
+class Gate:
+    """A loopback port in front of the STS server that forwards, hangs up on every connection
+    (counting them: a broken proxy), or is closed (STS down). The endpoint URL is part of the
+    cache key, so an outage must happen at the very address the token was cached from."""
+
+    def __init__(self, upstream: str) -> None:
+        host, port = upstream.removeprefix("http://").split(":")
+        self.upstream = (host, int(port))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.hanging_up = False
+        self.hung_up = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            if self.hanging_up:
+                self.hung_up += 1
+                client.close()
+            else:
+                threading.Thread(target=self._forward, args=(client,), daemon=True).start()
+
+    def _forward(self, client: socket.socket) -> None:
+        with client, socket.create_connection(self.upstream, timeout=30) as server:
+            back = threading.Thread(target=_pump, args=(server, client), daemon=True)
+            back.start()
+            _pump(client, server)
+            back.join(timeout=30)
+
+    def close(self) -> None:
+        # shutdown first: close alone leaves the thread's accept() listening on Linux.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def gate(sandbox: Sandbox) -> Iterator[Gate]:
+    """The sandbox's STS, reached through a gate the test can break."""
+    through = Gate(sandbox.server.url)
+    sandbox.env["AWS_ENDPOINT_URL"] = through.url
+    yield through
+    through.close()
+
+
+# name: (server fault, attempts the server sees, what the error line says)
+FAULTS: dict[str, tuple[dict[str, Any], int, str]] = {
+    "throttling": ({"status": 400, "code": "Throttling"}, MAX_ATTEMPTS, "throttling"),
+    "internal error": ({"status": 500, "code": "InternalFailure"}, MAX_ATTEMPTS, "HTTP 500"),
+    "garbage": ({"garbage": True}, 1, "not valid"),
+}
+
+
+def _served_stale(result: Result, token: str) -> None:
+    """Exit 0 with the cached token and exactly one warning saying so."""
+    assert result.returncode == 0, result.stderr
+    assert result.json()["AccessKeyId"] == token
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("credproc: WARNING: ")
+    assert "serving the cached token" in lines[0]
+
+
+def _failed(result: Result, says: str) -> None:
+    assert result.returncode == 5, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("credproc: error: ")
+    assert says in lines[0]
+
+
+def _cache_a_due_token(sandbox: Sandbox) -> str:
+    """A token cached, due for refresh, valid for ten more minutes."""
+    token: str = sandbox.credproc(*sandbox.role_args()).json()["AccessKeyId"]
+    sandbox.expire_entries(seconds_left=600)
+    sandbox.server.reset()  # count only what follows
+    return token
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_failing_sts_without_a_cached_token(sandbox: Sandbox, fault: str) -> None:
+    injected, attempts, says = FAULTS[fault]
+    sandbox.server.fault("AssumeRole", **injected)
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    _failed(result, says)
+    assert sandbox.server.calls("AssumeRole") == attempts
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_failing_sts_with_a_due_token_serves_it(sandbox: Sandbox, fault: str) -> None:
+    token = _cache_a_due_token(sandbox)
+    injected, attempts, _ = FAULTS[fault]
+    sandbox.server.fault("AssumeRole", **injected)
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    _served_stale(result, token)
+    assert sandbox.server.calls("AssumeRole") == attempts
+
+
+def test_a_token_about_to_expire_is_not_served_in_an_outage(sandbox: Sandbox) -> None:
+    sandbox.credproc(*sandbox.role_args())
+    sandbox.expire_entries(seconds_left=30)  # under a minute: useless by the time it is used
+    sandbox.server.fault("AssumeRole", status=400, code="Throttling")
+
+    _failed(sandbox.credproc(*sandbox.role_args()), "throttling")
+
+
+def test_an_sts_slower_than_the_read_timeout(sandbox: Sandbox) -> None:
+    """Each attempt times out; the attempts are bounded and counted at the server."""
+    token = _cache_a_due_token(sandbox)
+    sandbox.server.fault("AssumeRole", delay=READ_TIMEOUT + 2)
+
+    result = sandbox.credproc(*sandbox.role_args(), timeout=120)
+
+    _served_stale(result, token)
+    assert "cannot reach STS" in result.stderr
+    assert sandbox.server.calls("AssumeRole") == MAX_ATTEMPTS
+
+
+def test_sts_down_serves_a_due_token(sandbox: Sandbox, gate: Gate) -> None:
+    token = _cache_a_due_token(sandbox)
+    gate.close()  # nothing listens there any more: connection refused
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    _served_stale(result, token)
+    assert f"cannot reach STS at {gate.url}" in result.stderr
+
+
+def test_sts_down_without_a_cached_token(sandbox: Sandbox, gate: Gate) -> None:
+    gate.close()
+
+    _failed(sandbox.credproc(*sandbox.role_args()), f"cannot reach STS at {gate.url}")
+
+
+def test_a_connection_closed_at_once_is_retried_a_bounded_number_of_times(
+    sandbox: Sandbox, gate: Gate
+) -> None:
+    token = _cache_a_due_token(sandbox)
+    gate.hanging_up = True
+
+    stale = sandbox.credproc(*sandbox.role_args())
+    _served_stale(stale, token)
+    assert gate.hung_up == MAX_ATTEMPTS
+
+    (only_entry(sandbox.cache_dir)).unlink()
+    _failed(sandbox.credproc(*sandbox.role_args()), "cannot reach STS")
+    assert gate.hung_up == 2 * MAX_ATTEMPTS
+    assert sandbox.server.calls() == 0
+
+
+# -- a skewed clock ----------------------------------------------------------------------------
+#
+# server.skew(s) makes STS's Date header say now + s while moto still states Expiration by the
+# true clock: by STS's own clock the token then has s seconds less to live than it seems here.
+
+
+def _stored(sandbox: Sandbox) -> tuple[datetime, float]:
+    """The cached token's Expiration as STS stated it, and the clock offset stored with it."""
+    document = json.loads(only_entry(sandbox.cache_dir).read_text())
+    return parse_expiration(document["credentials"]["Expiration"]), document["clock_offset"]
+
+
+def _skew_said(stderr: str) -> int:
+    """The skew -v reports, in seconds: positive when this machine is behind STS."""
+    match = re.search(r"clock is (\d+) s (behind|ahead of) STS's", stderr)
+    assert match, stderr
+    return int(match[1]) * (1 if match[2] == "behind" else -1)
+
+
+def test_freshness_is_judged_by_stss_clock(sandbox: Sandbox) -> None:
+    sandbox.server.skew(3000)  # an hour's token has ten minutes left by STS's clock
+
+    first = sandbox.credproc(*sandbox.role_args(), "-v")
+
+    assert first.returncode == 0, first.stderr
+    expiry, offset = _stored(sandbox)
+    assert abs(offset - 3000) <= 2
+    assert abs(_skew_said(first.stderr) - 3000) <= 2
+    printed = parse_expiration(first.json()["Expiration"])
+    assert printed == expiry - timedelta(seconds=offset)  # stated in this machine's clock
+
+    second = sandbox.credproc(*sandbox.role_args())  # ten minutes left < the 15-minute window
+
+    assert second.json()["AccessKeyId"] != first.json()["AccessKeyId"]
+    assert sandbox.server.calls("AssumeRole") == 2
+
+
+def test_a_token_all_but_expired_by_stss_clock_is_not_served_in_an_outage(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.server.skew(3570)  # by STS's clock the token has 30 seconds left
+    assert sandbox.credproc(*sandbox.role_args()).returncode == 0
+    sandbox.server.fault("AssumeRole", status=400, code="Throttling")
+
+    _failed(sandbox.credproc(*sandbox.role_args()), "throttling")
+
+
+def test_a_clock_ahead_of_sts_is_reported_and_does_not_shorten_the_token(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.server.skew(-7200)
+    first = sandbox.credproc(*sandbox.role_args())
+    expiry, offset = _stored(sandbox)
+    assert abs(offset + 7200) <= 2
+    assert parse_expiration(first.json()["Expiration"]) == expiry - timedelta(seconds=offset)
+
+    hit = sandbox.credproc(*sandbox.role_args(), "-v")
+    table = sandbox.credproc("cache", "list")
+    listing = json.loads(sandbox.credproc("cache", "list", "--json").stdout)
+
+    assert hit.json() == first.json()
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert abs(_skew_said(hit.stderr) + 7200) <= 2
+    assert abs(listing[0]["clock_skew_seconds"] + 7200) <= 2
+    header, row = table.stdout.splitlines()
+    assert header.split()[-2:] == ["STS", "CLOCK"]
+    assert row.split()[-1] in ("-2h00m", "-1h59m")
+
+
+def test_no_clock_column_without_skew(sandbox: Sandbox) -> None:
+    sandbox.credproc(*sandbox.role_args())
+
+    table = sandbox.credproc("cache", "list")
+
+    assert "CLOCK" not in table.stdout
