@@ -170,6 +170,13 @@ def _call_raw(
     except botocore.exceptions.ClientError as error:
         raise map_client_error(operation, request, error) from None
     except botocore.exceptions.NoCredentialsError:
+        if request.source_profile is not None:
+            # Found, but botocore can sign with nothing in it (say, a key id without its
+            # secret): pointing the user at --source-profile would send them in a circle.
+            raise ConfigError(
+                f"source profile {request.source_profile!r} has no credentials to sign with "
+                "(an access key id and secret, or sso_*, role_arn or credential_process)"
+            ) from None
         raise AuthError(
             "no source credentials found: give --source-profile NAME, or set "
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role exists"

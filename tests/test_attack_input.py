@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import ROLE, Sandbox
+from conftest import BASE_KEY_ID, BASE_SECRET, ROLE, Sandbox
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -426,3 +426,29 @@ def test_main_twice_in_one_process_warns_on_each_runs_stderr(
         out, err = capsys.readouterr()
         assert out == "no cached tokens\n"
         assert err.count("not using the cache dir") == 1, (flags, err)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("keys", "says"),
+    [
+        ({"aws_secret_access_key": BASE_SECRET}, "source profile 'broken' has no credentials"),
+        ({"region": "eu-west-1"}, "source profile 'broken' has no credentials"),
+        ({"aws_access_key_id": BASE_KEY_ID}, "missing: aws_secret_access_key"),
+    ],
+    ids=["secret only", "no keys", "key id only"],
+)
+def test_a_source_profile_without_usable_keys(
+    sandbox: Sandbox, keys: dict[str, str], says: str
+) -> None:
+    sandbox.add_profile("broken", **keys)
+
+    result = sandbox.credproc("--role-arn", ROLE, "--source-profile", "broken")
+
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("credproc: error: ")
+    assert says in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert BASE_SECRET not in result.stderr
+    assert sandbox.server.calls() == 0
