@@ -19,7 +19,15 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from .credentials import Credentials
-from .errors import AuthError, ConfigError, CredprocError, StsUnavailableError, UsageError
+from .errors import (
+    LOOP_MARKER,
+    AuthError,
+    ConfigError,
+    CredprocError,
+    LoopError,
+    StsUnavailableError,
+    UsageError,
+)
 from .log import logger
 
 if TYPE_CHECKING:
@@ -138,6 +146,9 @@ def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_C
     region = request.region or session.region_name or _default_region(request.role_arn)
     try:
         return session.client("sts", region_name=region, config=config)
+    except botocore.exceptions.CredentialRetrievalError as error:
+        # botocore resolves the source profile's credentials when it builds the client.
+        raise _source_failure(request, error) from None
     except botocore.exceptions.ProfileNotFound as error:
         raise ConfigError(f"profile not found: {error.kwargs.get('profile')!r}") from None
     except botocore.exceptions.BotoCoreError as error:
@@ -175,12 +186,7 @@ def _call_raw(
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role exists"
         ) from None
     except botocore.exceptions.CredentialRetrievalError as error:
-        # The source profile's own credential_process (maybe another credproc) failed; its
-        # message is already one line meant for a user.
-        raise AuthError(
-            f"source profile {request.source_profile!r} could not get credentials: "
-            f"{error.kwargs.get('error_msg', error)}".rstrip()
-        ) from None
+        raise _source_failure(request, error) from None
     except (
         botocore.exceptions.EndpointConnectionError,
         botocore.exceptions.ConnectTimeoutError,
@@ -206,6 +212,24 @@ def _call_raw(
     return response
 
 
+def _source_failure(
+    request: Request, error: botocore.exceptions.CredentialRetrievalError
+) -> CredprocError:
+    """The source profile's own credential_process (maybe another credproc) failed.
+
+    A nested credproc's error line is already meant for a user: pass it on without its
+    ``credproc: error:`` prefix, and keep a loop a loop (exit 7) all the way up the chain."""
+    lines = [line.strip() for line in str(error.kwargs.get("error_msg", error)).splitlines()]
+    ours = [line[len(_OUR_PREFIX) :] for line in lines if line.startswith(_OUR_PREFIX)]
+    inner = ours[-1] if ours else " ".join(line for line in lines if line)
+    if inner.startswith(LOOP_MARKER):
+        return LoopError(inner)
+    return AuthError(
+        f"source profile {request.source_profile!r} could not get credentials: {inner}"
+    )
+
+
+_OUR_PREFIX = "credproc: error: "
 _AUTH_CODES = {
     "InvalidClientTokenId": "the source credentials are not valid (unknown access key id)",
     "SignatureDoesNotMatch": "the source credentials are not valid (wrong secret key)",
