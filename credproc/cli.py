@@ -70,6 +70,8 @@ def _run(argv: list[str]) -> int:
 
 def _split_command(argv: list[str]) -> tuple[list[str], list[str]]:
     if "--" not in argv:
+        if {"-h", "--help"} & set(argv):
+            return argv, []  # argparse prints the help and exits
         raise UsageError("exec needs the command after --: credproc exec [options] -- COMMAND")
     split = argv.index("--")
     if split == len(argv) - 1:
@@ -320,13 +322,18 @@ def cache_clear(args: argparse.Namespace) -> int:
     from .cache import Cache  # noqa: PLC0415
     from .request import cache_dir_from  # noqa: PLC0415
 
-    cache = Cache(cache_dir_from(args.cache_dir, os.environ))
     if args.all:
+        role_options = set(vars(RawOptions())) - {"cache_dir"}
+        if args.profile or any(getattr(args, n, None) for n in role_options):
+            raise UsageError("cache clear takes --all or role options, not both")
+        cache = Cache(cache_dir_from(args.cache_dir, os.environ))
         removed = sum(cache.remove(entry.key) for entry in list(cache.entries()))
     else:
         if not (args.role_arn or args.profile or args.mfa_serial):
             raise UsageError("cache clear needs --all, or the role options of the entry to clear")
-        args.no_cache = False
-        removed = int(cache.remove(request_from(args).key))
+        # The request's own cache dir: a profile may name one with credproc_cache_dir.
+        request = request_from(args)
+        assert request.cache_dir is not None  # noqa: S101 - cache clear has no --no-cache
+        removed = int(Cache(request.cache_dir).remove(request.key))
     sys.stdout.write(f"removed {removed} cached token{'s' if removed != 1 else ''}\n")
     return 0
