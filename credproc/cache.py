@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .credentials import Credentials
 from .errors import LockTimeoutError
+from .files import O_CLOEXEC, atomic_write
 from .log import logger
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class Cache:
         try:
             # O_NOFOLLOW: a symlink planted in place of an entry is never followed;
             # O_NONBLOCK: a FIFO planted there cannot make the reader hang.
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
         except OSError:
             return None
         try:
@@ -229,9 +230,6 @@ class Cache:
         return False
 
 
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-
-
 def _is_private_file(info: os.stat_result) -> bool:
     owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
     return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
@@ -258,27 +256,6 @@ def parse_entry(raw: bytes, key: str) -> Entry | None:
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None
     return Entry(credentials, float(offset), identity, key, window)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a 0600 file so that readers see the old content or the new, never a mix."""
-    # A writer killed before os.replace leaves its temp file behind; the next writer of the
-    # same key (holding that key's lock, so no live writer owns them) sweeps them away.
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _O_CLOEXEC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
 
 
 def _jsonable(value: object) -> object:
