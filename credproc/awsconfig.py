@@ -44,14 +44,20 @@ def credentials_path(environ: Mapping[str, str]) -> Path:
 
 
 def read_ini(path: Path) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
     try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        pass
+        text = ""
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         raise ConfigError(f"cannot read {path}: {reason}") from None
+    return parse_ini(text, path)
+
+
+def parse_ini(text: str, path: Path) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
+    try:
+        parser.read_string(text, source=str(path))
     except configparser.Error as error:
         first_line = str(error).splitlines()[0]
         raise ConfigError(f"cannot parse {path}: {first_line}") from None
@@ -91,7 +97,7 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
             name = key[len(PREFIX) :]
             if name in LIST_OPTIONS.values():
                 name = next(field for field, single in LIST_OPTIONS.items() if single == name)
-            if name not in known or name == "no_cache":
+            if name not in known or name in ("no_cache", "profile"):
                 raise ConfigError(f"profile {profile!r}: unknown key {key!r}")
             if name in LIST_OPTIONS:
                 setattr(options, name, [i.strip() for i in re.split(r"[,\n]", value) if i.strip()])

@@ -214,18 +214,18 @@ def _setup_logging(args: argparse.Namespace) -> None:
 # -- the request --------------------------------------------------------------------------
 
 
-def request_from(args: argparse.Namespace, environ: os._Environ[str] | None = None) -> Request:
-    """Flags over CREDPROC_* variables over profile keys over defaults; no network."""
-    env = os.environ if environ is None else environ
+def request_from(args: argparse.Namespace) -> Request:
+    """Flags over profile keys over CREDPROC_* variables over defaults; no network."""
+    return resolve(flags_from(args), os.environ)
+
+
+def flags_from(args: argparse.Namespace) -> RawOptions:
+    """The role options as given on the command line (a command may lack some)."""
     flags = RawOptions()
     for name, default in vars(RawOptions()).items():
         value = getattr(args, name, None)
         setattr(flags, name, default if value is None else value)
-    if args.profile:
-        from .awsconfig import merge, options_from_profile  # noqa: PLC0415
-
-        flags = merge(flags, options_from_profile(args.profile, env))
-    return resolve(flags, env)
+    return flags
 
 
 # -- the commands -------------------------------------------------------------------------

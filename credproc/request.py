@@ -1,8 +1,9 @@
 """The request: what credentials to fetch and how, resolved and validated without any network.
 
-Precedence, highest first: command-line flags, ``CREDPROC_*`` environment variables, the
-``[profile NAME]`` keys named by ``--profile``, defaults. Every check STS would make that can be
-made locally is made here, so bad input fails fast and costs no STS call.
+Precedence, highest first: command-line flags, the ``[profile NAME]`` keys named by
+``--profile``, ``CREDPROC_*`` environment variables (defaults for every profile), defaults.
+Every check STS would make that can be made locally is made here, so bad input fails fast and
+costs no STS call.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class Request:
 class RawOptions:
     """Option values as typed by the user (flags, env or profile keys), still unvalidated."""
 
+    profile: str | None = None  # [profile NAME] whose keys fill the options not given
     role_arn: str | None = None
     source_profile: str | None = None
     role_session_name: str | None = None
@@ -129,8 +131,12 @@ ENV_OPTIONS = {
 
 
 def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
-    """Merge flags over the environment and defaults, validate, and build the request."""
+    """Merge flags over the profile's keys, the environment and defaults; validate; build."""
     raw = RawOptions(**asdict(flags))
+    if raw.profile:
+        from .awsconfig import merge, options_from_profile  # noqa: PLC0415 - only for --profile
+
+        raw = merge(raw, options_from_profile(raw.profile, environ))
     for name, variable in ENV_OPTIONS.items():
         if getattr(raw, name) is None and environ.get(variable):
             setattr(raw, name, environ[variable])
