@@ -18,7 +18,7 @@ from .log import quiet_until_warning
 from .request import RawOptions, Request, resolve
 from .shell import FORMATS
 
-COMMANDS = ("env", "exec", "cache")
+COMMANDS = ("env", "exec", "cache", "configure")
 INTERRUPTED = 130  # the shell's code for death by SIGINT
 
 
@@ -125,6 +125,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "": credential_process,
         "env": env,
         "exec": exec_,
+        "configure": configure,
     }
     parser.set_defaults(handler=handlers[command])
     return parser
@@ -336,4 +337,34 @@ def cache_clear(args: argparse.Namespace) -> int:
         assert request.cache_dir is not None  # noqa: S101 - cache clear has no --no-cache
         removed = int(Cache(request.cache_dir).remove(request.key))
     sys.stdout.write(f"removed {removed} cached token{'s' if removed != 1 else ''}\n")
+    return 0
+
+
+def configure(args: argparse.Namespace) -> int:
+    from .awsconfig import check_source, config_path, config_section_name  # noqa: PLC0415
+    from .configure import (  # noqa: PLC0415
+        command_line,
+        credproc_command,
+        profile_block,
+        write_profile,
+    )
+
+    if args.force and not args.write:
+        raise UsageError("--force replaces a profile in the config file: it needs --write")
+    flags = flags_from(args)
+    request = resolve(flags, os.environ)  # the same validation as every other command
+    if args.name in (flags.profile, request.source_profile):
+        which = "--profile" if args.name == flags.profile else "the source profile"
+        raise UsageError(f"--name {args.name!r} is also {which}: the profile would use itself")
+    check_source(request, os.environ)
+    line = command_line(credproc_command(os.environ), flags, request)
+    block = profile_block(args.name, line, request.region)
+    if args.write:
+        written = write_profile(config_path(os.environ), args.name, block, force=args.force)
+        sys.stderr.write(
+            f"credproc: {'replaced' if written.replaced else 'added'} "
+            f"[{config_section_name(args.name)}] in {written.path}"
+            + (f"; the previous file is {written.backup}\n" if written.backup else "\n")
+        )
+    sys.stdout.write(block)
     return 0
