@@ -108,7 +108,7 @@ class Cache:
             return None
         try:
             info = os.fstat(fd)
-            if not _is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
+            if not is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
                 return None
             raw = os.read(fd, MAX_ENTRY_BYTES + 1)
         except OSError:
@@ -209,14 +209,9 @@ class Cache:
                 return self._unusable(f"cannot create it: {error.strerror or error}")
         except OSError as error:
             return self._unusable(error.strerror or str(error))
-        if stat.S_ISLNK(info.st_mode):
-            return self._unusable("it is a symlink, which credproc does not follow")
-        if not stat.S_ISDIR(info.st_mode):
-            return self._unusable("it is not a directory")
-        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-            return self._unusable("it belongs to another user")
-        if info.st_mode & 0o022:
-            return self._unusable(f"others can write to it (chmod 700 {path})")
+        why = unusable_dir(info)
+        if why is not None:
+            return self._unusable(why)
         if create and info.st_mode & _PRIVATE:
             # Readable by others but ours: tighten it rather than refuse.
             with contextlib.suppress(OSError):
@@ -230,7 +225,20 @@ class Cache:
         return False
 
 
-def _is_private_file(info: os.stat_result) -> bool:
+def unusable_dir(info: os.stat_result) -> str | None:
+    """Why a cache dir with this lstat must not be used, or None if it may."""
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symlink, which credproc does not follow"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a directory"
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if info.st_mode & 0o022:
+        return "others can write to it (make it chmod 700)"
+    return None
+
+
+def is_private_file(info: os.stat_result) -> bool:
     owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
     return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
 

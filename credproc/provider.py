@@ -74,7 +74,7 @@ def _fetch(request: Request) -> Fetched:
     from . import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
 
     if request.web_identity_token_file is not None:
-        return sts.assume_role_with_web_identity(request, _read_web_identity_token(request))
+        return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
     if request.mfa_serial is None:
         return sts.assume_role(sts.source_session(request), request)
     if request.role_arn is None:  # this is the MFA session itself
@@ -105,7 +105,7 @@ def mfa_session_request(request: Request) -> Request:
     )
 
 
-def _read_web_identity_token(request: Request) -> str:
+def read_web_identity_token(request: Request) -> str:
     # Read at every refresh, never cached: CI runners and Kubernetes rotate the file.
     path = request.web_identity_token_file or ""
     try:

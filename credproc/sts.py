@@ -135,11 +135,18 @@ def assume_role_with_web_identity(request: Request, token: str) -> Fetched:
     )
 
 
-def caller_identity(session: boto3.Session, request: Request) -> dict[str, str]:
-    """GetCallerIdentity, for ``doctor``: who the source credentials are."""
+class Identity(NamedTuple):
+    arn: str
+    account: str
+    clock_offset: float  # STS's clock minus ours, 0 when within noise
+
+
+def caller_identity(session: boto3.Session, request: Request) -> Identity:
+    """GetCallerIdentity, for ``doctor``: who the source credentials are, and STS's clock."""
     client = _client(session, request)
     result = _call_raw("GetCallerIdentity", request, client.get_caller_identity)
-    return {key: str(result.get(key, "")) for key in ("Account", "Arn", "UserId")}
+    offset = _clock_offset(result, time.time())
+    return Identity(str(result.get("Arn", "")), str(result.get("Account", "")), offset)
 
 
 def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG) -> STSClient:
