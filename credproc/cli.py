@@ -18,7 +18,7 @@ from .log import quiet_until_warning
 from .request import RawOptions, Request, resolve
 from .shell import FORMATS
 
-COMMANDS = ("env", "exec", "cache", "configure")
+COMMANDS = ("env", "exec", "cache", "configure", "doctor")
 INTERRUPTED = 130  # the shell's code for death by SIGINT
 
 
@@ -126,6 +126,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "env": env,
         "exec": exec_,
         "configure": configure,
+        "doctor": doctor,
     }
     parser.set_defaults(handler=handlers[command])
     return parser
@@ -368,3 +369,27 @@ def configure(args: argparse.Namespace) -> int:
         )
     sys.stdout.write(block)
     return 0
+
+
+def doctor(args: argparse.Namespace) -> int:
+    from .doctor import diagnose  # noqa: PLC0415
+
+    labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+    status = 0
+    for check in diagnose(flags_from(args), os.environ, _credproc_options):
+        fix = f" \u2014 {check.fix}" if check.fix else ""
+        sys.stdout.write(f"{labels[check.status]:<4}  {check.name}: {check.verdict}{fix}\n")
+        sys.stdout.flush()  # each verdict as soon as it is known: the STS checks take a moment
+        status = status or check.exit_code
+    return status
+
+
+def _credproc_options(words: list[str]) -> RawOptions:
+    """The options of a credproc command line found in a profile, for doctor."""
+    if words[:1] and words[0] in COMMANDS:
+        raise UsageError(
+            f"credential_process runs credproc {words[0]}, which prints no credential_process JSON"
+        )
+    if {"-h", "--help", "--version"} & set(words):
+        raise UsageError("credential_process asks credproc for its help or version")
+    return flags_from(build_parser("").parse_args(words))
