@@ -212,6 +212,8 @@ class Cache:
         why = unusable_dir(info)
         if why is not None:
             return self._unusable(why)
+        if create and not os.access(path, os.W_OK | os.X_OK):  # read-only mount, or mode 0500
+            return self._unusable("it is not writable")
         if create and info.st_mode & _PRIVATE:
             # Readable by others but ours: tighten it rather than refuse.
             with contextlib.suppress(OSError):

@@ -67,6 +67,7 @@ def get_credentials(request: Request) -> Credentials:
                 return _in_local_clock(entry.credentials, entry.clock_offset)
             _report_skew(fetched.clock_offset)
             cache.write(request, fetched.credentials, fetched.clock_offset)
+            logger().info("new token from STS for %s, cached", _describe(request))
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
 
 

@@ -49,9 +49,8 @@ def main() -> int:
         warm = sorted(_timed(env, command) for _ in range(10))[5]
         print(f"  cold (calls STS):            {cold * 1000:7.1f} ms")
         print(f"  cached (median of 10):       {warm * 1000:7.1f} ms")
-        print(
-            f"  bare python -c pass:         {_timed(env, [sys.executable, '-c', 'pass']) * 1000:7.1f} ms"
-        )
+        bare = _timed(env, [sys.executable, "-c", "pass"])
+        print(f"  bare python -c pass:         {bare * 1000:7.1f} ms")
         print("\nDone. The server is stopped and the throwaway HOME removed.")
         return 0
     finally:

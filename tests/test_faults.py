@@ -23,7 +23,7 @@ def _only_entry(sandbox: Sandbox) -> str:
 )
 def test_a_corrupt_entry_is_a_miss_and_gets_replaced(sandbox: Sandbox, content: bytes) -> None:
     first = sandbox.credproc(*sandbox.role_args()).json()
-    with open(_only_entry(sandbox), "wb") as entry:  # noqa: PTH123
+    with open(_only_entry(sandbox), "wb") as entry:
         entry.write(content)
 
     second = sandbox.credproc(*sandbox.role_args())
@@ -126,7 +126,9 @@ def test_unreachable_sts_is_one_clear_error(sandbox: Sandbox) -> None:
 
     assert result.returncode == 5
     assert result.stdout == ""
-    assert result.stderr.startswith(f"credproc: error: cannot reach STS at http://127.0.0.1:{closed}")
+    assert result.stderr.startswith(
+        f"credproc: error: cannot reach STS at http://127.0.0.1:{closed}"
+    )
 
 
 @pytest.mark.parametrize(

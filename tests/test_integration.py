@@ -180,3 +180,25 @@ def test_no_source_credentials_at_all_is_a_clear_error(sandbox: Sandbox) -> None
     assert result.stdout == ""
     assert result.stderr.startswith("credproc: error: no source credentials found")
     assert result.stderr.count("\n") == 1
+
+
+def test_verbose_and_log_file_say_what_happened(sandbox: Sandbox) -> None:
+    log = sandbox.home / "credproc.log"
+    cold = sandbox.credproc(*sandbox.role_args(ROLE, "-v"))
+    hit = sandbox.credproc(*sandbox.role_args(), env={"CREDPROC_LOG_FILE": str(log)})
+
+    assert cold.returncode == 0
+    assert f"new token from STS for role {ROLE}, cached" in cold.stderr
+    assert "STS AssumeRole answered in" not in cold.stderr  # that detail is --debug only
+    assert hit.returncode == 0
+    assert hit.stderr == ""  # a log file alone keeps stderr quiet
+    assert "cache hit" in log.read_text()
+    assert log.stat().st_mode & 0o777 == 0o600
+
+
+def test_debug_adds_a_traceback_to_an_error(sandbox: Sandbox) -> None:
+    result = sandbox.credproc("--role-arn", "nope", "--debug")
+
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("credproc: error: --role-arn is not an ARN")
