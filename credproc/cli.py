@@ -245,7 +245,7 @@ def _setup_logging(args: argparse.Namespace) -> None:
 
 
 def request_from(args: argparse.Namespace) -> Request:
-    """Flags over profile keys over CREDPROC_* variables over defaults; no network."""
+    """The request the command line describes, resolved as ``request.resolve`` does."""
     return resolve(flags_from(args), os.environ)
 
 

@@ -1,9 +1,8 @@
 """The request: what credentials to fetch and how, resolved and validated without any network.
 
-Precedence, highest first: command-line flags, the ``[profile NAME]`` keys named by
-``--profile``, ``CREDPROC_*`` environment variables (defaults for every profile), defaults.
-Every check STS would make that can be made locally is made here, so bad input fails fast and
-costs no STS call.
+Precedence, highest first: command-line flags, ``CREDPROC_*`` environment variables, the
+``[profile NAME]`` keys named by ``--profile``, defaults. Every check STS would make that can be
+made locally is made here, so bad input fails fast and costs no STS call.
 """
 
 from __future__ import annotations
@@ -131,7 +130,7 @@ ENV_OPTIONS = {
 
 
 def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
-    """Merge flags over the profile's keys, the environment and defaults; validate; build."""
+    """Merge flags, the profile's keys (--profile), the environment and defaults; validate."""
     raw = RawOptions(**asdict(flags))
     if raw.profile:
         from .awsconfig import merge, options_from_profile  # noqa: PLC0415 - only for --profile

@@ -238,6 +238,7 @@ def test_aws_cli_through_a_profile_that_names_credprocs_profile(sandbox: Sandbox
 
 
 def test_cache_clear_by_profile_uses_the_profiles_cache_dir(sandbox: Sandbox) -> None:
+    del sandbox.env["CREDPROC_CACHE_DIR"]  # only the profile names a cache dir
     own_dir = sandbox.home / "own-cache"
     _add_role_profile(sandbox, credproc_cache_dir=str(own_dir))
     sandbox.credproc("--profile", "dev-role")
