@@ -24,6 +24,8 @@ from .log import is_verbose, logger
 from .request import Request
 
 if TYPE_CHECKING:
+    import threading
+
     from .sts import Fetched
 
 # Keys of the requests being refreshed by this process and its ancestors. Clients pass their
@@ -126,26 +128,43 @@ def _refreshing(request: Request) -> Iterator[None]:
 
     Checked before taking the lock: a nested credproc waiting for a lock its parent holds
     would be a deadlock, not an error."""
-    previous = os.environ.get(CHAIN_VARIABLE)
-    chain = [key for key in (previous or "").split(",") if key]
-    if request.key in chain:
-        raise LoopError(
-            f"{LOOP_MARKER} credproc calls itself for the same request ({_describe(request)}); "
-            "a source profile must not lead back to the profile that uses it"
-        )
-    if len(chain) >= MAX_CHAIN_DEPTH:
-        raise LoopError(
-            f"{LOOP_MARKER} source profiles nest more than {MAX_CHAIN_DEPTH} deep; "
-            "check for a source_profile cycle"
-        )
-    os.environ[CHAIN_VARIABLE] = ",".join([*chain, request.key])
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(CHAIN_VARIABLE, None)
-        else:
-            os.environ[CHAIN_VARIABLE] = previous
+    with _one_refresh_at_a_time():
+        previous = os.environ.get(CHAIN_VARIABLE)
+        chain = [key for key in (previous or "").split(",") if key]
+        if request.key in chain:
+            raise LoopError(
+                f"{LOOP_MARKER} credproc calls itself for the same request "
+                f"({_describe(request)}); a source profile must not lead back to the profile "
+                "that uses it"
+            )
+        if len(chain) >= MAX_CHAIN_DEPTH:
+            raise LoopError(
+                f"{LOOP_MARKER} source profiles nest more than {MAX_CHAIN_DEPTH} deep; "
+                "check for a source_profile cycle"
+            )
+        os.environ[CHAIN_VARIABLE] = ",".join([*chain, request.key])
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(CHAIN_VARIABLE, None)
+            else:
+                os.environ[CHAIN_VARIABLE] = previous
+
+
+_PROCESS_WIDE: dict[str, threading.RLock] = {}
+
+
+def _one_refresh_at_a_time() -> threading.RLock:
+    """One refresh at a time in this process (the Python API may refresh from many threads).
+
+    The chain lives in os.environ, which the processes botocore starts inherit, so two threads
+    refreshing at once would take each other's keys for a loop. Refreshes are rare and cache
+    hits never take this lock; reentrant for the MFA session refreshed inside a role's."""
+    import threading  # noqa: PLC0415 - not on the hot path
+
+    # setdefault is atomic: threads racing here all get the one lock that was stored.
+    return _PROCESS_WIDE.setdefault("refresh", threading.RLock())
 
 
 def _describe(request: Request) -> str:
