@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
+import botocore.credentials
 import botocore.exceptions
 import botocore.parsers
 import botocore.session
@@ -64,7 +65,7 @@ def source_session(request: Request) -> boto3.Session:
     try:
         if request.source_profile is not None:
             return boto3.Session(profile_name=request.source_profile, region_name=request.region)
-        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        core = _profileless()
         return boto3.Session(botocore_session=core, region_name=request.region)
     except botocore.exceptions.ProfileNotFound:
         raise ConfigError(
@@ -73,9 +74,49 @@ def source_session(request: Request) -> boto3.Session:
         ) from None
 
 
+def _profileless() -> botocore.session.Session:
+    """A botocore session that ignores AWS_PROFILE and AWS_DEFAULT_PROFILE (see above)."""
+    return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+
+
+def refreshing_session(fetch: Callable[[], Credentials], region: str | None) -> boto3.Session:
+    """A session whose credentials renew themselves through ``fetch`` whenever botocore finds
+    them near expiry (15 minutes left, or 10 for a refresh that must succeed)."""
+
+    def metadata() -> dict[str, str]:
+        credentials = fetch()
+        return {
+            "access_key": credentials.access_key_id,
+            "secret_key": credentials.secret_access_key,
+            "token": credentials.session_token,
+            "expiry_time": credentials.expiration_text,
+        }
+
+    credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
+        metadata=metadata(), refresh_using=metadata, method="credproc"
+    )
+    core = _profileless()
+    # These credentials and nothing else: no fallback to the environment or a profile.
+    core.register_component(
+        "credential_provider", botocore.credentials.CredentialResolver([_Fixed(credentials)])
+    )
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+class _Fixed(botocore.credentials.CredentialProvider):
+    METHOD = CANONICAL_NAME = "credproc"
+
+    def __init__(self, credentials: botocore.credentials.Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> botocore.credentials.Credentials:
+        return self._credentials
+
+
 def session_from(credentials: Credentials, region: str | None) -> boto3.Session:
     """A session that signs with credentials credproc already holds (an MFA session)."""
-    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    core = _profileless()
     return boto3.Session(
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
@@ -119,7 +160,7 @@ def get_session_token(session: boto3.Session, request: Request, serial: str, cod
 def assume_role_with_web_identity(request: Request, token: str) -> Fetched:
     assert request.role_arn is not None  # noqa: S101
     # Unsigned: the web identity token is the only credential, and there may be no other.
-    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    core = _profileless()
     session = boto3.Session(botocore_session=core, region_name=request.region)
     config = _CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
     client = _client(session, request, config)
