@@ -106,14 +106,27 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
     if options.source_profile == profile:
         raise ConfigError(f"profile {profile!r} names itself as its source_profile")
     if options.role_arn is None and options.mfa_serial is None:
-        hint = ""
-        if "credproc" in keys.get("credential_process", ""):
-            hint = (
-                f"; it runs credproc on itself: put role_arn and source_profile in another "
-                f"profile (say [profile {profile}-role]) and use credproc --profile {profile}-role"
-            )
-        raise ConfigError(f"profile {profile!r} has no role_arn{hint}")
+        raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
     return options
+
+
+def _hint(profile: str, keys: Mapping[str, str]) -> str:
+    """What to do about a profile without role options that runs credproc itself."""
+    line = keys.get("credential_process", "")
+    if "credproc" not in line:
+        return ""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = []
+    named = words[words.index("--profile") + 1] if "--profile" in words[:-1] else None
+    if named is not None and named != profile:
+        # A client profile (`aws --profile dev`): its line names the profile with the options.
+        return f"; its credential_process runs credproc --profile {named}: use --profile {named}"
+    return (
+        f"; it runs credproc on itself: put role_arn and source_profile in another "
+        f"profile (say [profile {profile}-role]) and use credproc --profile {profile}-role"
+    )
 
 
 def merge(flags: RawOptions, profile: RawOptions) -> RawOptions:

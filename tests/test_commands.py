@@ -287,3 +287,18 @@ def test_a_source_profile_cycle_through_credproc_is_a_loop(sandbox: Sandbox) -> 
     assert result.stderr.startswith("credproc: error: loop: credproc calls itself")
     assert result.stderr.count("\n") == 1
     assert sandbox.server.calls() == 0
+
+
+def test_a_client_profile_points_to_the_profile_credproc_reads(sandbox: Sandbox) -> None:
+    # `aws --profile dev` users try `credproc exec --profile dev` first.
+    _add_role_profile(sandbox)
+    sandbox.add_profile("dev", credential_process="credproc --profile dev-role")
+
+    result = sandbox.credproc("exec", "--profile", "dev", "--", "true")
+
+    assert result.returncode == 3
+    assert result.stderr == (
+        "credproc: error: profile 'dev' has no role_arn; its credential_process runs "
+        "credproc --profile dev-role: use --profile dev-role\n"
+    )
+    assert sandbox.server.calls() == 0
