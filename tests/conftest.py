@@ -75,6 +75,7 @@ def sts_server() -> Iterator[StsServer]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()
 
 
 @dataclass
