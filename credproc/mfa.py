@@ -8,6 +8,7 @@ the controlling terminal opened directly; with neither, fail at once rather than
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import subprocess
@@ -81,12 +82,24 @@ def _from_terminal(serial: str) -> str:
 
 
 def _open_terminal() -> tuple[IO[str], IO[str]] | None:
+    if os.name == "nt":
+        try:
+            reader = open("CONIN$", encoding="utf-8")  # noqa: SIM115 - closed by _close
+        except OSError:
+            return None
+        try:
+            return reader, open("CONOUT$", "w", encoding="utf-8")
+        except OSError:
+            reader.close()
+            return None
     try:
-        if os.name == "nt":
-            return open("CONIN$", encoding="utf-8"), open("CONOUT$", "w", encoding="utf-8")
-        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - closed by _close
+        # Fails (ENXIO) when the process has no controlling terminal: the no-terminal case.
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return None
+    # Not open("/dev/tty", "r+"): its buffered reader-writer demands a seekable file, and a
+    # terminal is not one. A text layer straight over the raw file reads and writes both ways.
+    tty = io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8")
     return tty, tty
 
 
