@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from . import __version__
-from .errors import CredprocError, UsageError
+from .errors import ERROR_PREFIX, CredprocError, UsageError
 from .log import quiet_until_warning
 from .request import RawOptions, Request, resolve
 from .shell import FORMATS
@@ -47,7 +47,7 @@ def _fail(message: str, code: int, debug: bool) -> int:
         import traceback  # noqa: PLC0415
 
         traceback.print_exc()
-    sys.stderr.write(f"credproc: error: {message}\n")
+    sys.stderr.write(f"{ERROR_PREFIX}{message}\n")
     return code
 
 
