@@ -223,7 +223,7 @@ def request_from(args: argparse.Namespace, environ: os._Environ[str] | None = No
         from .awsconfig import merge, options_from_profile  # noqa: PLC0415
 
         flags = merge(flags, options_from_profile(args.profile, env))
-    return resolve(flags, env)
+    return resolve(flags, env, profile=args.profile)
 
 
 # -- the commands -------------------------------------------------------------------------
