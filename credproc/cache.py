@@ -189,6 +189,10 @@ class Cache:
 
     # -- the directory --------------------------------------------------------------------
 
+    def prepare(self) -> bool:
+        """Create the directory if needed; False (with a warning) if it must not be used."""
+        return self._dir_is_safe(create=True)
+
     def _dir_is_safe(self, *, create: bool) -> bool:
         """Use only a real directory that we own and nobody else can write to."""
         path = self.directory
@@ -212,6 +216,8 @@ class Cache:
             return self._unusable("it belongs to another user")
         if info.st_mode & 0o022:
             return self._unusable(f"others can write to it (chmod 700 {path})")
+        if create and not os.access(path, os.W_OK | os.X_OK):  # read-only mount, or mode 0500
+            return self._unusable("it is not writable")
         if create and info.st_mode & _PRIVATE:
             # Readable by others but ours: tighten it rather than refuse.
             with contextlib.suppress(OSError):

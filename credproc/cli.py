@@ -16,7 +16,6 @@ from . import __version__
 from .errors import ERROR_PREFIX, CredprocError, UsageError
 from .log import quiet_until_warning
 from .request import RawOptions, Request, resolve
-from .shell import FORMATS
 
 COMMANDS = ("env", "exec", "cache")
 INTERRUPTED = 130  # the shell's code for death by SIGINT
@@ -25,8 +24,32 @@ INTERRUPTED = 130  # the shell's code for death by SIGINT
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing usage and exiting: errors stay one line."""
 
+    def __init__(self, prog: str | None = None, description: str | None = None) -> None:
+        # Our own -h: argparse's default one looks its help text up through gettext on every
+        # run, which imports locale and probes for translation files.
+        super().__init__(
+            prog=prog,
+            description=description,
+            formatter_class=_Formatter,
+            allow_abbrev=False,
+            add_help=False,
+        )
+        self.add_argument("-h", "--help", action="help", help="show this help and exit")
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter with the width found without shutil, which argparse would import
+    (with zlib, bz2 and lzma) on every run, help or not: a cache hit cannot afford it."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = os.get_terminal_size(sys.stderr.fileno()).columns - 2
+        except (OSError, ValueError):
+            width = 78
+        super().__init__(prog, width=max(width, 40))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,9 +113,14 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "configure": "Print (or append) a profile block that uses credproc.",
         "doctor": "Check a profile or role setup end to end, one verdict per line.",
     }
-    parser = _Parser(prog=prog, description=descriptions[command], allow_abbrev=False)
+    parser = _Parser(prog=prog, description=descriptions[command])
     if command == "":
-        parser.add_argument("--version", action="version", version=f"credproc {__version__}")
+        parser.add_argument(
+            "--version",
+            action="version",
+            version=f"credproc {__version__}",
+            help="show the version",
+        )
         parser.epilog = "commands: " + ", ".join(COMMANDS) + " (credproc COMMAND --help)"
     if command == "cache":
         actions = parser.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -111,7 +139,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     if command == "env":
         parser.add_argument(
             "--format",
-            choices=FORMATS,
+            choices=("sh", "fish", "powershell", "dotenv"),
             default="sh",
             help="sh (also bash and zsh; the default), fish, powershell or dotenv",
         )

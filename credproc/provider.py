@@ -52,12 +52,11 @@ def get_credentials(request: Request) -> Credentials:
         if entry is not None and entry.seconds_left() > request.refresh_window:
             return _served(entry, "cache hit")
 
-    if request.source_profile is not None:
-        from .awsconfig import check_source  # noqa: PLC0415 - a miss only
+    from .awsconfig import check_source  # noqa: PLC0415 - a refresh reads the AWS config
 
-        check_source(request, os.environ)
+    check_source(request, os.environ)  # local checks: a typo costs no STS call
     with _refreshing(request):
-        if cache is None:
+        if cache is None or not cache.prepare():  # no caching, or a dir we must not use
             fetched = _fetch(request)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
         with cache.lock(request):
@@ -77,6 +76,7 @@ def get_credentials(request: Request) -> Credentials:
                 return _in_local_clock(entry.credentials, entry.clock_offset)
             _report_skew(fetched.clock_offset)
             cache.write(request, fetched.credentials, fetched.clock_offset)
+            logger().info("new token from STS for %s, cached", _describe(request))
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
 
 
@@ -110,6 +110,8 @@ def _forget(request: Request, refused: Credentials) -> None:
     if request.cache_dir is None:
         return
     cache = Cache(request.cache_dir)
+    if cache.read(request) is None:  # nothing cached, or no cache we may use
+        return
     with cache.lock(request):
         entry = cache.read(request)
         if entry is not None and entry.credentials.access_key_id == refused.access_key_id:

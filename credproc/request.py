@@ -7,14 +7,13 @@ made locally is made here, so bad input fails fast and costs no STS call.
 
 from __future__ import annotations
 
-import dataclasses
-import getpass
-import hashlib
+import importlib
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError, UsageError
@@ -91,13 +90,13 @@ class Request:
     @property
     def key(self) -> str:
         canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return _sha256_hex(canonical.encode())
 
     def mfa_session(self, refresh_window: int) -> Request:
         """The GetSessionToken request behind this one. It keeps only what changes that token,
         so every role using the same source and device (and ``--mfa-serial`` alone, which
         prints the session itself) shares one cache entry, and so one code."""
-        return dataclasses.replace(
+        return replace(
             self,
             role_arn=None,
             role_session_name="",
@@ -324,14 +323,38 @@ def _mfa_serial(value: str | None) -> str | None:
     return value
 
 
+def _sha256_hex(data: bytes) -> str:
+    """SHA-256 from CPython's built-in module where there is one: hashlib would load OpenSSL,
+    which costs a cache hit more than everything else it does for one small hash."""
+    for name in ("_sha2", "_sha256"):  # CPython 3.12+, then 3.10 and 3.11
+        try:
+            return str(importlib.import_module(name).sha256(data).hexdigest())
+        except ImportError:
+            continue
+    import hashlib  # noqa: PLC0415 - other interpreters
+
+    return hashlib.sha256(data).hexdigest()
+
+
 def default_session_name(environ: Mapping[str, str]) -> str:
     """``credproc-<user>``: stable, so CloudTrail shows who it was; cut to STS's charset."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER: containers
-        user = environ.get("USERNAME", "") or str(os.getuid() if hasattr(os, "getuid") else "")
-    cleaned = re.sub(r"[^\w+=,.@-]", "-", f"credproc-{user}", flags=re.ASCII)
+    cleaned = re.sub(r"[^\w+=,.@-]", "-", f"credproc-{_user_name(environ)}", flags=re.ASCII)
     return cleaned[:64]
+
+
+def _user_name(environ: Mapping[str, str]) -> str:
+    """The login name, as getpass.getuser() finds it (without importing termios with it)."""
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if environ.get(variable):
+            return environ[variable]
+    if not hasattr(os, "getuid"):
+        return "user"
+    try:
+        import pwd  # noqa: PLC0415 - POSIX only
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (KeyError, ImportError):  # a container user with no passwd entry
+        return str(os.getuid())
 
 
 def _session_name(value: str | None, environ: Mapping[str, str]) -> str:
@@ -445,6 +468,22 @@ def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> Path:
     value = value or environ.get(ENV_OPTIONS["cache_dir"])
     if value:
         return Path(value).expanduser()
-    import platformdirs  # noqa: PLC0415 - only when no dir is configured
+    return Path(user_cache_dir(environ))
 
-    return Path(platformdirs.user_cache_dir("credproc", appauthor=False))
+
+def user_cache_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' user cache dir for credproc.
+
+    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
+    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
+    test checks that both agree. Elsewhere platformdirs decides."""
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/credproc")
+    if sys.platform.startswith("linux"):
+        base = environ.get("XDG_CACHE_HOME", "").strip()
+        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
+            base = os.path.expanduser("~/.cache")
+        return os.path.join(base, "credproc")
+    import platformdirs  # noqa: PLC0415
+
+    return platformdirs.user_cache_dir("credproc", appauthor=False)

@@ -6,7 +6,6 @@ import re
 import shlex
 from collections.abc import Mapping
 
-FORMATS = ("sh", "fish", "powershell", "dotenv")
 _PLAIN = re.compile(r"[\w/+=.:@,-]*")
 
 

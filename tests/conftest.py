@@ -13,6 +13,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,14 @@ class Sandbox:
             cwd=self.home,
         )
         return Result(done.returncode, done.stdout, done.stderr)
+
+    def expire_entries(self, seconds_left: float) -> None:
+        """Make every cached token expire in ``seconds_left`` (as if it had aged), in place."""
+        moment = datetime.now(timezone.utc) + timedelta(seconds=seconds_left)
+        for path in self.cache_dir.glob("*.json"):
+            document = json.loads(path.read_text())
+            document["credentials"]["Expiration"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            path.write_text(json.dumps(document))
 
     def role_args(self, role: str = ROLE, *extra: str) -> list[str]:
         return ["--role-arn", role, "--source-profile", "base", *extra]

@@ -1,0 +1,172 @@
+"""Broken caches and broken STS: credentials still flow where they can, errors are one line."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from conftest import ROLE, Sandbox
+
+pytestmark = pytest.mark.integration
+
+
+def _only_entry(sandbox: Sandbox) -> str:
+    (entry,) = sandbox.cache_dir.glob("*.json")
+    return str(entry)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{", b"not json at all", b'{"format": 1}', b"[]", b"\xff\xfe\x00garbage"],
+    ids=["empty", "truncated", "text", "wrong-shape", "array", "binary"],
+)
+def test_a_corrupt_entry_is_a_miss_and_gets_replaced(sandbox: Sandbox, content: bytes) -> None:
+    first = sandbox.credproc(*sandbox.role_args()).json()
+    with open(_only_entry(sandbox), "wb") as entry:
+        entry.write(content)
+
+    second = sandbox.credproc(*sandbox.role_args())
+    third = sandbox.credproc(*sandbox.role_args())
+
+    assert second.returncode == 0 and second.stderr == ""
+    assert second.json()["AccessKeyId"] != first["AccessKeyId"]
+    assert third.stdout == second.stdout
+    assert sandbox.server.calls("AssumeRole") == 2
+
+
+def test_an_entry_for_another_request_is_never_served(sandbox: Sandbox) -> None:
+    sandbox.credproc(*sandbox.role_args(f"{ROLE}-a"))
+    sandbox.credproc(*sandbox.role_args(f"{ROLE}-b"))
+    by_role = {
+        json.loads(path.read_text())["request"]["role_arn"]: path
+        for path in sandbox.cache_dir.glob("*.json")
+    }
+    # a's entry copied under b's name: a whole, valid entry, but not for this request
+    by_role[f"{ROLE}-b"].write_bytes(by_role[f"{ROLE}-a"].read_bytes())
+
+    again = sandbox.credproc(*sandbox.role_args(f"{ROLE}-b"))
+
+    assert again.returncode == 0
+    assert sandbox.server.calls("AssumeRole") == 3
+
+
+def test_an_unusable_cache_dir_degrades_to_no_caching(sandbox: Sandbox) -> None:
+    blocker = sandbox.home / "not-a-dir"
+    blocker.write_text("a file where the cache dir should be")
+    env = {"CREDPROC_CACHE_DIR": str(blocker)}
+
+    results = [sandbox.credproc(*sandbox.role_args(), env=env) for _ in range(2)]
+
+    for result in results:
+        assert result.returncode == 0
+        assert result.json()["Version"] == 1
+        assert "not using the cache dir" in result.stderr
+        assert "continuing without caching" in result.stderr
+    assert sandbox.server.calls("AssumeRole") == 2
+    assert blocker.read_text() == "a file where the cache dir should be"
+
+
+def test_a_cache_dir_that_cannot_be_created_degrades_too(sandbox: Sandbox) -> None:
+    blocker = sandbox.home / "file"
+    blocker.write_text("x")
+    result = sandbox.credproc(*sandbox.role_args(), env={"CREDPROC_CACHE_DIR": str(blocker / "c")})
+
+    assert result.returncode == 0
+    assert "not using the cache dir" in result.stderr
+    assert "Not a directory" in result.stderr
+
+
+def test_sts_outage_serves_the_cached_token_with_a_warning(sandbox: Sandbox) -> None:
+    cached = sandbox.credproc(*sandbox.role_args())
+    sandbox.server.fault("AssumeRole", status=503)
+
+    sandbox.expire_entries(seconds_left=600)  # inside the 15-minute refresh window
+
+    due = sandbox.credproc(*sandbox.role_args())
+
+    assert due.returncode == 0
+    assert due.json()["AccessKeyId"] == cached.json()["AccessKeyId"]
+    assert sandbox.server.calls("AssumeRole") == 1 + 3  # the first call, then the retries
+    assert due.stderr.startswith("credproc: WARNING: STS failed AssumeRole")
+    assert "serving the cached token" in due.stderr
+    assert due.stderr.count("\n") == 1
+
+
+def test_sts_outage_without_a_cached_token_is_one_clear_error(sandbox: Sandbox) -> None:
+    sandbox.server.fault("AssumeRole", status=503)
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    assert result.returncode == 5
+    assert result.stdout == ""
+    assert result.stderr == (
+        "credproc: error: STS failed AssumeRole with ServiceUnavailable (HTTP 503)\n"
+    )
+    assert sandbox.server.calls("AssumeRole") == 3  # bounded standard-mode retries
+
+
+def test_throttling_after_retries_is_reported_as_such(sandbox: Sandbox) -> None:
+    sandbox.server.fault("AssumeRole", status=400, code="Throttling")
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    assert result.returncode == 5
+    assert "STS is throttling AssumeRole" in result.stderr
+    assert sandbox.server.calls("AssumeRole") == 3
+
+
+def test_unreachable_sts_is_one_clear_error(sandbox: Sandbox) -> None:
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed}"}
+
+    result = sandbox.credproc(*sandbox.role_args(), env=env)
+
+    assert result.returncode == 5
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"credproc: error: cannot reach STS at http://127.0.0.1:{closed}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("AccessDenied", f"STS denied AssumeRole {ROLE}: injected by the test"),
+        ("ExpiredToken", "the source credentials have expired"),
+        ("InvalidClientTokenId", "the source credentials are not valid"),
+    ],
+)
+def test_sts_refusals_are_mapped_to_one_line(sandbox: Sandbox, code: str, expected: str) -> None:
+    sandbox.server.fault("AssumeRole", status=403, code=code)
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    assert result.returncode == 4
+    assert result.stdout == ""
+    assert expected in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert sandbox.server.calls("AssumeRole") == 1  # refusals are not retried
+
+
+def test_an_expired_cached_token_is_never_served_during_an_outage(sandbox: Sandbox) -> None:
+    sandbox.credproc(*sandbox.role_args())
+    sandbox.server.fault("AssumeRole", status=503)
+    sandbox.expire_entries(seconds_left=-5)
+
+    result = sandbox.credproc(*sandbox.role_args())
+
+    assert result.returncode == 5
+    assert result.stdout == ""
+
+
+def test_a_due_token_is_refreshed_when_sts_is_up(sandbox: Sandbox) -> None:
+    first = sandbox.credproc(*sandbox.role_args()).json()
+    sandbox.expire_entries(seconds_left=600)
+
+    second = sandbox.credproc(*sandbox.role_args())
+
+    assert second.json()["AccessKeyId"] != first["AccessKeyId"]
+    assert sandbox.server.calls("AssumeRole") == 2

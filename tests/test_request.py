@@ -1,0 +1,165 @@
+"""Request resolution, validation and the cache key, in-process."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import pytest
+
+from credproc.errors import UsageError
+from credproc.request import RawOptions, Request, default_session_name, resolve, user_cache_dir
+
+ROLE = "arn:aws:iam::123456789012:role/dev"
+ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
+
+
+def _request(**options: object) -> Request:
+    raw = RawOptions(role_arn=ROLE, source_profile="base")
+    for name, value in options.items():
+        setattr(raw, name, value)
+    return resolve(raw, ENV)
+
+
+def test_defaults() -> None:
+    request = _request()
+
+    assert request.duration == 3600
+    assert request.refresh_window == 900
+    assert request.lock_timeout == 60
+    assert request.cache_dir == Path("/tmp/credproc-unit")
+    assert request.role_session_name.startswith("credproc-")
+
+
+def test_short_duration_halves_the_default_window() -> None:
+    assert _request(duration="900").refresh_window == 450
+    assert _request(duration="1000").refresh_window == 900
+
+
+def test_flags_beat_the_environment() -> None:
+    env = {**ENV, "CREDPROC_REFRESH_WINDOW": "300", "CREDPROC_LOCK_TIMEOUT": "5"}
+    from_env = resolve(RawOptions(role_arn=ROLE), env)
+    from_flag = resolve(RawOptions(role_arn=ROLE, refresh_window="120"), env)
+
+    assert (from_env.refresh_window, from_env.lock_timeout) == (300, 5.0)
+    assert from_flag.refresh_window == 120
+
+
+def test_identity_environment_variables_are_ignored() -> None:
+    # An inherited CREDPROC_ROLE_ARN would silently change what a nested credproc fetches.
+    with pytest.raises(UsageError, match="missing --role-arn"):
+        resolve(RawOptions(), {**ENV, "CREDPROC_ROLE_ARN": ROLE})
+
+
+def test_no_cache_means_no_cache_dir() -> None:
+    assert _request(no_cache=True).cache_dir is None
+
+
+def test_policy_is_stored_compact_and_read_from_a_file(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text('{\n  "Version": "2012-10-17",\n  "Statement": []\n}\n')
+
+    from_file = _request(policy=f"@{policy}")
+    inline = _request(policy='{"Statement": [], "Version": "2012-10-17"}')
+
+    assert from_file.policy == '{"Statement":[],"Version":"2012-10-17"}'
+    assert from_file.key == inline.key
+
+
+def test_key_covers_every_identity_field() -> None:
+    base = _request()
+    changes: dict[str, Any] = {
+        "role_arn": "arn:aws:iam::123456789012:role/other",
+        "source_profile": "other",
+        "role_session_name": "someone",
+        "duration": 7200,
+        "external_id": "ext",
+        "source_identity": "alice",
+        "policy": "{}",
+        "policy_arns": ("arn:aws:iam::aws:policy/ReadOnlyAccess",),
+        "tags": (("team", "a"),),
+        "transitive_tag_keys": ("team",),
+        "region": "us-east-2",
+        "endpoint_url": "http://127.0.0.1:1",
+        "source_key_id": "AKIAOTHER",
+        "mfa_serial": "arn:aws:iam::123456789012:mfa/me",
+        "mfa_duration": 3600,
+        "web_identity_token_file": "/token",
+    }
+    assert set(changes) == set(base.identity())
+    keys = {dataclasses.replace(base, **{name: value}).key for name, value in changes.items()}
+
+    assert len(keys) == len(changes)
+    assert base.key not in keys
+
+
+def test_key_ignores_behaviour_fields() -> None:
+    base = _request()
+    same = dataclasses.replace(
+        base, refresh_window=10, lock_timeout=1, cache_dir=None, mfa_token_command="x"
+    )
+    assert same.key == base.key
+
+
+def test_environment_keys_are_part_of_the_identity_without_a_source_profile() -> None:
+    first = resolve(RawOptions(role_arn=ROLE), {**ENV, "AWS_ACCESS_KEY_ID": "AKIAFIRST"})
+    second = resolve(RawOptions(role_arn=ROLE), {**ENV, "AWS_ACCESS_KEY_ID": "AKIASECOND"})
+    with_profile = resolve(
+        RawOptions(role_arn=ROLE, source_profile="base"), {**ENV, "AWS_ACCESS_KEY_ID": "AKIAX"}
+    )
+
+    assert first.key != second.key
+    assert with_profile.source_key_id is None
+
+
+def test_endpoint_is_part_of_the_identity() -> None:
+    sts = resolve(RawOptions(role_arn=ROLE), {**ENV, "AWS_ENDPOINT_URL_STS": "http://a"})
+    generic = resolve(RawOptions(role_arn=ROLE), {**ENV, "AWS_ENDPOINT_URL": "http://b"})
+
+    assert (sts.endpoint_url, generic.endpoint_url) == ("http://a", "http://b")
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        ("alice", "credproc-alice"),
+        ("DOMAIN\\bob smith", "credproc-DOMAIN-bob-smith"),
+        ("x" * 80, "credproc-" + "x" * 55),
+    ],
+)
+def test_default_session_name_fits_sts(user: str, expected: str) -> None:
+    assert default_session_name({"LOGNAME": user}) == expected
+
+
+def test_role_arn_accepts_paths_and_partitions() -> None:
+    for arn in (
+        "arn:aws:iam::123456789012:role/path/to/dev",
+        "arn:aws-cn:iam::123456789012:role/dev",
+        "arn:aws-us-gov:iam::123456789012:role/a+b=c,d.e@f-g",
+    ):
+        assert _request(role_arn=arn).role_arn == arn
+
+
+@pytest.mark.parametrize("xdg", [None, "/custom/cache", "relative/ignored", "  "])
+def test_user_cache_dir_agrees_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+
+    expected = platformdirs.user_cache_dir("credproc", appauthor=False)
+    assert user_cache_dir(os.environ) == expected
+
+
+def test_key_is_the_sha256_of_the_canonical_identity() -> None:
+    request = _request()
+    canonical = json.dumps(request.identity(), sort_keys=True, separators=(",", ":"))
+    assert request.key == hashlib.sha256(canonical.encode()).hexdigest()
