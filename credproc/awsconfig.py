@@ -168,9 +168,10 @@ def source_kind(profile: str, environ: Mapping[str, str]) -> str:
 def _flag_values(words: list[str]) -> dict[str, str]:
     """``--flag value`` and ``--flag=value`` pairs of a command line."""
     values: dict[str, str] = {}
-    for word, following in zip(words, [*words[1:], ""], strict=True):
+    for index, word in enumerate(words):
         flag, equals, value = word.partition("=")
         if flag.startswith("--"):
+            following = words[index + 1] if index + 1 < len(words) else ""
             values[flag] = value if equals else following
     return values
 
