@@ -221,27 +221,21 @@ def test_an_mfa_session_sts_no_longer_accepts_is_dropped(
 
 
 @pytest.mark.parametrize(
-    ("skew", "codes"),
+    ("seconds_left", "codes"),
     [
-        # 600 s left: less than the refresh window and than the role's hour, but it signs the
-        # role's refresh, and no code is asked for: the role may outlive its MFA session.
-        (300, 1),
-        # 30 s left: too little to sign an STS call safely, so a new code is asked for.
-        (870, 2),
+        # Less than the refresh window and than the role's hour, yet it signs the role's
+        # refresh and no code is asked for: a role session may outlive its MFA session.
+        (400, 1),
+        # Too little to sign an STS call safely: a new code is asked for.
+        (30, 2),
     ],
 )
 def test_a_role_refresh_uses_the_mfa_session_until_its_last_minute(
-    sandbox: Sandbox, token: TokenCommand, skew: int, codes: int
+    sandbox: Sandbox, token: TokenCommand, seconds_left: int, codes: int
 ) -> None:
-    # STS's clock runs `skew` seconds ahead: a 900 s MFA session has 900 - skew s left.
-    sandbox.server.skew(skew)
-    role(sandbox, ROLE_A, token, "--mfa-duration", "900")
-    sandbox.server.skew(0)
-    sandbox.credproc(
-        "cache", "clear", "--role-arn", ROLE_A, *mfa_args(token, "--mfa-duration", "900")
-    )
-
-    role(sandbox, ROLE_A, token, "--mfa-duration", "900")
+    role(sandbox, ROLE_A, token)
+    sandbox.expire_entries(seconds_left)  # the role's entry and the MFA session's
+    role(sandbox, ROLE_A, token)
     assert token.runs() == codes
     assert counts(sandbox) == (codes, 2)
 
