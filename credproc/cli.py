@@ -192,7 +192,7 @@ def _add_role(parser: argparse.ArgumentParser) -> None:
         help="tag key to pass on to chained roles (repeat)",
     )
     add("--region", help="STS region (default: the source profile's or the environment's)")
-    add("--mfa-serial", metavar="ARN", help="MFA device: ask one code per MFA session")
+    add("--mfa-serial", metavar="ARN_OR_SERIAL", help="MFA device: one code per MFA session")
     add("--mfa-token-command", metavar="CMD", help="command whose stdout is the 6-digit code")
     add(
         "--mfa-duration",

@@ -13,6 +13,8 @@ import pytest
 from checks import MFA_SERIAL, TokenCommand, assert_fails
 from conftest import Sandbox
 
+from credproc.awsconfig import source_kind
+
 pytestmark = pytest.mark.integration
 
 ACCOUNT = "arn:aws:iam::123456789012"
@@ -80,20 +82,58 @@ def test_a_chained_role_longer_than_an_hour_is_refused_locally(chain: Sandbox, s
     assert hour.returncode == 0, hour.stderr
 
 
+@pytest.mark.parametrize("form", ["flags", "profile keys"])
 def test_a_role_assumed_from_an_mfa_session_is_not_a_chain(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, form: str
 ) -> None:
     token = TokenCommand(tmp_path)
-    add_credproc_profile(
-        sandbox,
-        "mfa",
-        *("--mfa-serial", MFA_SERIAL, "--source-profile", "base"),
-        *("--mfa-token-command", str(token)),
-    )
+    if form == "flags":
+        add_credproc_profile(
+            sandbox,
+            "mfa",
+            *(f"--mfa-serial={MFA_SERIAL}", "--source-profile", "base"),
+            *("--mfa-token-command", str(token)),
+        )
+    else:
+        sandbox.add_profile(
+            "mfa-keys",
+            mfa_serial=MFA_SERIAL,
+            source_profile="base",
+            credproc_mfa_token_command=str(token),
+        )
+        add_credproc_profile(sandbox, "mfa", "--profile", "mfa-keys")
     result = sandbox.credproc("--role-arn", ROLE_1, "--source-profile", "mfa", "--duration", "7200")
     assert result.returncode == 0, result.stderr
     assert sandbox.server.requests("AssumeRole")[0]["DurationSeconds"] == "7200"
     assert sandbox.server.calls("GetSessionToken") == 1
+
+
+@pytest.mark.parametrize(
+    ("keys", "kind"),
+    [
+        ({"aws_access_key_id": "AKIA", "aws_secret_access_key": "x"}, "unknown"),
+        ({"role_arn": ROLE_1, "source_profile": "base"}, "role"),
+        ({"sso_session": "corp", "sso_account_id": "123456789012", "sso_role_name": "Dev"}, "role"),
+        ({"credential_process": "credproc --role-arn " + ROLE_1}, "role"),
+        ({"credential_process": "/opt/bin/credproc --profile with-role"}, "role"),
+        ({"credential_process": "credproc"}, "role"),  # AWS_ROLE_ARN: web identity
+        ({"credential_process": f"credproc --mfa-serial {MFA_SERIAL}"}, "MFA"),
+        ({"credential_process": f"credproc --mfa-serial={MFA_SERIAL}"}, "MFA"),
+        ({"credential_process": "credproc --profile mfa-only"}, "MFA"),
+        ({"credential_process": "credproc --profile mfa-only --role-arn " + ROLE_1}, "role"),
+        ({"credential_process": "aws-vault export --format=json dev"}, "unknown"),
+        ({"credential_process": "credproc 'unbalanced"}, "unknown"),
+    ],
+)
+def test_source_kind_reads_what_a_profile_gives(
+    tmp_path: Path, keys: dict[str, str], kind: str
+) -> None:
+    config = tmp_path / "config"
+    lines = ["[profile subject]", *(f"{k} = {v}" for k, v in keys.items())]
+    lines += ["[profile with-role]", f"role_arn = {ROLE_2}", "source_profile = base"]
+    lines += ["[profile mfa-only]", f"mfa_serial = {MFA_SERIAL}", "source_profile = base"]
+    config.write_text("\n".join(lines) + "\n")
+    assert source_kind("subject", {"AWS_CONFIG_FILE": str(config)}) == kind
 
 
 def assert_loop(result_line: str) -> None:
