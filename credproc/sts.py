@@ -243,11 +243,11 @@ def _source_hint(request: Request) -> str:
         "give --source-profile NAME, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
         "or run where an instance role exists"
     )
-    profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
-    if request.source_profile is None and profile:
+    variable = next((v for v in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if os.environ.get(v)), "")
+    if request.source_profile is None and variable:
         hint += (
-            f"; AWS_PROFILE={profile} is not used as the source, since it usually names the "
-            "profile that runs credproc (following it would loop)"
+            f"; {variable}={os.environ[variable]} is not used as the source, since it usually "
+            "names the profile that runs credproc (following it would loop)"
         )
     return hint
 
