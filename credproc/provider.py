@@ -90,7 +90,7 @@ def _fetch(request: Request) -> Fetched:
     if request.role_arn is None:  # this is the MFA session itself
         from .mfa import get_code  # noqa: PLC0415
 
-        code = get_code(request.mfa_serial, request.mfa_token_command)
+        code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
         return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
     # The role is assumed from the MFA session, itself cached under its own key: one code
     # serves every role and every refresh while that session lives. Its lock is taken while

@@ -163,6 +163,16 @@ def test_a_typed_code_must_be_six_digits(sandbox: Sandbox, typed: str) -> None:
     assert sandbox.server.calls() == 0
 
 
+def test_an_unanswered_prompt_gives_up_after_the_lock_timeout(sandbox: Sandbox) -> None:
+    child = spawn(sandbox, "--role-arn", ROLE_A, *mfa_args(None, "--lock-timeout", "1"))
+    child.expect_exact("MFA code for")
+    child.expect(pexpect.EOF)  # nothing typed
+    child.close()
+    assert child.exitstatus == 8
+    assert "no MFA code was entered within 1 s (--lock-timeout)" in child.before
+    assert sandbox.server.calls() == 0
+
+
 def test_no_terminal_and_no_command_fails_at_once(sandbox: Sandbox) -> None:
     # A new session has no controlling terminal: what an SDK or a CI job gives credproc.
     process = sandbox.popen("--role-arn", ROLE_A, *mfa_args(None), start_new_session=True)
@@ -298,3 +308,14 @@ def test_mfa_from_profile_keys_through_the_aws_cli(sandbox: Sandbox, token: Toke
         assert result.returncode == 0, result.stderr
     assert token.runs() == 1
     assert counts(sandbox) == (1, 1)
+
+
+def test_the_token_commands_stderr_reaches_the_terminal(sandbox: Sandbox) -> None:
+    # The client captures credproc's stderr; a "touch your key" hint must reach the user.
+    command = "echo 'Touch your security key' >&2; echo 246802"
+    child = spawn(sandbox, "--role-arn", ROLE_A, *mfa_args(None, "--mfa-token-command", command))
+    child.expect_exact("Touch your security key")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert sandbox.server.requests("GetSessionToken")[0]["TokenCode"] == "246802"
