@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import ConfigError, UsageError
+from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from .request import CHAINED_MAX_DURATION, RawOptions, Request
 
 # Standard assume-role keys botocore itself understands, and the option each one sets.
@@ -104,7 +104,7 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
             else:
                 setattr(options, name, value.strip())
     if options.source_profile == profile:
-        raise ConfigError(f"profile {profile!r} names itself as its source_profile")
+        raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
     if options.role_arn is None and options.mfa_serial is None:
         raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
     return options
@@ -148,27 +148,51 @@ def check_source(request: Request, environ: Mapping[str, str]) -> None:
             f"source profile {name!r} is in neither {config_path(environ)} nor "
             f"{credentials_path(environ)}"
         )
-    if request.role_arn and request.duration > CHAINED_MAX_DURATION and _is_role(name, environ):
+    kind = source_kind(name, environ)
+    if request.mfa_serial:
+        if kind != "unknown":
+            raise ConfigError(
+                f"--mfa-serial needs an IAM user's own access keys as the source, but source "
+                f"profile {name!r} gives temporary ({kind} session) credentials, which "
+                "GetSessionToken refuses"
+            )
+    elif request.role_arn and request.duration > CHAINED_MAX_DURATION and kind == "role":
+        # With --mfa-serial the role is assumed from the MFA session: that is no chain.
         raise UsageError(
             f"--duration {request.duration} is too long: source profile {name!r} is itself a "
             f"role, and AWS caps a role assumed from a role at {CHAINED_MAX_DURATION} s"
         )
 
 
-def _is_role(profile: str, environ: Mapping[str, str]) -> bool:
-    """Does this profile yield a role session (so the next role is chained)?"""
+def source_kind(profile: str, environ: Mapping[str, str]) -> str:
+    """What a profile's credentials are, as far as the config tells: "role" (an assumed-role
+    session, so a role assumed from it is chained), "MFA" (a GetSessionToken session from
+    credproc) or "unknown" (access keys, or a process credproc cannot see into)."""
     keys = profile_keys(profile, environ) or {}
-    if "role_arn" in keys:
-        return True
+    if "role_arn" in keys or "sso_role_name" in keys:
+        return "role"
     try:
         words = shlex.split(keys.get("credential_process", ""))
     except ValueError:
-        return False
-    return (
-        bool(words)
-        and Path(words[0]).name == "credproc"
-        and (any(w.startswith(("--role-arn", "--profile")) for w in words))
-    )
+        return "unknown"
+    if not words or Path(words[0]).stem != "credproc":
+        return "unknown"
+    flags = _flag_values(words[1:])
+    named = (profile_keys(flags["--profile"], environ) if "--profile" in flags else None) or {}
+    role = flags.get("--role-arn") or named.get("role_arn")
+    # credproc prints an assumed role, or with --mfa-serial and no role the MFA session.
+    return "MFA" if (flags.get("--mfa-serial") or named.get("mfa_serial")) and not role else "role"
+
+
+def _flag_values(words: list[str]) -> dict[str, str]:
+    """``--flag value`` and ``--flag=value`` pairs of a command line."""
+    values: dict[str, str] = {}
+    for index, word in enumerate(words):
+        flag, equals, value = word.partition("=")
+        if flag.startswith("--"):
+            following = words[index + 1] if index + 1 < len(words) else ""
+            values[flag] = value if equals else following
+    return values
 
 
 def region_for(request: Request, environ: Mapping[str, str]) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from . import __version__
-from .errors import CredprocError, UsageError
+from .errors import ERROR_PREFIX, CredprocError, UsageError
 from .log import quiet_until_warning
 from .request import RawOptions, Request, resolve
 
@@ -70,7 +70,7 @@ def _fail(message: str, code: int, debug: bool) -> int:
         import traceback  # noqa: PLC0415
 
         traceback.print_exc()
-    sys.stderr.write(f"credproc: error: {message}\n")
+    sys.stderr.write(f"{ERROR_PREFIX}{message}\n")
     return code
 
 
@@ -196,7 +196,7 @@ def _add_role(parser: argparse.ArgumentParser) -> None:
         help="tag key to pass on to chained roles (repeat)",
     )
     add("--region", help="STS region (default: the source profile's or the environment's)")
-    add("--mfa-serial", metavar="ARN", help="MFA device: ask one code per MFA session")
+    add("--mfa-serial", metavar="ARN_OR_SERIAL", help="MFA device: one code per MFA session")
     add("--mfa-token-command", metavar="CMD", help="command whose stdout is the 6-digit code")
     add(
         "--mfa-duration",

@@ -1,6 +1,7 @@
 """The one algorithm: serve from the cache, or refresh once under a per-key lock.
 
 read entry (no lock)      fresh enough -> return                  the hot path
+check source profile      chained-role limits, from the config alone
 loop guard                the request is already being refreshed up the process chain
 lock key                  one refresher per key; other keys never wait
     re-read               someone may just have refreshed -> return
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .cache import Cache, Entry
 from .credentials import Credentials
-from .errors import LOOP_MARKER, ConfigError, LoopError, StsUnavailableError
+from .errors import LOOP_MARKER, ConfigError, LoopError, MfaError, StsUnavailableError
 from .log import is_verbose, logger
 from .request import Request
 
@@ -35,6 +36,14 @@ CHAIN_VARIABLE = "CREDPROC_CHAIN"
 MAX_CHAIN_DEPTH = 8
 # A cached token served during an STS outage must still be usable when the client gets it.
 STALE_MINIMUM_SECONDS = 60
+# A cached MFA session signs AssumeRole until this little of it is left (enough for the call and
+# its retries). STS lets a role session outlive the session that assumed it, so asking for a new
+# code any earlier gains nothing, and fails a refresh where no code can be had (no terminal)
+# while the old session would still have worked.
+MFA_SOURCE_MINIMUM_SECONDS = 60
+# STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
+MIN_WEB_IDENTITY_TOKEN = 4
+MAX_WEB_IDENTITY_TOKEN = 20000
 
 
 def get_credentials(request: Request) -> Credentials:
@@ -83,29 +92,32 @@ def _fetch(request: Request) -> Fetched:
     if request.role_arn is None:  # this is the MFA session itself
         from .mfa import get_code  # noqa: PLC0415
 
-        code = get_code(request.mfa_serial, request.mfa_token_command)
+        code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
         return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
     # The role is assumed from the MFA session, itself cached under its own key: one code
-    # serves every role and every refresh while that session lives.
-    mfa_session = get_credentials(mfa_session_request(request))
-    return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+    # serves every role and every refresh while that session lives. Its lock is taken while
+    # this role's is held, always in that order, so two roles sharing it cannot deadlock.
+    mfa_request = request.mfa_session(MFA_SOURCE_MINIMUM_SECONDS)
+    mfa_session = get_credentials(mfa_request)
+    try:
+        return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+    except MfaError as error:
+        _forget(mfa_request, mfa_session)
+        raise MfaError(f"{error}; run again to enter a new code") from None
 
 
-def mfa_session_request(request: Request) -> Request:
-    """The GetSessionToken request behind a role request that names an MFA device."""
-    return dataclasses.replace(
-        request,
-        role_arn=None,
-        role_session_name="",
-        duration=request.mfa_duration,
-        external_id=None,
-        source_identity=None,
-        policy=None,
-        policy_arns=(),
-        tags=(),
-        transitive_tag_keys=(),
-        refresh_window=min(request.refresh_window, request.mfa_duration // 2),
-    )
+def _forget(request: Request, refused: Credentials) -> None:
+    """Drop a cached session STS refused, so the next call asks for a new code instead of
+    failing until the session's stated expiry; keep it if another process replaced it."""
+    if request.cache_dir is None:
+        return
+    cache = Cache(request.cache_dir)
+    if cache.read(request) is None:  # nothing cached, or no cache we may use
+        return
+    with cache.lock(request):
+        entry = cache.read(request)
+        if entry is not None and entry.credentials.access_key_id == refused.access_key_id:
+            cache.remove(request.key)
 
 
 def read_web_identity_token(request: Request) -> str:
@@ -119,6 +131,11 @@ def read_web_identity_token(request: Request) -> str:
         raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
     if not token:
         raise ConfigError(f"the web identity token file {path} is empty")
+    if not MIN_WEB_IDENTITY_TOKEN <= len(token) <= MAX_WEB_IDENTITY_TOKEN:
+        raise ConfigError(
+            f"the web identity token file {path} holds {len(token)} characters; STS takes "
+            f"{MIN_WEB_IDENTITY_TOKEN}..{MAX_WEB_IDENTITY_TOKEN}"
+        )
     return token
 
 

@@ -7,6 +7,7 @@ fetched: a cache hit never pays for boto3's import.
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -21,11 +22,13 @@ from botocore.config import Config
 
 from .credentials import Credentials
 from .errors import (
+    ERROR_PREFIX,
     LOOP_MARKER,
     AuthError,
     ConfigError,
     CredprocError,
     LoopError,
+    MfaError,
     StsUnavailableError,
     UsageError,
 )
@@ -193,14 +196,20 @@ def caller_identity(session: boto3.Session, request: Request) -> Identity:
 def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG) -> STSClient:
     region = request.region or session.region_name or _default_region(request.role_arn)
     try:
+        # Creating the client loads the source credentials: a source profile's own
+        # credential_process (maybe a nested credproc) runs here.
         return session.client("sts", region_name=region, config=config)
     except botocore.exceptions.CredentialRetrievalError as error:
-        # botocore resolves the source profile's credentials when it builds the client.
-        raise _source_failure(request, error) from None
+        raise source_failure(request, error) from None
+    except botocore.exceptions.InfiniteLoopConfigError as error:
+        raise LoopError(
+            f"{LOOP_MARKER} the source_profile keys in your AWS config form a cycle: "
+            f"{_one_line(error)}"
+        ) from None
     except botocore.exceptions.ProfileNotFound as error:
         raise ConfigError(f"profile not found: {error.kwargs.get('profile')!r}") from None
     except botocore.exceptions.BotoCoreError as error:
-        raise ConfigError(f"cannot set up an STS client: {error}") from None
+        raise ConfigError(f"cannot set up an STS client: {_one_line(error)}") from None
 
 
 def _default_region(role_arn: str | None) -> str:
@@ -229,12 +238,9 @@ def _call_raw(
     except botocore.exceptions.ClientError as error:
         raise map_client_error(operation, request, error) from None
     except botocore.exceptions.NoCredentialsError:
-        raise AuthError(
-            "no source credentials found: give --source-profile NAME, or set "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role exists"
-        ) from None
+        raise AuthError(f"no source credentials found: {_source_hint(request)}") from None
     except botocore.exceptions.CredentialRetrievalError as error:
-        raise _source_failure(request, error) from None
+        raise source_failure(request, error) from None
     except (
         botocore.exceptions.EndpointConnectionError,
         botocore.exceptions.ConnectTimeoutError,
@@ -255,29 +261,45 @@ def _call_raw(
             "configuration) is not in your AWS config"
         ) from None
     except botocore.exceptions.BotoCoreError as error:
-        raise AuthError(f"{operation} failed: {error}") from None
+        raise AuthError(f"{operation} failed: {_one_line(error)}") from None
     logger().debug("STS %s answered in %.0f ms", operation, (time.monotonic() - started) * 1000)
     return response
 
 
-def _source_failure(
+def source_failure(
     request: Request, error: botocore.exceptions.CredentialRetrievalError
 ) -> CredprocError:
-    """The source profile's own credential_process (maybe another credproc) failed.
+    """The source's own credential_process (maybe a nested credproc) failed.
 
-    A nested credproc's error line is already meant for a user: pass it on without its
-    ``credproc: error:`` prefix, and keep a loop a loop (exit 7) all the way up the chain."""
-    lines = [line.strip() for line in str(error.kwargs.get("error_msg", error)).splitlines()]
-    ours = [line[len(_OUR_PREFIX) :] for line in lines if line.startswith(_OUR_PREFIX)]
-    inner = ours[-1] if ours else " ".join(line for line in lines if line)
-    if inner.startswith(LOOP_MARKER):
-        return LoopError(inner)
-    return AuthError(
-        f"source profile {request.source_profile!r} could not get credentials: {inner}"
+    botocore hands over that process's whole stderr; the last line is its error. A loop a nested
+    credproc found stays a loop at every level of the chain, so it fails as one (exit 7)."""
+    lines = [line.strip() for line in str(error.kwargs.get("error_msg", "")).splitlines()]
+    reason = next((line for line in reversed(lines) if line), "it failed without a message")
+    reason = reason.removeprefix(ERROR_PREFIX)
+    if reason.startswith(LOOP_MARKER):
+        return LoopError(reason)
+    source = (
+        f"source profile {request.source_profile!r}"
+        if request.source_profile
+        else "the default source credentials"
     )
+    return AuthError(f"{source} could not get credentials: {reason}")
 
 
-_OUR_PREFIX = "credproc: error: "
+def _source_hint(request: Request) -> str:
+    hint = (
+        "give --source-profile NAME, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+        "or run where an instance role exists"
+    )
+    variable = next((v for v in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if os.environ.get(v)), "")
+    if request.source_profile is None and variable:
+        hint += (
+            f"; {variable}={os.environ[variable]} is not used as the source, since it usually "
+            "names the profile that runs credproc (following it would loop)"
+        )
+    return hint
+
+
 _AUTH_CODES = {
     "InvalidClientTokenId": "the source credentials are not valid (unknown access key id)",
     "SignatureDoesNotMatch": "the source credentials are not valid (wrong secret key)",
@@ -290,6 +312,8 @@ _AUTH_CODES = {
 }
 _THROTTLE_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
 _INPUT_CODES = {"ValidationError", "MalformedPolicyDocument", "PackedPolicyTooLarge"}
+# What STS says when the session credentials that signed a call are no longer good.
+_SESSION_GONE_CODES = {"ExpiredToken", "InvalidClientTokenId"}
 
 
 def map_client_error(
@@ -300,6 +324,19 @@ def map_client_error(
     code = str(details.get("Code", "Unknown"))
     message = " ".join(str(details.get("Message", "")).split())
     target = f" {request.role_arn}" if request.role_arn and "Role" in operation else ""
+    if operation == "GetSessionToken" and code == "AccessDenied":
+        # A wrong or reused code, or a serial that is not the user's device. STS's message
+        # says which; it never contains the code.
+        return MfaError(
+            f"STS refused the MFA session for {request.mfa_serial}: {message or 'access denied'}"
+        )
+    if operation == "AssumeRole" and request.mfa_serial and code in _SESSION_GONE_CODES:
+        # With --mfa-serial the role is assumed from the cached MFA session: that is what
+        # STS refuses here, not the user's own keys.
+        return MfaError(
+            f"STS no longer accepts the MFA session for {request.mfa_serial} ({code}): "
+            "it expired early or was revoked"
+        )
     if code == "AccessDenied":
         return AuthError(f"STS denied {operation}{target}: {message or 'access denied'}")
     if code in _AUTH_CODES:
@@ -314,6 +351,11 @@ def map_client_error(
     if isinstance(status, int) and status >= 500:
         return StsUnavailableError(f"STS failed {operation} with {code} (HTTP {status})")
     return AuthError(f"STS refused {operation}{target}: {code}: {message}".rstrip(": "))
+
+
+def _one_line(error: Exception) -> str:
+    # botocore's messages may span lines (parameter validation does); ours are one line.
+    return " ".join(str(error).split())
 
 
 def _where(request: Request) -> str:

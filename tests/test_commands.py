@@ -269,9 +269,11 @@ def test_a_profile_that_is_its_own_source_is_a_clear_error(sandbox: Sandbox) -> 
     sandbox.add_profile("dev", role_arn=ROLE, source_profile="dev")
     result = sandbox.credproc("--profile", "dev")
 
-    assert result.returncode == 3
+    assert result.returncode == 7
     assert result.stdout == ""
-    assert result.stderr == "credproc: error: profile 'dev' names itself as its source_profile\n"
+    assert result.stderr == (
+        "credproc: error: loop: profile 'dev' names itself as its source_profile\n"
+    )
     assert sandbox.server.calls() == 0
 
 

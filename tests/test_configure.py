@@ -180,8 +180,30 @@ def test_a_symlinked_config_is_written_through(sandbox: Sandbox) -> None:
         (["--role-arn", ROLE, "--force"], 2, "--force replaces a profile"),
         (["--role-arn", ROLE, "--source-profile", "dev"], 2, "--name 'dev' is also the source"),
         (["--profile", "dev"], 2, "--name 'dev' is also --profile"),
-        (["--role-arn", ROLE, "--mfa-token-command", "a\nb"], 2, "a line break"),
-        (["--role-arn", ROLE, "--mfa-token-command", "op x #1"], 2, "read as a comment"),
+        (
+            [
+                "--role-arn",
+                ROLE,
+                "--mfa-serial",
+                "arn:aws:iam::123456789012:mfa/me",
+                "--mfa-token-command",
+                "a\nb",
+            ],
+            2,
+            "a line break",
+        ),
+        (
+            [
+                "--role-arn",
+                ROLE,
+                "--mfa-serial",
+                "arn:aws:iam::123456789012:mfa/me",
+                "--mfa-token-command",
+                "op x #1",
+            ],
+            2,
+            "read as a comment",
+        ),
     ],
 )
 def test_bad_options_write_nothing(
