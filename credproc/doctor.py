@@ -320,7 +320,8 @@ def _cache(request: Request) -> Check:
             "credproc cache clear --all",
         )
     tokens = sum(1 for _ in Cache(directory).entries())
-    return Check("cache", "ok", f"{directory}: yours, mode 700, {tokens} cached tokens")
+    counted = f"{tokens} cached token{'' if tokens == 1 else 's'}"
+    return Check("cache", "ok", f"{directory}: yours, mode 700, {counted}")
 
 
 def _refresh_window(request: Request) -> Check:
