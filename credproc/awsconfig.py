@@ -130,7 +130,7 @@ def _hint(profile: str, keys: Mapping[str, str]) -> str:
 
 
 def merge(flags: RawOptions, profile: RawOptions) -> RawOptions:
-    """Flags win over profile keys, option by option."""
+    """Flags (and CREDPROC_* variables) win over profile keys, option by option."""
     merged = RawOptions()
     for name, flag_value in vars(flags).items():
         profile_value = getattr(profile, name)

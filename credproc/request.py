@@ -170,17 +170,19 @@ _MFA_ONLY = {"mfa_duration": "--mfa-duration", "mfa_token_command": "--mfa-token
 
 
 def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
-    """Merge flags, the profile's keys (--profile), the environment and defaults; validate.
+    """Merge flags, the environment, the profile's keys (--profile) and defaults; validate.
 
     Naming a profile names an identity, so the web identity variables are then left alone."""
     raw = RawOptions(**asdict(flags))
+    # The environment before the profile: a CREDPROC_* variable set for one run (a CI job, a
+    # test) must win over what the profile says, as a flag would.
+    for name, variable in ENV_OPTIONS.items():
+        if getattr(raw, name) is None and environ.get(variable):
+            setattr(raw, name, environ[variable])
     if raw.profile:
         from .awsconfig import merge, options_from_profile  # noqa: PLC0415 - only for --profile
 
         raw = merge(raw, options_from_profile(raw.profile, environ))
-    for name, variable in ENV_OPTIONS.items():
-        if getattr(raw, name) is None and environ.get(variable):
-            setattr(raw, name, environ[variable])
     if raw.profile is None:
         _web_identity_from_environment(raw, environ)
     return build(raw, environ)
