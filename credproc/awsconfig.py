@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import ConfigError, UsageError
+from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from .request import CHAINED_MAX_DURATION, RawOptions, Request
 
 # Standard assume-role keys botocore itself understands, and the option each one sets.
@@ -44,14 +44,20 @@ def credentials_path(environ: Mapping[str, str]) -> Path:
 
 
 def read_ini(path: Path) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
     try:
-        parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        pass
+        text = ""
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         raise ConfigError(f"cannot read {path}: {reason}") from None
+    return parse_ini(text, path)
+
+
+def parse_ini(text: str, path: Path) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
+    try:
+        parser.read_string(text, source=str(path))
     except configparser.Error as error:
         first_line = str(error).splitlines()[0]
         raise ConfigError(f"cannot parse {path}: {first_line}") from None
@@ -91,27 +97,40 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
             name = key[len(PREFIX) :]
             if name in LIST_OPTIONS.values():
                 name = next(field for field, single in LIST_OPTIONS.items() if single == name)
-            if name not in known or name == "no_cache":
+            if name not in known or name in ("no_cache", "profile"):
                 raise ConfigError(f"profile {profile!r}: unknown key {key!r}")
             if name in LIST_OPTIONS:
                 setattr(options, name, [i.strip() for i in re.split(r"[,\n]", value) if i.strip()])
             else:
                 setattr(options, name, value.strip())
     if options.source_profile == profile:
-        raise ConfigError(f"profile {profile!r} names itself as its source_profile")
+        raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
     if options.role_arn is None and options.mfa_serial is None:
-        hint = ""
-        if "credproc" in keys.get("credential_process", ""):
-            hint = (
-                f"; it runs credproc on itself: put role_arn and source_profile in another "
-                f"profile (say [profile {profile}-role]) and use credproc --profile {profile}-role"
-            )
-        raise ConfigError(f"profile {profile!r} has no role_arn{hint}")
+        raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
     return options
 
 
+def _hint(profile: str, keys: Mapping[str, str]) -> str:
+    """What to do about a profile without role options that runs credproc itself."""
+    line = keys.get("credential_process", "")
+    if "credproc" not in line:
+        return ""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = []
+    named = words[words.index("--profile") + 1] if "--profile" in words[:-1] else None
+    if named is not None and named != profile:
+        # A client profile (`aws --profile dev`): its line names the profile with the options.
+        return f"; its credential_process runs credproc --profile {named}: use --profile {named}"
+    return (
+        f"; it runs credproc on itself: put role_arn and source_profile in another "
+        f"profile (say [profile {profile}-role]) and use credproc --profile {profile}-role"
+    )
+
+
 def merge(flags: RawOptions, profile: RawOptions) -> RawOptions:
-    """Flags win over profile keys, option by option."""
+    """Flags (and CREDPROC_* variables) win over profile keys, option by option."""
     merged = RawOptions()
     for name, flag_value in vars(flags).items():
         profile_value = getattr(profile, name)
@@ -129,27 +148,51 @@ def check_source(request: Request, environ: Mapping[str, str]) -> None:
             f"source profile {name!r} is in neither {config_path(environ)} nor "
             f"{credentials_path(environ)}"
         )
-    if request.role_arn and request.duration > CHAINED_MAX_DURATION and _is_role(name, environ):
+    kind = source_kind(name, environ)
+    if request.mfa_serial:
+        if kind != "unknown":
+            raise ConfigError(
+                f"--mfa-serial needs an IAM user's own access keys as the source, but source "
+                f"profile {name!r} gives temporary ({kind} session) credentials, which "
+                "GetSessionToken refuses"
+            )
+    elif request.role_arn and request.duration > CHAINED_MAX_DURATION and kind == "role":
+        # With --mfa-serial the role is assumed from the MFA session: that is no chain.
         raise UsageError(
             f"--duration {request.duration} is too long: source profile {name!r} is itself a "
             f"role, and AWS caps a role assumed from a role at {CHAINED_MAX_DURATION} s"
         )
 
 
-def _is_role(profile: str, environ: Mapping[str, str]) -> bool:
-    """Does this profile yield a role session (so the next role is chained)?"""
+def source_kind(profile: str, environ: Mapping[str, str]) -> str:
+    """What a profile's credentials are, as far as the config tells: "role" (an assumed-role
+    session, so a role assumed from it is chained), "MFA" (a GetSessionToken session from
+    credproc) or "unknown" (access keys, or a process credproc cannot see into)."""
     keys = profile_keys(profile, environ) or {}
-    if "role_arn" in keys:
-        return True
+    if "role_arn" in keys or "sso_role_name" in keys:
+        return "role"
     try:
         words = shlex.split(keys.get("credential_process", ""))
     except ValueError:
-        return False
-    return (
-        bool(words)
-        and Path(words[0]).name == "credproc"
-        and (any(w.startswith(("--role-arn", "--profile")) for w in words))
-    )
+        return "unknown"
+    if not words or Path(words[0]).stem != "credproc":
+        return "unknown"
+    flags = _flag_values(words[1:])
+    named = (profile_keys(flags["--profile"], environ) if "--profile" in flags else None) or {}
+    role = flags.get("--role-arn") or named.get("role_arn")
+    # credproc prints an assumed role, or with --mfa-serial and no role the MFA session.
+    return "MFA" if (flags.get("--mfa-serial") or named.get("mfa_serial")) and not role else "role"
+
+
+def _flag_values(words: list[str]) -> dict[str, str]:
+    """``--flag value`` and ``--flag=value`` pairs of a command line."""
+    values: dict[str, str] = {}
+    for index, word in enumerate(words):
+        flag, equals, value = word.partition("=")
+        if flag.startswith("--"):
+            following = words[index + 1] if index + 1 < len(words) else ""
+            values[flag] = value if equals else following
+    return values
 
 
 def region_for(request: Request, environ: Mapping[str, str]) -> str | None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .credentials import Credentials
 from .errors import LockTimeoutError
+from .files import O_CLOEXEC, atomic_write
 from .log import logger
 
 if TYPE_CHECKING:
@@ -107,12 +108,12 @@ class Cache:
         try:
             # O_NOFOLLOW: a symlink planted in place of an entry is never followed;
             # O_NONBLOCK: a FIFO planted there cannot make the reader hang.
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
         except OSError:
             return None
         try:
             info = os.fstat(fd)
-            if not _is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
+            if not is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
                 return None
             raw = os.read(fd, MAX_ENTRY_BYTES + 1)
         except OSError:
@@ -231,14 +232,9 @@ class Cache:
                 return self._unusable(f"cannot create it: {error.strerror or error}")
         except OSError as error:
             return self._unusable(error.strerror or str(error))
-        if stat.S_ISLNK(info.st_mode):
-            return self._unusable("it is a symlink, which credproc does not follow")
-        if not stat.S_ISDIR(info.st_mode):
-            return self._unusable("it is not a directory")
-        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-            return self._unusable("it belongs to another user")
-        if info.st_mode & 0o022:
-            return self._unusable(f"others can write to it (chmod 700 {path})")
+        why = unusable_dir(info)
+        if why is not None:
+            return self._unusable(why)
         if create and not os.access(path, os.W_OK | os.X_OK):  # read-only mount, or mode 0500
             return self._unusable("it is not writable")
         if create and info.st_mode & _PRIVATE:
@@ -256,7 +252,17 @@ class Cache:
         return False
 
 
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+def unusable_dir(info: os.stat_result) -> str | None:
+    """Why a cache dir with this lstat must not be used, or None if it may."""
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symlink, which credproc does not follow"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a directory"
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if info.st_mode & 0o022:
+        return "others can write to it (make it chmod 700)"
+    return None
 
 
 def _no_link_or_special(path: Path) -> None:
@@ -270,7 +276,7 @@ def _no_link_or_special(path: Path) -> None:
         raise OSError(f"{path.name} is not a regular file")
 
 
-def _is_private_file(info: os.stat_result) -> bool:
+def is_private_file(info: os.stat_result) -> bool:
     owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
     return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
 
@@ -305,27 +311,6 @@ def parse_entry(raw: bytes, key: str) -> Entry | None:
 def _is_int(value: object, expected: int | None = None) -> bool:
     """An integer as JSON states one: not true/false, not 1.0."""
     return type(value) is int and expected in (None, value)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a 0600 file so that readers see the old content or the new, never a mix."""
-    # A writer killed before os.replace leaves its temp file behind; the next writer of the
-    # same key (holding that key's lock, so no live writer owns them) sweeps them away.
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _O_CLOEXEC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
 
 
 def _jsonable(value: object) -> object:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from . import __version__
-from .errors import CredprocError, UsageError
+from .errors import ERROR_PREFIX, CredprocError, UsageError
 from .log import quiet_until_warning
 from .request import RawOptions, Request, resolve
 
-COMMANDS = ("env", "exec", "cache")
+COMMANDS = ("env", "exec", "cache", "configure", "doctor")
 INTERRUPTED = 130  # the shell's code for death by SIGINT
 
 
@@ -86,7 +86,7 @@ def _fail(message: str, code: int, debug: bool) -> int:
         import traceback  # noqa: PLC0415
 
         traceback.print_exc()
-    sys.stderr.write(f"credproc: error: {_one_line(message)}\n")
+    sys.stderr.write(f"{ERROR_PREFIX}{_one_line(message)}\n")
     return code
 
 
@@ -115,6 +115,8 @@ def _run(argv: list[str]) -> int:
 
 def _split_command(argv: list[str]) -> tuple[list[str], list[str]]:
     if "--" not in argv:
+        if {"-h", "--help"} & set(argv):
+            return argv, []  # argparse prints the help and exits
         raise UsageError("exec needs the command after --: credproc exec [options] -- COMMAND")
     split = argv.index("--")
     if split == len(argv) - 1:
@@ -173,6 +175,8 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         "": credential_process,
         "env": env,
         "exec": exec_,
+        "configure": configure,
+        "doctor": doctor,
     }
     parser.set_defaults(handler=handlers[command])
     return parser
@@ -214,7 +218,7 @@ def _add_role(parser: argparse.ArgumentParser) -> None:
         help="tag key to pass on to chained roles (repeat)",
     )
     add("--region", help="STS region (default: the source profile's or the environment's)")
-    add("--mfa-serial", metavar="ARN", help="MFA device: ask one code per MFA session")
+    add("--mfa-serial", metavar="ARN_OR_SERIAL", help="MFA device: one code per MFA session")
     add("--mfa-token-command", metavar="CMD", help="command whose stdout is the 6-digit code")
     add(
         "--mfa-duration",
@@ -262,18 +266,18 @@ def _setup_logging(args: argparse.Namespace) -> None:
 # -- the request --------------------------------------------------------------------------
 
 
-def request_from(args: argparse.Namespace, environ: os._Environ[str] | None = None) -> Request:
-    """Flags over CREDPROC_* variables over profile keys over defaults; no network."""
-    env = os.environ if environ is None else environ
+def request_from(args: argparse.Namespace) -> Request:
+    """The request the command line describes, resolved as ``request.resolve`` does."""
+    return resolve(flags_from(args), os.environ)
+
+
+def flags_from(args: argparse.Namespace) -> RawOptions:
+    """The role options as given on the command line (a command may lack some)."""
     flags = RawOptions()
     for name, default in vars(RawOptions()).items():
         value = getattr(args, name, None)
         setattr(flags, name, default if value is None else value)
-    if args.profile:
-        from .awsconfig import merge, options_from_profile  # noqa: PLC0415
-
-        flags = merge(flags, options_from_profile(args.profile, env))
-    return resolve(flags, env)
+    return flags
 
 
 # -- the commands -------------------------------------------------------------------------
@@ -373,13 +377,72 @@ def cache_clear(args: argparse.Namespace) -> int:
     from .cache import Cache  # noqa: PLC0415
     from .request import cache_dir_from  # noqa: PLC0415
 
-    cache = Cache(cache_dir_from(args.cache_dir, os.environ))
     if args.all:
+        role_options = set(vars(RawOptions())) - {"cache_dir"}
+        if args.profile or any(getattr(args, n, None) for n in role_options):
+            raise UsageError("cache clear takes --all or role options, not both")
+        cache = Cache(cache_dir_from(args.cache_dir, os.environ))
         removed = sum(cache.remove(entry.key) for entry in list(cache.entries()))
     else:
         if not (args.role_arn or args.profile or args.mfa_serial):
             raise UsageError("cache clear needs --all, or the role options of the entry to clear")
-        args.no_cache = False
-        removed = int(cache.remove(request_from(args).key))
+        # The request's own cache dir: a profile may name one with credproc_cache_dir.
+        request = request_from(args)
+        assert request.cache_dir is not None  # noqa: S101 - cache clear has no --no-cache
+        removed = int(Cache(request.cache_dir).remove(request.key))
     sys.stdout.write(f"removed {removed} cached token{'s' if removed != 1 else ''}\n")
     return 0
+
+
+def configure(args: argparse.Namespace) -> int:
+    from .awsconfig import check_source, config_path, config_section_name  # noqa: PLC0415
+    from .configure import (  # noqa: PLC0415
+        command_line,
+        credproc_command,
+        profile_block,
+        write_profile,
+    )
+
+    if args.force and not args.write:
+        raise UsageError("--force replaces a profile in the config file: it needs --write")
+    flags = flags_from(args)
+    request = resolve(flags, os.environ)  # the same validation as every other command
+    if args.name in (flags.profile, request.source_profile):
+        which = "--profile" if args.name == flags.profile else "the source profile"
+        raise UsageError(f"--name {args.name!r} is also {which}: the profile would use itself")
+    check_source(request, os.environ)
+    line = command_line(credproc_command(os.environ), flags, request)
+    block = profile_block(args.name, line, request.region)
+    if args.write:
+        written = write_profile(config_path(os.environ), args.name, block, force=args.force)
+        sys.stderr.write(
+            f"credproc: {'replaced' if written.replaced else 'added'} "
+            f"[{config_section_name(args.name)}] in {written.path}"
+            + (f"; the previous file is {written.backup}\n" if written.backup else "\n")
+        )
+    sys.stdout.write(block)
+    return 0
+
+
+def doctor(args: argparse.Namespace) -> int:
+    from .doctor import diagnose  # noqa: PLC0415
+
+    labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+    status = 0
+    for check in diagnose(flags_from(args), os.environ, _credproc_options):
+        fix = f" \u2014 {check.fix}" if check.fix else ""
+        sys.stdout.write(f"{labels[check.status]:<4}  {check.name}: {check.verdict}{fix}\n")
+        sys.stdout.flush()  # each verdict as soon as it is known: the STS checks take a moment
+        status = status or check.exit_code
+    return status
+
+
+def _credproc_options(words: list[str]) -> RawOptions:
+    """The options of a credproc command line found in a profile, for doctor."""
+    if words[:1] and words[0] in COMMANDS:
+        raise UsageError(
+            f"credential_process runs credproc {words[0]}, which prints no credential_process JSON"
+        )
+    if {"-h", "--help", "--version"} & set(words):
+        raise UsageError("credential_process asks credproc for its help or version")
+    return flags_from(build_parser("").parse_args(words))

@@ -15,6 +15,9 @@ Only ``cli.main`` turns these into an exit status and one line on stderr; librar
 
 from __future__ import annotations
 
+# How cli prints every failure. A parent credproc reads a nested one's stderr (botocore hands
+# it over in its credential_process error) and finds its own kind of line there.
+ERROR_PREFIX = "credproc: error: "
 # Starts every LoopError message, so a parent credproc can tell a loop in a nested one apart
 # from other failures when the message reaches it through botocore's credential_process error.
 LOOP_MARKER = "loop:"

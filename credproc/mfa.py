@@ -8,6 +8,7 @@ the controlling terminal opened directly; with neither, fail at once rather than
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import subprocess
@@ -19,13 +20,18 @@ TOKEN_COMMAND_TIMEOUT = 120  # a hardware key may wait for a touch
 _CODE = re.compile(r"\d{6}")
 
 
-def get_code(serial: str, token_command: str | None) -> str:
+def get_code(serial: str, token_command: str | None, prompt_timeout: float) -> str:
+    """The code from the token command, else from a prompt answered within prompt_timeout
+    (a forgotten prompt holds the MFA lock that every parallel process is waiting on)."""
     if token_command:
         return _from_command(serial, token_command)
-    return _from_terminal(serial)
+    return _from_terminal(serial, prompt_timeout)
 
 
 def _from_command(serial: str, command: str) -> str:
+    # Its stderr goes to the terminal when there is one, so "touch your key" is seen; the
+    # client captures ours and shows it only after a failure.
+    terminal = _open_terminal_fd()
     try:
         # shell=True: the command is the user's own configuration, written like a shell line
         # (the same way clients run credential_process itself).
@@ -33,7 +39,8 @@ def _from_command(serial: str, command: str) -> str:
             command,
             shell=True,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if terminal is None else terminal,
             text=True,
             timeout=TOKEN_COMMAND_TIMEOUT,
             check=False,
@@ -44,6 +51,9 @@ def _from_command(serial: str, command: str) -> str:
         ) from None
     except OSError as error:
         raise MfaError(f"cannot run the MFA token command: {error.strerror or error}") from None
+    finally:
+        if terminal is not None:
+            os.close(terminal)
     if result.returncode != 0:
         raise MfaError(
             f"the MFA token command failed with exit status {result.returncode} "
@@ -56,7 +66,7 @@ def _from_command(serial: str, command: str) -> str:
     return code
 
 
-def _from_terminal(serial: str) -> str:
+def _from_terminal(serial: str, timeout: float) -> str:
     terminal = _open_terminal()
     if terminal is None:
         raise MfaError(
@@ -68,6 +78,8 @@ def _from_terminal(serial: str) -> str:
     try:
         writer.write(f"credproc: MFA code for {serial}: ")
         writer.flush()
+        if not _line_ready(reader, timeout):
+            raise MfaError(f"no MFA code was entered within {timeout:g} s (--lock-timeout)")
         code = reader.readline().strip()
     except OSError as error:
         raise MfaError(f"cannot read the MFA code from the terminal: {error}") from None
@@ -81,13 +93,43 @@ def _from_terminal(serial: str) -> str:
 
 
 def _open_terminal() -> tuple[IO[str], IO[str]] | None:
+    if os.name == "nt":
+        try:
+            reader = open("CONIN$", encoding="utf-8")  # noqa: SIM115 - closed by _close
+        except OSError:
+            return None
+        try:
+            return reader, open("CONOUT$", "w", encoding="utf-8")
+        except OSError:
+            reader.close()
+            return None
+    fd = _open_terminal_fd()
+    if fd is None:
+        return None
+    # Not open("/dev/tty", "r+"): its buffered reader-writer demands a seekable file, and a
+    # terminal is not one. A text layer straight over the raw file reads and writes both ways.
+    tty = io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8")
+    return tty, tty
+
+
+def _open_terminal_fd() -> int | None:
+    if os.name == "nt":
+        return None
     try:
-        if os.name == "nt":
-            return open("CONIN$", encoding="utf-8"), open("CONOUT$", "w", encoding="utf-8")
-        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 - closed by _close
+        # Fails (ENXIO) when the process has no controlling terminal: the no-terminal case.
+        return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return None
-    return tty, tty
+
+
+def _line_ready(reader: IO[str], timeout: float) -> bool:
+    """Wait for a typed line (a terminal in canonical mode is readable once Enter is hit)."""
+    if os.name == "nt":
+        return True  # no select() on console handles; the lock timeout still bounds waiters
+    import select  # noqa: PLC0415
+
+    readable, _, _ = select.select([reader.fileno()], [], [], timeout)
+    return bool(readable)
 
 
 def _close(reader: IO[str], writer: IO[str]) -> None:

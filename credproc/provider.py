@@ -1,6 +1,7 @@
 """The one algorithm: serve from the cache, or refresh once under a per-key lock.
 
 read entry (no lock)      fresh enough -> return                  the hot path
+check source profile      chained-role limits, from the config alone
 loop guard                the request is already being refreshed up the process chain
 lock key                  one refresher per key; other keys never wait
     re-read               someone may just have refreshed -> return
@@ -25,12 +26,15 @@ from .errors import (
     CredprocError,
     LockTimeoutError,
     LoopError,
+    MfaError,
     StsUnavailableError,
 )
 from .log import is_verbose, logger
 from .request import Request
 
 if TYPE_CHECKING:
+    import threading
+
     from .sts import Fetched
 
 # Keys of the requests being refreshed by this process and its ancestors. Clients pass their
@@ -40,6 +44,14 @@ CHAIN_VARIABLE = "CREDPROC_CHAIN"
 MAX_CHAIN_DEPTH = 8
 # A cached token served during an STS outage must still be usable when the client gets it.
 STALE_MINIMUM_SECONDS = 60
+# A cached MFA session signs AssumeRole until this little of it is left (enough for the call and
+# its retries). STS lets a role session outlive the session that assumed it, so asking for a new
+# code any earlier gains nothing, and fails a refresh where no code can be had (no terminal)
+# while the old session would still have worked.
+MFA_SOURCE_MINIMUM_SECONDS = 60
+# STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
+MIN_WEB_IDENTITY_TOKEN = 4
+MAX_WEB_IDENTITY_TOKEN = 20000
 
 
 def get_credentials(request: Request) -> Credentials:
@@ -95,38 +107,41 @@ def _fetch(request: Request) -> Fetched:
     from . import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
 
     if request.web_identity_token_file is not None:
-        return sts.assume_role_with_web_identity(request, _read_web_identity_token(request))
+        return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
     if request.mfa_serial is None:
         return sts.assume_role(sts.source_session(request), request)
     if request.role_arn is None:  # this is the MFA session itself
         from .mfa import get_code  # noqa: PLC0415
 
-        code = get_code(request.mfa_serial, request.mfa_token_command)
+        code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
         return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
     # The role is assumed from the MFA session, itself cached under its own key: one code
-    # serves every role and every refresh while that session lives.
-    mfa_session = get_credentials(mfa_session_request(request))
-    return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+    # serves every role and every refresh while that session lives. Its lock is taken while
+    # this role's is held, always in that order, so two roles sharing it cannot deadlock.
+    mfa_request = request.mfa_session(MFA_SOURCE_MINIMUM_SECONDS)
+    mfa_session = get_credentials(mfa_request)
+    try:
+        return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+    except MfaError as error:
+        _forget(mfa_request, mfa_session)
+        raise MfaError(f"{error}; run again to enter a new code") from None
 
 
-def mfa_session_request(request: Request) -> Request:
-    """The GetSessionToken request behind a role request that names an MFA device."""
-    return dataclasses.replace(
-        request,
-        role_arn=None,
-        role_session_name="",
-        duration=request.mfa_duration,
-        external_id=None,
-        source_identity=None,
-        policy=None,
-        policy_arns=(),
-        tags=(),
-        transitive_tag_keys=(),
-        refresh_window=min(request.refresh_window, request.mfa_duration // 2),
-    )
+def _forget(request: Request, refused: Credentials) -> None:
+    """Drop a cached session STS refused, so the next call asks for a new code instead of
+    failing until the session's stated expiry; keep it if another process replaced it."""
+    if request.cache_dir is None:
+        return
+    cache = Cache(request.cache_dir)
+    if cache.read(request) is None:  # nothing cached, or no cache we may use
+        return
+    with cache.lock(request):
+        entry = cache.read(request)
+        if entry is not None and entry.credentials.access_key_id == refused.access_key_id:
+            cache.remove(request.key)
 
 
-def _read_web_identity_token(request: Request) -> str:
+def read_web_identity_token(request: Request) -> str:
     # Read at every refresh, never cached: CI runners and Kubernetes rotate the file.
     path = request.web_identity_token_file or ""
     try:
@@ -137,6 +152,11 @@ def _read_web_identity_token(request: Request) -> str:
         raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
     if not token:
         raise ConfigError(f"the web identity token file {path} is empty")
+    if not MIN_WEB_IDENTITY_TOKEN <= len(token) <= MAX_WEB_IDENTITY_TOKEN:
+        raise ConfigError(
+            f"the web identity token file {path} holds {len(token)} characters; STS takes "
+            f"{MIN_WEB_IDENTITY_TOKEN}..{MAX_WEB_IDENTITY_TOKEN}"
+        )
     return token
 
 
@@ -146,26 +166,43 @@ def _refreshing(request: Request) -> Iterator[None]:
 
     Checked before taking the lock: a nested credproc waiting for a lock its parent holds
     would be a deadlock, not an error."""
-    previous = os.environ.get(CHAIN_VARIABLE)
-    chain = [key for key in (previous or "").split(",") if key]
-    if request.key in chain:
-        raise LoopError(
-            f"{LOOP_MARKER} credproc calls itself for the same request ({_describe(request)}); "
-            "a source profile must not lead back to the profile that uses it"
-        )
-    if len(chain) >= MAX_CHAIN_DEPTH:
-        raise LoopError(
-            f"{LOOP_MARKER} source profiles nest more than {MAX_CHAIN_DEPTH} deep; "
-            "check for a source_profile cycle"
-        )
-    os.environ[CHAIN_VARIABLE] = ",".join([*chain, request.key])
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(CHAIN_VARIABLE, None)
-        else:
-            os.environ[CHAIN_VARIABLE] = previous
+    with _one_refresh_at_a_time():
+        previous = os.environ.get(CHAIN_VARIABLE)
+        chain = [key for key in (previous or "").split(",") if key]
+        if request.key in chain:
+            raise LoopError(
+                f"{LOOP_MARKER} credproc calls itself for the same request "
+                f"({_describe(request)}); a source profile must not lead back to the profile "
+                "that uses it"
+            )
+        if len(chain) >= MAX_CHAIN_DEPTH:
+            raise LoopError(
+                f"{LOOP_MARKER} source profiles nest more than {MAX_CHAIN_DEPTH} deep; "
+                "check for a source_profile cycle"
+            )
+        os.environ[CHAIN_VARIABLE] = ",".join([*chain, request.key])
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(CHAIN_VARIABLE, None)
+            else:
+                os.environ[CHAIN_VARIABLE] = previous
+
+
+_PROCESS_WIDE: dict[str, threading.RLock] = {}
+
+
+def _one_refresh_at_a_time() -> threading.RLock:
+    """One refresh at a time in this process (the Python API may refresh from many threads).
+
+    The chain lives in os.environ, which the processes botocore starts inherit, so two threads
+    refreshing at once would take each other's keys for a loop. Refreshes are rare and cache
+    hits never take this lock; reentrant for the MFA session refreshed inside a role's."""
+    import threading  # noqa: PLC0415 - not on the hot path
+
+    # setdefault is atomic: threads racing here all get the one lock that was stored.
+    return _PROCESS_WIDE.setdefault("refresh", threading.RLock())
 
 
 def _describe(request: Request) -> str:

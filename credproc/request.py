@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError, UsageError
@@ -94,11 +94,31 @@ class Request:
         canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         return _sha256_hex(canonical.encode())
 
+    def mfa_session(self, refresh_window: int) -> Request:
+        """The GetSessionToken request behind this one. It keeps only what changes that token,
+        so every role using the same source and device (and ``--mfa-serial`` alone, which
+        prints the session itself) shares one cache entry, and so one code."""
+        return replace(
+            self,
+            role_arn=None,
+            role_session_name="",
+            duration=self.mfa_duration,
+            external_id=None,
+            source_identity=None,
+            policy=None,
+            policy_arns=(),
+            tags=(),
+            transitive_tag_keys=(),
+            web_identity_token_file=None,
+            refresh_window=refresh_window,
+        )
+
 
 @dataclass
 class RawOptions:
     """Option values as typed by the user (flags, env or profile keys), still unvalidated."""
 
+    profile: str | None = None  # [profile NAME] whose keys fill the options not given
     role_arn: str | None = None
     source_profile: str | None = None
     role_session_name: str | None = None
@@ -130,18 +150,69 @@ ENV_OPTIONS = {
 }
 
 
+# The variables botocore, EKS and CI runners use for web identity. Read only when the command
+# line (and --profile) name no identity at all: clients pass their environment on to nested
+# credproc runs, where these would turn a source profile's own request into a different one.
+ENV_WEB_IDENTITY = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME"
+
+# Options that shape an assumed role; --mfa-serial alone gets an MFA session, which has none.
+_ROLE_ONLY = {
+    "role_session_name": "--role-session-name",
+    "duration": "--duration",
+    "external_id": "--external-id",
+    "source_identity": "--source-identity",
+    "policy": "--policy",
+    "policy_arns": "--policy-arn",
+    "tags": "--tag",
+    "transitive_tag_keys": "--transitive-tag-key",
+    "web_identity_token_file": "--web-identity-token-file",
+}
+_MFA_ONLY = {"mfa_duration": "--mfa-duration", "mfa_token_command": "--mfa-token-command"}
+
+
 def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
-    """Merge flags over the environment and defaults, validate, and build the request."""
+    """Merge flags, the environment, the profile's keys (--profile) and defaults; validate.
+
+    Naming a profile names an identity, so the web identity variables are then left alone."""
     raw = RawOptions(**asdict(flags))
+    # The environment before the profile: a CREDPROC_* variable set for one run (a CI job, a
+    # test) must win over what the profile says, as a flag would.
     for name, variable in ENV_OPTIONS.items():
         if getattr(raw, name) is None and environ.get(variable):
             setattr(raw, name, environ[variable])
+    if raw.profile:
+        from .awsconfig import merge, options_from_profile  # noqa: PLC0415 - only for --profile
+
+        raw = merge(raw, options_from_profile(raw.profile, environ))
+    if raw.profile is None:
+        _web_identity_from_environment(raw, environ)
     return build(raw, environ)
+
+
+def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) -> None:
+    if raw.role_arn or raw.mfa_serial or raw.source_profile or raw.web_identity_token_file:
+        return
+    role, path = (environ.get(name, "").strip() for name in ENV_WEB_IDENTITY)
+    if not (role or path):
+        return
+    if not (role and path):
+        present, missing = ENV_WEB_IDENTITY if role else reversed(ENV_WEB_IDENTITY)
+        raise UsageError(
+            f"{present} is set but {missing} is not: set both for web identity, or give --role-arn"
+        )
+    raw.role_arn = _role_arn(role, ENV_WEB_IDENTITY[0])
+    raw.web_identity_token_file = path
+    if raw.role_session_name is None and environ.get(ENV_ROLE_SESSION_NAME):
+        raw.role_session_name = _matching(
+            ENV_ROLE_SESSION_NAME, environ[ENV_ROLE_SESSION_NAME], _SESSION_NAME, "2-64"
+        )
 
 
 def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     role_arn = _role_arn(raw.role_arn) if raw.role_arn is not None else None
-    web_identity_token_file = _web_identity(raw, role_arn)
+    _check_option_pairs(raw, role_arn)
+    web_identity_token_file = _web_identity(raw)
     duration, mfa_duration, refresh_window = _lifetimes(raw, role_arn)
     tags, transitive_tag_keys = _tag_options(raw)
     endpoint = environ.get("AWS_ENDPOINT_URL_STS") or environ.get("AWS_ENDPOINT_URL") or None
@@ -153,7 +224,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     if raw.region is not None and not re.fullmatch(_REGION, raw.region):
         raise UsageError(f"--region {_shown(raw.region)} is not an AWS region name like eu-west-1")
 
-    return Request(
+    request = Request(
         role_arn=role_arn,
         source_profile=raw.source_profile,
         role_session_name=_session_name(raw.role_session_name, environ),
@@ -175,15 +246,32 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         lock_timeout=_lock_timeout(raw.lock_timeout),
         mfa_token_command=raw.mfa_token_command or None,
     )
+    return request if role_arn else request.mfa_session(refresh_window)
 
 
-def _web_identity(raw: RawOptions, role_arn: str | None) -> str | None:
-    if role_arn is None and not raw.mfa_serial:
-        raise UsageError("missing --role-arn: name the role to assume (or --profile NAME)")
+def _check_option_pairs(raw: RawOptions, role_arn: str | None) -> None:
+    """Refuse options that would be ignored: each one needs another that is missing."""
+    if role_arn is None:
+        if not raw.mfa_serial:
+            raise UsageError(
+                "missing --role-arn: name the role to assume (or --profile NAME, or set "
+                "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE for web identity)"
+            )
+        for name, option in _ROLE_ONLY.items():
+            if getattr(raw, name) not in (None, []):
+                raise UsageError(
+                    f"{option} needs --role-arn: --mfa-serial alone prints the MFA session "
+                    "itself (its lifetime is --mfa-duration)"
+                )
+    if not raw.mfa_serial:
+        for name, option in _MFA_ONLY.items():
+            if getattr(raw, name) is not None:
+                raise UsageError(f"{option} needs --mfa-serial")
+
+
+def _web_identity(raw: RawOptions) -> str | None:
     if raw.web_identity_token_file is None:
         return None
-    if role_arn is None:
-        raise UsageError("--web-identity-token-file needs --role-arn")
     if raw.source_profile or raw.mfa_serial:
         raise UsageError(
             "--web-identity-token-file takes no --source-profile or --mfa-serial: "
@@ -281,7 +369,7 @@ def _session_name(value: str | None, environ: Mapping[str, str]) -> str:
     return _matching("--role-session-name", value, _SESSION_NAME, "2-64") or ""
 
 
-def _role_arn(value: str) -> str:
+def _role_arn(value: str, option: str = "--role-arn") -> str:
     value = value.strip()
     match = re.fullmatch(_ROLE_ARN, value, re.ASCII)
     if match is None:
@@ -291,9 +379,9 @@ def _role_arn(value: str) -> str:
             problem = f"is not an IAM role ARN: {_shown(value)}"
         else:
             problem = f"is not an ARN: {_shown(value)}"
-        raise UsageError(f"--role-arn {problem} (expected arn:aws:iam::123456789012:role/NAME)")
+        raise UsageError(f"{option} {problem} (expected arn:aws:iam::123456789012:role/NAME)")
     if len(match["path"]) > 512:
-        raise UsageError("--role-arn has a role path longer than IAM's 512 characters")
+        raise UsageError(f"{option} has a role path longer than IAM's 512 characters")
     return value
 
 

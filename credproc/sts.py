@@ -7,11 +7,13 @@ fetched: a cache hit never pays for boto3's import.
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
+import botocore.credentials
 import botocore.exceptions
 import botocore.parsers
 import botocore.session
@@ -19,7 +21,17 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from .credentials import Credentials
-from .errors import AuthError, ConfigError, CredprocError, StsUnavailableError, UsageError
+from .errors import (
+    ERROR_PREFIX,
+    LOOP_MARKER,
+    AuthError,
+    ConfigError,
+    CredprocError,
+    LoopError,
+    MfaError,
+    StsUnavailableError,
+    UsageError,
+)
 from .log import logger
 
 if TYPE_CHECKING:
@@ -56,7 +68,7 @@ def source_session(request: Request) -> boto3.Session:
     try:
         if request.source_profile is not None:
             return boto3.Session(profile_name=request.source_profile, region_name=request.region)
-        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        core = _profileless()
         return boto3.Session(botocore_session=core, region_name=request.region)
     except botocore.exceptions.ProfileNotFound:
         raise ConfigError(
@@ -65,9 +77,49 @@ def source_session(request: Request) -> boto3.Session:
         ) from None
 
 
+def _profileless() -> botocore.session.Session:
+    """A botocore session that ignores AWS_PROFILE and AWS_DEFAULT_PROFILE (see above)."""
+    return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+
+
+def refreshing_session(fetch: Callable[[], Credentials], region: str | None) -> boto3.Session:
+    """A session whose credentials renew themselves through ``fetch`` whenever botocore finds
+    them near expiry (15 minutes left, or 10 for a refresh that must succeed)."""
+
+    def metadata() -> dict[str, str]:
+        credentials = fetch()
+        return {
+            "access_key": credentials.access_key_id,
+            "secret_key": credentials.secret_access_key,
+            "token": credentials.session_token,
+            "expiry_time": credentials.expiration_text,
+        }
+
+    credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
+        metadata=metadata(), refresh_using=metadata, method="credproc"
+    )
+    core = _profileless()
+    # These credentials and nothing else: no fallback to the environment or a profile.
+    core.register_component(
+        "credential_provider", botocore.credentials.CredentialResolver([_Fixed(credentials)])
+    )
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+class _Fixed(botocore.credentials.CredentialProvider):
+    METHOD = CANONICAL_NAME = "credproc"
+
+    def __init__(self, credentials: botocore.credentials.Credentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> botocore.credentials.Credentials:
+        return self._credentials
+
+
 def session_from(credentials: Credentials, region: str | None) -> boto3.Session:
     """A session that signs with credentials credproc already holds (an MFA session)."""
-    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    core = _profileless()
     return boto3.Session(
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
@@ -111,7 +163,7 @@ def get_session_token(session: boto3.Session, request: Request, serial: str, cod
 def assume_role_with_web_identity(request: Request, token: str) -> Fetched:
     assert request.role_arn is not None  # noqa: S101
     # Unsigned: the web identity token is the only credential, and there may be no other.
-    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    core = _profileless()
     session = boto3.Session(botocore_session=core, region_name=request.region)
     config = _CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
     client = _client(session, request, config)
@@ -127,21 +179,37 @@ def assume_role_with_web_identity(request: Request, token: str) -> Fetched:
     )
 
 
-def caller_identity(session: boto3.Session, request: Request) -> dict[str, str]:
-    """GetCallerIdentity, for ``doctor``: who the source credentials are."""
+class Identity(NamedTuple):
+    arn: str
+    account: str
+    clock_offset: float  # STS's clock minus ours, 0 when within noise
+
+
+def caller_identity(session: boto3.Session, request: Request) -> Identity:
+    """GetCallerIdentity, for ``doctor``: who the source credentials are, and STS's clock."""
     client = _client(session, request)
     result = _call_raw("GetCallerIdentity", request, client.get_caller_identity)
-    return {key: str(result.get(key, "")) for key in ("Account", "Arn", "UserId")}
+    offset = _clock_offset(result, time.time())
+    return Identity(str(result.get("Arn", "")), str(result.get("Account", "")), offset)
 
 
 def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG) -> STSClient:
     region = request.region or session.region_name or _default_region(request.role_arn)
     try:
+        # Creating the client loads the source credentials: a source profile's own
+        # credential_process (maybe a nested credproc) runs here.
         return session.client("sts", region_name=region, config=config)
+    except botocore.exceptions.CredentialRetrievalError as error:
+        raise source_failure(request, error) from None
+    except botocore.exceptions.InfiniteLoopConfigError as error:
+        raise LoopError(
+            f"{LOOP_MARKER} the source_profile keys in your AWS config form a cycle: "
+            f"{_one_line(error)}"
+        ) from None
     except botocore.exceptions.ProfileNotFound as error:
         raise ConfigError(f"profile not found: {error.kwargs.get('profile')!r}") from None
     except botocore.exceptions.BotoCoreError as error:
-        raise ConfigError(f"cannot set up an STS client: {error}") from None
+        raise ConfigError(f"cannot set up an STS client: {_one_line(error)}") from None
 
 
 def _default_region(role_arn: str | None) -> str:
@@ -177,17 +245,9 @@ def _call_raw(
                 f"source profile {request.source_profile!r} has no credentials to sign with "
                 "(an access key id and secret, or sso_*, role_arn or credential_process)"
             ) from None
-        raise AuthError(
-            "no source credentials found: give --source-profile NAME, or set "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role exists"
-        ) from None
+        raise AuthError(f"no source credentials found: {_source_hint(request)}") from None
     except botocore.exceptions.CredentialRetrievalError as error:
-        # The source profile's own credential_process (maybe another credproc) failed; its
-        # message is already one line meant for a user.
-        raise AuthError(
-            f"source profile {request.source_profile!r} could not get credentials: "
-            f"{error.kwargs.get('error_msg', error)}".rstrip()
-        ) from None
+        raise source_failure(request, error) from None
     except (
         botocore.exceptions.EndpointConnectionError,
         botocore.exceptions.ConnectTimeoutError,
@@ -208,9 +268,43 @@ def _call_raw(
             "configuration) is not in your AWS config"
         ) from None
     except botocore.exceptions.BotoCoreError as error:
-        raise AuthError(f"{operation} failed: {error}") from None
+        raise AuthError(f"{operation} failed: {_one_line(error)}") from None
     logger().debug("STS %s answered in %.0f ms", operation, (time.monotonic() - started) * 1000)
     return response
+
+
+def source_failure(
+    request: Request, error: botocore.exceptions.CredentialRetrievalError
+) -> CredprocError:
+    """The source's own credential_process (maybe a nested credproc) failed.
+
+    botocore hands over that process's whole stderr; the last line is its error. A loop a nested
+    credproc found stays a loop at every level of the chain, so it fails as one (exit 7)."""
+    lines = [line.strip() for line in str(error.kwargs.get("error_msg", "")).splitlines()]
+    reason = next((line for line in reversed(lines) if line), "it failed without a message")
+    reason = reason.removeprefix(ERROR_PREFIX)
+    if reason.startswith(LOOP_MARKER):
+        return LoopError(reason)
+    source = (
+        f"source profile {request.source_profile!r}"
+        if request.source_profile
+        else "the default source credentials"
+    )
+    return AuthError(f"{source} could not get credentials: {reason}")
+
+
+def _source_hint(request: Request) -> str:
+    hint = (
+        "give --source-profile NAME, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+        "or run where an instance role exists"
+    )
+    variable = next((v for v in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if os.environ.get(v)), "")
+    if request.source_profile is None and variable:
+        hint += (
+            f"; {variable}={os.environ[variable]} is not used as the source, since it usually "
+            "names the profile that runs credproc (following it would loop)"
+        )
+    return hint
 
 
 _AUTH_CODES = {
@@ -225,6 +319,8 @@ _AUTH_CODES = {
 }
 _THROTTLE_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
 _INPUT_CODES = {"ValidationError", "MalformedPolicyDocument", "PackedPolicyTooLarge"}
+# What STS says when the session credentials that signed a call are no longer good.
+_SESSION_GONE_CODES = {"ExpiredToken", "InvalidClientTokenId"}
 
 
 def map_client_error(
@@ -235,6 +331,19 @@ def map_client_error(
     code = str(details.get("Code", "Unknown"))
     message = " ".join(str(details.get("Message", "")).split())
     target = f" {request.role_arn}" if request.role_arn and "Role" in operation else ""
+    if operation == "GetSessionToken" and code == "AccessDenied":
+        # A wrong or reused code, or a serial that is not the user's device. STS's message
+        # says which; it never contains the code.
+        return MfaError(
+            f"STS refused the MFA session for {request.mfa_serial}: {message or 'access denied'}"
+        )
+    if operation == "AssumeRole" and request.mfa_serial and code in _SESSION_GONE_CODES:
+        # With --mfa-serial the role is assumed from the cached MFA session: that is what
+        # STS refuses here, not the user's own keys.
+        return MfaError(
+            f"STS no longer accepts the MFA session for {request.mfa_serial} ({code}): "
+            "it expired early or was revoked"
+        )
     if code == "AccessDenied":
         return AuthError(f"STS denied {operation}{target}: {message or 'access denied'}")
     if code in _AUTH_CODES:
@@ -249,6 +358,11 @@ def map_client_error(
     if isinstance(status, int) and status >= 500:
         return StsUnavailableError(f"STS failed {operation} with {code} (HTTP {status})")
     return AuthError(f"STS refused {operation}{target}: {code}: {message}".rstrip(": "))
+
+
+def _one_line(error: Exception) -> str:
+    # botocore's messages may span lines (parameter validation does); ours are one line.
+    return " ".join(str(error).split())
 
 
 def _where(request: Request) -> str:

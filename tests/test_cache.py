@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from credproc.cache import Cache, atomic_write, parse_entry
+from credproc.cache import Cache, parse_entry
 from credproc.credentials import Credentials
+from credproc.files import atomic_write
 from credproc.request import RawOptions, Request, resolve
 
 ROLE = "arn:aws:iam::123456789012:role/dev"

@@ -163,3 +163,19 @@ def test_key_is_the_sha256_of_the_canonical_identity() -> None:
     request = _request()
     canonical = json.dumps(request.identity(), sort_keys=True, separators=(",", ":"))
     assert request.key == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_environment_beats_profile_keys_and_flags_beat_both(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        f"[profile dev-role]\nrole_arn = {ROLE}\nsource_profile = base\n"
+        "credproc_refresh_window = 100\ncredproc_lock_timeout = 7\n"
+    )
+    env = {**ENV, "AWS_CONFIG_FILE": str(config), "CREDPROC_REFRESH_WINDOW": "200"}
+
+    from_profile_and_env = resolve(RawOptions(profile="dev-role"), env)
+    with_flag = resolve(RawOptions(profile="dev-role", refresh_window="300"), env)
+
+    assert from_profile_and_env.refresh_window == 200
+    assert from_profile_and_env.lock_timeout == 7
+    assert with_flag.refresh_window == 300

@@ -1,0 +1,225 @@
+"""``credproc configure``: a ``[profile NAME]`` block that runs credproc, and writing it safely.
+
+The block's ``credential_process`` line is read by two kinds of client: botocore splits it
+with ``shlex.split`` and runs it without a shell; the JS, Go, Java and Rust SDKs hand it to
+``sh -c``. A POSIX ``shlex.join`` is parsed the same way by both.
+
+Writing changes nothing but that one profile: the rest of the file stays byte for byte as it
+was, a timestamped private backup is made first, and the file is replaced atomically with
+its mode kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .awsconfig import LIST_OPTIONS, config_section_name, parse_ini
+from .errors import ConfigError, UsageError
+from .files import O_CLOEXEC, atomic_write
+from .request import RawOptions, Request
+
+# Names botocore reads back unchanged from `[profile NAME]` (it shlex-splits the header).
+_PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"
+# configparser's section pattern, matched against a stripped line.
+_HEADER = re.compile(r"\[(?P<header>.+)\]")
+# Options whose value is a path: clients run credential_process in their own working
+# directory, so a relative path would name a different file for each of them.
+_PATH_OPTIONS = frozenset({"cache_dir", "web_identity_token_file"})
+
+
+def credproc_command(environ: Mapping[str, str]) -> list[str]:
+    """How a client should start this credproc: the bare name when the client's PATH lookup
+    finds this very file, else its absolute path (a venv not on every client's PATH), else
+    this interpreter with ``-m credproc``."""
+    installed = _installed_script()
+    if installed is None:
+        return [sys.executable, "-m", "credproc"]
+    found = shutil.which("credproc", path=environ.get("PATH"))
+    if found is not None and installed.samefile(found):
+        return ["credproc"]
+    return [str(installed)]
+
+
+def _installed_script() -> Path | None:
+    """The credproc script of this installation (argv[0], or the one beside the interpreter)."""
+    for candidate in (Path(sys.argv[0]), Path(sys.executable).parent / "credproc"):
+        if candidate.name == "credproc" and candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate.absolute()
+    return None
+
+
+def command_line(command: list[str], flags: RawOptions, request: Request) -> str:
+    """The credential_process value: the options as typed, made independent of the working
+    directory, in RawOptions' order so the same options always give the same line."""
+    words = list(command)
+    for name, value in vars(flags).items():
+        flag = "--" + LIST_OPTIONS.get(name, name).replace("_", "-")
+        if value is None or value == [] or value is False:
+            continue
+        if value is True:
+            words.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                words += [flag, item]
+        else:
+            words += [flag, _portable(name, value, request)]
+    line = shlex.join(words)
+    if "\n" in line or "\r" in line:
+        raise UsageError("an option holds a line break, which a config file line cannot")
+    if re.search(r"\s[#;]", line):
+        # The JS SDK's ini parser cuts a line at whitespace followed by # or ;, even in quotes.
+        raise UsageError("an option holds a space before # or ;, which JS SDKs read as a comment")
+    return line
+
+
+def _portable(name: str, value: str, request: Request) -> str:
+    if name in _PATH_OPTIONS:
+        return str(Path(value).expanduser().absolute())
+    if name == "policy":
+        if value.startswith("@"):
+            return "@" + str(Path(value[1:]).expanduser().absolute())
+        return request.policy or value  # compact: one line, whatever the user typed
+    return value.strip()
+
+
+def profile_block(name: str, credential_process: str, region: str | None) -> str:
+    if not re.fullmatch(_PROFILE_NAME, name):
+        raise UsageError(
+            f"--name {name!r} must be 1-128 letters, digits or _ . @ + = , : / - characters"
+        )
+    lines = [f"[{config_section_name(name)}]", f"credential_process = {credential_process}"]
+    if region:
+        lines.append(f"region = {region}")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path  # the file written (a symlinked config is written through to its target)
+    backup: Path | None  # None when there was no file before
+    replaced: bool  # True if an existing profile of that name was replaced
+
+
+def write_profile(config: Path, name: str, block: str, *, force: bool) -> Written:
+    """Add the block to the config file, or with ``force`` put it in place of that profile."""
+    path = Path(os.path.realpath(config))  # keep a dotfiles symlink a symlink
+    try:
+        original: bytes | None = path.read_bytes()
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        original, mode = None, 0o600
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        text = (original or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
+
+    sections = _sections(text)
+    spans = [(header, start, end) for header, start, end in sections if _profile_of(header) == name]
+    if spans and not force:
+        raise ConfigError(
+            f"profile {name!r} already exists in {path}; add --force to replace it, "
+            "or choose another --name"
+        )
+    if len(spans) > 1:
+        raise ConfigError(f"profile {name!r} appears {len(spans)} times in {path}; fix it by hand")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    block = block.replace("\n", newline)
+    if spans:
+        _, start, end = spans[0]
+        updated = text[:start] + block + text[end:]
+    else:
+        if text and not text.endswith("\n"):
+            text += newline  # end the last line before adding a section
+        if text.strip() and not text.endswith(newline * 2):
+            text += newline  # one blank line between sections
+        updated = text + block
+    _check_result((original or b"").decode("utf-8"), updated, block, path, spans)
+
+    backup = _backup(path, original) if original is not None else None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        atomic_write(path, updated.encode("utf-8"), mode)
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror or error}") from None
+    return Written(path, backup, replaced=bool(spans))
+
+
+def _sections(text: str) -> list[tuple[str, int, int]]:
+    """Each section as (header, start, end) in character offsets. A section ends at its last
+    key line: blank lines and comments before the next header stay with that header."""
+    found: list[tuple[str, int, int]] = []
+    offset = last_content = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        header = _HEADER.match(stripped) if line[:1] not in (" ", "\t") else None
+        if header is not None:
+            if found:
+                found[-1] = (found[-1][0], found[-1][1], last_content)
+            found.append((header["header"], offset, offset))
+        offset += len(line)
+        if stripped and stripped[0] not in "#;":
+            last_content = offset
+    if found:
+        found[-1] = (found[-1][0], found[-1][1], last_content)
+    return found
+
+
+def _profile_of(header: str) -> str | None:
+    """The profile a section header names, exactly as botocore reads it."""
+    if header == "default":
+        return "default"
+    if not header.startswith("profile"):
+        return None
+    try:
+        parts = shlex.split(header)
+    except ValueError:
+        return None
+    return parts[1] if len(parts) == 2 else None
+
+
+def _check_result(
+    before: str, after: str, block: str, path: Path, replaced: list[tuple[str, int, int]]
+) -> None:
+    """Parse both texts as the clients will: every other section must read back unchanged,
+    and the new one exactly as written. Guards against a header the line scan misread."""
+    old, new, ours = parse_ini(before, path), parse_ini(after, path), parse_ini(block, path)
+    (section,) = ours.sections()
+    gone = {header for header, _, _ in replaced}
+    others = [name for name in old.sections() if name not in gone]
+    if (
+        set(new.sections()) != {*others, section}
+        or dict(new.items(section)) != dict(ours.items(section))
+        or any(dict(old.items(name)) != dict(new.items(name)) for name in others)
+    ):
+        raise ConfigError(f"cannot place the profile in {path} safely; add it by hand")
+
+
+def _backup(path: Path, original: bytes) -> Path:
+    """A private copy next to the file, named by the time, never overwriting another."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for attempt in range(100):
+        suffix = f".{attempt}" if attempt else ""
+        backup = path.with_name(f"{path.name}.{stamp}{suffix}.bak")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
+        try:
+            fd = os.open(backup, flags, 0o600)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise ConfigError(f"cannot back up {path}: {error.strerror}") from None
+        with os.fdopen(fd, "wb") as file:
+            file.write(original)
+            file.flush()
+            os.fsync(file.fileno())
+        return backup
+    raise ConfigError(f"cannot back up {path}: too many backups named {stamp}")

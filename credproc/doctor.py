@@ -1,0 +1,361 @@
+"""``credproc doctor``: check a setup end to end, one verdict per check, secrets never shown.
+
+Checks run in the order a client depends on them: the profile and its credential_process
+line, the options, the chain of source profiles, the source credentials (GetCallerIdentity),
+the role itself (a real refresh that is not cached), the cache dir, the refresh window
+against the clients' own, and this machine's clock against STS's. A check whose input
+failed is skipped rather than reported twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .awsconfig import config_path, credentials_path, merge, profile_keys, read_ini
+from .cache import Cache, is_private_file, unusable_dir
+from .errors import AuthError, ConfigError, CredprocError, LoopError, StsUnavailableError
+from .request import RawOptions, Request, resolve
+
+if TYPE_CHECKING:
+    from .sts import Identity
+
+# The words after `credproc` in a credential_process line, as options (the CLI's parser).
+LineParser = Callable[[list[str]], RawOptions]
+
+BOTOCORE_WINDOW = 900  # botocore (AWS CLI, boto3) refreshes with 15 minutes left
+JS_WINDOW = 300  # the JS SDK v3 with 5
+SIGNATURE_SKEW_LIMIT = 300  # AWS refuses requests signed more than 5 minutes off its clock
+# Keys that botocore's credential chain serves before it ever looks at credential_process.
+_SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
+_FIXES: dict[type[CredprocError], str] = {
+    AuthError: "renew the source credentials (new keys, or aws sso login) or check the role's "
+    "trust policy",
+    StsUnavailableError: "check the network, --region, and any AWS_ENDPOINT_URL",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    verdict: str
+    fix: str = ""
+    error: type[CredprocError] = CredprocError  # a failure's class gives the exit status
+
+    @property
+    def exit_code(self) -> int:
+        return self.error.exit_code if self.status == "fail" else 0
+
+
+def _failed(name: str, error: CredprocError, fix: str = "") -> Check:
+    return Check(name, "fail", str(error), fix or _FIXES.get(type(error), ""), type(error))
+
+
+def diagnose(
+    flags: RawOptions, environ: Mapping[str, str], parse_line: LineParser
+) -> Iterator[Check]:
+    """Every check, yielded as it completes (the STS ones take a moment)."""
+    start = flags.profile
+    if flags.profile is not None:
+        checks, resolved = _profile(flags, environ, parse_line)
+        yield from checks
+        if resolved is None:
+            return
+        flags = resolved
+    try:
+        request = resolve(flags, environ)
+    except CredprocError as error:
+        yield _failed("options", error)
+        return
+    yield Check("options", "ok", _describe(request))
+    # The profile doctor was asked about, then the one its credential_process line names.
+    named = [name for name in dict.fromkeys((start, flags.profile)) if name]
+    chain = _chain(named, request, environ, parse_line)
+    if chain is not None:
+        yield chain
+    identity = None
+    if chain is None or chain.status != "fail":
+        source, identity = _source(request, environ)
+        yield source
+        if source.status != "fail":
+            yield _role(request)
+    yield _cache(request)
+    yield _refresh_window(request)
+    if identity is not None:
+        yield _clock(identity.clock_offset)
+
+
+# -- the profile and its credential_process line ------------------------------------------
+
+
+def _profile(
+    flags: RawOptions, environ: Mapping[str, str], parse_line: LineParser
+) -> tuple[list[Check], RawOptions | None]:
+    """Check ``--profile NAME``; the options the rest of the checks should use, or None."""
+    name = flags.profile or ""
+    try:
+        keys = profile_keys(name, environ)
+    except ConfigError as error:
+        return [_failed("profile", error)], None
+    if keys is None:
+        problem = ConfigError(f"profile {name!r} is not in {config_path(environ)}")
+        return [_failed("profile", problem, "check the name, and AWS_CONFIG_FILE")], None
+    line = keys.get("credential_process")
+    if line is None:  # credproc's own options, read by `credproc --profile NAME`
+        verdict = f"{name!r} holds credproc's options (credproc --profile {name})"
+        return [Check("profile", "ok", verdict)], flags
+    checks = [_shadowing(name, keys, environ)]
+    line_checks, options = _credential_process(line, environ, parse_line)
+    checks += line_checks
+    if options is None:
+        return checks, None
+    # The line's options, with any role option given to doctor itself on top.
+    return checks, merge(dataclasses.replace(flags, profile=None), options)
+
+
+def _shadowing(name: str, keys: Mapping[str, str], environ: Mapping[str, str]) -> Check:
+    """Does botocore even run this profile's credential_process?"""
+    found = [key for key in _SHADOWING_KEYS if key in keys]
+    credentials = read_ini(credentials_path(environ))
+    if credentials.has_option(name, "aws_access_key_id"):
+        found.append(f"aws_access_key_id in {credentials_path(environ)}")
+    if "role_arn" in keys and not {"source_profile", "credential_source"} & set(keys):
+        return Check(
+            "profile",
+            "fail",
+            f"{name!r} sets role_arn without source_profile: botocore refuses the profile "
+            "and never runs its credential_process",
+            f"remove role_arn from [profile {name}] (credproc's options belong on its line or "
+            "in the profile its --profile names)",
+            ConfigError,
+        )
+    if found:
+        return Check(
+            "profile",
+            "warn",
+            f"botocore uses {', '.join(found)} of {name!r} and never runs its credential_process",
+            f"remove them from {name!r}, or give credproc's options on its line",
+        )
+    return Check("profile", "ok", f"{name!r} gets its credentials from credential_process")
+
+
+def _credential_process(
+    line: str, environ: Mapping[str, str], parse_line: LineParser
+) -> tuple[list[Check], RawOptions | None]:
+    try:
+        words = shlex.split(line)
+    except ValueError as error:  # botocore splits it the same way and fails alike
+        problem = ConfigError(f"credential_process is not a valid command line ({error})")
+        return [_failed("credential_process", problem, "check its quotes")], None
+    executable = _find(words[0], environ) if words else None
+    if executable is None:
+        problem = ConfigError(
+            f"credential_process runs {words[0] if words else ''!r}, which is not on PATH; "
+            "clients run it without a shell"
+        )
+        fix = "give the absolute path (credproc configure prints one)"
+        return [_failed("credential_process", problem, fix)], None
+    arguments = _credproc_arguments(words)
+    if arguments is None:
+        verdict = f"runs {executable}, not credproc: there is nothing more to check here"
+        return [Check("credential_process", "warn", verdict)], None
+    try:
+        options = parse_line(arguments)
+    except CredprocError as error:
+        return [_failed("credential_process", error)], None
+    return [Check("credential_process", "ok", f"runs credproc ({executable})")], options
+
+
+def _find(command: str, environ: Mapping[str, str]) -> str | None:
+    """The file a client would run, looked up as botocore does: PATH, no shell."""
+    if os.sep in command:
+        path = Path(command)
+        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
+    return shutil.which(command, path=environ.get("PATH", os.defpath))
+
+
+def _credproc_arguments(words: list[str]) -> list[str] | None:
+    if Path(words[0]).name == "credproc":
+        return words[1:]
+    if words[1:3] == ["-m", "credproc"]:
+        return words[3:]
+    return None
+
+
+def _chain(
+    named: list[str], request: Request, environ: Mapping[str, str], parse_line: LineParser
+) -> Check | None:
+    """Follow source profiles (and the credproc lines they run) until a real source."""
+    if request.source_profile is None:
+        return None
+    path = list(named)
+    current: str | None = request.source_profile
+    while current is not None:
+        if current in path:
+            loop = " -> ".join([*path, current])
+            return Check(
+                "chain",
+                "fail",
+                f"{loop}: credproc would call itself",
+                f"give {path[-1]!r} a source that does not lead back to {current!r}",
+                LoopError,
+            )
+        path.append(current)
+        current = _next_hop(current, environ, parse_line)
+    return Check("chain", "ok", " -> ".join(path))
+
+
+def _next_hop(profile: str, environ: Mapping[str, str], parse_line: LineParser) -> str | None:
+    """The profile this one's credentials come from, if it is a role or runs credproc."""
+    try:
+        keys = profile_keys(profile, environ) or {}
+        words = shlex.split(keys.get("credential_process", ""))
+        arguments = _credproc_arguments(words) if words else None
+        if arguments is not None:
+            options = parse_line(arguments)
+            return options.profile or options.source_profile
+    except (CredprocError, ValueError):
+        return None  # reported by the check that reads it
+    return keys.get("source_profile") if "role_arn" in keys else None
+
+
+# -- the options, the source, the role ----------------------------------------------------
+
+
+def _describe(request: Request) -> str:
+    if request.web_identity_token_file:
+        source = f"the web identity token in {request.web_identity_token_file}"
+    elif request.source_profile:
+        source = f"profile {request.source_profile!r}"
+    else:
+        source = "the environment's credentials"
+    if request.mfa_serial:
+        source += f" with MFA device {request.mfa_serial}"
+    if request.role_arn is None:
+        return f"an MFA session from {source}, {request.duration} s"
+    return (
+        f"role {request.role_arn} from {source}, {request.duration} s tokens, "
+        f"session name {request.role_session_name}"
+    )
+
+
+def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identity | None]:
+    if request.web_identity_token_file is not None:
+        from .provider import read_web_identity_token  # noqa: PLC0415
+
+        try:
+            token = read_web_identity_token(request)
+        except CredprocError as error:
+            return _failed("source", error), None
+        verdict = (
+            f"a {len(token)}-character web identity token in {request.web_identity_token_file}"
+        )
+        return Check("source", "ok", verdict), None
+    from . import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
+    from .awsconfig import check_source  # noqa: PLC0415
+
+    try:
+        check_source(request, environ)
+        identity = sts.caller_identity(sts.source_session(request), request)
+    except CredprocError as error:
+        return _failed("source", error), None
+    return Check("source", "ok", f"the source credentials are {identity.arn}"), identity
+
+
+def _role(request: Request) -> Check:
+    from .provider import get_credentials  # noqa: PLC0415
+
+    try:
+        credentials = get_credentials(dataclasses.replace(request, cache_dir=None))
+    except CredprocError as error:
+        return _failed("role", error)
+    minutes = int(credentials.seconds_left(time.time()) // 60)
+    what = f"assumed {request.role_arn}" if request.role_arn else "got an MFA session"
+    return Check("role", "ok", f"{what}: a {minutes}-minute token (fetched now, not cached)")
+
+
+# -- local state: cache dir, refresh window, clock ----------------------------------------
+
+
+def _cache(request: Request) -> Check:
+    directory = request.cache_dir
+    if directory is None:
+        return Check("cache", "warn", "off: every client call goes to STS", "drop --no-cache")
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return Check("cache", "ok", f"{directory} does not exist yet; a refresh creates it (700)")
+    except OSError as error:
+        return Check("cache", "fail", f"{directory}: {error.strerror}", error=ConfigError)
+    why = unusable_dir(info)
+    if why is not None:
+        return Check(
+            "cache",
+            "fail",
+            f"{directory}: {why}; credproc runs without caching",
+            "point CREDPROC_CACHE_DIR (or --cache-dir) at a directory only you can write",
+            ConfigError,
+        )
+    if info.st_mode & 0o077:
+        return Check(
+            "cache",
+            "warn",
+            f"{directory} can be listed by others (mode {info.st_mode & 0o777:o})",
+            f"chmod 700 {directory} (credproc also does at its next refresh)",
+        )
+    ignored = [p for p in directory.glob("*.json") if not is_private_file(os.lstat(p))]
+    if ignored:
+        return Check(
+            "cache",
+            "warn",
+            f"{len(ignored)} cache files are not private to you, so credproc ignores them",
+            "credproc cache clear --all",
+        )
+    tokens = sum(1 for _ in Cache(directory).entries())
+    counted = f"{tokens} cached token{'' if tokens == 1 else 's'}"
+    return Check("cache", "ok", f"{directory}: yours, mode 700, {counted}")
+
+
+def _refresh_window(request: Request) -> Check:
+    window = request.refresh_window
+    if window >= BOTOCORE_WINDOW:
+        verdict = f"{window} s: tokens are renewed before botocore (15 min) or the JS SDK asks"
+        return Check("refresh window", "ok", verdict)
+    clients = "botocore (AWS CLI, boto3) with 15 min left"
+    if window < JS_WINDOW:
+        clients += " and the JS SDK with 5"
+    fix = f"--refresh-window {BOTOCORE_WINDOW}"
+    if request.duration <= BOTOCORE_WINDOW:
+        fix = f"--duration above {BOTOCORE_WINDOW} s, then {fix}"
+    return Check(
+        "refresh window",
+        "warn",
+        f"{window} s is shorter than the clients' own: {clients} would run credproc on every "
+        "API call until credproc refreshes",
+        fix,
+    )
+
+
+def _clock(offset: float) -> Check:
+    if not offset:
+        return Check("clock", "ok", "within a few seconds of STS's")
+    direction = "behind" if offset > 0 else "ahead of"
+    verdict = f"this machine is {abs(offset):.0f} s {direction} STS"
+    if abs(offset) > SIGNATURE_SKEW_LIMIT:
+        return Check(
+            "clock",
+            "fail",
+            f"{verdict}: AWS refuses requests signed more than 5 minutes off",
+            "sync the clock (NTP)",
+            AuthError,
+        )
+    verdict += "; credproc corrects expiry times for it"
+    return Check("clock", "warn", verdict, "sync the clock (NTP)")

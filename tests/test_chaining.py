@@ -1,0 +1,220 @@
+"""Role chaining: a source profile that runs credproc itself, cached at every level; loops
+(the same request again) fail fast, chains (new requests) work.
+
+Every run has a subprocess timeout: a deadlock or a fork storm fails the test, never hangs it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from checks import MFA_SERIAL, TokenCommand, assert_fails
+from conftest import Sandbox
+
+from credproc.awsconfig import source_kind
+
+pytestmark = pytest.mark.integration
+
+ACCOUNT = "arn:aws:iam::123456789012"
+ROLE_1 = f"{ACCOUNT}:role/level-1"
+ROLE_2 = f"{ACCOUNT}:role/level-2"
+ROLE_3 = f"{ACCOUNT}:role/level-3"
+LOOP_TIMEOUT = 30
+
+
+def add_credproc_profile(sandbox: Sandbox, name: str, *args: str) -> None:
+    sandbox.add_profile(name, credential_process=" ".join(["credproc", *args]))
+
+
+@pytest.fixture
+def chain(sandbox: Sandbox) -> Sandbox:
+    """base (keys) <- level-1 <- level-2, each level a profile that runs credproc."""
+    add_credproc_profile(sandbox, "level-1", "--role-arn", ROLE_1, "--source-profile", "base")
+    add_credproc_profile(sandbox, "level-2", "--role-arn", ROLE_2, "--source-profile", "level-1")
+    return sandbox
+
+
+def test_three_levels_are_cached_at_every_level(chain: Sandbox) -> None:
+    top = ["--role-arn", ROLE_3, "--source-profile", "level-2"]
+    first = chain.credproc(*top)
+    assert first.returncode == 0, first.stderr
+    # Innermost first: each level's credentials sign the next level's AssumeRole.
+    assert [r["RoleArn"] for r in chain.server.requests("AssumeRole")] == [ROLE_1, ROLE_2, ROLE_3]
+
+    assert chain.credproc(*top).stdout == first.stdout
+    assert chain.server.calls("AssumeRole") == 3
+
+    # Refreshing the top level reuses both cached levels below it.
+    chain.credproc("cache", "clear", *top)
+    again = chain.credproc(*top)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout != first.stdout
+    assert chain.server.calls("AssumeRole") == 4
+    assert len(json.loads(chain.credproc("cache", "list", "--json").stdout)) == 3
+
+
+def test_the_aws_cli_runs_a_chain_and_its_cache_serves_the_next_run(chain: Sandbox) -> None:
+    add_credproc_profile(chain, "top", "--role-arn", ROLE_3, "--source-profile", "level-2")
+    command = ["aws", "sts", "get-caller-identity", "--profile", "top", "--region", "eu-west-1"]
+    for _ in range(2):
+        result = chain.run(command, timeout=LOOP_TIMEOUT)
+        assert result.returncode == 0, result.stderr
+        assert "level-3" in result.stdout
+    assert chain.server.calls("AssumeRole") == 3
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "level-1",  # a credproc profile that assumes a role
+        "botocore-role",  # botocore's own role_arn + source_profile
+    ],
+)
+def test_a_chained_role_longer_than_an_hour_is_refused_locally(chain: Sandbox, source: str) -> None:
+    chain.add_profile("botocore-role", role_arn=ROLE_1, source_profile="base")
+    result = chain.credproc("--role-arn", ROLE_3, "--source-profile", source, "--duration", "7200")
+    assert_fails(result, 2, "--duration 7200", repr(source), "3600")
+    assert chain.server.calls() == 0
+
+    hour = chain.credproc("--role-arn", ROLE_3, "--source-profile", source, "--duration", "3600")
+    assert hour.returncode == 0, hour.stderr
+
+
+@pytest.mark.parametrize("form", ["flags", "profile keys"])
+def test_a_role_assumed_from_an_mfa_session_is_not_a_chain(
+    sandbox: Sandbox, tmp_path: Path, form: str
+) -> None:
+    token = TokenCommand(tmp_path)
+    if form == "flags":
+        add_credproc_profile(
+            sandbox,
+            "mfa",
+            *(f"--mfa-serial={MFA_SERIAL}", "--source-profile", "base"),
+            *("--mfa-token-command", str(token)),
+        )
+    else:
+        sandbox.add_profile(
+            "mfa-keys",
+            mfa_serial=MFA_SERIAL,
+            source_profile="base",
+            credproc_mfa_token_command=str(token),
+        )
+        add_credproc_profile(sandbox, "mfa", "--profile", "mfa-keys")
+    result = sandbox.credproc("--role-arn", ROLE_1, "--source-profile", "mfa", "--duration", "7200")
+    assert result.returncode == 0, result.stderr
+    assert sandbox.server.requests("AssumeRole")[0]["DurationSeconds"] == "7200"
+    assert sandbox.server.calls("GetSessionToken") == 1
+
+
+@pytest.mark.parametrize(
+    ("keys", "kind"),
+    [
+        ({"aws_access_key_id": "AKIA", "aws_secret_access_key": "x"}, "unknown"),
+        ({"role_arn": ROLE_1, "source_profile": "base"}, "role"),
+        ({"sso_session": "corp", "sso_account_id": "123456789012", "sso_role_name": "Dev"}, "role"),
+        ({"credential_process": "credproc --role-arn " + ROLE_1}, "role"),
+        ({"credential_process": "/opt/bin/credproc --profile with-role"}, "role"),
+        ({"credential_process": "credproc"}, "role"),  # AWS_ROLE_ARN: web identity
+        ({"credential_process": f"credproc --mfa-serial {MFA_SERIAL}"}, "MFA"),
+        ({"credential_process": f"credproc --mfa-serial={MFA_SERIAL}"}, "MFA"),
+        ({"credential_process": "credproc --profile mfa-only"}, "MFA"),
+        ({"credential_process": "credproc --profile mfa-only --role-arn " + ROLE_1}, "role"),
+        ({"credential_process": "aws-vault export --format=json dev"}, "unknown"),
+        ({"credential_process": "credproc 'unbalanced"}, "unknown"),
+    ],
+)
+def test_source_kind_reads_what_a_profile_gives(
+    tmp_path: Path, keys: dict[str, str], kind: str
+) -> None:
+    config = tmp_path / "config"
+    lines = ["[profile subject]", *(f"{k} = {v}" for k, v in keys.items())]
+    lines += ["[profile with-role]", f"role_arn = {ROLE_2}", "source_profile = base"]
+    lines += ["[profile mfa-only]", f"mfa_serial = {MFA_SERIAL}", "source_profile = base"]
+    config.write_text("\n".join(lines) + "\n")
+    assert source_kind("subject", {"AWS_CONFIG_FILE": str(config)}) == kind
+
+
+def assert_loop(result_line: str) -> None:
+    assert result_line.startswith("credproc: error: loop: ")
+
+
+def test_a_source_profile_cycle_is_a_loop(sandbox: Sandbox) -> None:
+    add_credproc_profile(sandbox, "ping", "--role-arn", ROLE_1, "--source-profile", "pong")
+    add_credproc_profile(sandbox, "pong", "--role-arn", ROLE_2, "--source-profile", "ping")
+    # The parent's request comes round again two levels down; the nested failure reaches the
+    # top through two botocore credential_process errors and is still a loop there.
+    result = sandbox.credproc(
+        "--role-arn", ROLE_1, "--source-profile", "pong", timeout=LOOP_TIMEOUT
+    )
+    assert_loop(assert_fails(result, 7, ROLE_1))
+    assert sandbox.server.calls() == 0
+
+
+def test_a_profile_that_is_its_own_source_is_a_loop(sandbox: Sandbox) -> None:
+    add_credproc_profile(sandbox, "self", "--role-arn", ROLE_1, "--source-profile", "self")
+    result = sandbox.credproc(
+        "--role-arn", ROLE_1, "--source-profile", "self", timeout=LOOP_TIMEOUT
+    )
+    assert_loop(assert_fails(result, 7))
+
+    # The same through the aws CLI: one credproc runs inside another, which refuses.
+    cli = sandbox.run(
+        ["aws", "sts", "get-caller-identity", "--profile", "self", "--region", "eu-west-1"],
+        timeout=LOOP_TIMEOUT,
+    )
+    assert cli.returncode != 0
+    assert "credproc: error: loop: " in cli.stderr
+
+    # Found in the config alone when credproc reads the profile's own keys.
+    sandbox.add_profile("keys-self", role_arn=ROLE_2, source_profile="keys-self")
+    keys = sandbox.credproc("--profile", "keys-self", timeout=LOOP_TIMEOUT)
+    assert_loop(assert_fails(keys, 7, "keys-self"))
+    assert sandbox.server.calls() == 0
+
+
+def test_a_botocore_source_profile_cycle_is_a_loop(sandbox: Sandbox) -> None:
+    sandbox.add_profile("tick", role_arn=ROLE_1, source_profile="tock")
+    sandbox.add_profile("tock", role_arn=ROLE_2, source_profile="tick")
+    result = sandbox.credproc(
+        "--role-arn", ROLE_3, "--source-profile", "tick", timeout=LOOP_TIMEOUT
+    )
+    assert_loop(assert_fails(result, 7, "cycle"))
+    assert sandbox.server.calls() == 0
+
+
+def test_aws_profile_naming_a_credproc_profile_is_not_followed(sandbox: Sandbox) -> None:
+    add_credproc_profile(sandbox, "dev", "--role-arn", ROLE_1)
+    dev = {"AWS_PROFILE": "dev"}
+    result = sandbox.credproc("--role-arn", ROLE_1, env=dev, timeout=LOOP_TIMEOUT)
+    assert_fails(result, 4, "no source credentials", "AWS_PROFILE=dev is not used")
+
+    cli = sandbox.run(
+        ["aws", "sts", "get-caller-identity", "--region", "eu-west-1"],
+        env=dev,
+        timeout=LOOP_TIMEOUT,
+    )
+    assert cli.returncode != 0
+    assert "AWS_PROFILE=dev is not used" in cli.stderr
+    assert sandbox.server.calls() == 0
+
+
+def test_a_default_profile_that_runs_credproc_is_a_loop(sandbox: Sandbox) -> None:
+    # Without a source profile the default chain is the source; here it runs credproc again
+    # for the same request.
+    add_credproc_profile(sandbox, "default", "--role-arn", ROLE_1)
+    result = sandbox.credproc("--role-arn", ROLE_1, timeout=LOOP_TIMEOUT)
+    assert_loop(assert_fails(result, 7, ROLE_1))
+    assert sandbox.server.calls() == 0
+
+
+def test_a_failing_nested_credproc_is_reported_in_one_line(sandbox: Sandbox) -> None:
+    add_credproc_profile(sandbox, "broken", "--role-arn", ROLE_1, "--source-profile", "missing")
+    result = sandbox.credproc("--role-arn", ROLE_2, "--source-profile", "broken")
+    line = assert_fails(result, 4, "source profile 'broken' could not get credentials")
+    assert line.endswith(
+        "source profile 'missing' is in neither "
+        f"{sandbox.config} nor {sandbox.home / '.aws' / 'credentials'}"
+    )
+    assert line.count("credproc: error:") == 1

@@ -1,0 +1,85 @@
+"""The public Python surface, pinned: a change here is a change users see."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+import credproc
+from credproc.request import RawOptions
+
+PUBLIC = [
+    "AuthError",
+    "ConfigError",
+    "Credentials",
+    "CredprocError",
+    "LockTimeoutError",
+    "LoopError",
+    "MfaError",
+    "Options",
+    "StsUnavailableError",
+    "UsageError",
+    "__version__",
+    "get_credentials",
+    "session",
+]
+
+
+def test_all_and_dir_are_the_pinned_surface() -> None:
+    assert credproc.__all__ == PUBLIC
+    assert dir(credproc) == PUBLIC
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in credproc.__all__:
+        assert getattr(credproc, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = credproc.nothing
+
+
+def test_errors_and_their_exit_codes() -> None:
+    codes = {
+        name: getattr(credproc, name).exit_code
+        for name in credproc.__all__
+        if name.endswith("Error")
+    }
+    assert codes == {
+        "CredprocError": 1,
+        "UsageError": 2,
+        "ConfigError": 3,
+        "AuthError": 4,
+        "StsUnavailableError": 5,
+        "LockTimeoutError": 6,
+        "LoopError": 7,
+        "MfaError": 8,
+    }
+    for name in codes:
+        assert issubclass(getattr(credproc, name), credproc.CredprocError)
+
+
+def test_the_api_takes_the_command_lines_options() -> None:
+    cli_options = set(vars(RawOptions())) - {"role_arn", "source_profile"}
+    assert set(credproc.Options.__annotations__) == cli_options
+    session = inspect.signature(credproc.session).parameters
+    assert list(session) == ["role_arn", "source_profile", "region_name", "options"]
+    assert list(inspect.signature(credproc.get_credentials).parameters) == [
+        "role_arn",
+        "source_profile",
+        "options",
+    ]
+
+
+def test_import_credproc_loads_neither_the_api_nor_boto3() -> None:
+    probe = (
+        "import sys, credproc\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('boto3', 'botocore', 'logging', 'filelock') or m == 'credproc.api'))\n"
+        "credproc.session\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))\n"
+        "print('credproc.api' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "[]", "True"]
