@@ -81,12 +81,12 @@ def session(
 def _request(
     caller: str, role_arn: str | None, source_profile: str | None, options: Mapping[str, object]
 ) -> Request:
-    raw = RawOptions(role_arn=role_arn, source_profile=source_profile)
+    values: dict[str, object] = {"role_arn": role_arn, "source_profile": source_profile}
     for name, value in options.items():
         if name not in Options.__annotations__:
             raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
-        setattr(raw, name, _raw_value(name, value))
-    return resolve(raw, os.environ)
+        values[name] = _raw_value(name, value)
+    return resolve(RawOptions().updated(values), os.environ)
 
 
 def _raw_value(name: str, value: object) -> object:
@@ -98,11 +98,11 @@ def _raw_value(name: str, value: object) -> object:
             raise TypeError("tags= takes a mapping of tag keys to values")
         if any("=" in str(key) for key in value):
             raise UsageError("a tag key with '=' cannot be given (as with --tag KEY=VALUE)")
-        return [f"{key}={tag}" for key, tag in value.items()]
+        return tuple(f"{key}={tag}" for key, tag in value.items())
     if name in ("policy_arns", "transitive_tag_keys"):
         if isinstance(value, str) or not isinstance(value, Sequence):
             raise TypeError(f"{name}= takes a list of strings")
-        return [str(item) for item in value]
+        return tuple(str(item) for item in value)
     if name == "policy" and isinstance(value, Mapping):
         return json.dumps(value)
     if isinstance(value, os.PathLike):

@@ -88,21 +88,21 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
     keys = profile_keys(profile, environ)
     if keys is None:
         raise ConfigError(f"profile {profile!r} is not in {config_path(environ)}")
-    options = RawOptions()
-    known = set(vars(options))
+    values: dict[str, object] = {}
     for key, value in keys.items():
         if key in STANDARD_KEYS:
-            setattr(options, STANDARD_KEYS[key], value.strip())
+            values[STANDARD_KEYS[key]] = value.strip()
         elif key.startswith(PREFIX):
             name = key[len(PREFIX) :]
             if name in LIST_OPTIONS.values():
                 name = next(field for field, single in LIST_OPTIONS.items() if single == name)
-            if name not in known or name in ("no_cache", "profile"):
+            if name not in RawOptions._fields or name in ("no_cache", "profile"):
                 raise ConfigError(f"profile {profile!r}: unknown key {key!r}")
             if name in LIST_OPTIONS:
-                setattr(options, name, [i.strip() for i in re.split(r"[,\n]", value) if i.strip()])
+                values[name] = tuple(i.strip() for i in re.split(r"[,\n]", value) if i.strip())
             else:
-                setattr(options, name, value.strip())
+                values[name] = value.strip()
+    options = RawOptions().updated(values)
     if options.source_profile == profile:
         raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
     if options.role_arn is None and options.mfa_serial is None:
@@ -131,11 +131,10 @@ def _hint(profile: str, keys: Mapping[str, str]) -> str:
 
 def merge(flags: RawOptions, profile: RawOptions) -> RawOptions:
     """Flags (and CREDPROC_* variables) win over profile keys, option by option."""
-    merged = RawOptions()
-    for name, flag_value in vars(flags).items():
-        profile_value = getattr(profile, name)
-        setattr(merged, name, flag_value if flag_value not in (None, [], False) else profile_value)
-    return merged
+    return RawOptions._make(
+        given if given not in (None, (), False) else from_profile
+        for given, from_profile in zip(flags, profile, strict=True)
+    )
 
 
 def check_source(request: Request, environ: Mapping[str, str]) -> None:

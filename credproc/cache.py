@@ -15,7 +15,6 @@ import stat
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .credentials import Credentials
@@ -80,8 +79,10 @@ class Entry(NamedTuple):
 
 
 class Cache:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    # Paths are plain strings with os.path: pathlib costs a cache hit as much as reading the
+    # entry itself.
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = os.fspath(directory)
         self._warned = False  # each run says once why it does not use the directory
 
     # -- reading --------------------------------------------------------------------------
@@ -90,7 +91,7 @@ class Cache:
         """The entry for this request, or None if there is none we can trust."""
         if not self._dir_is_safe(create=False):
             return None
-        entry = self._load(self.directory / f"{request.key}.json")
+        entry = self._load(request.key)
         if entry is None or entry.identity != _jsonable(request.identity()):
             return None
         return entry
@@ -99,12 +100,21 @@ class Cache:
         """Every trustworthy entry, for ``cache list`` and ``cache clear``."""
         if not self._dir_is_safe(create=False):
             return
-        for path in sorted(self.directory.glob("*.json")):
-            entry = self._load(path)
-            if entry is not None and entry.key == path.stem:
+        try:
+            names = sorted(os.listdir(self.directory))
+        except OSError:
+            return
+        for name in names:
+            key, suffix = os.path.splitext(name)
+            entry = self._load(key) if suffix == ".json" and not key.startswith(".") else None
+            if entry is not None:
                 yield entry
 
-    def _load(self, path: Path) -> Entry | None:
+    def path(self, key: str, suffix: str = ".json") -> str:
+        return os.path.join(self.directory, key + suffix)
+
+    def _load(self, key: str) -> Entry | None:
+        path = self.path(key)
         try:
             # O_NOFOLLOW: a symlink planted in place of an entry is never followed;
             # O_NONBLOCK: a FIFO planted there cannot make the reader hang.
@@ -120,7 +130,7 @@ class Cache:
             return None
         finally:
             os.close(fd)
-        return parse_entry(raw, path.stem)
+        return parse_entry(raw, key)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -138,7 +148,7 @@ class Cache:
             "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         try:
-            atomic_write(self.directory / f"{request.key}.json", json.dumps(document).encode())
+            atomic_write(self.path(request.key), json.dumps(document).encode())
         except OSError as error:
             logger().warning(
                 "cannot write the cache in %s (%s); continuing without caching",
@@ -150,7 +160,7 @@ class Cache:
 
     def remove(self, key: str) -> bool:
         try:
-            (self.directory / f"{key}.json").unlink()
+            os.unlink(self.path(key))
         except FileNotFoundError:
             return False
         return True
@@ -167,7 +177,7 @@ class Cache:
         caching rather than failing."""
         import filelock  # noqa: PLC0415 - only a refresh needs it
 
-        path = self.directory / f"{request.key}.lock"
+        path = self.path(request.key, ".lock")
         lock = filelock.FileLock(path, timeout=request.lock_timeout, mode=0o600)
         try:
             _no_link_or_special(path)
@@ -200,8 +210,8 @@ class Cache:
         """True if some process holds this key's refresh lock right now."""
         import filelock  # noqa: PLC0415
 
-        path = self.directory / f"{key}.lock"
-        if not path.exists():
+        path = self.path(key, ".lock")
+        if not os.path.exists(path):
             return False
         probe = filelock.FileLock(path, timeout=0, mode=0o600)
         try:
@@ -226,7 +236,7 @@ class Cache:
             if not create:
                 return False
             try:
-                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.makedirs(path, mode=0o700, exist_ok=True)
                 info = os.lstat(path)
             except OSError as error:
                 return self._unusable(f"cannot create it: {error.strerror or error}")
@@ -240,7 +250,7 @@ class Cache:
         if create and info.st_mode & _PRIVATE:
             # Readable by others but ours: tighten it rather than refuse.
             with contextlib.suppress(OSError):
-                path.chmod(0o700)
+                os.chmod(path, 0o700)
         return True
 
     def _unusable(self, why: str) -> bool:
@@ -265,7 +275,7 @@ def unusable_dir(info: os.stat_result) -> str | None:
     return None
 
 
-def _no_link_or_special(path: Path) -> None:
+def _no_link_or_special(path: str) -> None:
     """Refuse a symlink, directory or device at the lock's path, whatever the installed
     filelock would do with it (older versions follow links and truncate their target)."""
     try:
@@ -273,7 +283,7 @@ def _no_link_or_special(path: Path) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISREG(info.st_mode):
-        raise OSError(f"{path.name} is not a regular file")
+        raise OSError(f"{os.path.basename(path)} is not a regular file")
 
 
 def is_private_file(info: os.stat_result) -> bool:

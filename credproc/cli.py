@@ -273,11 +273,14 @@ def request_from(args: argparse.Namespace) -> Request:
 
 def flags_from(args: argparse.Namespace) -> RawOptions:
     """The role options as given on the command line (a command may lack some)."""
-    flags = RawOptions()
-    for name, default in vars(RawOptions()).items():
-        value = getattr(args, name, None)
-        setattr(flags, name, default if value is None else value)
-    return flags
+    given = {name: getattr(args, name, None) for name in RawOptions._fields}
+    return RawOptions().updated(
+        {
+            name: tuple(value) if isinstance(value, list) else value
+            for name, value in given.items()
+            if value is not None
+        }
+    )
 
 
 # -- the commands -------------------------------------------------------------------------
@@ -378,7 +381,7 @@ def cache_clear(args: argparse.Namespace) -> int:
     from .request import cache_dir_from  # noqa: PLC0415
 
     if args.all:
-        role_options = set(vars(RawOptions())) - {"cache_dir"}
+        role_options = set(RawOptions._fields) - {"cache_dir"}
         if args.profile or any(getattr(args, n, None) for n in role_options):
             raise UsageError("cache clear takes --all or role options, not both")
         cache = Cache(cache_dir_from(args.cache_dir, os.environ))

@@ -60,13 +60,13 @@ def command_line(command: list[str], flags: RawOptions, request: Request) -> str
     """The credential_process value: the options as typed, made independent of the working
     directory, in RawOptions' order so the same options always give the same line."""
     words = list(command)
-    for name, value in vars(flags).items():
+    for name, value in flags._asdict().items():
         flag = "--" + LIST_OPTIONS.get(name, name).replace("_", "-")
-        if value is None or value == [] or value is False:
+        if value is None or value == () or value is False:
             continue
         if value is True:
             words.append(flag)
-        elif isinstance(value, list):
+        elif isinstance(value, tuple):
             for item in value:
                 words += [flag, item]
         else:

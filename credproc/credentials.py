@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 # Every client parses this form; real STS sends no fractional seconds, and botocore rejects
 # some offsets, so UTC with a literal Z is the one form that is safe everywhere.
@@ -24,8 +24,9 @@ def parse_expiration(text: str) -> datetime:
     return moment.astimezone(timezone.utc).replace(microsecond=0)
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
+    """A token; a NamedTuple because a cache hit cannot afford the dataclasses module."""
+
     access_key_id: str
     secret_access_key: str
     session_token: str

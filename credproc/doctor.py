@@ -9,7 +9,6 @@ failed is skipped rather than reported twice.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import shutil
@@ -118,7 +117,7 @@ def _profile(
     if options is None:
         return checks, None
     # The line's options, with any role option given to doctor itself on top.
-    return checks, merge(dataclasses.replace(flags, profile=None), options)
+    return checks, merge(flags._replace(profile=None), options)
 
 
 def _shadowing(name: str, keys: Mapping[str, str], environ: Mapping[str, str]) -> Check:
@@ -274,7 +273,7 @@ def _role(request: Request) -> Check:
     from .provider import get_credentials  # noqa: PLC0415
 
     try:
-        credentials = get_credentials(dataclasses.replace(request, cache_dir=None))
+        credentials = get_credentials(request._replace(cache_dir=None))
     except CredprocError as error:
         return _failed("role", error)
     minutes = int(credentials.seconds_left(time.time()) // 60)
@@ -311,7 +310,8 @@ def _cache(request: Request) -> Check:
             f"{directory} can be listed by others (mode {info.st_mode & 0o777:o})",
             f"chmod 700 {directory} (credproc also does at its next refresh)",
         )
-    ignored = [p for p in directory.glob("*.json") if not is_private_file(os.lstat(p))]
+    entries = [os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".json")]
+    ignored = [path for path in entries if not is_private_file(os.lstat(path))]
     if ignored:
         return Check(
             "cache",

@@ -5,22 +5,25 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from pathlib import Path
 
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
     """Write ``path`` through a temp file in its directory: fsync, chmod, then os.replace.
 
     The temp file is 0600 from its creation, so the data is never readable by others on the
     way, even when ``mode`` (the cache's 0600, or a config file's own mode) will allow it."""
     # A writer killed before os.replace leaves its temp file behind; the next writer of the
     # same path sweeps it away (cache writers hold the key's lock, so no live writer owns it).
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    path = os.fspath(path)
+    directory, name = os.path.split(path)
+    with contextlib.suppress(OSError):
+        for stale in os.listdir(directory or "."):
+            if stale.startswith(f".{name}.") and stale.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, stale))
+    temp = os.path.join(directory, f".{name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as file:
@@ -28,9 +31,9 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
             file.flush()
             os.fsync(file.fileno())
         if mode != 0o600:
-            temp.chmod(mode)
+            os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
-            temp.unlink()
+            os.unlink(temp)
         raise

@@ -12,7 +12,6 @@ lock key                  one refresher per key; other keys never wait
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -223,7 +222,7 @@ def _in_local_clock(credentials: Credentials, clock_offset: float) -> Credential
     if not clock_offset:
         return credentials
     shifted = credentials.expiration - timedelta(seconds=clock_offset)
-    return dataclasses.replace(credentials, expiration=shifted)
+    return credentials._replace(expiration=shifted)
 
 
 def _report_skew(clock_offset: float) -> None:

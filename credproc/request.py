@@ -13,8 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ConfigError, UsageError
 
@@ -50,8 +49,11 @@ MAX_POLICY_ARNS = 10
 MAX_TAGS = 50
 
 
-@dataclass(frozen=True)
-class Request:
+# NamedTuple, not dataclass: these are built on every cache hit, and the dataclasses module
+# (with the inspect module it imports) would cost more than the rest of a hit's imports.
+
+
+class Request(NamedTuple):
     """One fully resolved request. Fields above ``refresh_window`` decide which token you get
     and so form the cache key; the ones below only change how credproc behaves."""
 
@@ -75,16 +77,16 @@ class Request:
     web_identity_token_file: str | None = None
 
     refresh_window: int = DEFAULT_REFRESH_WINDOW
-    cache_dir: Path | None = None  # None: no caching (--no-cache)
+    cache_dir: str | None = None  # None: no caching (--no-cache)
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    mfa_token_command: str | None = field(default=None)
+    mfa_token_command: str | None = None
 
     def identity(self) -> dict[str, object]:
         """Every field that changes the identity or the token: the cache key's input.
 
         None of these is a secret, so the cache entry stores them next to the token to show in
         ``cache list`` and to check that an entry really belongs to the request that reads it."""
-        fields = asdict(self)
+        fields: dict[str, object] = self._asdict()
         for behaviour in ("refresh_window", "cache_dir", "lock_timeout", "mfa_token_command"):
             del fields[behaviour]
         return fields
@@ -98,8 +100,7 @@ class Request:
         """The GetSessionToken request behind this one. It keeps only what changes that token,
         so every role using the same source and device (and ``--mfa-serial`` alone, which
         prints the session itself) shares one cache entry, and so one code."""
-        return replace(
-            self,
+        return self._replace(
             role_arn=None,
             role_session_name="",
             duration=self.mfa_duration,
@@ -114,8 +115,7 @@ class Request:
         )
 
 
-@dataclass
-class RawOptions:
+class RawOptions(NamedTuple):
     """Option values as typed by the user (flags, env or profile keys), still unvalidated."""
 
     profile: str | None = None  # [profile NAME] whose keys fill the options not given
@@ -126,9 +126,9 @@ class RawOptions:
     external_id: str | None = None
     source_identity: str | None = None
     policy: str | None = None
-    policy_arns: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    transitive_tag_keys: list[str] = field(default_factory=list)
+    policy_arns: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
     region: str | None = None
     refresh_window: str | None = None
     cache_dir: str | None = None
@@ -138,6 +138,16 @@ class RawOptions:
     mfa_duration: str | None = None
     mfa_token_command: str | None = None
     web_identity_token_file: str | None = None
+
+    def updated(self, values: Mapping[str, object]) -> RawOptions:
+        """A copy with options replaced by name: for the places that hold options by name
+        (flags, the environment, profile keys, the Python API). Unknown names are a bug."""
+        unknown = set(values) - set(self._fields)
+        if unknown:
+            raise TypeError(f"unknown options: {', '.join(sorted(unknown))}")
+        return RawOptions._make(
+            values.get(name, current) for name, current in zip(self._fields, self, strict=True)
+        )
 
 
 # Behaviour options a user may set once for every profile through the environment. Identity
@@ -175,38 +185,45 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
     """Merge flags, the environment, the profile's keys (--profile) and defaults; validate.
 
     Naming a profile names an identity, so the web identity variables are then left alone."""
-    raw = RawOptions(**asdict(flags))
     # The environment before the profile: a CREDPROC_* variable set for one run (a CI job, a
     # test) must win over what the profile says, as a flag would.
-    for name, variable in ENV_OPTIONS.items():
-        if getattr(raw, name) is None and environ.get(variable):
-            setattr(raw, name, environ[variable])
+    raw = flags.updated(
+        {
+            name: environ[variable]
+            for name, variable in ENV_OPTIONS.items()
+            if getattr(flags, name) is None and environ.get(variable)
+        }
+    )
     if raw.profile:
         from .awsconfig import merge, options_from_profile  # noqa: PLC0415 - only for --profile
 
         raw = merge(raw, options_from_profile(raw.profile, environ))
-    if raw.profile is None:
-        _web_identity_from_environment(raw, environ)
+    else:
+        raw = _web_identity_from_environment(raw, environ)
     return build(raw, environ)
 
 
-def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) -> None:
+def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) -> RawOptions:
     if raw.role_arn or raw.mfa_serial or raw.source_profile or raw.web_identity_token_file:
-        return
+        return raw
     role, path = (environ.get(name, "").strip() for name in ENV_WEB_IDENTITY)
     if not (role or path):
-        return
+        return raw
     if not (role and path):
         present, missing = ENV_WEB_IDENTITY if role else reversed(ENV_WEB_IDENTITY)
         raise UsageError(
             f"{present} is set but {missing} is not: set both for web identity, or give --role-arn"
         )
-    raw.role_arn = _role_arn(role, ENV_WEB_IDENTITY[0])
-    raw.web_identity_token_file = path
-    if raw.role_session_name is None and environ.get(ENV_ROLE_SESSION_NAME):
-        raw.role_session_name = _matching(
+    session_name = raw.role_session_name
+    if session_name is None and environ.get(ENV_ROLE_SESSION_NAME):
+        session_name = _matching(
             ENV_ROLE_SESSION_NAME, environ[ENV_ROLE_SESSION_NAME], _SESSION_NAME, "2-64"
         )
+    return raw._replace(
+        role_arn=_role_arn(role, ENV_WEB_IDENTITY[0]),
+        web_identity_token_file=path,
+        role_session_name=session_name,
+    )
 
 
 def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
@@ -258,7 +275,7 @@ def _check_option_pairs(raw: RawOptions, role_arn: str | None) -> None:
                 "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE for web identity)"
             )
         for name, option in _ROLE_ONLY.items():
-            if getattr(raw, name) not in (None, []):
+            if getattr(raw, name) not in (None, ()):
                 raise UsageError(
                     f"{option} needs --role-arn: --mfa-serial alone prints the MFA session "
                     "itself (its lifetime is --mfa-duration)"
@@ -278,7 +295,7 @@ def _web_identity(raw: RawOptions) -> str | None:
             "the token itself is the source"
         )
     # Absolute, so the cache key names the same file from any working directory.
-    return str(Path(raw.web_identity_token_file).expanduser().absolute())
+    return os.path.abspath(os.path.expanduser(raw.web_identity_token_file))
 
 
 def _lifetimes(raw: RawOptions, role_arn: str | None) -> tuple[int, int, int]:
@@ -442,12 +459,13 @@ def _policy(value: str | None) -> str | None:
         return None
     text = value
     if value.startswith("@"):
-        path = Path(value[1:]).expanduser()
+        path = os.path.expanduser(value[1:])
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or "not UTF-8 text"
-            raise ConfigError(f"--policy: cannot read {str(path)!r}: {reason}") from None
+            raise ConfigError(f"--policy: cannot read {path!r}: {reason}") from None
     try:
         # NaN and Infinity are Python's extensions, not JSON: STS would reject the policy.
         document = json.loads(text, parse_constant=_not_json)
@@ -487,12 +505,12 @@ def _tags(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
     return tuple(tags)
 
 
-def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> Path:
+def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
     """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
     value = value or environ.get(ENV_OPTIONS["cache_dir"])
     if value:
-        return Path(value).expanduser()
-    return Path(user_cache_dir(environ))
+        return os.path.expanduser(value)
+    return user_cache_dir(environ)
 
 
 def user_cache_dir(environ: Mapping[str, str]) -> str:

@@ -485,8 +485,8 @@ def fuzz_request(tmp_path: Path) -> Request:
 )
 @given(raw=_entry_bytes, private=st.booleans())
 def test_cache_read_of_arbitrary_files(fuzz_request: Request, raw: bytes, private: bool) -> None:
-    directory = fuzz_request.cache_dir
-    assert directory is not None
+    assert fuzz_request.cache_dir is not None
+    directory = Path(fuzz_request.cache_dir)
     directory.mkdir(mode=0o700, exist_ok=True)
     path = directory / f"{fuzz_request.key}.json"
     path.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ def _credentials(seconds_left: int = 3600) -> Credentials:
 
 def test_round_trip(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "c")
-    request = _request(cache.directory)
+    request = _request(Path(cache.directory))
     credentials = _credentials()
     assert cache.write(request, credentials, clock_offset=12.0)
 
@@ -37,14 +37,14 @@ def test_round_trip(tmp_path: Path) -> None:
     assert entry.credentials == credentials
     assert entry.clock_offset == 12.0
     assert entry.refresh_window == request.refresh_window
-    assert (cache.directory / f"{request.key}.json").stat().st_mode & 0o777 == 0o600
-    assert cache.directory.stat().st_mode & 0o777 == 0o700
+    assert (Path(cache.directory) / f"{request.key}.json").stat().st_mode & 0o777 == 0o600
+    assert Path(cache.directory).stat().st_mode & 0o777 == 0o700
 
 
 def test_read_of_a_missing_dir_creates_nothing(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "absent")
-    assert cache.read(_request(cache.directory)) is None
-    assert not cache.directory.exists()
+    assert cache.read(_request(Path(cache.directory))) is None
+    assert not Path(cache.directory).exists()
 
 
 def test_an_entry_is_only_served_to_its_own_request(tmp_path: Path) -> None:
@@ -69,9 +69,9 @@ def test_group_or_world_access_makes_an_entry_untrusted(tmp_path: Path) -> None:
 
 def test_a_symlinked_entry_is_not_followed(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "c")
-    request = _request(cache.directory)
+    request = _request(Path(cache.directory))
     cache.write(request, _credentials(), 0.0)
-    real = cache.directory / f"{request.key}.json"
+    real = Path(cache.directory) / f"{request.key}.json"
     target = tmp_path / "elsewhere.json"
     real.rename(target)
     real.symlink_to(target)
@@ -149,7 +149,7 @@ def test_parse_entry_refuses_what_it_did_not_write(tmp_path: Path, mutate: objec
 
 def test_entries_and_remove(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "c")
-    first, second = _request(cache.directory), _request(cache.directory, f"{ROLE}-2")
+    first, second = _request(Path(cache.directory)), _request(Path(cache.directory), f"{ROLE}-2")
     cache.write(first, _credentials(), 0.0)
     cache.write(second, _credentials(100), 0.0)
 
