@@ -6,6 +6,7 @@ Nothing here knows about credproc: run.py decides what to measure and what count
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import socket
@@ -14,7 +15,6 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -89,39 +89,44 @@ def time_interleaved(
     return times
 
 
-@dataclass(frozen=True)
-class Burst:
-    wall: float
-    """Seconds from the first spawn until the last process exited."""
-    stdouts: list[str]
+def burst(argv: Sequence[str], env: Env, n: int, check: Check | None = None) -> float:
+    """Run `n` copies of a command released at one instant; seconds until the last one exits.
 
-
-def burst(argv: Sequence[str], env: Env, n: int, check: Check | None = None) -> Burst:
-    """Start `n` copies of a command back to back, then wait for all of them.
-
-    Spawning takes a millisecond or two per process while each one needs tens of milliseconds
-    just to start Python, so they really overlap, as under `xargs -P` or terraform.
+    Spawned one after another on a loaded 2-core machine, the first copies would be far ahead of
+    the last and could fill a cache before the others look: no race at all. So each copy first
+    waits in a shell reading a pipe that only the bench can write to, and closing that pipe
+    releases them all together: the worst case that a lock has to handle.
     """
+    gated = ["/bin/sh", "-c", 'read _; exec "$@" </dev/null', "sh", *argv]
+    read_fd, write_fd = os.pipe()
     procs: list[subprocess.Popen[str]] = []
-    start = time.perf_counter()
-    try:
-        for _ in range(n):
-            procs.append(
-                subprocess.Popen(
-                    argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    with os.fdopen(read_fd, "rb") as gate_out, os.fdopen(write_fd, "wb") as gate_in:
+        try:
+            for _ in range(n):
+                procs.append(
+                    subprocess.Popen(
+                        gated,
+                        env=env,
+                        stdin=gate_out,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    )
                 )
-            )
-        outputs = [proc.communicate(timeout=TIMEOUT) for proc in procs]
-        wall = time.perf_counter() - start
-    finally:
-        # On an error or Ctrl-C leave no stragglers behind.
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            gate_out.close()
+            start = time.perf_counter()
+            gate_in.close()  # end of file for every waiting shell: all of them go at once
+            outputs = [proc.communicate(timeout=TIMEOUT) for proc in procs]
+            wall = time.perf_counter() - start
+        finally:
+            # On an error or Ctrl-C leave no stragglers behind.
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     for proc, (out, err) in zip(procs, outputs, strict=True):
         _verify(argv, proc.returncode, out, err, check)
-    return Burst(wall=wall, stdouts=[out for out, _ in outputs])
+    return wall
 
 
 def hyperfine_medians(

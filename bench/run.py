@@ -492,9 +492,10 @@ class Bench:
             "Concurrency: N cold processes started at once, AssumeRole calls counted at the server",
             ["tool", *(f"N={n}: calls (wall s)" for n in levels)],
             [
-                "Before each cell the tool's cache is emptied and the server reset. The CLI row"
-                " runs `aws --profile cli-role sts get-caller-identity`; the others run the"
-                " credential process alone. Wall time runs from the first spawn to the last exit.",
+                "For each cell: the tool's cache emptied, the server reset, then N copies of the"
+                " tool's command spawned back to back (for the AWS CLI, `aws --profile cli-role sts"
+                " get-caller-identity`), held at a gate and released together. Wall time runs from"
+                " the release to the last exit.",
             ],
         )
         for tool in self.tools:
@@ -505,7 +506,7 @@ class Bench:
                     continue
                 self.server.reset()
                 tool.clear_cache()
-                wall = burst(tool.argv, self.env, n, tool.check).wall
+                wall = burst(tool.argv, self.env, n, tool.check)
                 calls = self.server.assume_role_calls(tool.role_arn)
                 cells.append(f"{calls} ({wall:.2f})")
                 if tool is self.credproc and calls != 1:
@@ -530,13 +531,14 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def environment_table(aec: Path | None) -> Table:
+def environment_table(aec: Path | None, load: tuple[float, float]) -> Table:
     uname = platform.uname()
     hyperfine = shutil.which("hyperfine")
     table = Table("Machine and versions", ["what", "value"])
     table.add("machine (uname -srm)", f"{uname.system} {uname.release} {uname.machine}")
     table.add("CPU", cpu_model())
     table.add("cores (nproc)", str(len(os.sched_getaffinity(0))))
+    table.add("load average (1 min), start -> end", f"{load[0]:.2f} -> {load[1]:.2f}")
     table.add("Python", platform.python_version())
     for distribution in ("credproc", "boto3", "botocore", "awscli", "moto"):
         table.add(distribution, version(distribution))
@@ -570,6 +572,7 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
     for exe in (CREDPROC, AWS):
         if not exe.exists():
             raise BenchError(f"no {exe}: run `pip install -e '.[test]'` for {sys.executable}")
+    load_before = os.getloadavg()[0]
     aec = None if skip_alternatives else ensure_aec_venv(WORK / "venvs" / "aws-export-credentials")
     workspace = Workspace(WORK / "run")
     workspace.create()
@@ -583,7 +586,8 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
         cold = bench.cold_path()
         imports = bench.hit_imports()
         concurrency = bench.concurrency()
-    return [environment_table(aec), hot, e2e, concurrency, cold, imports], bench.failures
+    load = (load_before, os.getloadavg()[0])
+    return [environment_table(aec, load), hot, e2e, concurrency, cold, imports], bench.failures
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
