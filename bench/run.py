@@ -78,8 +78,6 @@ class Settings:
     e2e_runs: int
     cold_runs: int
     concurrency: tuple[int, ...]
-    # Each `aws` process costs about half a second of CPU: many of them on 2 cores are slow.
-    cli_concurrency: tuple[int, ...]
     results: Path
 
 
@@ -88,7 +86,6 @@ FULL = Settings(
     e2e_runs=15,
     cold_runs=10,
     concurrency=(1, 8, 32, 64),
-    cli_concurrency=(1, 8, 32, 64),
     results=BENCH / "RESULTS.md",
 )
 QUICK = Settings(
@@ -96,7 +93,6 @@ QUICK = Settings(
     e2e_runs=3,
     cold_runs=3,
     concurrency=(1, 8),
-    cli_concurrency=(1, 8),
     results=WORK / "RESULTS-quick.md",
 )
 
@@ -112,8 +108,8 @@ def check_credentials(stdout: str) -> None:
     except ValueError:
         raise BenchError(f"not JSON: {stdout[:200]!r}") from None
     fields = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
-    if data.get("Version") != 1 or not all(data.get(name) for name in fields):
-        raise BenchError(f"not credential_process JSON: keys {sorted(data)}")
+    if not isinstance(data, dict) or data.get("Version") != 1 or not all(map(data.get, fields)):
+        raise BenchError(f"not credential_process JSON: {stdout[:200]!r}")
 
 
 def check_identity(role_arn: str | None) -> Check:
@@ -153,7 +149,6 @@ class Tool:
     profile: str  # the profile of the bench's AWS config that uses it
     clear_cache: Callable[[], None]
     check: Check
-    concurrency: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -208,7 +203,7 @@ class Workspace:
             "NO_PROXY": "127.0.0.1,localhost",
         }
 
-    def tools(self, settings: Settings, aec: Path | None) -> list[Tool]:
+    def tools(self, aec: Path | None) -> list[Tool]:
         """credproc first, then the alternatives; `aec` None means credproc alone."""
         credproc = Tool(
             name="credproc",
@@ -217,7 +212,6 @@ class Workspace:
             profile="dev",
             clear_cache=delete_files(self.credproc_cache),
             check=check_credentials,
-            concurrency=settings.concurrency,
         )
         if aec is None:
             return [credproc]
@@ -228,7 +222,6 @@ class Workspace:
             profile="naive",
             clear_cache=lambda: None,
             check=check_credentials,
-            concurrency=settings.concurrency,
         )
         cli = Tool(
             name="aws CLI role_arn profile",
@@ -237,7 +230,6 @@ class Workspace:
             profile="cli-role",
             clear_cache=delete_files(self.cli_cache),
             check=check_identity(CLI_ROLE),
-            concurrency=settings.cli_concurrency,
         )
         export = Tool(
             name="aws-export-credentials",
@@ -253,7 +245,6 @@ class Workspace:
             profile="aec",
             clear_cache=lambda: self.aec_cache.unlink(missing_ok=True),
             check=check_credentials,
-            concurrency=settings.concurrency,
         )
         return [credproc, naive, cli, export]
 
@@ -315,8 +306,8 @@ class Table:
 
         out = [f"## {self.title}", "", line(self.headers), line(["-" * w for w in widths])]
         out += [line(row) for row in self.rows]
-        if self.notes:
-            out += ["", *self.notes]
+        for note in self.notes:
+            out += ["", note]
         return "\n".join(out)
 
 
@@ -399,6 +390,8 @@ class Bench:
         python = times["python -c pass"]
         self.hit = times["credproc, cache hit"]
         notes = [
+            "`python -c pass` is the interpreter that runs credproc, in the same venv: both pay the"
+            " same start-up, site-packages `.pth` files included.",
             f"Goal: credproc hit < 4x bare python: {ratio(self.hit, python)}"
             f" ({'met' if self.hit < 4 * python else 'MISSED'}).",
         ]
@@ -411,6 +404,10 @@ class Bench:
         headers = ["command", "median ms", "vs python", "vs credproc hit"]
         if hyperfine is not None:
             headers.append("hyperfine median ms")
+            notes.append(
+                "hyperfine made its own runs after the bench's: where the columns disagree, the"
+                " machine's load changed in between."
+            )
         table = Table(f"Hot path: one call, {runs} interleaved runs each", headers, notes)
         for name, median in times.items():
             cells = [name, ms(median), ratio(median, python), ratio(median, self.hit)]
@@ -486,24 +483,25 @@ class Bench:
         return table
 
     def concurrency(self) -> Table:
-        levels = sorted({n for tool in self.tools for n in tool.concurrency})
+        levels = self.settings.concurrency
         progress(f"concurrency: {', '.join(map(str, levels))} cold processes at once per tool")
         table = Table(
             "Concurrency: N cold processes started at once, AssumeRole calls counted at the server",
             ["tool", *(f"N={n}: calls (wall s)" for n in levels)],
             [
                 "For each cell: the tool's cache emptied, the server reset, then N copies of the"
-                " tool's command spawned back to back (for the AWS CLI, `aws --profile cli-role sts"
-                " get-caller-identity`), held at a gate and released together. Wall time runs from"
-                " the release to the last exit.",
+                " tool's command (for the AWS CLI: `aws --profile cli-role sts"
+                " get-caller-identity`) spawned, held at a gate and released together. Wall time"
+                " runs from the release to the last exit.",
+                "A tool without a lock makes anywhere from 1 to N calls: as many as reach their"
+                " cache check before the first one has written the cache. On 2 busy cores that"
+                " depends on scheduling and varies from run to run; on a machine with a core per"
+                " process it approaches N. credproc's 1 comes from its lock, whatever the timing.",
             ],
         )
         for tool in self.tools:
             cells = []
             for n in levels:
-                if n not in tool.concurrency:
-                    cells.append("not run")
-                    continue
                 self.server.reset()
                 tool.clear_cache()
                 wall = burst(tool.argv, self.env, n, tool.check)
@@ -576,7 +574,7 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
     aec = None if skip_alternatives else ensure_aec_venv(WORK / "venvs" / "aws-export-credentials")
     workspace = Workspace(WORK / "run")
     workspace.create()
-    tools = workspace.tools(settings, aec)
+    tools = workspace.tools(aec)
     workspace.write_config(tools)
     with MotoServer(workspace.root / "moto.log") as server:
         bench = Bench(settings, server, workspace, tools)
