@@ -536,7 +536,8 @@ def environment_table(aec: Path | None, load: tuple[float, float]) -> Table:
     table.add("machine (uname -srm)", f"{uname.system} {uname.release} {uname.machine}")
     table.add("CPU", cpu_model())
     table.add("cores (nproc)", str(len(os.sched_getaffinity(0))))
-    table.add("load average (1 min), start -> end", f"{load[0]:.2f} -> {load[1]:.2f}")
+    # Taken before the bursts, which load the machine themselves.
+    table.add("load average (1 min): start, before the bursts", f"{load[0]:.2f}, {load[1]:.2f}")
     table.add("Python", platform.python_version())
     for distribution in ("credproc", "boto3", "botocore", "awscli", "moto"):
         table.add(distribution, version(distribution))
@@ -583,8 +584,8 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
         e2e = bench.end_to_end()
         cold = bench.cold_path()
         imports = bench.hit_imports()
+        load = (load_before, os.getloadavg()[0])
         concurrency = bench.concurrency()
-    load = (load_before, os.getloadavg()[0])
     return [environment_table(aec, load), hot, e2e, concurrency, cold, imports], bench.failures
 
 
