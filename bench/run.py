@@ -1,0 +1,627 @@
+"""The credproc benchmark: `python bench/run.py [--quick] [--skip-alternatives]`.
+
+Runs a local moto STS on loopback, builds an isolated AWS config under bench/.work/ and times
+credproc against bare Python and the usual alternatives: a naive credential_process script, the
+AWS CLI's own role_arn + source_profile support, and aws-export-credentials --cache-file. Prints
+the tables and writes bench/RESULTS.md (bench/.work/RESULTS-quick.md with --quick).
+
+Exits non-zero if a command fails or a correctness check does not hold: credproc making more
+than one STS call under concurrency or any on a cache hit, or importing the AWS SDK on a hit.
+The speed goals are reported, not enforced: one run on a noisy machine is no verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from harness import (
+    BenchError,
+    Check,
+    MotoServer,
+    burst,
+    hyperfine_medians,
+    import_seconds,
+    imported_modules,
+    run_checked,
+    slowest_imports,
+    time_interleaved,
+    time_once,
+)
+
+BENCH = Path(__file__).resolve().parent
+WORK = BENCH / ".work"
+# "The venv" is whichever interpreter runs the bench: credproc, awscli and moto live beside it.
+BINDIR = Path(sys.executable).parent
+CREDPROC = BINDIR / "credproc"
+AWS = BINDIR / "aws"
+
+ACCOUNT = "123456789012"
+# One role per tool, so that the server's count of AssumeRole calls says who made them.
+CREDPROC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench"
+NAIVE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-naive"
+CLI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-cli"
+AEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-aec"
+
+# aws-export-credentials 0.18.0 (2023) rebuilds botocore's ReadOnlyCredentials tuple with a
+# fixed field count; botocore 1.37 added account_id and it fails with a TypeError. 1.36.26 is
+# the last release before that, and new enough (>= 1.31.57) to honour AWS_ENDPOINT_URL.
+AEC_REQUIREMENTS = ("aws-export-credentials==0.18.0", "boto3==1.36.26", "botocore==1.36.26")
+
+SDK_PACKAGES = {"boto3", "botocore"}
+HIT_MUST_NOT_IMPORT = ("boto3", "botocore", "urllib3", "filelock")
+IMPORTTIME = {"PYTHONPROFILEIMPORTTIME": "1"}  # `-X importtime` for a console script
+# A client that ignored AWS_ENDPOINT_URL would send its request to this dead loopback port
+# (and fail loudly) instead of out to AWS.
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+@dataclass(frozen=True)
+class Settings:
+    hot_runs: int
+    e2e_runs: int
+    cold_runs: int
+    concurrency: tuple[int, ...]
+    results: Path
+
+
+FULL = Settings(
+    hot_runs=40,
+    e2e_runs=15,
+    cold_runs=10,
+    concurrency=(1, 8, 32, 64),
+    results=BENCH / "RESULTS.md",
+)
+QUICK = Settings(
+    hot_runs=5,
+    e2e_runs=3,
+    cold_runs=3,
+    concurrency=(1, 8),
+    results=WORK / "RESULTS-quick.md",
+)
+
+
+def progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def check_credentials(stdout: str) -> None:
+    """credential_process output: one JSON object with Version 1 and all four fields."""
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        raise BenchError(f"not JSON: {stdout[:200]!r}") from None
+    fields = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+    if not isinstance(data, dict) or data.get("Version") != 1 or not all(map(data.get, fields)):
+        raise BenchError(f"not credential_process JSON: {stdout[:200]!r}")
+
+
+def check_identity(role_arn: str | None) -> Check:
+    """`aws sts get-caller-identity` output, showing a session of `role_arn` if one is given.
+
+    moto answers with the role whose session the access key belongs to: this proves that the
+    profile really used the provider it names.
+    """
+
+    def check(stdout: str) -> None:
+        try:
+            arn = json.loads(stdout)["Arn"]
+        except (ValueError, KeyError):
+            raise BenchError(f"not caller identity JSON: {stdout[:200]!r}") from None
+        if role_arn is not None and f":assumed-role/{role_arn.rpartition('/')[2]}/" not in arn:
+            raise BenchError(f"caller is {arn}, expected a session of {role_arn}")
+
+    return check
+
+
+def delete_files(directory: Path) -> Callable[[], None]:
+    def clear() -> None:
+        if directory.is_dir():
+            for entry in directory.iterdir():
+                entry.unlink()
+
+    return clear
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One credentials provider under test: how to run it once and how to empty its cache."""
+
+    name: str
+    argv: list[str]
+    role_arn: str
+    profile: str  # the profile of the bench's AWS config that uses it
+    clear_cache: Callable[[], None]
+    check: Check
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """bench/.work/run: a fresh HOME, AWS config and caches, so that no user setting leaks in."""
+
+    root: Path
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def config(self) -> Path:
+        return self.home / ".aws" / "config"
+
+    @property
+    def credentials(self) -> Path:
+        return self.home / ".aws" / "credentials"
+
+    @property
+    def credproc_cache(self) -> Path:
+        return self.root / "credproc-cache"
+
+    @property
+    def cli_cache(self) -> Path:
+        return self.home / ".aws" / "cli" / "cache"
+
+    @property
+    def aec_cache(self) -> Path:
+        return self.root / "aws-export-credentials.json"
+
+    def create(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.config.parent.mkdir(parents=True)
+        self.credentials.touch()
+
+    def env(self, endpoint: str) -> dict[str, str]:
+        """The whole environment of every measured process: built, not inherited."""
+        return {
+            "PATH": os.pathsep.join([str(BINDIR), os.defpath]),
+            "LANG": "C.UTF-8",
+            "HOME": str(self.home),
+            "AWS_CONFIG_FILE": str(self.config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.credentials),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "CREDPROC_CACHE_DIR": str(self.credproc_cache),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_ENDPOINT_URL": endpoint,
+            "HTTP_PROXY": DEAD_PROXY,
+            "HTTPS_PROXY": DEAD_PROXY,
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+
+    def tools(self, aec: Path | None) -> list[Tool]:
+        """credproc first, then the alternatives; `aec` None means credproc alone."""
+        credproc = Tool(
+            name="credproc",
+            argv=[str(CREDPROC), "--role-arn", CREDPROC_ROLE, "--source-profile", "base"],
+            role_arn=CREDPROC_ROLE,
+            profile="dev",
+            clear_cache=delete_files(self.credproc_cache),
+            check=check_credentials,
+        )
+        if aec is None:
+            return [credproc]
+        naive = Tool(
+            name="naive script",
+            argv=[sys.executable, str(BENCH / "naive_provider.py"), NAIVE_ROLE, "base"],
+            role_arn=NAIVE_ROLE,
+            profile="naive",
+            clear_cache=lambda: None,
+            check=check_credentials,
+        )
+        cli = Tool(
+            name="aws CLI role_arn profile",
+            argv=[str(AWS), "--profile", "cli-role", "sts", "get-caller-identity"],
+            role_arn=CLI_ROLE,
+            profile="cli-role",
+            clear_cache=delete_files(self.cli_cache),
+            check=check_identity(CLI_ROLE),
+        )
+        export = Tool(
+            name="aws-export-credentials",
+            argv=[
+                str(aec),
+                "--profile",
+                "aec-source",
+                "--json",
+                "--cache-file",
+                str(self.aec_cache),
+            ],
+            role_arn=AEC_ROLE,
+            profile="aec",
+            clear_cache=lambda: self.aec_cache.unlink(missing_ok=True),
+            check=check_credentials,
+        )
+        return [credproc, naive, cli, export]
+
+    def write_config(self, tools: Sequence[Tool]) -> None:
+        profiles: dict[str, dict[str, str]] = {
+            # AWS's documented example key pair: moto accepts any keys.
+            "base": {
+                "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+                "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            },
+            "cli-role": {"role_arn": CLI_ROLE, "source_profile": "base"},
+            "aec-source": {"role_arn": AEC_ROLE, "source_profile": "base"},
+        }
+        for tool in tools:
+            profiles.setdefault(tool.profile, {"credential_process": shlex.join(tool.argv)})
+        lines = []
+        for name, keys in profiles.items():
+            lines += [f"[profile {name}]", "region = us-east-1"]
+            lines += [f"{key} = {value}" for key, value in keys.items()]
+            lines.append("")
+        self.config.write_text("\n".join(lines))
+
+
+def ensure_aec_venv(venv: Path) -> Path:
+    """aws-export-credentials in a venv of its own, built once and reused while the pins hold."""
+    exe = venv / "bin" / "aws-export-credentials"
+    stamp = venv / "bench-requirements.txt"
+    wanted = "\n".join(AEC_REQUIREMENTS)
+    if exe.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return exe
+    progress(f"building {venv} with {' '.join(AEC_REQUIREMENTS)}")
+    shutil.rmtree(venv, ignore_errors=True)
+    run_checked([sys.executable, "-m", "venv", str(venv)], os.environ)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    run_checked([*pip, "--disable-pip-version-check", *AEC_REQUIREMENTS], os.environ)
+    stamp.write_text(wanted)
+    return exe
+
+
+class Table:
+    """A Markdown table with a title and notes; padded, so it reads well on a terminal too."""
+
+    def __init__(self, title: str, headers: Sequence[str], notes: Sequence[str] = ()) -> None:
+        self.title = title
+        self.headers = list(headers)
+        self.rows: list[list[str]] = []
+        self.notes = list(notes)
+
+    def add(self, *cells: str) -> None:
+        self.rows.append(list(cells))
+
+    def markdown(self) -> str:
+        table = [self.headers, *self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.headers))]
+
+        def line(cells: Sequence[str]) -> str:
+            padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+            return "| " + " | ".join(padded) + " |"
+
+        out = [f"## {self.title}", "", line(self.headers), line(["-" * w for w in widths])]
+        out += [line(row) for row in self.rows]
+        for note in self.notes:
+            out += ["", note]
+        return "\n".join(out)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x"
+
+
+def medians(times: dict[str, list[float]]) -> dict[str, float]:
+    return {name: statistics.median(samples) for name, samples in times.items()}
+
+
+@dataclass
+class Bench:
+    """The measurements, in the order they must run: each leaves the caches as the next needs."""
+
+    settings: Settings
+    server: MotoServer
+    workspace: Workspace
+    tools: list[Tool]
+    failures: list[str] = field(default_factory=list)
+    hit: float = 0.0  # median seconds of a credproc cache hit, for the cold-path table
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.workspace.env(self.server.url)
+
+    @property
+    def credproc(self) -> Tool:
+        return self.tools[0]
+
+    def tool(self, name: str) -> Tool | None:
+        return next((tool for tool in self.tools if tool.name == name), None)
+
+    def fail(self, message: str) -> None:
+        progress(f"CHECK FAILED: {message}")
+        self.failures.append(message)
+
+    def warm_up(self) -> None:
+        """One cold run per tool fills its cache, and the server must count exactly one call.
+
+        That also shows that the count works: a broken one would say 0.
+        """
+        progress("warm-up: one cold run per tool")
+        self.server.reset()
+        for tool in self.tools:
+            tool.clear_cache()
+            run_checked(tool.argv, self.env, tool.check)
+            calls = self.server.assume_role_calls(tool.role_arn)
+            if calls != 1:
+                self.fail(f"{tool.name}: a cold run made {calls} AssumeRole calls, expected 1")
+
+    def hot_path(self) -> Table:
+        runs = self.settings.hot_runs
+        progress(f"hot path: {runs} interleaved runs per command")
+        naive, aec = self.tool("naive script"), self.tool("aws-export-credentials")
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "credproc, cache hit": self.credproc.argv,
+        }
+        if aec is not None:
+            commands["aws-export-credentials, cache hit"] = aec.argv
+        if naive is not None:
+            commands["naive script, STS every call"] = naive.argv
+        cached = [tool for tool in (self.credproc, aec) if tool is not None]
+        before = {tool.name: self.server.assume_role_calls(tool.role_arn) for tool in cached}
+
+        times = medians(time_interleaved(commands, self.env, runs))
+        hyperfine = hyperfine_medians(
+            commands, self.env, runs, self.workspace.root / "hyperfine.json"
+        )
+
+        for tool in cached:
+            made = self.server.assume_role_calls(tool.role_arn) - before[tool.name]
+            if made:
+                self.fail(f"{tool.name}: {made} AssumeRole calls during its cache hits, expected 0")
+        python = times["python -c pass"]
+        self.hit = times["credproc, cache hit"]
+        notes = [
+            "`python -c pass` is the interpreter that runs credproc, in the same venv: both pay the"
+            " same start-up, site-packages `.pth` files included.",
+            f"Goal: credproc hit < 4x bare python: {ratio(self.hit, python)}"
+            f" ({'met' if self.hit < 4 * python else 'MISSED'}).",
+        ]
+        if aec is not None:
+            aec_hit = times["aws-export-credentials, cache hit"]
+            notes.append(
+                f"Goal: credproc hit >= 5x faster than aws-export-credentials hit:"
+                f" {ratio(aec_hit, self.hit)} ({'met' if aec_hit >= 5 * self.hit else 'MISSED'}).",
+            )
+        headers = ["command", "median ms", "vs python", "vs credproc hit"]
+        if hyperfine is not None:
+            headers.append("hyperfine median ms")
+            notes.append(
+                "hyperfine made its own runs after the bench's: where the columns disagree, the"
+                " machine's load changed in between."
+            )
+        table = Table(f"Hot path: one call, {runs} interleaved runs each", headers, notes)
+        for name, median in times.items():
+            cells = [name, ms(median), ratio(median, python), ratio(median, self.hit)]
+            if hyperfine is not None:
+                cells.append(ms(hyperfine[name]))
+            table.add(*cells)
+        return table
+
+    def end_to_end(self) -> Table:
+        runs = self.settings.e2e_runs
+        progress(f"end to end: {runs} interleaved `aws sts get-caller-identity` runs per profile")
+        providers: dict[str, tuple[str, str | None]] = {"base": ("static keys", None)}
+        for tool in self.tools:
+            providers[tool.profile] = (tool.name, tool.role_arn)
+        commands = {p: [str(AWS), "--profile", p, "sts", "get-caller-identity"] for p in providers}
+        checks = {profile: check_identity(role) for profile, (_, role) in providers.items()}
+        times = medians(time_interleaved(commands, self.env, runs, checks))
+        static = times["base"]
+        table = Table(
+            f"End to end: `aws --profile P sts get-caller-identity`, warm caches, {runs} runs each",
+            ["profile", "credentials from", "median ms", "vs static keys"],
+            [
+                f"credproc (profile dev) / static keys: {ratio(times['dev'], static)}."
+                " Each run is a whole AWS CLI process.",
+            ],
+        )
+        for profile, (provider, _) in providers.items():
+            table.add(profile, provider, ms(times[profile]), ratio(times[profile], static))
+        return table
+
+    def cold_path(self) -> Table:
+        runs = self.settings.cold_runs
+        progress(f"cold path: {runs} credproc refreshes")
+        samples = []
+        for _ in range(runs):
+            self.credproc.clear_cache()
+            samples.append(time_once(self.credproc.argv, self.env))
+        self.credproc.clear_cache()
+        profiled = run_checked(self.credproc.argv, {**self.env, **IMPORTTIME}, check_credentials)
+        total = statistics.median(samples)
+        sdk = import_seconds(profiled.stderr, SDK_PACKAGES)
+        table = Table(
+            f"Cold path: one credproc refresh (cache emptied first), {runs} runs",
+            ["part", "ms"],
+            [
+                "The import share comes from one more run under `-X importtime`, which slows"
+                " imports a little: treat the split as approximate. For scale: the Rust SDK"
+                " gives a credential process 5 s in all.",
+            ],
+        )
+        table.add("cold refresh, median wall time", ms(total))
+        table.add("cold refresh, slowest run", ms(max(samples)))
+        table.add("importing boto3 + botocore (and what they import)", ms(sdk))
+        table.add(
+            "the rest: interpreter, credproc, STS client, AssumeRole, cache write", ms(total - sdk)
+        )
+        table.add("for comparison: a cache hit", ms(self.hit))
+        return table
+
+    def hit_imports(self) -> Table:
+        progress("imports on a cache hit")
+        profiled = run_checked(self.credproc.argv, {**self.env, **IMPORTTIME}, check_credentials)
+        modules = imported_modules(profiled.stderr)
+        found = [p for p in HIT_MUST_NOT_IMPORT if any(m.partition(".")[0] == p for m in modules)]
+        if found:
+            self.fail(f"a credproc cache hit imports {', '.join(found)}")
+        table = Table("Imports on a credproc cache hit (`-X importtime`)", ["what", "value"])
+        table.add("modules imported, the interpreter's own included", str(len(modules)))
+        table.add("import time, ms", ms(import_seconds(profiled.stderr)))
+        table.add(f"of {', '.join(HIT_MUST_NOT_IMPORT)}", ", ".join(found) or "none imported")
+        slowest = slowest_imports(profiled.stderr, 5)
+        table.add("slowest outermost imports, ms", ", ".join(f"{n} {ms(s)}" for n, s in slowest))
+        return table
+
+    def concurrency(self) -> Table:
+        levels = self.settings.concurrency
+        progress(f"concurrency: {', '.join(map(str, levels))} cold processes at once per tool")
+        table = Table(
+            "Concurrency: N cold processes started at once, AssumeRole calls counted at the server",
+            ["tool", *(f"N={n}: calls (wall s)" for n in levels)],
+            [
+                "For each cell: the tool's cache emptied, the server reset, then N copies of the"
+                " tool's command (for the AWS CLI: `aws --profile cli-role sts"
+                " get-caller-identity`) spawned, held at a gate and released together. Wall time"
+                " runs from the release to the last exit.",
+                "A tool without a lock makes anywhere from 1 to N calls: as many as reach their"
+                " cache check before the first one has written the cache. On 2 busy cores that"
+                " depends on scheduling and varies from run to run; on a machine with a core per"
+                " process it approaches N. credproc's 1 comes from its lock, whatever the timing.",
+            ],
+        )
+        for tool in self.tools:
+            cells = []
+            for n in levels:
+                self.server.reset()
+                tool.clear_cache()
+                wall = burst(tool.argv, self.env, n, tool.check)
+                calls = self.server.assume_role_calls(tool.role_arn)
+                cells.append(f"{calls} ({wall:.2f})")
+                if tool is self.credproc and calls != 1:
+                    self.fail(f"credproc: {n} processes at once made {calls} AssumeRole calls")
+                if tool.name == "naive script" and calls != n:
+                    self.fail(f"the server counted {calls} calls for {n} naive runs: count is off")
+            table.add(tool.name, *cells)
+        return table
+
+
+def version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return platform.processor() or "unknown"
+
+
+def environment_table(aec: Path | None, load: tuple[float, float]) -> Table:
+    uname = platform.uname()
+    hyperfine = shutil.which("hyperfine")
+    table = Table("Machine and versions", ["what", "value"])
+    table.add("machine (uname -srm)", f"{uname.system} {uname.release} {uname.machine}")
+    table.add("CPU", cpu_model())
+    table.add("cores (nproc)", str(len(os.sched_getaffinity(0))))
+    # Taken before the bursts, which load the machine themselves.
+    table.add("load average (1 min): start, before the bursts", f"{load[0]:.2f}, {load[1]:.2f}")
+    table.add("Python", platform.python_version())
+    for distribution in ("credproc", "boto3", "botocore", "awscli", "moto"):
+        table.add(distribution, version(distribution))
+    table.add("aws-export-credentials", "skipped" if aec is None else " ".join(AEC_REQUIREMENTS))
+    if hyperfine is not None:
+        table.add("hyperfine", run_checked([hyperfine, "--version"], os.environ).stdout.strip())
+    else:
+        table.add("hyperfine", "not installed")
+    return table
+
+
+def report(command: str, elapsed: float, tables: Sequence[Table], failures: Sequence[str]) -> str:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# credproc benchmark",
+        "",
+        f"`{command}`, {now}, {elapsed:.0f} s in all. These are the numbers of one run on a",
+        "small shared machine, so they are noisy: compare the ratios more than the milliseconds.",
+        "Every STS call goes to a local moto server on 127.0.0.1, so an STS call here costs",
+        "loopback latency only; against real STS each one costs a network round trip more.",
+        "",
+    ]
+    for table in tables:
+        lines += [table.markdown(), ""]
+    lines += ["## Checks", ""]
+    lines += [f"- FAILED: {failure}" for failure in failures] or ["- all passed"]
+    return "\n".join(lines) + "\n"
+
+
+def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], list[str]]:
+    for exe in (CREDPROC, AWS):
+        if not exe.exists():
+            raise BenchError(f"no {exe}: run `pip install -e '.[test]'` for {sys.executable}")
+    load_before = os.getloadavg()[0]
+    aec = None if skip_alternatives else ensure_aec_venv(WORK / "venvs" / "aws-export-credentials")
+    workspace = Workspace(WORK / "run")
+    workspace.create()
+    tools = workspace.tools(aec)
+    workspace.write_config(tools)
+    with MotoServer(workspace.root / "moto.log") as server:
+        bench = Bench(settings, server, workspace, tools)
+        bench.warm_up()
+        hot = bench.hot_path()
+        e2e = bench.end_to_end()
+        cold = bench.cold_path()
+        imports = bench.hit_imports()
+        load = (load_before, os.getloadavg()[0])
+        concurrency = bench.concurrency()
+    return [environment_table(aec, load), hot, e2e, concurrency, cold, imports], bench.failures
+
+
+def _terminate(signum: int, frame: FrameType | None) -> NoReturn:
+    # SIGTERM (a CI timeout, `kill`) ends Python without unwinding: make it a SystemExit so
+    # that the finally blocks stop the moto server and any burst still running.
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark credproc against the alternatives.")
+    parser.add_argument("--quick", action="store_true", help="few runs, N <= 8: a smoke test")
+    parser.add_argument(
+        "--skip-alternatives",
+        action="store_true",
+        help="measure credproc alone (against python and static keys): no extra venv to build",
+    )
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    signal.signal(signal.SIGTERM, _terminate)
+    started = time.perf_counter()
+    try:
+        tables, failures = measure(settings, args.skip_alternatives)
+    except (BenchError, subprocess.TimeoutExpired, OSError) as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    command = shlex.join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)])
+    text = report(command, time.perf_counter() - started, tables, failures)
+    print(text)
+    settings.results.write_text(text)
+    progress(f"wrote {settings.results}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
