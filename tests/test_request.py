@@ -19,10 +19,7 @@ ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
 
 
 def _request(**options: object) -> Request:
-    raw = RawOptions(role_arn=ROLE, source_profile="base")
-    for name, value in options.items():
-        setattr(raw, name, value)
-    return resolve(raw, ENV)
+    return resolve(RawOptions(role_arn=ROLE, source_profile="base").updated(options), ENV)
 
 
 def test_defaults() -> None:
@@ -176,3 +173,9 @@ def test_environment_beats_profile_keys_and_flags_beat_both(tmp_path: Path) -> N
     assert from_profile_and_env.refresh_window == 200
     assert from_profile_and_env.lock_timeout == 7
     assert with_flag.refresh_window == 300
+
+
+def test_raw_options_by_name_refuses_unknown_names() -> None:
+    with pytest.raises(TypeError, match="unknown options: role"):
+        RawOptions().updated({"role": ROLE})
+    assert RawOptions().updated({"role_arn": ROLE}).role_arn == ROLE
