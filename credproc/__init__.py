@@ -12,8 +12,6 @@ module (and boto3, with a session) load only when first used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .credentials import Credentials
 from .errors import (
     AuthError,
@@ -26,6 +24,7 @@ from .errors import (
     UsageError,
 )
 
+TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
 if TYPE_CHECKING:
     from .api import Options, get_credentials, session
 

@@ -15,14 +15,17 @@ import stat
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .credentials import Credentials
 from .errors import LockTimeoutError
 from .files import O_CLOEXEC, atomic_write
 from .log import logger
+from .records import NamedTuple
 
+TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
 if TYPE_CHECKING:
+    from typing import Any
+
     from .request import Request
 
 ENTRY_FORMAT = 1

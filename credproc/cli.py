@@ -10,12 +10,15 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
 
 from . import __version__
 from .errors import ERROR_PREFIX, CredprocError, UsageError
 from .log import quiet_until_warning
 from .request import RawOptions, Request, resolve
+
+TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 COMMANDS = ("env", "exec", "cache", "configure", "doctor")
 INTERRUPTED = 130  # the shell's code for death by SIGINT

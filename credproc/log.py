@@ -7,10 +7,11 @@ The CLI says what it wants once (``quiet_until_warning`` or ``configure``); modu
 from __future__ import annotations
 
 import os
-from typing import IO, TYPE_CHECKING, ClassVar
 
+TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
 if TYPE_CHECKING:
     import logging
+    from typing import IO, ClassVar
 
 NAME = "credproc"
 FORMAT = "credproc: %(levelname)s: %(message)s"

@@ -15,7 +15,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from .cache import Cache, Entry
 from .credentials import Credentials
@@ -31,6 +30,7 @@ from .errors import (
 from .log import is_verbose, logger
 from .request import Request
 
+TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
 if TYPE_CHECKING:
     import threading
 

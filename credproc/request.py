@@ -13,9 +13,9 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
 
 from .errors import ConfigError, UsageError
+from .records import NamedTuple
 
 DEFAULT_DURATION = 3600
 DEFAULT_MFA_DURATION = 43200
