@@ -81,6 +81,13 @@ class Entry(NamedTuple):
         }
 
 
+class Held(NamedTuple):
+    """What taking a key's lock gave: the lock itself, and whether someone else had it first."""
+
+    locked: bool  # False: no lock could be had here, so refresh without caching
+    waited: bool  # True: another process held it, and has just finished its own refresh
+
+
 class Cache:
     # Paths are plain strings with os.path: pathlib costs a cache hit as much as reading the
     # entry itself.
@@ -171,22 +178,24 @@ class Cache:
     # -- locking --------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self, request: Request) -> Iterator[bool]:
+    def lock(self, request: Request) -> Iterator[Held]:
         """Hold the per-key refresh lock: one refresher per key, other keys never wait.
 
         An flock dies with its process, so a refresher killed with -9 blocks nobody. Yields
-        False, after a warning, if no lock can be had here (a read-only file system, or
-        something other than a file at the lock's path): the caller then refreshes without
+        an unlocked Held, after a warning, if no lock can be had here (a read-only file system,
+        or something other than a file at the lock's path): the caller then refreshes without
         caching rather than failing."""
         import filelock  # noqa: PLC0415 - only a refresh needs it
 
         path = self.path(request.key, ".lock")
         lock = filelock.FileLock(path, timeout=request.lock_timeout, mode=0o600)
+        waited = False
         try:
             _no_link_or_special(path)
             try:
                 lock.acquire(timeout=0)
             except filelock.Timeout:
+                waited = True
                 # Why this run is slow, for -v; and the sign tests wait for to know it waits.
                 logger().info(
                     "another credproc is refreshing this role; waiting up to %g s for it",
@@ -202,10 +211,10 @@ class Cache:
             logger().warning(
                 "cannot lock %s (%s); continuing without caching", path, error.strerror or error
             )
-            yield False
+            yield Held(locked=False, waited=False)
             return
         try:
-            yield True
+            yield Held(locked=True, waited=waited)
         finally:
             lock.release()
 

@@ -76,16 +76,21 @@ def get_credentials(request: Request) -> Credentials:
 
 
 def _refresh_locked(cache: Cache, request: Request) -> Credentials:
-    with cache.lock(request) as locked:
+    with cache.lock(request) as held:
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
             return _served(entry, "refreshed by another process")
+        if held.waited and entry is not None and entry.seconds_left() >= STALE_MINIMUM_SECONDS:
+            # The process we waited for could not refresh (STS down or throttling, most
+            # likely): N waiters retrying in turn would multiply the load on a struggling STS,
+            # so they serve the token that still works, and the next run tries again.
+            return _stale(entry, StsUnavailableError("another credproc just failed to refresh"))
         try:
             fetched = _fetch(request)
         except StsUnavailableError as error:
             return _stale(entry, error)
         _report_skew(fetched.clock_offset)
-        if locked and cache.write(request, fetched.credentials, fetched.clock_offset):
+        if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
             logger().info("new token from STS for %s, cached", _describe(request))
         return _in_local_clock(fetched.credentials, fetched.clock_offset)
 

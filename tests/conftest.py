@@ -125,6 +125,18 @@ class Sandbox:
             **kw,
         )
 
+    def waiting(self, count: int, *args: str) -> list[subprocess.Popen[str]]:
+        """``count`` credproc runs, each returned once it has said (-v) that it waits for the
+        refresh lock: proof that it really queues behind another process, not a sleep."""
+        waiters = []
+        for _ in range(count):
+            waiter = self.popen(*args, "-v", "--lock-timeout", "120")
+            assert waiter.stderr is not None
+            line = waiter.stderr.readline()  # blocks until the line, or EOF if it never waits
+            assert "waiting up to 120 s" in line, line
+            waiters.append(waiter)
+        return waiters
+
     def credproc(
         self,
         *args: str,

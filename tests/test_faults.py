@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 from conftest import ROLE, Sandbox
@@ -170,3 +171,27 @@ def test_a_due_token_is_refreshed_when_sts_is_up(sandbox: Sandbox) -> None:
 
     assert second.json()["AccessKeyId"] != first["AccessKeyId"]
     assert sandbox.server.calls("AssumeRole") == 2
+
+
+def test_waiters_do_not_pile_onto_a_failing_sts(sandbox: Sandbox) -> None:
+    cached = sandbox.credproc(*sandbox.role_args()).json()
+    sandbox.expire_entries(seconds_left=600)  # due for refresh, still good for 10 minutes
+    sandbox.server.fault("AssumeRole", status=400, code="Throttling", delay=1)
+    refresher = sandbox.popen(*sandbox.role_args())
+    _wait_for_calls(sandbox, 1)  # the refresher holds the lock and is inside STS
+    waiters = sandbox.waiting(3, *sandbox.role_args())
+
+    outcomes = [process.communicate(timeout=120) for process in [refresher, *waiters]]
+
+    assert all(process.returncode == 0 for process in [refresher, *waiters])
+    assert {json.loads(stdout)["AccessKeyId"] for stdout, _ in outcomes} == {cached["AccessKeyId"]}
+    # One refresher's bounded retries, not one set per waiting process.
+    assert sandbox.server.calls("AssumeRole") == 1 + 3
+    assert all("another credproc just failed to refresh" in err for _, err in outcomes[1:])
+
+
+def _wait_for_calls(sandbox: Sandbox, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while sandbox.server.calls("AssumeRole") < 1 + count:
+        assert time.monotonic() < deadline, "the refresher never reached STS"
+        time.sleep(0.05)
