@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 
     from .request import Request
 
-# Bounded so a cold call gives up in about 30 s at worst: 3 attempts of at most 3 s to connect
-# plus 5 s to answer, with standard-mode backoff between them. STS answers in well under 1 s.
+# Bounded: 3 attempts of at most 3 s to connect and 5 s per read, with standard-mode backoff
+# between them, so a silent STS is given up on after about 15 s (the README's outage figures).
+# STS answers in well under 1 s.
 MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 5
