@@ -218,21 +218,6 @@ class Cache:
         finally:
             lock.release()
 
-    def is_locked(self, key: str) -> bool:
-        """True if some process holds this key's refresh lock right now."""
-        import filelock  # noqa: PLC0415
-
-        path = self.path(key, ".lock")
-        if not os.path.exists(path):
-            return False
-        probe = filelock.FileLock(path, timeout=0, mode=0o600)
-        try:
-            probe.acquire()
-        except filelock.Timeout:
-            return True
-        probe.release()
-        return False
-
     # -- the directory --------------------------------------------------------------------
 
     def prepare(self) -> bool:
