@@ -23,8 +23,8 @@ from .errors import (
     StsUnavailableError,
     UsageError,
 )
+from .lean import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
 if TYPE_CHECKING:
     from .api import Options, get_credentials, session
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypedDict
 
 from .errors import UsageError
-from .request import RawOptions, Request, resolve
+from .options import BY_DEST, RawOptions
+from .request import Request
+from .resolve import resolve
 
 if TYPE_CHECKING:
     import boto3
@@ -69,8 +71,8 @@ def session(
 
     ``region_name`` is the session's region; without it, the one ``credproc env`` would set
     (``region=``, else the source profile's, else ``AWS_REGION``/``AWS_DEFAULT_REGION``)."""
-    from .awsconfig import region_for  # noqa: PLC0415
     from .provider import get_credentials as fetch  # noqa: PLC0415
+    from .resolve import region_for  # noqa: PLC0415
     from .sts import refreshing_session  # noqa: PLC0415 - boto3 only when a session is made
 
     request = _request("session", role_arn, source_profile, options)
@@ -86,12 +88,13 @@ def _request(
         if name not in Options.__annotations__:
             raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
         values[name] = _raw_value(name, value)
-    return resolve(RawOptions().updated(values), os.environ)
+    return resolve(RawOptions(values), os.environ)
 
 
 def _raw_value(name: str, value: object) -> object:
     """The value as the command line would have put it in RawOptions."""
-    if name == "no_cache":
+    option = BY_DEST[name]
+    if option.switch:
         return bool(value)
     if name == "tags":
         if not isinstance(value, Mapping):
@@ -99,7 +102,7 @@ def _raw_value(name: str, value: object) -> object:
         if any("=" in str(key) for key in value):
             raise UsageError("a tag key with '=' cannot be given (as with --tag KEY=VALUE)")
         return tuple(f"{key}={tag}" for key, tag in value.items())
-    if name in ("policy_arns", "transitive_tag_keys"):
+    if option.many:
         if isinstance(value, str) or not isinstance(value, Sequence):
             raise TypeError(f"{name}= takes a list of strings")
         return tuple(str(item) for item in value)

@@ -1,205 +1,179 @@
-"""Reading the user's AWS config and credentials files (never writing them; see configure).
+"""Reading the AWS config and credentials files exactly as botocore reads them. A leaf module.
 
-Used for ``--profile`` (the request's options as profile keys) and for the local checks of a
-source profile that run before any STS call.
+botocore parses both files with ``configparser.RawConfigParser()`` (its defaults: ``=`` or
+``:``, whole-line ``#``/``;`` comments, indented continuation lines, keys lower-cased, a
+section or key given twice is an error, ``[DEFAULT]`` keys shared by every section), then
+takes ``[profile NAME]`` headers apart with ``shlex.split`` (exactly two words) and ``[default]``
+as is. A ``--profile`` cache hit reads the config file, and configparser with shlex would cost
+it a third of its budget (see ``lean``), so a small reader here follows the same rules; any
+file it is unsure of (an error, ``[DEFAULT]``, quotes in a header) goes to configparser and
+shlex themselves, so the answer, or the error, is always theirs. A test compares the two.
 """
 
 from __future__ import annotations
 
-import configparser
+import os
 import re
-import shlex
 from collections.abc import Mapping
-from pathlib import Path
 
-from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
-from .request import CHAINED_MAX_DURATION, RawOptions, Request
+from .errors import ConfigError
 
-# Standard assume-role keys botocore itself understands, and the option each one sets.
-STANDARD_KEYS = {
-    "role_arn": "role_arn",
-    "source_profile": "source_profile",
-    "external_id": "external_id",
-    "mfa_serial": "mfa_serial",
-    "duration_seconds": "duration",
-    "role_session_name": "role_session_name",
-    "region": "region",
-    "web_identity_token_file": "web_identity_token_file",
-}
-# credproc's own options as `credproc_<option>` keys (list options: comma or newline separated).
-PREFIX = "credproc_"
-LIST_OPTIONS = {
-    "policy_arns": "policy_arn",
-    "tags": "tag",
-    "transitive_tag_keys": "transitive_tag_key",
-}
+Sections = dict[str, dict[str, str]]
+
+# configparser's patterns for its default delimiters.
+_SECTION = re.compile(r"\[(?P<header>.+)\]")
+_OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
+_NON_SPACE = re.compile(r"\S")
+# A header shlex splits like str.split on these four: no quotes, no backslash.
+_SHLEX_PLAIN = re.compile(r"[^'\"\\]*")
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
+# Files read by this process, by path: (size, mtime, inode) and what they held.
+_READ: dict[str, tuple[tuple[int, int, int], Sections]] = {}
 
 
-def config_path(environ: Mapping[str, str]) -> Path:
-    return Path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+def config_path(environ: Mapping[str, str]) -> str:
+    return _path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
 
 
-def credentials_path(environ: Mapping[str, str]) -> Path:
-    return Path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials").expanduser()
+def credentials_path(environ: Mapping[str, str]) -> str:
+    return _path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
 
 
-def read_ini(path: Path) -> configparser.RawConfigParser:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or "not UTF-8 text"
-        raise ConfigError(f"cannot read {path}: {reason}") from None
-    return parse_ini(text, path)
+def _path(value: str) -> str:
+    return os.path.expanduser(os.path.expandvars(value))
 
 
-def parse_ini(text: str, path: Path) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(strict=False, default_section="\0none")
-    try:
-        parser.read_string(text, source=str(path))
-    except configparser.Error as error:
-        first_line = str(error).splitlines()[0]
-        raise ConfigError(f"cannot parse {path}: {first_line}") from None
-    return parser
-
-
-def config_section_name(profile: str) -> str:
+def section_name(profile: str) -> str:
+    """The config file's header for a profile: ``default`` or ``profile NAME``."""
     return "default" if profile == "default" else f"profile {profile}"
 
 
+def config_profiles(environ: Mapping[str, str]) -> Sections:
+    """Every profile of the config file by name, as botocore finds them."""
+    profiles: Sections = {}
+    for header, keys in read_sections(config_path(environ)).items():
+        name = profile_of_header(header)
+        if name is not None:
+            profiles[name] = keys
+    return profiles
+
+
+def profile_of_header(header: str) -> str | None:
+    """The profile a config file section header names, by botocore's rule, or None."""
+    if header == "default":
+        return header
+    if not header.startswith("profile"):
+        return None
+    words = _header_words(header)
+    return words[1] if words is not None and len(words) == 2 else None
+
+
+def credentials_profiles(environ: Mapping[str, str]) -> Sections:
+    """The credentials file's sections: each header is a profile's name."""
+    return read_sections(credentials_path(environ))
+
+
 def profile_keys(profile: str, environ: Mapping[str, str]) -> dict[str, str] | None:
-    """The keys of ``[profile NAME]`` in the config file, or None if there is no such profile."""
-    parser = read_ini(config_path(environ))
-    for section in (config_section_name(profile), profile if profile == "default" else None):
-        if section and parser.has_section(section):
-            return dict(parser.items(section))
-    return None
+    """The keys of a profile in the config file, or None if there is no such profile."""
+    return config_profiles(environ).get(profile)
 
 
 def profile_exists(profile: str, environ: Mapping[str, str]) -> bool:
-    if profile_keys(profile, environ) is not None:
-        return True
-    return read_ini(credentials_path(environ)).has_section(profile)
+    return profile in config_profiles(environ) or profile in credentials_profiles(environ)
 
 
-def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions:
-    """Options from ``[profile NAME]``: the standard keys and the credproc_* keys."""
-    keys = profile_keys(profile, environ)
-    if keys is None:
-        raise ConfigError(f"profile {profile!r} is not in {config_path(environ)}")
-    values: dict[str, object] = {}
-    for key, value in keys.items():
-        if key in STANDARD_KEYS:
-            values[STANDARD_KEYS[key]] = value.strip()
-        elif key.startswith(PREFIX):
-            name = key[len(PREFIX) :]
-            if name in LIST_OPTIONS.values():
-                name = next(field for field, single in LIST_OPTIONS.items() if single == name)
-            if name not in RawOptions._fields or name in ("no_cache", "profile"):
-                raise ConfigError(f"profile {profile!r}: unknown key {key!r}")
-            if name in LIST_OPTIONS:
-                values[name] = tuple(i.strip() for i in re.split(r"[,\n]", value) if i.strip())
-            else:
-                values[name] = value.strip()
-    options = RawOptions().updated(values)
-    if options.source_profile == profile:
-        raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
-    if options.role_arn is None and options.mfa_serial is None:
-        raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
-    return options
-
-
-def _hint(profile: str, keys: Mapping[str, str]) -> str:
-    """What to do about a profile without role options that runs credproc itself."""
-    line = keys.get("credential_process", "")
-    if "credproc" not in line:
-        return ""
+def read_sections(path: str) -> Sections:
+    """The file's sections and their keys; a missing file has none. ConfigError if the file
+    cannot be read or is not an INI file botocore would accept."""
     try:
-        words = shlex.split(line)
-    except ValueError:
-        words = []
-    named = words[words.index("--profile") + 1] if "--profile" in words[:-1] else None
-    if named is not None and named != profile:
-        # A client profile (`aws --profile dev`): its line names the profile with the options.
-        return f"; its credential_process runs credproc --profile {named}: use --profile {named}"
-    return (
-        f"; it runs credproc on itself: put role_arn and source_profile in another "
-        f"profile (say [profile {profile}-role]) and use credproc --profile {profile}-role"
-    )
-
-
-def merge(flags: RawOptions, profile: RawOptions) -> RawOptions:
-    """Flags (and CREDPROC_* variables) win over profile keys, option by option."""
-    return RawOptions._make(
-        given if given not in (None, (), False) else from_profile
-        for given, from_profile in zip(flags, profile, strict=True)
-    )
-
-
-def check_source(request: Request, environ: Mapping[str, str]) -> None:
-    """Local checks of the source profile, made before any STS call."""
-    name = request.source_profile
-    if name is None:
-        return
-    if not profile_exists(name, environ):
-        raise ConfigError(
-            f"source profile {name!r} is in neither {config_path(environ)} nor "
-            f"{credentials_path(environ)}"
-        )
-    kind = source_kind(name, environ)
-    if request.mfa_serial:
-        if kind != "unknown":
-            raise ConfigError(
-                f"--mfa-serial needs an IAM user's own access keys as the source, but source "
-                f"profile {name!r} gives temporary ({kind} session) credentials, which "
-                "GetSessionToken refuses"
-            )
-    elif request.role_arn and request.duration > CHAINED_MAX_DURATION and kind == "role":
-        # With --mfa-serial the role is assumed from the MFA session: that is no chain.
-        raise UsageError(
-            f"--duration {request.duration} is too long: source profile {name!r} is itself a "
-            f"role, and AWS caps a role assumed from a role at {CHAINED_MAX_DURATION} s"
-        )
-
-
-def source_kind(profile: str, environ: Mapping[str, str]) -> str:
-    """What a profile's credentials are, as far as the config tells: "role" (an assumed-role
-    session, so a role assumed from it is chained), "MFA" (a GetSessionToken session from
-    credproc) or "unknown" (access keys, or a process credproc cannot see into)."""
-    keys = profile_keys(profile, environ) or {}
-    if "role_arn" in keys or "sso_role_name" in keys:
-        return "role"
+        with open(path, "rb") as file:
+            info = os.fstat(file.fileno())
+            signature = (info.st_size, info.st_mtime_ns, info.st_ino)
+            known = _READ.get(path)
+            if known is not None and known[0] == signature:
+                return known[1]
+            data = file.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
     try:
-        words = shlex.split(keys.get("credential_process", ""))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
+    sections = parse_sections(text, path)
+    _READ[path] = (signature, sections)
+    return sections
+
+
+def parse_sections(text: str, path: str) -> Sections:
+    """Parse INI text as botocore's configparser does; ConfigError names the file and line."""
+    # Universal newlines, as open() in text mode gives configparser.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    sections = _parse_plain(text)
+    return sections if sections is not None else _parse_with_configparser(text, path)
+
+
+def _parse_plain(text: str) -> Sections | None:
+    """configparser's reading loop for the files it accepts; None where configparser must
+    decide (an error to report, a [DEFAULT] section to share out)."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] | None = None
+    option: str | None = None
+    indent = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            # A blank line inside a value is kept (empty_lines_in_values); a comment is not.
+            if not stripped and current is not None and option is not None:
+                current[option].append("")
+            continue
+        first = _NON_SPACE.search(line)
+        level = first.start() if first else 0
+        if current is not None and option is not None and level > indent:
+            current[option].append(stripped)
+            continue
+        indent = level
+        header = _SECTION.match(stripped)
+        if header is not None:
+            name = header["header"]
+            if name in sections or name == "DEFAULT":
+                return None  # strict: a section twice is an error; DEFAULT is shared out
+            current = sections[name] = {}
+            option = None
+            continue
+        pair = _OPTION.match(stripped)
+        if current is None or pair is None or not pair["option"]:
+            return None  # no section header yet, or not a key = value line
+        option = pair["option"].rstrip().lower()
+        if option in current:
+            return None  # strict: a key twice in one section is an error
+        current[option] = [pair["value"].strip()]
+    return {
+        name: {key: "\n".join(lines).rstrip() for key, lines in keys.items()}
+        for name, keys in sections.items()
+    }
+
+
+def _parse_with_configparser(text: str, path: str) -> Sections:
+    import configparser  # noqa: PLC0415 - see the module docstring
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text, source=path)
+    except configparser.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise ConfigError(f"cannot parse {path}: {first_line}") from None
+    return {name: dict(parser.items(name)) for name in parser.sections()}
+
+
+def _header_words(header: str) -> list[str] | None:
+    """``shlex.split(header)``, or None where shlex cannot split it (an open quote)."""
+    if _SHLEX_PLAIN.fullmatch(header):
+        return [word for word in _SHLEX_SPACE.split(header) if word]
+    import shlex  # noqa: PLC0415 - quotes or backslashes: shlex's own rules
+
+    try:
+        return shlex.split(header)
     except ValueError:
-        return "unknown"
-    if not words or Path(words[0]).stem != "credproc":
-        return "unknown"
-    flags = _flag_values(words[1:])
-    named = (profile_keys(flags["--profile"], environ) if "--profile" in flags else None) or {}
-    role = flags.get("--role-arn") or named.get("role_arn")
-    # credproc prints an assumed role, or with --mfa-serial and no role the MFA session.
-    return "MFA" if (flags.get("--mfa-serial") or named.get("mfa_serial")) and not role else "role"
-
-
-def _flag_values(words: list[str]) -> dict[str, str]:
-    """``--flag value`` and ``--flag=value`` pairs of a command line."""
-    values: dict[str, str] = {}
-    for index, word in enumerate(words):
-        flag, equals, value = word.partition("=")
-        if flag.startswith("--"):
-            following = words[index + 1] if index + 1 < len(words) else ""
-            values[flag] = value if equals else following
-    return values
-
-
-def region_for(request: Request, environ: Mapping[str, str]) -> str | None:
-    """The region a client of these credentials should use, when one is known."""
-    if request.region:
-        return request.region
-    if request.source_profile:
-        region = (profile_keys(request.source_profile, environ) or {}).get("region")
-        if region:
-            return region.strip()
-    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None
+        return None

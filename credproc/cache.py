@@ -17,12 +17,10 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from .credentials import Credentials
-from .errors import LockTimeoutError
 from .files import O_CLOEXEC, atomic_write
+from .lean import TYPE_CHECKING, NamedTuple
 from .log import logger
-from .records import NamedTuple
 
-TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
 if TYPE_CHECKING:
     from typing import Any
 
@@ -47,46 +45,6 @@ class Entry(NamedTuple):
         """Time left by STS's clock, the one that decides when the token stops working."""
         return self.credentials.seconds_left(time.time() + self.clock_offset)
 
-    def summary(self) -> dict[str, object]:
-        """What ``cache list`` shows: who and until when, never a secret."""
-        identity = self.identity
-        left = self.seconds_left()
-        if identity.get("role_arn"):
-            role = str(identity["role_arn"])
-        else:
-            role = f"MFA session {identity.get('mfa_serial')}"
-        if identity.get("web_identity_token_file"):
-            source = f"web identity {identity['web_identity_token_file']}"
-        elif identity.get("mfa_serial") and identity.get("role_arn"):
-            source = f"MFA session {identity['mfa_serial']}"
-        else:
-            source = str(identity.get("source_profile") or "environment")
-        state = (
-            "expired" if left <= 0 else "refresh due" if left <= self.refresh_window else "fresh"
-        )
-        local_expiry = self.credentials.expiration.timestamp() - self.clock_offset
-        return {
-            "role": role,
-            "source": source,
-            "session_name": identity.get("role_session_name") or "-",
-            "expires": datetime.fromtimestamp(local_expiry, timezone.utc).strftime(
-                "%Y-%m-%d %H:%M:%SZ"
-            ),
-            "left": _duration(left),
-            "seconds_left": int(left),
-            "state": state,
-            "clock_skew_seconds": int(self.clock_offset),
-            "sts_clock": _skew(self.clock_offset),
-            "key": self.key,
-        }
-
-
-class Held(NamedTuple):
-    """What taking a key's lock gave: the lock itself, and whether someone else had it first."""
-
-    locked: bool  # False: no lock could be had here, so refresh without caching
-    waited: bool  # True: another process held it, and has just finished its own refresh
-
 
 class Cache:
     # Paths are plain strings with os.path: pathlib costs a cache hit as much as reading the
@@ -94,6 +52,7 @@ class Cache:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = os.fspath(directory)
         self._warned = False  # each run says once why it does not use the directory
+        self._writable: bool | None = None  # prepare()'s verdict, once made
 
     # -- reading --------------------------------------------------------------------------
 
@@ -146,7 +105,7 @@ class Cache:
 
     def write(self, request: Request, credentials: Credentials, clock_offset: float) -> bool:
         """Store atomically; False (with a warning) if the directory cannot be used."""
-        if not self._dir_is_safe(create=True):
+        if not self.prepare():
             return False
         document = {
             "format": ENTRY_FORMAT,
@@ -175,54 +134,14 @@ class Cache:
             return False
         return True
 
-    # -- locking --------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def lock(self, request: Request) -> Iterator[Held]:
-        """Hold the per-key refresh lock: one refresher per key, other keys never wait.
-
-        An flock dies with its process, so a refresher killed with -9 blocks nobody. Yields
-        an unlocked Held, after a warning, if no lock can be had here (a read-only file system,
-        or something other than a file at the lock's path): the caller then refreshes without
-        caching rather than failing."""
-        import filelock  # noqa: PLC0415 - only a refresh needs it
-
-        path = self.path(request.key, ".lock")
-        lock = filelock.FileLock(path, timeout=request.lock_timeout, mode=0o600)
-        waited = False
-        try:
-            _no_link_or_special(path)
-            try:
-                lock.acquire(timeout=0)
-            except filelock.Timeout:
-                waited = True
-                # Why this run is slow, for -v; and the sign tests wait for to know it waits.
-                logger().info(
-                    "another credproc is refreshing this role; waiting up to %g s for it",
-                    request.lock_timeout,
-                )
-                lock.acquire()
-        except filelock.Timeout:
-            raise LockTimeoutError(
-                f"another credproc process has been refreshing this role for over "
-                f"{request.lock_timeout:g} s (lock {path}); retry, or raise --lock-timeout"
-            ) from None
-        except OSError as error:
-            logger().warning(
-                "cannot lock %s (%s); continuing without caching", path, error.strerror or error
-            )
-            yield Held(locked=False, waited=False)
-            return
-        try:
-            yield Held(locked=True, waited=waited)
-        finally:
-            lock.release()
-
     # -- the directory --------------------------------------------------------------------
 
     def prepare(self) -> bool:
-        """Create the directory if needed; False (with a warning) if it must not be used."""
-        return self._dir_is_safe(create=True)
+        """Create the directory if needed; False (with a warning) if it must not be used.
+        Checked once per Cache: a refresh prepares, then writes."""
+        if self._writable is None:
+            self._writable = self._dir_is_safe(create=True)
+        return self._writable
 
     def _dir_is_safe(self, *, create: bool) -> bool:
         """Use only a real directory that we own and nobody else can write to."""
@@ -251,7 +170,7 @@ class Cache:
         return True
 
     def _unusable(self, why: str) -> bool:
-        if not self._warned:  # a refresh checks the directory up to three times
+        if not self._warned:  # a read and a refresh each check the directory
             self._warned = True
             logger().warning(
                 "not using the cache dir %s: %s; continuing without caching", self.directory, why
@@ -270,17 +189,6 @@ def unusable_dir(info: os.stat_result) -> str | None:
     if info.st_mode & 0o022:
         return "others can write to it (make it chmod 700)"
     return None
-
-
-def _no_link_or_special(path: str) -> None:
-    """Refuse a symlink, directory or device at the lock's path, whatever the installed
-    filelock would do with it (older versions follow links and truncate their target)."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if not stat.S_ISREG(info.st_mode):
-        raise OSError(f"{os.path.basename(path)} is not a regular file")
 
 
 def is_private_file(info: os.stat_result) -> bool:
@@ -323,17 +231,3 @@ def _is_int(value: object, expected: int | None = None) -> bool:
 def _jsonable(value: object) -> object:
     """The form a value takes after a trip through JSON (tuples become lists)."""
     return json.loads(json.dumps(value))
-
-
-def _skew(clock_offset: float) -> str:
-    """STS's clock against ours, as +1h05m (STS ahead) or -7m; '-' within a minute."""
-    if abs(clock_offset) <= 60:
-        return "-"
-    return ("+" if clock_offset > 0 else "-") + _duration(abs(clock_offset))
-
-
-def _duration(seconds: float) -> str:
-    if seconds <= 0:
-        return "0m"
-    hours, minutes = divmod(int(seconds) // 60, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

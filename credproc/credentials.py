@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from .records import NamedTuple
+from .lean import NamedTuple
 
 # Every client parses this form; real STS sends no fractional seconds, and botocore rejects
 # some offsets, so UTC with a literal Z is the one form that is safe everywhere.
@@ -95,3 +95,10 @@ class Credentials(NamedTuple):
             raise ValueError("credentials lack an expiration")
         access_key_id, secret_access_key, session_token = (str(v) for v in values)
         return cls(access_key_id, secret_access_key, session_token, moment)
+
+
+class Fetched(NamedTuple):
+    """A token just fetched, and STS's clock against ours when it answered."""
+
+    credentials: Credentials
+    clock_offset: float  # STS's clock minus ours, in seconds; 0 when within noise

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
+from .lean import TYPE_CHECKING
+
 if TYPE_CHECKING:
     import logging
     from typing import IO, ClassVar

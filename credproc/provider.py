@@ -1,12 +1,16 @@
 """The one algorithm: serve from the cache, or refresh once under a per-key lock.
 
 read entry (no lock)      fresh enough -> return                  the hot path
-check source profile      chained-role limits, from the config alone
 loop guard                the request is already being refreshed up the process chain
 lock key                  one refresher per key; other keys never wait
     re-read               someone may just have refreshed -> return
-    fetch from STS        failed but the old token still lives -> warn, return it
+    waited for a refresher that failed, and the old token lives -> return it
+    fetch                 failed but the old token still lives -> warn, return it
     write atomically      -> return
+
+The fetch step is a parameter (default: ``fetch.from_sts``), so the algorithm is tested
+in-process with a fake one; a role behind an MFA device first gets its MFA session through
+this same algorithm, under that session's own key, and hands it to the fetch step.
 """
 
 from __future__ import annotations
@@ -17,24 +21,23 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from .cache import Cache, Entry
-from .credentials import Credentials
+from .credentials import Credentials, Fetched
 from .errors import (
     LOOP_MARKER,
-    ConfigError,
     CredprocError,
     LockTimeoutError,
     LoopError,
     MfaError,
     StsUnavailableError,
 )
+from .lean import TYPE_CHECKING
 from .log import is_verbose, logger
 from .request import Request
 
-TYPE_CHECKING = False  # typing's flag without importing typing: see records.py
 if TYPE_CHECKING:
     import threading
 
-    from .sts import Fetched
+    from .fetch import Fetcher
 
 # Keys of the requests being refreshed by this process and its ancestors. Clients pass their
 # environment to credential_process, so a nested credproc (a source profile that uses credproc)
@@ -48,35 +51,35 @@ STALE_MINIMUM_SECONDS = 60
 # code any earlier gains nothing, and fails a refresh where no code can be had (no terminal)
 # while the old session would still have worked.
 MFA_SOURCE_MINIMUM_SECONDS = 60
-# STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
-MIN_WEB_IDENTITY_TOKEN = 4
-MAX_WEB_IDENTITY_TOKEN = 20000
 
 
-def get_credentials(request: Request) -> Credentials:
+def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentials:
     """Credentials for the request, with Expiration stated in this machine's clock."""
     cache = Cache(request.cache_dir) if request.cache_dir is not None else None
     entry = cache.read(request) if cache is not None else None
     if entry is not None and entry.seconds_left() > request.refresh_window:
         return _served(entry, "cache hit")
+    if fetch is None:
+        from .fetch import from_sts  # noqa: PLC0415 - a refresh only
 
-    from .awsconfig import check_source  # noqa: PLC0415 - a refresh reads the AWS config
+        fetch = from_sts
 
-    check_source(request, os.environ)  # local checks: a typo costs no STS call
     with _refreshing(request):
         if cache is None or not cache.prepare():  # no caching, or a dir we must not use
-            fetched = _fetch(request)
+            fetched = _fetch(request, fetch)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
         try:
-            return _refresh_locked(cache, request)
+            return _refresh_locked(cache, request, fetch)
         except LockTimeoutError as error:
             # The process holding the lock may be stuck (an MFA prompt nobody answers, a
             # network that swallows packets): the token still cached serves meanwhile.
             return _stale(entry, error)
 
 
-def _refresh_locked(cache: Cache, request: Request) -> Credentials:
-    with cache.lock(request) as held:
+def _refresh_locked(cache: Cache, request: Request, fetch: Fetcher) -> Credentials:
+    from .lock import refresh_lock  # noqa: PLC0415 - a refresh only
+
+    with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout) as held:
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
             return _served(entry, "refreshed by another process")
@@ -86,12 +89,12 @@ def _refresh_locked(cache: Cache, request: Request) -> Credentials:
             # so they serve the token that still works, and the next run tries again.
             return _stale(entry, StsUnavailableError("another credproc just failed to refresh"))
         try:
-            fetched = _fetch(request)
+            fetched = _fetch(request, fetch)
         except StsUnavailableError as error:
             return _stale(entry, error)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
-            logger().info("new token from STS for %s, cached", _describe(request))
+            logger().info("new token from STS for %s, cached", request.describe())
         return _in_local_clock(fetched.credentials, fetched.clock_offset)
 
 
@@ -107,25 +110,16 @@ def _stale(entry: Entry | None, error: CredprocError) -> Credentials:
     return _in_local_clock(entry.credentials, entry.clock_offset)
 
 
-def _fetch(request: Request) -> Fetched:
-    from . import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
-
-    if request.web_identity_token_file is not None:
-        return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
-    if request.mfa_serial is None:
-        return sts.assume_role(sts.source_session(request), request)
-    if request.role_arn is None:  # this is the MFA session itself
-        from .mfa import get_code  # noqa: PLC0415
-
-        code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
-        return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
+def _fetch(request: Request, fetch: Fetcher) -> Fetched:
+    if request.mfa_serial is None or request.role_arn is None:
+        return fetch(request, None)
     # The role is assumed from the MFA session, itself cached under its own key: one code
     # serves every role and every refresh while that session lives. Its lock is taken while
     # this role's is held, always in that order, so two roles sharing it cannot deadlock.
     mfa_request = request.mfa_session(MFA_SOURCE_MINIMUM_SECONDS)
-    mfa_session = get_credentials(mfa_request)
+    mfa_session = get_credentials(mfa_request, fetch)
     try:
-        return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+        return fetch(request, mfa_session)
     except MfaError as error:
         _forget(mfa_request, mfa_session)
         raise MfaError(f"{error}; run again to enter a new code") from None
@@ -139,29 +133,12 @@ def _forget(request: Request, refused: Credentials) -> None:
     cache = Cache(request.cache_dir)
     if cache.read(request) is None:  # nothing cached, or no cache we may use
         return
-    with cache.lock(request):
+    from .lock import refresh_lock  # noqa: PLC0415
+
+    with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout):
         entry = cache.read(request)
         if entry is not None and entry.credentials.access_key_id == refused.access_key_id:
             cache.remove(request.key)
-
-
-def read_web_identity_token(request: Request) -> str:
-    # Read at every refresh, never cached: CI runners and Kubernetes rotate the file.
-    path = request.web_identity_token_file or ""
-    try:
-        with open(path, encoding="utf-8") as file:
-            token = file.read().strip()
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or "not UTF-8 text"
-        raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
-    if not token:
-        raise ConfigError(f"the web identity token file {path} is empty")
-    if not MIN_WEB_IDENTITY_TOKEN <= len(token) <= MAX_WEB_IDENTITY_TOKEN:
-        raise ConfigError(
-            f"the web identity token file {path} holds {len(token)} characters; STS takes "
-            f"{MIN_WEB_IDENTITY_TOKEN}..{MAX_WEB_IDENTITY_TOKEN}"
-        )
-    return token
 
 
 @contextlib.contextmanager
@@ -176,7 +153,7 @@ def _refreshing(request: Request) -> Iterator[None]:
         if request.key in chain:
             raise LoopError(
                 f"{LOOP_MARKER} credproc calls itself for the same request "
-                f"({_describe(request)}); a source profile must not lead back to the profile "
+                f"({request.describe()}); a source profile must not lead back to the profile "
                 "that uses it"
             )
         if len(chain) >= MAX_CHAIN_DEPTH:
@@ -207,12 +184,6 @@ def _one_refresh_at_a_time() -> threading.RLock:
 
     # setdefault is atomic: threads racing here all get the one lock that was stored.
     return _PROCESS_WIDE.setdefault("refresh", threading.RLock())
-
-
-def _describe(request: Request) -> str:
-    if request.role_arn:
-        return f"role {request.role_arn}"
-    return f"MFA session for {request.mfa_serial}"
 
 
 def _served(entry: Entry, how: str) -> Credentials:

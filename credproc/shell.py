@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from .errors import UsageError
 
+FORMATS = ("sh", "fish", "powershell", "dotenv")  # the first is the default
 _PLAIN = re.compile(r"[A-Za-z0-9_/+=.:@,-]*")
 # PowerShell ends a single-quoted string at any of these, not only at the ASCII quote.
 _POWERSHELL_QUOTES = re.compile("(['\u2018\u2019\u201a\u201b])")

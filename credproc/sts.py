@@ -20,7 +20,7 @@ import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from .credentials import Credentials
+from .credentials import Credentials, Fetched
 from .errors import (
     ERROR_PREFIX,
     LOOP_MARKER,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .request import Request
 
 # Bounded: 3 attempts of at most 3 s to connect and 5 s per read, with standard-mode backoff
-# between them, so a silent STS is given up on after about 15 s (the README's outage figures).
+# between them, so a silent STS is given up on after about 15 s (docs/security.md, "Outages").
 # STS answers in well under 1 s.
 MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT = 3
@@ -54,11 +54,6 @@ _CLIENT_CONFIG = Config(
     read_timeout=READ_TIMEOUT,
     user_agent_extra="credproc",
 )
-
-
-class Fetched(NamedTuple):
-    credentials: Credentials
-    clock_offset: float  # STS's clock minus ours, 0 when within noise
 
 
 def source_session(request: Request) -> boto3.Session:

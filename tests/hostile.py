@@ -11,7 +11,8 @@ from typing import Any
 
 from conftest import ROLE, Sandbox
 
-from credproc.request import RawOptions, resolve
+from credproc.options import RawOptions
+from credproc.resolve import resolve
 
 
 def key_of(sandbox: Sandbox, role: str = ROLE, **options: Any) -> str:

@@ -19,6 +19,7 @@ import signal
 import sys
 from typing import Any
 
+import credproc.credentials
 import credproc.sts
 from credproc import cli
 
@@ -32,7 +33,7 @@ def main() -> int:
     if point == "fetch":
         assume_role = credproc.sts.assume_role
 
-        def stopping_assume_role(*args: Any, **kwargs: Any) -> credproc.sts.Fetched:
+        def stopping_assume_role(*args: Any, **kwargs: Any) -> credproc.credentials.Fetched:
             _stop()
             return assume_role(*args, **kwargs)
 

@@ -25,8 +25,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from credproc.cache import Cache, parse_entry
+from credproc.commands.cache import summary
 from credproc.credentials import parse_expiration
-from credproc.request import RawOptions, Request, resolve
+from credproc.options import RawOptions
+from credproc.request import Request
+from credproc.resolve import resolve
 
 pytestmark = pytest.mark.integration
 
@@ -470,7 +473,7 @@ def test_parse_entry_never_raises_and_accepts_only_valid_entries(raw: bytes) -> 
     assert (entry is not None) == valid_entry_for(raw, KEY), raw
     if entry is not None:
         entry.seconds_left()
-        entry.summary()  # what `cache list` shows must be computable for any accepted entry
+        summary(entry)  # what `cache list` shows must be computable for any accepted entry
 
 
 @pytest.fixture

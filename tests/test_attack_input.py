@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 from credproc import cli
 from credproc.errors import ConfigError, UsageError
-from credproc.request import RawOptions, Request, build
+from credproc.options import RawOptions
+from credproc.request import Request
+from credproc.resolve import build
 
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::210987654321:role/ops"
 LONG_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "x" * 2100}]})
@@ -301,7 +303,7 @@ def _raw_options(draw: st.DrawFn) -> RawOptions:
     values = {
         name: draw(_HOSTILE[name] if name in hostile else _ORDINARY[name]) for name in _HOSTILE
     }
-    return RawOptions(**values)  # type: ignore[arg-type]
+    return RawOptions(values)
 
 
 @settings(max_examples=400, deadline=None)

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 
 from credproc.cache import Cache, parse_entry
+from credproc.commands.cache import summary
 from credproc.credentials import Credentials
 from credproc.files import atomic_write
-from credproc.request import RawOptions, Request, resolve
+from credproc.options import RawOptions
+from credproc.request import Request
+from credproc.resolve import resolve
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 
@@ -153,7 +156,7 @@ def test_entries_and_remove(tmp_path: Path) -> None:
     cache.write(first, _credentials(), 0.0)
     cache.write(second, _credentials(100), 0.0)
 
-    rows = {entry.key: entry.summary() for entry in cache.entries()}
+    rows = {entry.key: summary(entry) for entry in cache.entries()}
 
     assert rows[first.key]["state"] == "fresh"
     assert rows[second.key]["state"] == "refresh due"

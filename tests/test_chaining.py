@@ -13,7 +13,7 @@ import pytest
 from checks import MFA_SERIAL, TokenCommand, assert_fails
 from conftest import Sandbox
 
-from credproc.awsconfig import source_kind
+from credproc.resolve import source_kind
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import BIN, ROLE, Sandbox
 
-from credproc.configure import write_profile
+from credproc.commands.configure import write_profile
 from credproc.errors import ConfigError
 
 BLOCK = "[profile dev]\ncredential_process = credproc --role-arn X\n"

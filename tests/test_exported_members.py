@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import credproc
-from credproc.request import RawOptions
+from credproc.options import REQUEST_OPTIONS
 
 PUBLIC = [
     "AuthError",
@@ -61,7 +61,7 @@ def test_errors_and_their_exit_codes() -> None:
 
 
 def test_the_api_takes_the_command_lines_options() -> None:
-    cli_options = set(RawOptions._fields) - {"role_arn", "source_profile"}
+    cli_options = {o.dest for o in REQUEST_OPTIONS} - {"role_arn", "source_profile"}
     assert set(credproc.Options.__annotations__) == cli_options
     session = inspect.signature(credproc.session).parameters
     assert list(session) == ["role_arn", "source_profile", "region_name", "options"]

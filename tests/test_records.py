@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from credproc.records import NamedTuple
+from credproc.lean import NamedTuple
 
 
 class Light(NamedTuple):

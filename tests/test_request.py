@@ -12,7 +12,9 @@ import platformdirs
 import pytest
 
 from credproc.errors import UsageError
-from credproc.request import RawOptions, Request, default_session_name, resolve, user_cache_dir
+from credproc.options import RawOptions
+from credproc.request import Request
+from credproc.resolve import default_session_name, resolve, user_cache_dir
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
@@ -178,4 +180,4 @@ def test_environment_beats_profile_keys_and_flags_beat_both(tmp_path: Path) -> N
 def test_raw_options_by_name_refuses_unknown_names() -> None:
     with pytest.raises(TypeError, match="unknown options: role"):
         RawOptions().updated({"role": ROLE})
-    assert RawOptions().updated({"role_arn": ROLE}).role_arn == ROLE
+    assert RawOptions().updated({"role_arn": ROLE}).text("role_arn") == ROLE

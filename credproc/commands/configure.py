@@ -11,6 +11,7 @@ its mode kept.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shlex
@@ -21,10 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .awsconfig import LIST_OPTIONS, config_section_name, parse_ini
-from .errors import ConfigError, UsageError
-from .files import O_CLOEXEC, atomic_write
-from .request import RawOptions, Request
+from ..arguments import ALL, add_options, raw_options
+from ..awsconfig import config_path, parse_sections, profile_of_header, section_name
+from ..errors import ConfigError, UsageError
+from ..files import O_CLOEXEC, atomic_write
+from ..options import RawOptions
+from ..request import Request
+from ..resolve import check_source, resolve
 
 # Names botocore reads back unchanged from `[profile NAME]` (it shlex-splits the header).
 _PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"
@@ -33,6 +37,36 @@ _HEADER = re.compile(r"\[(?P<header>.+)\]")
 # Options whose value is a path: clients run credential_process in their own working
 # directory, so a relative path would name a different file for each of them.
 _PATH_OPTIONS = frozenset({"cache_dir", "web_identity_token_file"})
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_options(parser, ALL)
+    parser.add_argument("--name", required=True, help="the new profile's name")
+    parser.add_argument("--write", action="store_true", help="append it to the config file")
+    parser.add_argument("--force", action="store_true", help="replace an existing profile")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.force and not args.write:
+        raise UsageError("--force replaces a profile in the config file: it needs --write")
+    flags = raw_options(args)
+    request = resolve(flags, os.environ)  # the same validation as every other command
+    profile = flags.text("profile")
+    if args.name in (profile, request.source_profile):
+        which = "--profile" if args.name == profile else "the source profile"
+        raise UsageError(f"--name {args.name!r} is also {which}: the profile would use itself")
+    check_source(request, os.environ)
+    line = command_line(credproc_command(os.environ), flags, request)
+    block = profile_block(args.name, line, request.region)
+    if args.write:
+        written = write_profile(Path(config_path(os.environ)), args.name, block, force=args.force)
+        sys.stderr.write(
+            f"credproc: {'replaced' if written.replaced else 'added'} "
+            f"[{section_name(args.name)}] in {written.path}"
+            + (f"; the previous file is {written.backup}\n" if written.backup else "\n")
+        )
+    sys.stdout.write(block)
+    return 0
 
 
 def credproc_command(environ: Mapping[str, str]) -> list[str]:
@@ -58,19 +92,17 @@ def _installed_script() -> Path | None:
 
 def command_line(command: list[str], flags: RawOptions, request: Request) -> str:
     """The credential_process value: the options as typed, made independent of the working
-    directory, in RawOptions' order so the same options always give the same line."""
+    directory, in the option table's order so the same options always give the same line."""
     words = list(command)
-    for name, value in flags._asdict().items():
-        flag = "--" + LIST_OPTIONS.get(name, name).replace("_", "-")
-        if value is None or value == () or value is False:
-            continue
+    for option, value in flags.given():
+        flag, name = option.flag, option.dest
         if value is True:
             words.append(flag)
         elif isinstance(value, tuple):
             for item in value:
                 words += [flag, item]
         else:
-            words += [flag, _portable(name, value, request)]
+            words += [flag, _portable(name, str(value), request)]
     line = shlex.join(words)
     if "\n" in line or "\r" in line:
         raise UsageError("an option holds a line break, which a config file line cannot")
@@ -95,7 +127,7 @@ def profile_block(name: str, credential_process: str, region: str | None) -> str
         raise UsageError(
             f"--name {name!r} must be 1-128 letters, digits or _ . @ + = , : / - characters"
         )
-    lines = [f"[{config_section_name(name)}]", f"credential_process = {credential_process}"]
+    lines = [f"[{section_name(name)}]", f"credential_process = {credential_process}"]
     if region:
         lines.append(f"region = {region}")
     return "\n".join(lines) + "\n"
@@ -124,7 +156,9 @@ def write_profile(config: Path, name: str, block: str, *, force: bool) -> Writte
         raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
 
     sections = _sections(text)
-    spans = [(header, start, end) for header, start, end in sections if _profile_of(header) == name]
+    spans = [
+        (header, start, end) for header, start, end in sections if profile_of_header(header) == name
+    ]
     if spans and not force:
         raise ConfigError(
             f"profile {name!r} already exists in {path}; add --force to replace it, "
@@ -174,33 +208,17 @@ def _sections(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
-def _profile_of(header: str) -> str | None:
-    """The profile a section header names, exactly as botocore reads it."""
-    if header == "default":
-        return "default"
-    if not header.startswith("profile"):
-        return None
-    try:
-        parts = shlex.split(header)
-    except ValueError:
-        return None
-    return parts[1] if len(parts) == 2 else None
-
-
 def _check_result(
     before: str, after: str, block: str, path: Path, replaced: list[tuple[str, int, int]]
 ) -> None:
     """Parse both texts as the clients will: every other section must read back unchanged,
     and the new one exactly as written. Guards against a header the line scan misread."""
-    old, new, ours = parse_ini(before, path), parse_ini(after, path), parse_ini(block, path)
-    (section,) = ours.sections()
+    where = str(path)
+    old, new = parse_sections(before, where), parse_sections(after, where)
+    ((section, keys),) = parse_sections(block, where).items()
     gone = {header for header, _, _ in replaced}
-    others = [name for name in old.sections() if name not in gone]
-    if (
-        set(new.sections()) != {*others, section}
-        or dict(new.items(section)) != dict(ours.items(section))
-        or any(dict(old.items(name)) != dict(new.items(name)) for name in others)
-    ):
+    others = {name: old_keys for name, old_keys in old.items() if name not in gone}
+    if new != {**others, section: keys}:
         raise ConfigError(f"cannot place the profile in {path} safely; add it by hand")
 
 

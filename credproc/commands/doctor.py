@@ -9,25 +9,27 @@ failed is skipped rather than reported twice.
 
 from __future__ import annotations
 
+import argparse
 import os
-import shlex
 import shutil
+import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .awsconfig import config_path, credentials_path, merge, profile_keys, read_ini
-from .cache import Cache, is_private_file, unusable_dir
-from .errors import AuthError, ConfigError, CredprocError, LoopError, StsUnavailableError
-from .request import RawOptions, Request, resolve
+from ..arguments import ALL, add_options, raw_options
+from ..awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
+from ..cache import Cache, is_private_file, unusable_dir
+from ..cmdline import credproc_arguments, parse_arguments, parse_line, split
+from ..errors import AuthError, ConfigError, CredprocError, LoopError, StsUnavailableError
+from ..options import RawOptions
+from ..request import Request
+from ..resolve import check_source, resolve
 
 if TYPE_CHECKING:
-    from .sts import Identity
-
-# The words after `credproc` in a credential_process line, as options (the CLI's parser).
-LineParser = Callable[[list[str]], RawOptions]
+    from ..sts import Identity
 
 BOTOCORE_WINDOW = 900  # botocore (AWS CLI, boto3) refreshes with 15 minutes left
 JS_WINDOW = 300  # the JS SDK v3 with 5
@@ -58,13 +60,26 @@ def _failed(name: str, error: CredprocError, fix: str = "") -> Check:
     return Check(name, "fail", str(error), fix or _FIXES.get(type(error), ""), type(error))
 
 
-def diagnose(
-    flags: RawOptions, environ: Mapping[str, str], parse_line: LineParser
-) -> Iterator[Check]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_options(parser, ALL)
+
+
+def run(args: argparse.Namespace) -> int:
+    labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+    status = 0
+    for check in diagnose(raw_options(args), os.environ):
+        fix = f" \u2014 {check.fix}" if check.fix else ""
+        sys.stdout.write(f"{labels[check.status]:<4}  {check.name}: {check.verdict}{fix}\n")
+        sys.stdout.flush()  # each verdict as soon as it is known: the STS checks take a moment
+        status = status or check.exit_code
+    return status
+
+
+def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     """Every check, yielded as it completes (the STS ones take a moment)."""
-    start = flags.profile
-    if flags.profile is not None:
-        checks, resolved = _profile(flags, environ, parse_line)
+    start = flags.text("profile")
+    if start is not None:
+        checks, resolved = _profile(flags, environ)
         yield from checks
         if resolved is None:
             return
@@ -76,8 +91,8 @@ def diagnose(
         return
     yield Check("options", "ok", _describe(request))
     # The profile doctor was asked about, then the one its credential_process line names.
-    named = [name for name in dict.fromkeys((start, flags.profile)) if name]
-    chain = _chain(named, request, environ, parse_line)
+    named = [name for name in dict.fromkeys((start, flags.text("profile"))) if name]
+    chain = _chain(named, request, environ)
     if chain is not None:
         yield chain
     identity = None
@@ -96,10 +111,10 @@ def diagnose(
 
 
 def _profile(
-    flags: RawOptions, environ: Mapping[str, str], parse_line: LineParser
+    flags: RawOptions, environ: Mapping[str, str]
 ) -> tuple[list[Check], RawOptions | None]:
     """Check ``--profile NAME``; the options the rest of the checks should use, or None."""
-    name = flags.profile or ""
+    name = flags.text("profile") or ""
     try:
         keys = profile_keys(name, environ)
     except ConfigError as error:
@@ -112,19 +127,22 @@ def _profile(
         verdict = f"{name!r} holds credproc's options (credproc --profile {name})"
         return [Check("profile", "ok", verdict)], flags
     checks = [_shadowing(name, keys, environ)]
-    line_checks, options = _credential_process(line, environ, parse_line)
+    line_checks, options = _credential_process(line, environ)
     checks += line_checks
     if options is None:
         return checks, None
     # The line's options, with any role option given to doctor itself on top.
-    return checks, merge(flags._replace(profile=None), options)
+    return checks, flags.without(["profile"]).over(options)
 
 
 def _shadowing(name: str, keys: Mapping[str, str], environ: Mapping[str, str]) -> Check:
     """Does botocore even run this profile's credential_process?"""
     found = [key for key in _SHADOWING_KEYS if key in keys]
-    credentials = read_ini(credentials_path(environ))
-    if credentials.has_option(name, "aws_access_key_id"):
+    try:
+        credentials = credentials_profiles(environ)
+    except ConfigError:
+        credentials = {}  # reported by the source check
+    if "aws_access_key_id" in credentials.get(name, {}):
         found.append(f"aws_access_key_id in {credentials_path(environ)}")
     if "role_arn" in keys and not {"source_profile", "credential_source"} & set(keys):
         return Check(
@@ -147,13 +165,12 @@ def _shadowing(name: str, keys: Mapping[str, str], environ: Mapping[str, str]) -
 
 
 def _credential_process(
-    line: str, environ: Mapping[str, str], parse_line: LineParser
+    line: str, environ: Mapping[str, str]
 ) -> tuple[list[Check], RawOptions | None]:
     try:
-        words = shlex.split(line)
-    except ValueError as error:  # botocore splits it the same way and fails alike
-        problem = ConfigError(f"credential_process is not a valid command line ({error})")
-        return [_failed("credential_process", problem, "check its quotes")], None
+        words = split(line)
+    except ConfigError as error:  # botocore splits it the same way and fails alike
+        return [_failed("credential_process", error, "check its quotes")], None
     executable = _find(words[0], environ) if words else None
     if executable is None:
         problem = ConfigError(
@@ -162,12 +179,12 @@ def _credential_process(
         )
         fix = "give the absolute path (credproc configure prints one)"
         return [_failed("credential_process", problem, fix)], None
-    arguments = _credproc_arguments(words)
+    arguments = credproc_arguments(words)
     if arguments is None:
         verdict = f"runs {executable}, not credproc: there is nothing more to check here"
         return [Check("credential_process", "warn", verdict)], None
     try:
-        options = parse_line(arguments)
+        _, options = parse_arguments(arguments)
     except CredprocError as error:
         return [_failed("credential_process", error)], None
     return [Check("credential_process", "ok", f"runs credproc ({executable})")], options
@@ -181,17 +198,7 @@ def _find(command: str, environ: Mapping[str, str]) -> str | None:
     return shutil.which(command, path=environ.get("PATH", os.defpath))
 
 
-def _credproc_arguments(words: list[str]) -> list[str] | None:
-    if Path(words[0]).name == "credproc":
-        return words[1:]
-    if words[1:3] == ["-m", "credproc"]:
-        return words[3:]
-    return None
-
-
-def _chain(
-    named: list[str], request: Request, environ: Mapping[str, str], parse_line: LineParser
-) -> Check | None:
+def _chain(named: list[str], request: Request, environ: Mapping[str, str]) -> Check | None:
     """Follow source profiles (and the credproc lines they run) until a real source."""
     if request.source_profile is None:
         return None
@@ -208,20 +215,18 @@ def _chain(
                 LoopError,
             )
         path.append(current)
-        current = _next_hop(current, environ, parse_line)
+        current = _next_hop(current, environ)
     return Check("chain", "ok", " -> ".join(path))
 
 
-def _next_hop(profile: str, environ: Mapping[str, str], parse_line: LineParser) -> str | None:
+def _next_hop(profile: str, environ: Mapping[str, str]) -> str | None:
     """The profile this one's credentials come from, if it is a role or runs credproc."""
     try:
         keys = profile_keys(profile, environ) or {}
-        words = shlex.split(keys.get("credential_process", ""))
-        arguments = _credproc_arguments(words) if words else None
-        if arguments is not None:
-            options = parse_line(arguments)
-            return options.profile or options.source_profile
-    except (CredprocError, ValueError):
+        line = parse_line(keys.get("credential_process", ""))
+        if line is not None:
+            return line.options.text("profile") or line.options.text("source_profile")
+    except CredprocError:
         return None  # reported by the check that reads it
     return keys.get("source_profile") if "role_arn" in keys else None
 
@@ -248,7 +253,7 @@ def _describe(request: Request) -> str:
 
 def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identity | None]:
     if request.web_identity_token_file is not None:
-        from .provider import read_web_identity_token  # noqa: PLC0415
+        from ..fetch import read_web_identity_token  # noqa: PLC0415
 
         try:
             token = read_web_identity_token(request)
@@ -258,8 +263,7 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
             f"a {len(token)}-character web identity token in {request.web_identity_token_file}"
         )
         return Check("source", "ok", verdict), None
-    from . import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
-    from .awsconfig import check_source  # noqa: PLC0415
+    from .. import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
 
     try:
         check_source(request, environ)
@@ -270,7 +274,7 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
 
 
 def _role(request: Request) -> Check:
-    from .provider import get_credentials  # noqa: PLC0415
+    from ..provider import get_credentials  # noqa: PLC0415
 
     try:
         credentials = get_credentials(request._replace(cache_dir=None))

@@ -1,0 +1,37 @@
+"""``credproc env``: lines that export the role's credentials, for a shell or a .env file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..arguments import ALL, add_options, raw_options
+from ..provider import get_credentials
+from ..resolve import region_for, resolve
+from ..shell import FORMATS, render
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_options(parser, ALL)
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=FORMATS[0],
+        help="sh (also bash and zsh; the default), fish, powershell or dotenv",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    sys.stdout.write(render(role_environment(args), args.format))
+    return 0
+
+
+def role_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The role's credentials as variables, with the region when one is known."""
+    request = resolve(raw_options(args), os.environ)
+    variables = get_credentials(request).to_env()
+    region = region_for(request, os.environ)
+    if region:
+        variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = region
+    return variables

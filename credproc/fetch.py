@@ -1,0 +1,64 @@
+"""The fetch step of the algorithm: the STS call that makes a request's token.
+
+``provider`` calls it under the key's lock (and takes it as a parameter, so the algorithm can be
+tested in-process with another). It makes the local checks of the source first (a typo costs no
+STS call), then picks the STS call: AssumeRoleWithWebIdentity, GetSessionToken with an MFA code
+(the MFA session itself), or AssumeRole, signed by the source profile or by the MFA session
+``provider`` hands it. boto3 is imported only here, through ``sts``, and only when called.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .credentials import Credentials, Fetched
+from .errors import ConfigError
+from .lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .request import Request
+
+    # (request, the MFA session to sign with or None) -> the new token
+    Fetcher = Callable[[Request, Credentials | None], Fetched]
+
+# STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
+MIN_WEB_IDENTITY_TOKEN = 4
+MAX_WEB_IDENTITY_TOKEN = 20000
+
+
+def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
+    from . import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
+    from .resolve import check_source  # noqa: PLC0415
+
+    check_source(request, os.environ)
+    if request.web_identity_token_file is not None:
+        return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
+    if mfa_session is not None:
+        return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+    if request.mfa_serial is None:
+        return sts.assume_role(sts.source_session(request), request)
+    from .mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
+
+    code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
+    return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
+
+
+def read_web_identity_token(request: Request) -> str:
+    # Read at every refresh, never cached: CI runners and Kubernetes rotate the file.
+    path = request.web_identity_token_file or ""
+    try:
+        with open(path, encoding="utf-8") as file:
+            token = file.read().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
+    if not token:
+        raise ConfigError(f"the web identity token file {path} is empty")
+    if not MIN_WEB_IDENTITY_TOKEN <= len(token) <= MAX_WEB_IDENTITY_TOKEN:
+        raise ConfigError(
+            f"the web identity token file {path} holds {len(token)} characters; STS takes "
+            f"{MIN_WEB_IDENTITY_TOKEN}..{MAX_WEB_IDENTITY_TOKEN}"
+        )
+    return token
