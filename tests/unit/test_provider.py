@@ -39,9 +39,7 @@ class FakeSts:
         if self.failure is not None:
             raise self.failure
         lifetime = self.lifetime or request.duration
-        expiration = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(
-            seconds=lifetime
-        )
+        expiration = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=lifetime)
         number = len(self.calls)
         return Fetched(Credentials(f"ASIA{number}", f"secret{number}", "token", expiration), 0.0)
 

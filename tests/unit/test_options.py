@@ -1,0 +1,120 @@
+"""The option table is the one source: argparse, profile keys, the environment, the Python API,
+the Request record and docs/options.md all agree with it."""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+
+import pytest
+
+import credproc
+from credproc import api
+from credproc.arguments import raw_options, request_parser
+from credproc.errors import ConfigError
+from credproc.options import BEHAVIOUR, IDENTITY, OPTIONS, OUTPUT, REQUEST_OPTIONS, RawOptions
+from credproc.request import Request
+from credproc.resolve import from_environment, options_from_profile
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "options.md"
+# Request fields that are not options: facts of the environment that change the token.
+DERIVED_IDENTITY = {"endpoint_url", "source_key_id"}
+
+
+def test_names_are_unique() -> None:
+    for field in ("dest", "flag", "profile_key", "env"):
+        values = [getattr(option, field) for option in OPTIONS if getattr(option, field)]
+        assert len(values) == len(set(values)), field
+
+
+def test_every_option_is_parsed_into_its_own_name() -> None:
+    parser = request_parser()
+    for option in OPTIONS:
+        value: list[str] = [] if option.switch else ["x"]
+        args = parser.parse_args([option.flags[0], *value])
+        expected: object = True if option.switch else ["x"] if option.many else "x"
+        assert getattr(args, option.dest) == expected, option.flag
+
+
+def test_help_shows_each_bound_and_default() -> None:
+    help_text = " ".join(request_parser().format_help().split())
+    for option in OPTIONS:
+        if option.bounds and option.bounds[1] is not None:
+            assert f"{option.bounds[0]:g}..{option.bounds[1]:g}" in help_text, option.flag
+        if option.env:
+            assert option.env in help_text
+
+
+def test_request_fields_are_the_table_options() -> None:
+    resolved = {o.dest for o in OPTIONS if o.kind in (IDENTITY, BEHAVIOUR)} - {"no_cache"}
+    assert set(Request._fields) == resolved | DERIVED_IDENTITY
+
+
+def test_the_cache_key_covers_identity_and_nothing_else() -> None:
+    request = Request(role_arn="arn", source_profile="base", role_session_name="s", duration=900)
+    identity = set(request.identity())
+    assert identity == {o.dest for o in OPTIONS if o.kind == IDENTITY} | DERIVED_IDENTITY
+    assert not identity & {o.dest for o in OPTIONS if o.kind in (BEHAVIOUR, OUTPUT)}
+
+
+def test_the_python_api_takes_every_request_option() -> None:
+    positional = {"role_arn", "source_profile"}
+    keywords = set(typing.get_type_hints(api.Options, include_extras=False))
+    assert keywords == {o.dest for o in REQUEST_OPTIONS} - positional
+    assert set(credproc.Options.__annotations__) == keywords
+
+
+def test_only_behaviour_comes_from_the_environment() -> None:
+    environ = {option.env: "5" for option in OPTIONS if option.env}
+    given = dict(from_environment(environ).given())
+    assert {option.kind for option in given} == {BEHAVIOUR}
+    assert {option.dest for option in given} == {
+        o.dest for o in OPTIONS if o.env and o.kind == BEHAVIOUR
+    }
+
+
+def test_every_profile_key_is_read(tmp_path: Path) -> None:
+    keys = [option for option in OPTIONS if option.profile_key]
+    config = tmp_path / "config"
+    lines = [f"{option.profile_key} = v{index}" for index, option in enumerate(keys)]
+    config.write_text("[profile p]\n" + "\n".join(lines) + "\n")
+
+    read = dict(options_from_profile("p", {"AWS_CONFIG_FILE": str(config)}).given())
+
+    for index, option in enumerate(keys):
+        assert read[option] == ((f"v{index}",) if option.many else f"v{index}")
+
+
+def test_an_unknown_credproc_key_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile p]\nrole_arn = x\ncredproc_policy_arns = a\n")
+    with pytest.raises(ConfigError, match="unknown key 'credproc_policy_arns'"):
+        options_from_profile("p", {"AWS_CONFIG_FILE": str(config)})
+
+
+def test_raw_options_from_the_command_line_round_trip() -> None:
+    args = request_parser().parse_args(["--role-arn", "r", "--tag", "a=1", "--tag", "b=2", "-v"])
+    assert raw_options(args) == RawOptions(role_arn="r", tags=("a=1", "b=2"))
+
+
+def _documented() -> dict[str, tuple[str, str]]:
+    """docs/options.md's table: flag -> (profile key, environment variable)."""
+    rows = {}
+    table = DOCS.read_text().split("| option | profile key | environment variable |")[1]
+    for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        flags = re.findall(r"`(-[-\w]+)", cells[0])
+        rows[flags[-1]] = (cells[1].strip("`"), cells[2].strip("`"))
+    return rows
+
+
+def test_the_documented_options_are_the_table() -> None:
+    documented = _documented()
+    for extra in ("--version", "--help"):
+        documented.pop(extra)
+    assert documented == {
+        option.flag: (option.profile_key or "-", option.env or "-") for option in OPTIONS
+    }
