@@ -58,6 +58,8 @@ CREDPROC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench"
 NAIVE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-naive"
 CLI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-cli"
 AEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-aec"
+PROFILE_FORM = "credproc-role"
+HIT_BUDGET = 2.5  # credproc.lean states it: a hit costs at most this many bare starts
 
 # aws-export-credentials 0.18.0 (2023) rebuilds botocore's ReadOnlyCredentials tuple with a
 # fixed field count; botocore 1.37 added account_id and it fails with a TypeError. 1.36.26 is
@@ -257,12 +259,16 @@ class Workspace:
             },
             "cli-role": {"role_arn": CLI_ROLE, "source_profile": "base"},
             "aec-source": {"role_arn": AEC_ROLE, "source_profile": "base"},
+            # credproc's options in a profile of their own: `credproc --profile credproc-role`
+            # is the same request as the flags form (no region key: the flags give none).
+            PROFILE_FORM: {"role_arn": CREDPROC_ROLE, "source_profile": "base"},
         }
         for tool in tools:
             profiles.setdefault(tool.profile, {"credential_process": shlex.join(tool.argv)})
         lines = []
         for name, keys in profiles.items():
-            lines += [f"[profile {name}]", "region = us-east-1"]
+            lines += [f"[profile {name}]"]
+            lines += [] if name == PROFILE_FORM else ["region = us-east-1"]
             lines += [f"{key} = {value}" for key, value in keys.items()]
             lines.append("")
         self.config.write_text("\n".join(lines))
@@ -367,15 +373,18 @@ class Bench:
         runs = self.settings.hot_runs
         progress(f"hot path: {runs} interleaved runs per command")
         naive, aec = self.tool("naive script"), self.tool("aws-export-credentials")
+        profile_form = [str(CREDPROC), "--profile", PROFILE_FORM]
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "credproc, cache hit": self.credproc.argv,
+            "credproc --profile, cache hit": profile_form,
         }
         if aec is not None:
             commands["aws-export-credentials, cache hit"] = aec.argv
         if naive is not None:
             commands["naive script, STS every call"] = naive.argv
         cached = [tool for tool in (self.credproc, aec) if tool is not None]
+        run_checked(profile_form, self.env, check_credentials)  # the same entry as the flags
         before = {tool.name: self.server.assume_role_calls(tool.role_arn) for tool in cached}
 
         times = medians(time_interleaved(commands, self.env, runs))
@@ -389,11 +398,14 @@ class Bench:
                 self.fail(f"{tool.name}: {made} AssumeRole calls during its cache hits, expected 0")
         python = times["python -c pass"]
         self.hit = times["credproc, cache hit"]
+        profile_hit = times["credproc --profile, cache hit"]
         notes = [
             "`python -c pass` is the interpreter that runs credproc, in the same venv: both pay the"
             " same start-up, site-packages `.pth` files included.",
-            f"Goal: credproc hit < 4x bare python: {ratio(self.hit, python)}"
-            f" ({'met' if self.hit < 4 * python else 'MISSED'}).",
+            f"Budget: a credproc hit within {HIT_BUDGET}x bare python, in both forms: flags"
+            f" {ratio(self.hit, python)} ({'met' if self.hit <= HIT_BUDGET * python else 'MISSED'}),"
+            f" --profile {ratio(profile_hit, python)}"
+            f" ({'met' if profile_hit <= HIT_BUDGET * python else 'MISSED'}).",
         ]
         if aec is not None:
             aec_hit = times["aws-export-credentials, cache hit"]

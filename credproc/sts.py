@@ -10,7 +10,7 @@ import email.utils
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.credentials
@@ -32,6 +32,7 @@ from .errors import (
     StsUnavailableError,
     UsageError,
 )
+from .lean import NamedTuple
 from .log import logger
 
 if TYPE_CHECKING:

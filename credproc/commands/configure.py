@@ -18,7 +18,6 @@ import shlex
 import shutil
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from ..arguments import ALL, add_options, raw_options
 from ..awsconfig import config_path, parse_sections, profile_of_header, section_name
 from ..errors import ConfigError, UsageError
 from ..files import O_CLOEXEC, atomic_write
+from ..lean import NamedTuple
 from ..options import RawOptions
 from ..request import Request
 from ..resolve import check_source, resolve
@@ -133,8 +133,7 @@ def profile_block(name: str, credential_process: str, region: str | None) -> str
     return "\n".join(lines) + "\n"
 
 
-@dataclass(frozen=True)
-class Written:
+class Written(NamedTuple):
     path: Path  # the file written (a symlinked config is written through to its target)
     backup: Path | None  # None when there was no file before
     replaced: bool  # True if an existing profile of that name was replaced

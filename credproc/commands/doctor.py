@@ -15,7 +15,6 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -24,6 +23,7 @@ from ..awsconfig import config_path, credentials_path, credentials_profiles, pro
 from ..cache import Cache, is_private_file, unusable_dir
 from ..cmdline import credproc_arguments, parse_arguments, parse_line, split
 from ..errors import AuthError, ConfigError, CredprocError, LoopError, StsUnavailableError
+from ..lean import NamedTuple
 from ..options import RawOptions
 from ..request import Request
 from ..resolve import check_source, resolve
@@ -43,8 +43,7 @@ _FIXES: dict[type[CredprocError], str] = {
 }
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     name: str
     status: Literal["ok", "warn", "fail"]
     verdict: str
