@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from .errors import UsageError
 from .lean import TYPE_CHECKING
-from .options import OPTIONS, REQUEST_OPTIONS, Option, RawOptions
+from .options import OPTIONS, Option
 
 if TYPE_CHECKING:
     from typing import NoReturn
@@ -62,13 +62,6 @@ class _Formatter(argparse.HelpFormatter):
         super().__init__(prog, width=max(width, 40))
 
 
-# The option sets commands take, by the table's groups.
-ALL = OPTIONS
-ROLE = tuple(option for option in OPTIONS if option.group == "role")
-CACHE_DIR = tuple(option for option in OPTIONS if option.dest == "cache_dir")
-OUTPUT = tuple(option for option in OPTIONS if option.group == "output")
-
-
 def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
     """Each option as the table declares it, under "role options" or "general options"."""
     groups: dict[str, argparse._ArgumentGroup] = {}
@@ -89,17 +82,8 @@ def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> N
             )
 
 
-def raw_options(args: argparse.Namespace) -> RawOptions:
-    """The request's options as given on the command line (a command may lack some)."""
-    values: dict[str, object] = {}
-    for option in REQUEST_OPTIONS:
-        value = getattr(args, option.dest, None)
-        values[option.dest] = tuple(value) if isinstance(value, list) else value
-    return RawOptions(values)
-
-
 def request_parser(prog: str = "credproc", description: str | None = None) -> Parser:
     """A parser of every option, as the default command (credential_process) takes them."""
     parser = Parser(prog=prog, description=description)
-    add_options(parser, ALL)
+    add_options(parser, OPTIONS)
     return parser

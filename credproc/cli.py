@@ -2,7 +2,8 @@
 
 Every failure becomes one line on stderr and a documented exit status (see ``errors``); in the
 default mode stdout carries the credential_process JSON and nothing else. Commands are modules
-of ``credproc.commands``, imported only when run.
+of ``credproc.commands``, imported only when run: each names the table options it takes
+(``OPTIONS``) and may add its own arguments (``add_arguments``).
 """
 
 from __future__ import annotations
@@ -13,19 +14,14 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .arguments import Finished, Parser
-from .commands import COMMANDS, DEFAULT
+from .commands import COMMANDS, DEFAULT, Command
 from .errors import ERROR_PREFIX, CredprocError, UsageError
 from .lean import TYPE_CHECKING
 from .log import quiet_until_warning
 
 if TYPE_CHECKING:
     import argparse
-    from typing import Protocol
-
-    class _CommandModule(Protocol):
-        def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
-        def run(self, args: argparse.Namespace) -> int: ...
+    from types import ModuleType
 
 
 INTERRUPTED = 130  # the shell's code for death by SIGINT
@@ -36,8 +32,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in args_list
     try:
         return _run(args_list)
-    except Finished as finished:
-        return finished.status
     except CredprocError as error:
         return _fail(str(error), error.exit_code, debug)
     except KeyboardInterrupt:
@@ -65,7 +59,28 @@ def _run(argv: list[str]) -> int:
     name = argv[0] if argv and argv[0] in COMMANDS else ""
     command = COMMANDS[name] if name else DEFAULT
     rest = argv[1:] if name else argv
-    module: _CommandModule = importlib.import_module(f"{__package__}.commands.{command.module}")
+    module = importlib.import_module(f"{__package__}.commands.{command.module}")
+    args = None
+    if not command.takes_command and not hasattr(module, "add_arguments"):
+        from .fastargs import parse  # noqa: PLC0415
+
+        args = parse(rest, module.OPTIONS)
+    if args is None:
+        from .arguments import Finished  # noqa: PLC0415
+
+        try:
+            args = _parse(name, command, module, rest)
+        except Finished as finished:  # --help or --version has printed its text
+            return finished.status
+    _setup_logging(args)
+    status: int = module.run(args)
+    return status
+
+
+def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> argparse.Namespace:
+    """The arguments through argparse, built from the command's options and its own."""
+    from .arguments import Parser, add_options  # noqa: PLC0415
+
     parser = Parser(prog=f"credproc {name}".strip(), description=command.summary)
     if not name:
         parser.add_argument(
@@ -75,14 +90,15 @@ def _run(argv: list[str]) -> int:
             help="show the version",
         )
         parser.epilog = "commands: " + ", ".join(COMMANDS) + " (credproc COMMAND --help)"
-    module.add_arguments(parser)
+    add_options(parser, module.OPTIONS)
+    if hasattr(module, "add_arguments"):
+        module.add_arguments(parser)
     child: list[str] = []
     if command.takes_command:
-        rest, child = _split_command(name, rest)
-    args = parser.parse_args(rest)
+        argv, child = _split_command(name, argv)
+    args = parser.parse_args(argv)
     args.command_line = child
-    _setup_logging(args)
-    return module.run(args)
+    return args
 
 
 def _split_command(name: str, argv: list[str]) -> tuple[list[str], list[str]]:

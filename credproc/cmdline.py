@@ -56,7 +56,7 @@ def parse_line(line: str) -> CredprocLine | None:
 
 def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
     """credproc's own words: the command and its options."""
-    from .arguments import raw_options, request_parser  # noqa: PLC0415
+    from .arguments import request_parser  # noqa: PLC0415
     from .commands import COMMANDS  # noqa: PLC0415
 
     command = arguments[0] if arguments[:1] and arguments[0] in COMMANDS else ""
@@ -66,4 +66,4 @@ def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
         )
     if {"-h", "--help", "--version"} & set(arguments):
         raise UsageError("credential_process asks credproc for its help or version")
-    return command, raw_options(request_parser().parse_args(arguments))
+    return command, RawOptions.of(request_parser().parse_args(arguments))

@@ -281,6 +281,10 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 BY_DEST: dict[str, Option] = {option.dest: option for option in OPTIONS}
+# The sets commands take (each command module names its own as OPTIONS).
+ROLE_OPTIONS = tuple(option for option in OPTIONS if option.group == "role")
+CACHE_DIR_OPTION = (BY_DEST["cache_dir"],)
+OUTPUT_OPTIONS = tuple(option for option in OPTIONS if option.group == "output")
 BY_PROFILE_KEY: dict[str, Option] = {o.profile_key: o for o in OPTIONS if o.profile_key}
 # Options that are part of a request (everything but where diagnostics go).
 REQUEST_OPTIONS = tuple(option for option in OPTIONS if option.kind != OUTPUT)
@@ -304,6 +308,11 @@ class RawOptions:
             for name, value in given.items()
             if _is_given(value)
         }
+
+    @classmethod
+    def of(cls, args: object) -> RawOptions:
+        """The request's options from parsed arguments (a command may lack some)."""
+        return cls({o.dest: getattr(args, o.dest, None) for o in REQUEST_OPTIONS})
 
     def text(self, dest: str) -> str | None:
         value = self._values.get(dest)

@@ -8,20 +8,23 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from ..arguments import CACHE_DIR, OUTPUT, ROLE, Parser, add_options, raw_options
+from ..arguments import Parser, add_options
 from ..cache import Cache, Entry
 from ..errors import UsageError
+from ..options import CACHE_DIR_OPTION, OUTPUT_OPTIONS, ROLE_OPTIONS, RawOptions
 from ..resolve import cache_dir_from, resolve
+
+OPTIONS = ()  # each action has its own
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, parser_class=Parser)
     listing = actions.add_parser("list", help="one row per cached token, no secrets")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
-    add_options(listing, (*CACHE_DIR, *OUTPUT))
+    add_options(listing, (*CACHE_DIR_OPTION, *OUTPUT_OPTIONS))
     clearing = actions.add_parser("clear", help="remove cached tokens")
     clearing.add_argument("--all", action="store_true", help="remove every cached token")
-    add_options(clearing, (*ROLE, *CACHE_DIR, *OUTPUT))
+    add_options(clearing, (*ROLE_OPTIONS, *CACHE_DIR_OPTION, *OUTPUT_OPTIONS))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +54,7 @@ def cache_list(args: argparse.Namespace) -> int:
 
 
 def cache_clear(args: argparse.Namespace) -> int:
-    options = raw_options(args)
+    options = RawOptions.of(args)
     if args.all:
         if any(True for _ in options.without(["cache_dir"]).given()):
             raise UsageError("cache clear takes --all or role options, not both")

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..arguments import ALL, add_options, raw_options
 from ..awsconfig import config_path, parse_sections, profile_of_header, section_name
 from ..errors import ConfigError, UsageError
 from ..files import O_CLOEXEC, atomic_write
 from ..lean import NamedTuple
+from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
 from ..request import Request
 from ..resolve import check_source, resolve
@@ -39,8 +39,10 @@ _HEADER = re.compile(r"\[(?P<header>.+)\]")
 _PATH_OPTIONS = frozenset({"cache_dir", "web_identity_token_file"})
 
 
+OPTIONS = EVERY_OPTION
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_options(parser, ALL)
     parser.add_argument("--name", required=True, help="the new profile's name")
     parser.add_argument("--write", action="store_true", help="append it to the config file")
     parser.add_argument("--force", action="store_true", help="replace an existing profile")
@@ -49,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.force and not args.write:
         raise UsageError("--force replaces a profile in the config file: it needs --write")
-    flags = raw_options(args)
+    flags = RawOptions.of(args)
     request = resolve(flags, os.environ)  # the same validation as every other command
     profile = flags.text("profile")
     if args.name in (profile, request.source_profile):

@@ -18,12 +18,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ..arguments import ALL, add_options, raw_options
 from ..awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ..cache import Cache, is_private_file, unusable_dir
 from ..cmdline import credproc_arguments, parse_arguments, parse_line, split
 from ..errors import AuthError, ConfigError, CredprocError, LoopError, StsUnavailableError
 from ..lean import NamedTuple
+from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
 from ..request import Request
 from ..resolve import check_source, resolve
@@ -59,14 +59,13 @@ def _failed(name: str, error: CredprocError, fix: str = "") -> Check:
     return Check(name, "fail", str(error), fix or _FIXES.get(type(error), ""), type(error))
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_options(parser, ALL)
+OPTIONS = EVERY_OPTION
 
 
 def run(args: argparse.Namespace) -> int:
     labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
     status = 0
-    for check in diagnose(raw_options(args), os.environ):
+    for check in diagnose(RawOptions.of(args), os.environ):
         fix = f" \u2014 {check.fix}" if check.fix else ""
         sys.stdout.write(f"{labels[check.status]:<4}  {check.name}: {check.verdict}{fix}\n")
         sys.stdout.flush()  # each verdict as soon as it is known: the STS checks take a moment

@@ -6,14 +6,16 @@ import argparse
 import os
 import sys
 
-from ..arguments import ALL, add_options, raw_options
+from ..options import OPTIONS as EVERY_OPTION
+from ..options import RawOptions
 from ..provider import get_credentials
 from ..resolve import region_for, resolve
 from ..shell import FORMATS, render
 
+OPTIONS = EVERY_OPTION
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_options(parser, ALL)
     parser.add_argument(
         "--format",
         choices=FORMATS,
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
 def role_environment(args: argparse.Namespace) -> dict[str, str]:
     """The role's credentials as variables, with the region when one is known."""
-    request = resolve(raw_options(args), os.environ)
+    request = resolve(RawOptions.of(args), os.environ)
     variables = get_credentials(request).to_env()
     region = region_for(request, os.environ)
     if region:

@@ -6,10 +6,11 @@ import argparse
 import os
 import sys
 
-from ..arguments import ALL, add_options
 from ..errors import CredprocError
+from ..options import OPTIONS as EVERY_OPTION
 from .env import role_environment
 
+OPTIONS = EVERY_OPTION
 # The child must use the role, not the profile its parent used to run credproc.
 PROFILE_VARIABLES = frozenset({"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
 
@@ -20,10 +21,6 @@ class CannotRunError(CredprocError):
     def __init__(self, command: str, error: OSError) -> None:
         super().__init__(f"cannot run {command!r}: {error.strerror}")
         self.exit_code = 127 if isinstance(error, FileNotFoundError) else 126
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_options(parser, ALL)
 
 
 def run(args: argparse.Namespace) -> int:

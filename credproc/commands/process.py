@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from ..arguments import ALL, add_options, raw_options
+from ..lean import TYPE_CHECKING
+from ..options import OPTIONS as EVERY_OPTION
+from ..options import RawOptions
 from ..provider import get_credentials
 from ..resolve import resolve
 
+if TYPE_CHECKING:  # argparse is not imported on a cache hit: see fastargs
+    import argparse
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_options(parser, ALL)
+OPTIONS = EVERY_OPTION  # and nothing else: fastargs reads it on the hot path
 
 
 def run(args: argparse.Namespace) -> int:
-    credentials = get_credentials(resolve(raw_options(args), os.environ))
+    credentials = get_credentials(resolve(RawOptions.of(args), os.environ))
     # One write of the whole document: nothing partial on stdout, whatever happens after.
     sys.stdout.write(credentials.to_process_json() + "\n")
     sys.stdout.flush()

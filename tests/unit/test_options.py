@@ -11,7 +11,7 @@ import pytest
 
 import credproc
 from credproc import api
-from credproc.arguments import raw_options, request_parser
+from credproc.arguments import request_parser
 from credproc.errors import ConfigError
 from credproc.options import BEHAVIOUR, IDENTITY, OPTIONS, OUTPUT, REQUEST_OPTIONS, RawOptions
 from credproc.request import Request
@@ -95,7 +95,7 @@ def test_an_unknown_credproc_key_is_refused(tmp_path: Path) -> None:
 
 def test_raw_options_from_the_command_line_round_trip() -> None:
     args = request_parser().parse_args(["--role-arn", "r", "--tag", "a=1", "--tag", "b=2", "-v"])
-    assert raw_options(args) == RawOptions(role_arn="r", tags=("a=1", "b=2"))
+    assert RawOptions.of(args) == RawOptions(role_arn="r", tags=("a=1", "b=2"))
 
 
 def _documented() -> dict[str, tuple[str, str]]:
