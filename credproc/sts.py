@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .request import Request
 
 # Bounded: 3 attempts of at most 3 s to connect and 5 s per read, with standard-mode backoff
-# between them, so a silent STS is given up on after about 15 s (docs/security.md, "Outages").
+# between them: the outage bound docs/security.md ("Outages") states follows from these.
 # STS answers in well under 1 s.
 MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT = 3
