@@ -63,7 +63,7 @@ class StsServer:
 def sts_server() -> Iterator[StsServer]:
     here = Path(__file__).parent
     process = subprocess.Popen(
-        [sys.executable, str(here / "stsserver.py")],
+        [sys.executable, str(here / "support" / "stsserver.py")],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from conftest import BIN, ROLE, Result, Sandbox
-from hostile import edit_entry, key_of, mode, only_entry, temp_files
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support.hostile import edit_entry, key_of, mode, only_entry, temp_files
 
 from credproc.cache import Cache, parse_entry
 from credproc.commands.cache import summary

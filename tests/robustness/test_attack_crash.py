@@ -2,9 +2,9 @@
 for it, a lock held by a hung process, and 128 processes started at once.
 
 Nothing here sleeps and hopes. A refresher to be killed before the STS call or before its
-rename is frozen there by tests/killpoint.py (SIGSTOP) and the test sees it stopped; one to be
-killed inside the STS call is seen there by the server's call count; a waiter is seen waiting
-by the line credproc -v prints when the lock is taken. Every count is the server's.
+rename is frozen there by tests/support/killpoint.py (SIGSTOP) and the test sees it stopped;
+one to be killed inside the STS call is seen there by the server's call count; a waiter is seen
+waiting by the line credproc -v prints when the lock is taken. Every count is the server's.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Any
 
 import pytest
 from conftest import ROLE, Sandbox
-from hostile import key_of, only_entry, temp_files
+from support.hostile import key_of, only_entry, temp_files
 
 pytestmark = pytest.mark.integration
 
-KILLPOINT = Path(__file__).with_name("killpoint.py")
+KILLPOINT = Path(__file__).resolve().parents[1] / "support" / "killpoint.py"
 WAITERS = 4
 
 

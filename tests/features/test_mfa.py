@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from checks import MFA_SERIAL, TokenCommand, assert_fails, wait_all
 from conftest import BIN, Sandbox
+from support.assertions import MFA_SERIAL, TokenCommand, assert_fails, wait_all
 
 pytestmark = pytest.mark.integration
 

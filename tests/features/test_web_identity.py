@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from checks import MFA_SERIAL, assert_fails, wait_all
 from conftest import ROLE, Sandbox
+from support.assertions import MFA_SERIAL, assert_fails, wait_all
 
 pytestmark = pytest.mark.integration
 

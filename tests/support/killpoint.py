@@ -1,6 +1,6 @@
 """Run credproc's command line, freezing it with SIGSTOP at a chosen point of a refresh.
 
-    python tests/killpoint.py POINT [credproc arguments...]
+    python tests/support/killpoint.py POINT [credproc arguments...]
 
 POINT is where the process stops itself, so that a test can see it stopped (waitpid with
 WUNTRACED) and then SIGKILL it exactly there:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import Result, Sandbox
-from hostile import only_entry
+from support.hostile import only_entry
 
 from credproc.credentials import parse_expiration
 from credproc.sts import MAX_ATTEMPTS, READ_TIMEOUT

@@ -11,7 +11,7 @@ from conftest import ROLE, Sandbox
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 USES_AWS = """
 def test_who_am_i(aws_session):
     arn = aws_session.client("sts").get_caller_identity()["Arn"]
