@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROLE, Sandbox
+from support.constants import OTHER_ROLE, ROLE
+from support.sandbox import Sandbox
 
 import credproc
 
 pytestmark = pytest.mark.integration
-
-OTHER_ROLE = "arn:aws:iam::123456789012:role/other"
 
 
 @pytest.fixture

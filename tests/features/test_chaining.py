@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Sandbox
 from support.assertions import MFA_SERIAL, TokenCommand, assert_fails
+from support.sandbox import Sandbox
 
 from credproc.resolve import source_kind
 

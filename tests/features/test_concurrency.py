@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROLE, Sandbox
+from support.constants import ROLE
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import BIN, ROLE, Sandbox
+from support.constants import BIN, ROLE
+from support.sandbox import Sandbox
 
 from credproc.commands.configure import write_profile
 from credproc.errors import ConfigError

@@ -8,7 +8,8 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
-from conftest import BIN, ROLE, Sandbox
+from support.constants import BIN, ROLE
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

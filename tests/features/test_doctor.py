@@ -6,7 +6,8 @@ import re
 import sys
 
 import pytest
-from conftest import BASE_KEY_ID, BASE_SECRET, ROLE, Result, Sandbox
+from support.constants import BASE_KEY_ID, BASE_SECRET, ROLE
+from support.sandbox import Result, Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROLE, Sandbox
+from support.constants import ROLE
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import Sandbox
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

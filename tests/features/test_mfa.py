@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import BIN, Sandbox
 from support.assertions import MFA_SERIAL, TokenCommand, assert_fails, wait_all
+from support.constants import BIN
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,11 @@ import signal
 
 import dotenv
 import pytest
-from conftest import ROLE, Sandbox
+from support.constants import OTHER_ROLE, ROLE
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
-OTHER_ROLE = "arn:aws:iam::123456789012:role/other"
 ENV_NAMES = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",

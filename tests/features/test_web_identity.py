@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROLE, Sandbox
 from support.assertions import MFA_SERIAL, assert_fails, wait_all
+from support.constants import ROLE
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BIN, ROLE, Result, Sandbox
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support.constants import BIN, ROLE
 from support.hostile import edit_entry, key_of, mode, only_entry, temp_files
+from support.sandbox import Result, Sandbox
 
 from credproc.cache import Cache, parse_entry
 from credproc.commands.cache import summary

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROLE, Sandbox
+from support.constants import ROLE
 from support.hostile import key_of, only_entry, temp_files
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

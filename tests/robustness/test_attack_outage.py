@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Result, Sandbox
 from support.hostile import only_entry
+from support.sandbox import Result, Sandbox
 
 from credproc.credentials import parse_expiration
 from credproc.sts import MAX_ATTEMPTS, READ_TIMEOUT

@@ -4,7 +4,7 @@ entry. Not in stderr at any verbosity, the log file, error messages, tracebacks,
 list`, any process's argv, or any other file.
 
 Every test learns the secrets it must look for from what credproc printed (and the base
-secret from conftest), then greps everything it captured.
+secret from support.constants), then greps everything it captured.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BASE_SECRET, Result, Sandbox
+from support.constants import BASE_SECRET
+from support.sandbox import Result, Sandbox
 
 pytestmark = pytest.mark.integration
 

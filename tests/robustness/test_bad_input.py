@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ROLE, Sandbox
+from support.constants import ROLE
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

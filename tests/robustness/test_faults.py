@@ -7,7 +7,8 @@ import socket
 import time
 
 import pytest
-from conftest import ROLE, Sandbox
+from support.constants import ROLE
+from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

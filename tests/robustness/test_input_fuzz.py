@@ -15,9 +15,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import BASE_KEY_ID, BASE_SECRET, ROLE, Sandbox
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support.constants import BASE_KEY_ID, BASE_SECRET, ROLE
+from support.sandbox import Sandbox
 
 from credproc import cli
 from credproc.errors import ConfigError, UsageError

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import ROLE, Sandbox
-
 from credproc.options import RawOptions
 from credproc.resolve import resolve
+from support.constants import ROLE
+from support.sandbox import Sandbox
 
 
 def key_of(sandbox: Sandbox, role: str = ROLE, **options: Any) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from support.constants import ROLE
 
 from credproc.cache import Cache, parse_entry
 from credproc.commands.cache import summary
@@ -15,8 +16,6 @@ from credproc.files import atomic_write
 from credproc.options import RawOptions
 from credproc.request import Request
 from credproc.resolve import resolve
-
-ROLE = "arn:aws:iam::123456789012:role/dev"
 
 
 def _request(cache_dir: Path, role: str = ROLE) -> Request:

@@ -10,13 +10,13 @@ from typing import Any
 
 import platformdirs
 import pytest
+from support.constants import ROLE
 
 from credproc.errors import UsageError
 from credproc.options import RawOptions
 from credproc.request import Request
 from credproc.resolve import default_session_name, resolve, user_cache_dir
 
-ROLE = "arn:aws:iam::123456789012:role/dev"
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
 
 

@@ -1,0 +1,13 @@
+"""What the tests share, one copy each; nothing here is collected as a test.
+
+constants    the sandbox's identities: ROLE, the base profile's keys, MFA_SERIAL, BIN
+server       StsServer, the client of the moto wrapper, and the session fixture's start/stop
+stsserver    the moto wrapper itself, a program (python tests/support/stsserver.py)
+sandbox      Sandbox, an isolated user, and Result, what one run of a program gave
+assertions   the contracts every run keeps: assert_fails, assert_warns
+processes    wait_all, wait_for_calls, hold_lock: processes run side by side, no sleeping
+mfa          TokenCommand, an MFA token command that counts its runs
+environment  the variables `env` and `exec` set, and how to read them back in a shell
+hostile      reaching into the cache as an attacker, a crash or time would
+killpoint    credproc frozen at a chosen point of a refresh, a program
+"""

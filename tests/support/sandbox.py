@@ -1,0 +1,142 @@
+"""An isolated user per test (HOME, AWS config, cache dir, environment), and what a run gave."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from support.constants import BASE_KEY_ID, BASE_SECRET, BIN, ROLE
+from support.server import StsServer
+
+
+@dataclass
+class Result:
+    """What one finished process gave: ``Sandbox.run`` and ``wait_all`` return these."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.stdout)
+        return document
+
+
+@dataclass
+class Sandbox:
+    """An isolated user: HOME, AWS config and credentials files, cache dir, environment."""
+
+    home: Path
+    server: StsServer
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, tmp_path: Path, server: StsServer) -> Sandbox:
+        """A new user under ``tmp_path`` whose ``base`` profile holds keys for ``server``."""
+        home = tmp_path / "home"
+        (home / ".aws").mkdir(parents=True)
+        env = {
+            # Only what a clean login would have, plus our isolation: nothing of the developer's
+            # own AWS setup (profiles, keys, regions) can leak into a test.
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(home),
+            "LANG": "C.UTF-8",
+            "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"),
+            "AWS_ENDPOINT_URL": server.url,
+            "AWS_EC2_METADATA_DISABLED": "true",  # never reach for an instance role off loopback
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "CREDPROC_CACHE_DIR": str(tmp_path / "cache"),
+        }
+        box = cls(home=home, server=server, env=env)
+        box.add_profile(
+            "base",
+            aws_access_key_id=BASE_KEY_ID,
+            aws_secret_access_key=BASE_SECRET,
+            region="eu-west-1",
+        )
+        return box
+
+    @property
+    def config(self) -> Path:
+        return self.home / ".aws" / "config"
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.env["CREDPROC_CACHE_DIR"])
+
+    def write_config(self, text: str) -> None:
+        self.config.write_text(text)
+
+    def add_profile(self, name: str, **keys: str) -> None:
+        header = "default" if name == "default" else f"profile {name}"
+        lines = "".join(f"{key} = {value}\n" for key, value in keys.items())
+        with self.config.open("a") as file:
+            file.write(f"\n[{header}]\n{lines}")
+
+    def popen(self, *args: str, env: Mapping[str, str] | None = None, **kw: Any) -> Any:
+        return subprocess.Popen(
+            [str(BIN / "credproc"), *args],
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **kw,
+        )
+
+    def waiting(self, count: int, *args: str) -> list[subprocess.Popen[str]]:
+        """``count`` credproc runs, each returned once it has said (-v) that it waits for the
+        refresh lock: proof that it really queues behind another process, not a sleep."""
+        waiters = []
+        for _ in range(count):
+            waiter = self.popen(*args, "-v", "--lock-timeout", "120")
+            assert waiter.stderr is not None
+            line = waiter.stderr.readline()  # blocks until the line, or EOF if it never waits
+            assert "waiting up to 120 s" in line, line
+            waiters.append(waiter)
+        return waiters
+
+    def credproc(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 60,
+        stdin: int | None = subprocess.DEVNULL,
+    ) -> Result:
+        return self.run([str(BIN / "credproc"), *args], env=env, timeout=timeout, stdin=stdin)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        timeout: float = 60,
+        stdin: int | None = subprocess.DEVNULL,
+    ) -> Result:
+        done = subprocess.run(
+            list(argv),
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=stdin,
+            check=False,
+            cwd=self.home,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
+
+    def expire_entries(self, seconds_left: float) -> None:
+        """Make every cached token expire in ``seconds_left`` (as if it had aged), in place."""
+        moment = datetime.now(timezone.utc) + timedelta(seconds=seconds_left)
+        for path in self.cache_dir.glob("*.json"):
+            document = json.loads(path.read_text())
+            document["credentials"]["Expiration"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            path.write_text(json.dumps(document))
+
+    def role_args(self, role: str = ROLE, *extra: str) -> list[str]:
+        return ["--role-arn", role, "--source-profile", "base", *extra]

@@ -1,0 +1,68 @@
+"""The tests' side of the moto wrapper (stsserver.py): start it, count and disturb STS calls."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+STSSERVER = Path(__file__).with_name("stsserver.py")
+
+
+class StsServer:
+    def __init__(self, process: subprocess.Popen[str], port: int) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+
+    def _call(self, path: str, body: object = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        method = "GET" if data is None and not path.endswith(("reset",)) else "POST"
+        request = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    def calls(self, action: str | None = None) -> int:
+        counts: dict[str, int] = self._call("/_test/calls")
+        return counts.get(action, 0) if action else sum(counts.values())
+
+    def requests(self, action: str) -> list[dict[str, str]]:
+        found: list[dict[str, str]] = self._call(f"/_test/requests?action={action}")
+        return found
+
+    def reset(self) -> None:
+        self._call("/_test/reset")
+
+    def fault(self, action: str, **fault: object) -> None:
+        self._call("/_test/faults", {action: fault})
+
+    def clear_faults(self) -> None:
+        self._call("/_test/faults", {})
+
+    def skew(self, seconds: float) -> None:
+        self._call("/_test/skew", {"seconds": seconds})
+
+
+@contextlib.contextmanager
+def running_sts_server() -> Iterator[StsServer]:
+    """The moto wrapper on a free loopback port, stopped on the way out."""
+    process = subprocess.Popen(
+        [sys.executable, str(STSSERVER)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    server = StsServer(process, port)
+    try:
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
