@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from support.assertions import MFA_SERIAL, TokenCommand, assert_fails
+from support.assertions import assert_fails
+from support.constants import MFA_SERIAL
+from support.mfa import TokenCommand
 from support.sandbox import Sandbox
 
 from credproc.resolve import source_kind

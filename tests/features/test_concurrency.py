@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
+from support.assertions import assert_fails
 from support.constants import ROLE
+from support.processes import hold_lock, wait_for_calls
 from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for_call(sandbox: Sandbox, action: str, count: int = 1) -> None:
-    """Block until the server has seen the call: the refresher is now inside STS."""
-    deadline = time.monotonic() + 30
-    while sandbox.server.calls(action) < count:
-        assert time.monotonic() < deadline, f"no {action} reached the server"
-        time.sleep(0.05)
 
 
 def test_cold_parallel_processes_make_one_sts_call(sandbox: Sandbox) -> None:
@@ -38,7 +28,7 @@ def test_cold_parallel_processes_make_one_sts_call(sandbox: Sandbox) -> None:
 def test_different_roles_do_not_wait_for_each_other(sandbox: Sandbox) -> None:
     sandbox.server.fault("AssumeRole", delay=5)
     slow = sandbox.popen(*sandbox.role_args(f"{ROLE}-slow"))
-    _wait_for_call(sandbox, "AssumeRole")  # the slow role holds its lock now
+    wait_for_calls(sandbox, "AssumeRole", 1)  # the slow role holds its lock now
     sandbox.server.clear_faults()
 
     other = sandbox.credproc(*sandbox.role_args(f"{ROLE}-other", "--lock-timeout", "2"))
@@ -50,29 +40,12 @@ def test_different_roles_do_not_wait_for_each_other(sandbox: Sandbox) -> None:
     assert slow.returncode == 0
 
 
-def _hold_lock(sandbox: Sandbox, lock_path: Path) -> subprocess.Popen[str]:
-    """Another process holding a refresh lock and hanging, as a stuck refresher would."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import filelock, sys, time\n"
-            f"lock = filelock.FileLock({str(lock_path)!r}); lock.acquire()\n"
-            "print('held', flush=True); time.sleep(120)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-    return holder
-
-
 def test_a_hung_refresher_makes_waiters_fail_after_the_lock_timeout(sandbox: Sandbox) -> None:
     # Learn the key's lock path from a real run, then empty the cache so the next run refreshes.
     assert sandbox.credproc(*sandbox.role_args()).returncode == 0
     (entry,) = sandbox.cache_dir.glob("*.json")
     entry.unlink()
-    holder = _hold_lock(sandbox, entry.with_suffix(".lock"))
+    holder = hold_lock(entry.with_suffix(".lock"))
     try:
         result = sandbox.credproc(*sandbox.role_args(ROLE, "--lock-timeout", "1"))
     finally:
@@ -81,17 +54,14 @@ def test_a_hung_refresher_makes_waiters_fail_after_the_lock_timeout(sandbox: San
         assert holder.stdout is not None
         holder.stdout.close()
 
-    assert result.returncode == 6
-    assert result.stdout == ""
-    assert "another credproc process has been refreshing this role for over 1 s" in result.stderr
-    assert result.stderr.count("\n") == 1
+    assert_fails(result, 6, "another credproc process has been refreshing this role for over 1 s")
     assert sandbox.server.calls("AssumeRole") == 1
 
 
 def test_kill_9_during_refresh_blocks_and_corrupts_nothing(sandbox: Sandbox) -> None:
     sandbox.server.fault("AssumeRole", delay=30)
     victim = sandbox.popen(*sandbox.role_args())
-    _wait_for_call(sandbox, "AssumeRole")
+    wait_for_calls(sandbox, "AssumeRole", 1)
     waiter = sandbox.popen(*sandbox.role_args())  # queues behind the victim's lock
     os.kill(victim.pid, signal.SIGKILL)
     victim.communicate(timeout=30)

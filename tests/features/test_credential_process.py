@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timezone
 
 import pytest
+from support.assertions import assert_fails
 from support.constants import BIN, ROLE
 from support.sandbox import Sandbox
 
@@ -177,10 +178,8 @@ def test_source_from_environment_ignores_an_inherited_aws_profile(sandbox: Sandb
 def test_no_source_credentials_at_all_is_a_clear_error(sandbox: Sandbox) -> None:
     result = sandbox.credproc("--role-arn", ROLE, timeout=30)
 
-    assert result.returncode == 4
-    assert result.stdout == ""
-    assert result.stderr.startswith("credproc: error: no source credentials found")
-    assert result.stderr.count("\n") == 1
+    line = assert_fails(result, 4)
+    assert line.startswith("credproc: error: no source credentials found")
 
 
 def test_verbose_and_log_file_say_what_happened(sandbox: Sandbox) -> None:

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from support.assertions import MFA_SERIAL, TokenCommand, assert_fails, wait_all
-from support.constants import BIN
+from support.assertions import assert_fails
+from support.constants import BIN, MFA_SERIAL
+from support.mfa import TokenCommand
+from support.processes import wait_all
 from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration

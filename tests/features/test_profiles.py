@@ -8,6 +8,7 @@ import signal
 
 import dotenv
 import pytest
+from support.assertions import assert_fails
 from support.constants import OTHER_ROLE, ROLE
 from support.sandbox import Sandbox
 
@@ -97,10 +98,8 @@ def test_exec_of_a_command_that_cannot_run(
 ) -> None:
     result = sandbox.credproc("exec", *sandbox.role_args(), "--", command, "arg")
 
-    assert result.returncode == status
-    assert result.stdout == ""
-    assert result.stderr.startswith(f"credproc: error: cannot run {command!r}: {reason}")
-    assert result.stderr.count("\n") == 1
+    line = assert_fails(result, status)
+    assert line.startswith(f"credproc: error: cannot run {command!r}: {reason}")
 
 
 @pytest.mark.parametrize(
@@ -255,11 +254,8 @@ def test_a_profile_that_runs_credproc_on_itself_is_a_clear_error(sandbox: Sandbo
     direct = sandbox.credproc("--profile", "dev")
     through_cli = sandbox.run(["aws", "--profile", "dev", "sts", "get-caller-identity"])
 
-    assert direct.returncode == 3
-    assert direct.stdout == ""
-    assert direct.stderr.startswith("credproc: error: profile 'dev' has no role_arn; it runs")
-    assert "[profile dev-role]" in direct.stderr
-    assert direct.stderr.count("\n") == 1
+    line = assert_fails(direct, 3, "[profile dev-role]")
+    assert line.startswith("credproc: error: profile 'dev' has no role_arn; it runs")
     assert through_cli.returncode != 0
     assert "profile 'dev' has no role_arn" in through_cli.stderr
     assert sandbox.server.calls() == 0
@@ -284,10 +280,8 @@ def test_a_source_profile_cycle_through_credproc_is_a_loop(sandbox: Sandbox) -> 
     sandbox.add_profile("back", credential_process="credproc --profile dev")
     result = sandbox.credproc("--profile", "dev", timeout=30)
 
-    assert result.returncode == 7
-    assert result.stdout == ""
-    assert result.stderr.startswith("credproc: error: loop: credproc calls itself")
-    assert result.stderr.count("\n") == 1
+    line = assert_fails(result, 7)
+    assert line.startswith("credproc: error: loop: credproc calls itself")
     assert sandbox.server.calls() == 0
 
 

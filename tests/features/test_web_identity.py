@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.assertions import MFA_SERIAL, assert_fails, wait_all
-from support.constants import ROLE
+from support.assertions import assert_fails
+from support.constants import MFA_SERIAL, ROLE
+from support.processes import wait_all
 from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration

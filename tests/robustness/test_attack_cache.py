@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support.assertions import assert_warns
 from support.constants import BIN, ROLE
 from support.hostile import edit_entry, key_of, mode, only_entry, temp_files
 from support.sandbox import Result, Sandbox
@@ -231,7 +232,7 @@ def test_an_entry_in_an_untrusted_dir_is_not_served_and_nothing_is_written(
 
     assert _token(result) != cached
     assert sandbox.server.calls("AssumeRole") == 2
-    _one_warning_about_the_dir(result, sandbox.cache_dir)
+    assert_warns(result, str(sandbox.cache_dir))
     assert sorted(p.name for p in sandbox.cache_dir.iterdir()) == before  # no lock, no temp
     assert entry.read_bytes() == entry_bytes
 
@@ -247,7 +248,7 @@ def test_a_symlinked_cache_dir_is_not_followed(sandbox: Sandbox, tmp_path: Path)
 
     assert _token(result) != cached
     assert sandbox.server.calls("AssumeRole") == 2
-    _one_warning_about_the_dir(result, sandbox.cache_dir)
+    assert_warns(result, str(sandbox.cache_dir))
     assert sorted(p.name for p in real.iterdir()) == before
 
 
@@ -258,7 +259,7 @@ def test_a_file_in_place_of_the_cache_dir(sandbox: Sandbox) -> None:
 
     for result in results:
         assert result.json()["Version"] == 1
-        _one_warning_about_the_dir(result, sandbox.cache_dir)
+        assert_warns(result, str(sandbox.cache_dir))
     assert sandbox.server.calls("AssumeRole") == 2
     assert sandbox.cache_dir.read_text() == "not a directory"
 
@@ -272,7 +273,7 @@ def test_a_cache_dir_that_cannot_be_created(sandbox: Sandbox, tmp_path: Path) ->
     result = sandbox.credproc(*sandbox.role_args(), "--cache-dir", str(cache_dir))
 
     assert result.json()["Version"] == 1
-    _one_warning_about_the_dir(result, cache_dir)
+    assert_warns(result, str(cache_dir))
     assert sandbox.server.calls("AssumeRole") == 1
 
 
@@ -286,14 +287,6 @@ def test_a_cache_dir_others_can_read_is_made_private(sandbox: Sandbox) -> None:
     assert result.stderr == ""
     assert mode(sandbox.cache_dir) == 0o700
     assert mode(only_entry(sandbox.cache_dir)) == 0o600
-
-
-def _one_warning_about_the_dir(result: Result, directory: Path) -> None:
-    assert result.returncode == 0, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("credproc: WARNING: ")
-    assert str(directory) in lines[0]
 
 
 # -- a read-only file system -------------------------------------------------------------------
@@ -344,7 +337,7 @@ def test_a_read_only_cache_dir_costs_only_the_cache(sandbox: Sandbox) -> None:
     result = _read_only(sandbox, *sandbox.role_args())
 
     assert result.json()["Version"] == 1
-    _one_warning_about_the_dir(result, sandbox.cache_dir)
+    assert_warns(result, str(sandbox.cache_dir))
     assert sandbox.server.calls("AssumeRole") == 1
     assert list(sandbox.cache_dir.iterdir()) == []
 

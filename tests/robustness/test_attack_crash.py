@@ -14,15 +14,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.assertions import assert_fails, assert_warns
 from support.constants import ROLE
 from support.hostile import key_of, only_entry, temp_files
+from support.processes import hold_lock, wait_all, wait_for_calls
 from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
@@ -62,14 +63,6 @@ def _finish(waiters: list[subprocess.Popen[str]]) -> list[str]:
     return tokens
 
 
-def _wait_for_calls(sandbox: Sandbox, action: str, count: int) -> None:
-    """Poll the server until it has seen ``count`` calls (bounded: 30 s)."""
-    deadline = time.monotonic() + 30
-    while sandbox.server.calls(action) < count:
-        assert time.monotonic() < deadline, f"no {action} call reached the server"
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def reaped() -> Iterator[list[subprocess.Popen[str]]]:
     """Processes to kill if a test fails half-way, so none outlives it."""
@@ -106,7 +99,7 @@ def test_killed_inside_the_sts_call(sandbox: Sandbox, reaped: list[subprocess.Po
     sandbox.server.fault("AssumeRole", delay=30)
     victim = sandbox.popen(*args)
     reaped.append(victim)
-    _wait_for_calls(sandbox, "AssumeRole", 1)  # the victim is inside the call now
+    wait_for_calls(sandbox, "AssumeRole", 1)  # the victim is inside the call now
     waiters = sandbox.waiting(WAITERS, *args)
     reaped.extend(waiters)
 
@@ -155,41 +148,17 @@ def test_killed_between_the_temp_file_and_the_rename(
 # -- a hung lock holder ------------------------------------------------------------------------
 
 
-def _hold_lock(sandbox: Sandbox) -> subprocess.Popen[str]:
-    """A process that takes the key's lock the way credproc does, then hangs."""
-    sandbox.cache_dir.mkdir(mode=0o700, exist_ok=True)
-    lock = sandbox.cache_dir / f"{key_of(sandbox)}.lock"
-    code = (
-        "import filelock, sys, time\n"
-        "lock = filelock.FileLock(sys.argv[1], mode=0o600)\n"
-        "lock.acquire()\n"
-        "print('held', flush=True)\n"
-        "time.sleep(300)\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None
-    assert holder.stdout.readline() == "held\n"
-    return holder
-
-
 def test_a_hung_lock_holder_fails_every_waiter_after_the_lock_timeout(
     sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
 ) -> None:
-    holder = _hold_lock(sandbox)
+    holder = hold_lock(sandbox.cache_dir / f"{key_of(sandbox)}.lock")
     reaped.append(holder)
     waiters = [sandbox.popen(*sandbox.role_args(), "--lock-timeout", "2") for _ in range(3)]
     reaped.extend(waiters)
 
-    for waiter in waiters:
-        stdout, stderr = waiter.communicate(timeout=60)
-        assert waiter.returncode == 6, stderr
-        assert stdout == ""
-        assert stderr.startswith("credproc: error: another credproc process has been")
-        assert "over 2 s" in stderr
-        assert "--lock-timeout" in stderr
-        assert stderr.count("\n") == 1
+    for result in wait_all(waiters, timeout=60):
+        line = assert_fails(result, 6, "over 2 s", "--lock-timeout")
+        assert line.startswith("credproc: error: another credproc process has been")
     assert sandbox.server.calls("AssumeRole") == 0
 
     holder.kill()
@@ -203,17 +172,15 @@ def test_a_hung_lock_holder_does_not_withhold_a_token_that_still_works(
 ) -> None:
     cached = sandbox.credproc(*sandbox.role_args()).json()["AccessKeyId"]
     sandbox.expire_entries(seconds_left=600)  # due for refresh, valid for 10 minutes
-    holder = _hold_lock(sandbox)
+    holder = hold_lock(sandbox.cache_dir / f"{key_of(sandbox)}.lock")
     reaped.append(holder)
 
     result = sandbox.credproc(*sandbox.role_args(), "--lock-timeout", "1")
 
     assert result.returncode == 0, result.stderr
     assert result.json()["AccessKeyId"] == cached
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith("credproc: WARNING: another credproc process has been")
-    assert "serving the cached token" in lines[0]
+    line = assert_warns(result, "serving the cached token")
+    assert line.startswith("credproc: WARNING: another credproc process has been")
     assert sandbox.server.calls("AssumeRole") == 1
 
 

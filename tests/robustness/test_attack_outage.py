@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from support.assertions import assert_fails, assert_warns
 from support.hostile import only_entry
 from support.sandbox import Result, Sandbox
 
@@ -101,19 +102,7 @@ def _served_stale(result: Result, token: str) -> None:
     """Exit 0 with the cached token and exactly one warning saying so."""
     assert result.returncode == 0, result.stderr
     assert result.json()["AccessKeyId"] == token
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("credproc: WARNING: ")
-    assert "serving the cached token" in lines[0]
-
-
-def _failed(result: Result, says: str) -> None:
-    assert result.returncode == 5, result.stderr
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("credproc: error: ")
-    assert says in lines[0]
+    assert_warns(result, "serving the cached token")
 
 
 def _cache_a_due_token(sandbox: Sandbox) -> str:
@@ -131,7 +120,7 @@ def test_a_failing_sts_without_a_cached_token(sandbox: Sandbox, fault: str) -> N
 
     result = sandbox.credproc(*sandbox.role_args())
 
-    _failed(result, says)
+    assert_fails(result, 5, says)
     assert sandbox.server.calls("AssumeRole") == attempts
 
 
@@ -152,7 +141,7 @@ def test_a_token_about_to_expire_is_not_served_in_an_outage(sandbox: Sandbox) ->
     sandbox.expire_entries(seconds_left=30)  # under a minute: useless by the time it is used
     sandbox.server.fault("AssumeRole", status=400, code="Throttling")
 
-    _failed(sandbox.credproc(*sandbox.role_args()), "throttling")
+    assert_fails(sandbox.credproc(*sandbox.role_args()), 5, "throttling")
 
 
 def test_an_sts_slower_than_the_read_timeout(sandbox: Sandbox) -> None:
@@ -180,7 +169,7 @@ def test_sts_down_serves_a_due_token(sandbox: Sandbox, gate: Gate) -> None:
 def test_sts_down_without_a_cached_token(sandbox: Sandbox, gate: Gate) -> None:
     gate.close()
 
-    _failed(sandbox.credproc(*sandbox.role_args()), f"cannot reach STS at {gate.url}")
+    assert_fails(sandbox.credproc(*sandbox.role_args()), 5, f"cannot reach STS at {gate.url}")
 
 
 def test_a_connection_closed_at_once_is_retried_a_bounded_number_of_times(
@@ -194,7 +183,7 @@ def test_a_connection_closed_at_once_is_retried_a_bounded_number_of_times(
     assert gate.hung_up == MAX_ATTEMPTS
 
     (only_entry(sandbox.cache_dir)).unlink()
-    _failed(sandbox.credproc(*sandbox.role_args()), "cannot reach STS")
+    assert_fails(sandbox.credproc(*sandbox.role_args()), 5, "cannot reach STS")
     assert gate.hung_up == 2 * MAX_ATTEMPTS
     assert sandbox.server.calls() == 0
 
@@ -243,7 +232,7 @@ def test_a_token_all_but_expired_by_stss_clock_is_not_served_in_an_outage(
     assert sandbox.credproc(*sandbox.role_args()).returncode == 0
     sandbox.server.fault("AssumeRole", status=400, code="Throttling")
 
-    _failed(sandbox.credproc(*sandbox.role_args()), "throttling")
+    assert_fails(sandbox.credproc(*sandbox.role_args()), 5, "throttling")
 
 
 def test_a_clock_ahead_of_sts_is_reported_and_does_not_shorten_the_token(

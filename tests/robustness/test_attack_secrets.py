@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from support.constants import BASE_SECRET
+from support.processes import wait_for_calls
 from support.sandbox import Result, Sandbox
 
 pytestmark = pytest.mark.integration
@@ -154,13 +155,6 @@ def _all_argv() -> str:
     return "\n".join(lines)
 
 
-def _wait_for_calls(sandbox: Sandbox, count: int) -> None:
-    deadline = time.monotonic() + 30
-    while sandbox.server.calls("AssumeRole") < count:
-        assert time.monotonic() < deadline, "no AssumeRole call reached the server"
-        time.sleep(0.05)
-
-
 def _wait_for_exec(process: subprocess.Popen[str], argv: list[str]) -> None:
     cmdline = Path(f"/proc/{process.pid}/cmdline")
     wanted = "\0".join(argv) + "\0"
@@ -178,7 +172,7 @@ def test_no_secret_in_any_process_argv(sandbox: Sandbox, secrets: Secrets) -> No
     sandbox.server.fault("AssumeRole", delay=2)
 
     refreshing = sandbox.popen(*role, "-v")
-    _wait_for_calls(sandbox, 2)  # it is inside the STS call, with every secret loaded
+    wait_for_calls(sandbox, "AssumeRole", 2)  # it is inside the STS call, with every secret loaded
     secrets.capture("argv during a refresh", _all_argv())
     stdout, _ = refreshing.communicate(timeout=60)
     secrets.learn(json.loads(stdout))

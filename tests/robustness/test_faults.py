@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import pytest
+from support.assertions import assert_fails, assert_warns
 from support.constants import ROLE
+from support.hostile import only_entry
+from support.processes import wait_for_calls
 from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
-
-
-def _only_entry(sandbox: Sandbox) -> str:
-    (entry,) = sandbox.cache_dir.glob("*.json")
-    return str(entry)
 
 
 @pytest.mark.parametrize(
@@ -25,7 +22,7 @@ def _only_entry(sandbox: Sandbox) -> str:
 )
 def test_a_corrupt_entry_is_a_miss_and_gets_replaced(sandbox: Sandbox, content: bytes) -> None:
     first = sandbox.credproc(*sandbox.role_args()).json()
-    with open(_only_entry(sandbox), "wb") as entry:
+    with open(only_entry(sandbox.cache_dir), "wb") as entry:
         entry.write(content)
 
     second = sandbox.credproc(*sandbox.role_args())
@@ -90,9 +87,8 @@ def test_sts_outage_serves_the_cached_token_with_a_warning(sandbox: Sandbox) -> 
     assert due.returncode == 0
     assert due.json()["AccessKeyId"] == cached.json()["AccessKeyId"]
     assert sandbox.server.calls("AssumeRole") == 1 + 3  # the first call, then the retries
-    assert due.stderr.startswith("credproc: WARNING: STS failed AssumeRole")
-    assert "serving the cached token" in due.stderr
-    assert due.stderr.count("\n") == 1
+    line = assert_warns(due, "serving the cached token")
+    assert line.startswith("credproc: WARNING: STS failed AssumeRole")
 
 
 def test_sts_outage_without_a_cached_token_is_one_clear_error(sandbox: Sandbox) -> None:
@@ -146,10 +142,7 @@ def test_sts_refusals_are_mapped_to_one_line(sandbox: Sandbox, code: str, expect
 
     result = sandbox.credproc(*sandbox.role_args())
 
-    assert result.returncode == 4
-    assert result.stdout == ""
-    assert expected in result.stderr
-    assert result.stderr.count("\n") == 1
+    assert_fails(result, 4, expected)
     assert sandbox.server.calls("AssumeRole") == 1  # refusals are not retried
 
 
@@ -179,7 +172,8 @@ def test_waiters_do_not_pile_onto_a_failing_sts(sandbox: Sandbox) -> None:
     sandbox.expire_entries(seconds_left=600)  # due for refresh, still good for 10 minutes
     sandbox.server.fault("AssumeRole", status=400, code="Throttling", delay=1)
     refresher = sandbox.popen(*sandbox.role_args())
-    _wait_for_calls(sandbox, 1)  # the refresher holds the lock and is inside STS
+    # The first run's call, then the refresher's: it holds the lock and is inside STS.
+    wait_for_calls(sandbox, "AssumeRole", 1 + 1)
     waiters = sandbox.waiting(3, *sandbox.role_args())
 
     outcomes = [process.communicate(timeout=120) for process in [refresher, *waiters]]
@@ -189,10 +183,3 @@ def test_waiters_do_not_pile_onto_a_failing_sts(sandbox: Sandbox) -> None:
     # One refresher's bounded retries, not one set per waiting process.
     assert sandbox.server.calls("AssumeRole") == 1 + 3
     assert all("another credproc just failed to refresh" in err for _, err in outcomes[1:])
-
-
-def _wait_for_calls(sandbox: Sandbox, count: int) -> None:
-    deadline = time.monotonic() + 30
-    while sandbox.server.calls("AssumeRole") < 1 + count:
-        assert time.monotonic() < deadline, "the refresher never reached STS"
-        time.sleep(0.05)

@@ -1,0 +1,48 @@
+"""Processes side by side: collect them, see one reach STS, hold a lock. Nothing sleeps and
+hopes: every wait is for something seen (a server count, a line), and bounded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support.sandbox import Result, Sandbox
+
+
+def wait_all(processes: list[subprocess.Popen[str]], timeout: float = 90) -> list[Result]:
+    """Collect every process, each with a timeout: a deadlock fails the test, never hangs it."""
+    results: list[Result] = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=timeout)
+        results.append(Result(process.returncode, stdout, stderr))
+    return results
+
+
+def wait_for_calls(sandbox: Sandbox, action: str, count: int) -> None:
+    """Poll the server until it has seen ``count`` ``action`` calls (bounded: 30 s): the last
+    caller is now inside STS, holding its refresh lock."""
+    deadline = time.monotonic() + 30
+    while sandbox.server.calls(action) < count:
+        assert time.monotonic() < deadline, f"no {action} call reached the server"
+        time.sleep(0.05)
+
+
+def hold_lock(lock: Path) -> subprocess.Popen[str]:
+    """Another process that takes the refresh lock at ``lock`` the way credproc does, then
+    hangs, as a stuck refresher would. Returned once it holds the lock; the caller kills it."""
+    lock.parent.mkdir(mode=0o700, exist_ok=True)
+    code = (
+        "import filelock, sys, time\n"
+        "lock = filelock.FileLock(sys.argv[1], mode=0o600)\n"
+        "lock.acquire()\n"
+        "print('held', flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "held\n"
+    return holder
