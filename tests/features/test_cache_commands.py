@@ -1,0 +1,78 @@
+"""`credproc cache list` and `credproc cache clear`: who and when, never a secret; clear one
+role's token or all of them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support.constants import OTHER_ROLE, ROLE
+from support.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+
+def test_cache_list_shows_who_and_when_but_no_secret(sandbox: Sandbox) -> None:
+    assert sandbox.credproc("cache", "list").stdout == "no cached tokens\n"
+    first = sandbox.credproc(*sandbox.role_args(ROLE, "--role-session-name", "alice")).json()
+    second = sandbox.credproc(*sandbox.role_args(OTHER_ROLE)).json()
+
+    table = sandbox.credproc("cache", "list")
+    listed = sandbox.credproc("cache", "list", "--json")
+
+    assert table.returncode == 0
+    assert listed.returncode == 0
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["ROLE", "SOURCE", "SESSION", "NAME", "EXPIRES", "LEFT", "STATE"]
+    assert len(lines) == 3
+    rows = json.loads(listed.stdout)
+    assert {(row["role"], row["source"], row["state"]) for row in rows} == {
+        (ROLE, "base", "fresh"),
+        (OTHER_ROLE, "base", "fresh"),
+    }
+    assert "alice" in {row["session_name"] for row in rows}
+    for document in (first, second):
+        for field in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+            assert str(document[field]) not in table.stdout + listed.stdout
+
+
+def test_cache_clear_of_one_role_forces_one_new_sts_call(sandbox: Sandbox) -> None:
+    before = sandbox.credproc(*sandbox.role_args()).json()
+    sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+
+    cleared = sandbox.credproc("cache", "clear", *sandbox.role_args())
+    after = sandbox.credproc(*sandbox.role_args()).json()
+    other = sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+
+    assert cleared.stdout == "removed 1 cached token\n"
+    assert after["AccessKeyId"] != before["AccessKeyId"]
+    assert other.returncode == 0
+    assert sandbox.server.calls("AssumeRole") == 3  # dev, other, dev again; other was kept
+
+
+def test_cache_clear_all(sandbox: Sandbox) -> None:
+    sandbox.credproc(*sandbox.role_args())
+    sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+
+    cleared = sandbox.credproc("cache", "clear", "--all")
+    listed = json.loads(sandbox.credproc("cache", "list", "--json").stdout)
+    sandbox.credproc(*sandbox.role_args())
+    sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+
+    assert cleared.stdout == "removed 2 cached tokens\n"
+    assert listed == []
+    assert sandbox.server.calls("AssumeRole") == 4
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["clear"], ["clear", "--all", "--role-arn", ROLE], ["clear", "--all", "--profile", "base"]],
+)
+def test_cache_clear_needs_exactly_one_target(sandbox: Sandbox, args: list[str]) -> None:
+    sandbox.credproc(*sandbox.role_args())
+    result = sandbox.credproc("cache", *args)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("credproc: error: cache clear")
+    assert len(list(sandbox.cache_dir.glob("*.json"))) == 1

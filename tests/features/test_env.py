@@ -1,0 +1,47 @@
+"""`credproc env`: the role's credentials as variables, for a shell (sh, fish, PowerShell) or
+a .env file, the same values as the credential_process document."""
+
+from __future__ import annotations
+
+import io
+
+import dotenv
+import pytest
+from support.environment import ENV_NAMES, PRINT_ENV, expected_env
+from support.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_env_evaluated_by_a_shell_sets_what_the_json_says(sandbox: Sandbox, shell: str) -> None:
+    document = sandbox.credproc(*sandbox.role_args()).json()
+    args = " ".join(sandbox.role_args())
+    result = sandbox.run([shell, "-c", f'eval "$(credproc env {args})" && {PRINT_ENV}'])
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == expected_env(document)
+    assert sandbox.server.calls("AssumeRole") == 1  # env was a cache hit
+
+
+def test_env_dotenv_and_other_formats_carry_the_same_values(sandbox: Sandbox) -> None:
+    document = sandbox.credproc(*sandbox.role_args()).json()
+    dotenv_text = sandbox.credproc("env", "--format", "dotenv", *sandbox.role_args()).stdout
+    fish = sandbox.credproc("env", "--format", "fish", *sandbox.role_args()).stdout
+    powershell = sandbox.credproc("env", "--format", "powershell", *sandbox.role_args()).stdout
+
+    values = dotenv.dotenv_values(stream=io.StringIO(dotenv_text))
+    assert [values[name] for name in ENV_NAMES] == expected_env(document)
+    secret = str(document["SecretAccessKey"])
+    assert f"set -gx AWS_SECRET_ACCESS_KEY '{secret}';\n" in fish
+    assert f"$Env:AWS_SECRET_ACCESS_KEY = '{secret}'\n" in powershell
+    assert sandbox.server.calls("AssumeRole") == 1
+
+
+def test_env_with_a_bad_format_is_a_usage_error(sandbox: Sandbox) -> None:
+    result = sandbox.credproc("env", "--format", "tcsh", *sandbox.role_args())
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("credproc: error: argument --format: invalid choice")
+    assert sandbox.server.calls() == 0
