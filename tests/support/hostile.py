@@ -1,5 +1,5 @@
-"""Helpers shared by the tests/test_attack_*.py suites: reach into the cache as an attacker,
-a crash or the passage of time would, and look at what credproc left behind."""
+"""Helpers shared by the tests/robustness suites: reach into the cache as an attacker, a crash
+or the passage of time would, and look at what credproc left behind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""records.NamedTuple behaves as typing.NamedTuple does, for what credproc uses of it."""
+"""lean.NamedTuple behaves as typing.NamedTuple does, for what credproc uses of it."""
 
 from __future__ import annotations
 
