@@ -325,6 +325,11 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.1f}x"
 
 
+def verdict(hit: float, python: float) -> str:
+    """The ratio of a hit to bare python, and whether it is within the budget."""
+    return f"{ratio(hit, python)} ({'met' if hit <= HIT_BUDGET * python else 'MISSED'})"
+
+
 def medians(times: dict[str, list[float]]) -> dict[str, float]:
     return {name: statistics.median(samples) for name, samples in times.items()}
 
@@ -402,10 +407,8 @@ class Bench:
         notes = [
             "`python -c pass` is the interpreter that runs credproc, in the same venv: both pay the"
             " same start-up, site-packages `.pth` files included.",
-            f"Budget: a credproc hit within {HIT_BUDGET}x bare python, in both forms: flags"
-            f" {ratio(self.hit, python)} ({'met' if self.hit <= HIT_BUDGET * python else 'MISSED'}),"
-            f" --profile {ratio(profile_hit, python)}"
-            f" ({'met' if profile_hit <= HIT_BUDGET * python else 'MISSED'}).",
+            f"Budget: a credproc hit within {HIT_BUDGET}x bare python, in both forms:"
+            f" flags {verdict(self.hit, python)}, --profile {verdict(profile_hit, python)}.",
         ]
         if aec is not None:
             aec_hit = times["aws-export-credentials, cache hit"]
