@@ -10,4 +10,5 @@ mfa          TokenCommand, an MFA token command that counts its runs
 environment  the variables `env` and `exec` set, and how to read them back in a shell
 hostile      reaching into the cache as an attacker, a crash or time would
 killpoint    credproc frozen at a chosen point of a refresh, a program
+tools        outside programs a test needs: found, skipped with a reason, or failed in CI
 """
