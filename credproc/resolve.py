@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 
 from . import validate
@@ -26,6 +25,7 @@ from .options import (
     OPTIONS,
     RawOptions,
 )
+from .dirs import user_cache_dir
 from .request import Request
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
@@ -298,24 +298,6 @@ def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
     if value:
         return os.path.expanduser(value)
     return user_cache_dir(environ)
-
-
-def user_cache_dir(environ: Mapping[str, str]) -> str:
-    """platformdirs' user cache dir for credproc.
-
-    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
-    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
-    test checks that both agree. Elsewhere platformdirs decides."""
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/credproc")
-    if sys.platform.startswith("linux"):
-        base = environ.get("XDG_CACHE_HOME", "").strip()
-        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
-            base = os.path.expanduser("~/.cache")
-        return os.path.join(base, "credproc")
-    import platformdirs  # noqa: PLC0415
-
-    return platformdirs.user_cache_dir("credproc", appauthor=False)
 
 
 # -- the source, from the AWS config ------------------------------------------------------

@@ -18,12 +18,11 @@ import shlex
 import shutil
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ..awsconfig import config_path, parse_sections, profile_of_header, section_name
 from ..errors import ConfigError, UsageError
-from ..files import O_CLOEXEC, atomic_write
+from ..files import atomic_write, private_backup
 from ..lean import NamedTuple
 from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
@@ -224,21 +223,7 @@ def _check_result(
 
 
 def _backup(path: Path, original: bytes) -> Path:
-    """A private copy next to the file, named by the time, never overwriting another."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    for attempt in range(100):
-        suffix = f".{attempt}" if attempt else ""
-        backup = path.with_name(f"{path.name}.{stamp}{suffix}.bak")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
-        try:
-            fd = os.open(backup, flags, 0o600)
-        except FileExistsError:
-            continue
-        except OSError as error:
-            raise ConfigError(f"cannot back up {path}: {error.strerror}") from None
-        with os.fdopen(fd, "wb") as file:
-            file.write(original)
-            file.flush()
-            os.fsync(file.fileno())
-        return backup
-    raise ConfigError(f"cannot back up {path}: too many backups named {stamp}")
+    try:
+        return Path(private_backup(str(path), original))
+    except OSError as error:
+        raise ConfigError(f"cannot back up {path}: {error.strerror or error}") from None

@@ -15,7 +15,8 @@ from support.constants import ROLE
 from credproc.errors import UsageError
 from credproc.options import RawOptions
 from credproc.request import Request
-from credproc.resolve import default_session_name, resolve, user_cache_dir
+from credproc.dirs import user_cache_dir, user_config_dir
+from credproc.resolve import default_session_name, resolve
 
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
 
@@ -153,6 +154,20 @@ def test_user_cache_dir_agrees_with_platformdirs(
 
     expected = platformdirs.user_cache_dir("credproc", appauthor=False)
     assert user_cache_dir(os.environ) == expected
+
+
+@pytest.mark.parametrize("xdg", [None, "/custom/config", "relative/ignored", "  "])
+def test_user_config_dir_agrees_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+
+    expected = platformdirs.user_config_dir("credproc", appauthor=False)
+    assert user_config_dir(os.environ) == expected
 
 
 def test_key_is_the_sha256_of_the_canonical_identity() -> None:
