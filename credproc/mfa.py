@@ -7,14 +7,12 @@ the controlling terminal opened directly; with neither, fail at once rather than
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import subprocess
-from typing import IO
 
 from .errors import MfaError
+from .terminal import close, line_ready, open_terminal, open_terminal_fd
 
 TOKEN_COMMAND_TIMEOUT = 120  # a hardware key may wait for a touch
 _CODE = re.compile(r"\d{6}")
@@ -31,7 +29,7 @@ def get_code(serial: str, token_command: str | None, prompt_timeout: float) -> s
 def _from_command(serial: str, command: str) -> str:
     # Its stderr goes to the terminal when there is one, so "touch your key" is seen; the
     # client captures ours and shows it only after a failure.
-    terminal = _open_terminal_fd()
+    terminal = open_terminal_fd()
     try:
         # shell=True: the command is the user's own configuration, written like a shell line
         # (the same way clients run credential_process itself).
@@ -67,7 +65,7 @@ def _from_command(serial: str, command: str) -> str:
 
 
 def _from_terminal(serial: str, timeout: float) -> str:
-    terminal = _open_terminal()
+    terminal = open_terminal()
     if terminal is None:
         raise MfaError(
             f"an MFA code is needed for {serial} but there is no terminal to ask on; set "
@@ -78,61 +76,15 @@ def _from_terminal(serial: str, timeout: float) -> str:
     try:
         writer.write(f"credproc: MFA code for {serial}: ")
         writer.flush()
-        if not _line_ready(reader, timeout):
+        if not line_ready(reader, timeout):
             raise MfaError(f"no MFA code was entered within {timeout:g} s (--lock-timeout)")
         code = reader.readline().strip()
     except OSError as error:
         raise MfaError(f"cannot read the MFA code from the terminal: {error}") from None
     finally:
-        _close(reader, writer)
+        close(reader, writer)
     if not code:
         raise MfaError("no MFA code was entered")
     if not _CODE.fullmatch(code):
         raise MfaError("the MFA code must be exactly 6 digits")
     return code
-
-
-def _open_terminal() -> tuple[IO[str], IO[str]] | None:
-    if os.name == "nt":
-        try:
-            reader = open("CONIN$", encoding="utf-8")  # noqa: SIM115 - closed by _close
-        except OSError:
-            return None
-        try:
-            return reader, open("CONOUT$", "w", encoding="utf-8")
-        except OSError:
-            reader.close()
-            return None
-    fd = _open_terminal_fd()
-    if fd is None:
-        return None
-    # Not open("/dev/tty", "r+"): its buffered reader-writer demands a seekable file, and a
-    # terminal is not one. A text layer straight over the raw file reads and writes both ways.
-    tty = io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8")
-    return tty, tty
-
-
-def _open_terminal_fd() -> int | None:
-    if os.name == "nt":
-        return None
-    try:
-        # Fails (ENXIO) when the process has no controlling terminal: the no-terminal case.
-        return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        return None
-
-
-def _line_ready(reader: IO[str], timeout: float) -> bool:
-    """Wait for a typed line (a terminal in canonical mode is readable once Enter is hit)."""
-    if os.name == "nt":
-        return True  # no select() on console handles; the lock timeout still bounds waiters
-    import select  # noqa: PLC0415
-
-    readable, _, _ = select.select([reader.fileno()], [], [], timeout)
-    return bool(readable)
-
-
-def _close(reader: IO[str], writer: IO[str]) -> None:
-    for stream in {id(reader): reader, id(writer): writer}.values():
-        with contextlib.suppress(OSError):
-            stream.close()

@@ -129,6 +129,12 @@ OPTIONS: tuple[Option, ...] = (
         profile_key="source_profile",
     ),
     _option(
+        "source_keys",
+        "long-term keys stored with `credproc keys add NAME`, from the OS keyring",
+        metavar="NAME",
+        profile_key="credproc_source_keys",
+    ),
+    _option(
         "role_session_name",
         "default: credproc-<your user name>",
         metavar="NAME",
@@ -257,7 +263,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     _option(
         "lock_timeout",
-        "wait this long for another refresh or an MFA code",
+        "wait this long for another refresh, an MFA code or the keyring",
         BEHAVIOUR,
         metavar="SECONDS",
         profile_key="credproc_lock_timeout",

@@ -28,10 +28,12 @@ class Request(NamedTuple):
     tags: tuple[tuple[str, str], ...] = ()
     transitive_tag_keys: tuple[str, ...] = ()
     region: str | None = None
-    # Not options, but part of the identity: the STS endpoint the token comes from, and, with no
-    # source profile, the caller's environment key id (two keys must not share a token).
+    # Not options, but part of the identity: the STS endpoint the token comes from, and the
+    # source's access key id when credproc knows it without asking AWS (two keys must not share
+    # a token): the environment's with no source profile, or the one --source-keys names.
     endpoint_url: str | None = None
     source_key_id: str | None = None
+    source_keys: str | None = None
     mfa_serial: str | None = None
     mfa_duration: int = DEFAULT_MFA_DURATION
     web_identity_token_file: str | None = None

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 
 from . import validate
+from .dirs import user_cache_dir
 from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from .options import (
     BY_DEST,
@@ -25,7 +26,6 @@ from .options import (
     OPTIONS,
     RawOptions,
 )
-from .dirs import user_cache_dir
 from .request import Request
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
@@ -114,7 +114,14 @@ def _hint(profile: str, keys: Mapping[str, str]) -> str:
 
 def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) -> RawOptions:
     if any(
-        raw.has(d) for d in ("role_arn", "mfa_serial", "source_profile", "web_identity_token_file")
+        raw.has(d)
+        for d in (
+            "role_arn",
+            "mfa_serial",
+            "source_profile",
+            "source_keys",
+            "web_identity_token_file",
+        )
     ):
         return raw
     role, path = (environ.get(name, "").strip() for name in ENV_WEB_IDENTITY)
@@ -147,8 +154,14 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     source_profile = raw.text("source_profile")
     if source_profile is not None and not source_profile.strip():
         raise UsageError("--source-profile is empty")
+    source_keys = _source_keys(raw, source_profile)
     source_key_id = None
-    if source_profile is None and web_identity_token_file is None:
+    if source_keys is not None:
+        # From the index beside the keyring, never the keyring itself: see keystore.
+        from .keystore import indexed  # noqa: PLC0415 - only with --source-keys
+
+        source_key_id = indexed(source_keys, environ).access_key_id
+    elif source_profile is None and web_identity_token_file is None:
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
     flag = {option.dest: option.flag for option in OPTIONS}
     request = Request(
@@ -169,6 +182,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         region=validate.region(flag["region"], raw.text("region")),
         endpoint_url=next((environ[v] for v in ENV_ENDPOINTS if environ.get(v)), None),
         source_key_id=source_key_id,
+        source_keys=source_keys,
         mfa_serial=validate.mfa_serial(flag["mfa_serial"], raw.text("mfa_serial")),
         mfa_duration=mfa_duration,
         web_identity_token_file=web_identity_token_file,
@@ -176,7 +190,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         cache_dir=None
         if raw.switch("no_cache")
         else cache_dir_from(raw.text("cache_dir"), environ),
-        lock_timeout=_lock_timeout(raw.text("lock_timeout")),
+        lock_timeout=lock_timeout(raw.text("lock_timeout")),
         mfa_token_command=raw.text("mfa_token_command") or None,
     )
     return request if role_arn else request.mfa_session(refresh_window)
@@ -199,14 +213,24 @@ def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
             raise UsageError(f"{option.flag} needs --mfa-serial")
 
 
+def _source_keys(raw: RawOptions, source_profile: str | None) -> str | None:
+    name = validate.key_name(BY_DEST["source_keys"].flag, raw.text("source_keys"))
+    if name is not None and source_profile is not None:
+        raise UsageError(
+            "--source-keys and --source-profile (or a profile's source_profile) both name the "
+            "source credentials: give one"
+        )
+    return name
+
+
 def _web_identity(raw: RawOptions) -> str | None:
     path = raw.text("web_identity_token_file")
     if path is None:
         return None
-    if raw.has("source_profile") or raw.has("mfa_serial"):
+    if any(raw.has(dest) for dest in ("source_profile", "source_keys", "mfa_serial")):
         raise UsageError(
-            "--web-identity-token-file takes no --source-profile or --mfa-serial: "
-            "the token itself is the source"
+            "--web-identity-token-file takes no --source-profile, --source-keys or "
+            "--mfa-serial: the token itself is the source"
         )
     # Absolute, so the cache key names the same file from any working directory.
     return os.path.abspath(os.path.expanduser(path))
@@ -241,7 +265,7 @@ def _integer(dest: str, raw: RawOptions, default: int | None = None) -> int:
     )
 
 
-def _lock_timeout(value: str | None) -> float:
+def lock_timeout(value: str | None) -> float:
     option = BY_DEST["lock_timeout"]
     high = (option.bounds or (0, None))[1]
     return validate.seconds(option.flag, value, _number(option.default), _number(high))

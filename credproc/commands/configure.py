@@ -20,7 +20,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..awsconfig import config_path, parse_sections, profile_of_header, section_name
+from ..awsconfig import (
+    config_path,
+    parse_sections,
+    profile_of_header,
+    section_name,
+    section_spans,
+)
 from ..errors import ConfigError, UsageError
 from ..files import atomic_write, private_backup
 from ..lean import NamedTuple
@@ -31,8 +37,6 @@ from ..resolve import check_source, resolve
 
 # Names botocore reads back unchanged from `[profile NAME]` (it shlex-splits the header).
 _PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"
-# configparser's section pattern, matched against a stripped line.
-_HEADER = re.compile(r"\[(?P<header>.+)\]")
 # Options whose value is a path: clients run credential_process in their own working
 # directory, so a relative path would name a different file for each of them.
 _PATH_OPTIONS = frozenset({"cache_dir", "web_identity_token_file"})
@@ -155,7 +159,7 @@ def write_profile(config: Path, name: str, block: str, *, force: bool) -> Writte
     except UnicodeDecodeError:
         raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
 
-    sections = _sections(text)
+    sections = section_spans(text)
     spans = [
         (header, start, end) for header, start, end in sections if profile_of_header(header) == name
     ]
@@ -186,26 +190,6 @@ def write_profile(config: Path, name: str, block: str, *, force: bool) -> Writte
     except OSError as error:
         raise ConfigError(f"cannot write {path}: {error.strerror or error}") from None
     return Written(path, backup, replaced=bool(spans))
-
-
-def _sections(text: str) -> list[tuple[str, int, int]]:
-    """Each section as (header, start, end) in character offsets. A section ends at its last
-    key line: blank lines and comments before the next header stay with that header."""
-    found: list[tuple[str, int, int]] = []
-    offset = last_content = 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        header = _HEADER.match(stripped) if line[:1] not in (" ", "\t") else None
-        if header is not None:
-            if found:
-                found[-1] = (found[-1][0], found[-1][1], last_content)
-            found.append((header["header"], offset, offset))
-        offset += len(line)
-        if stripped and stripped[0] not in "#;":
-            last_content = offset
-    if found:
-        found[-1] = (found[-1][0], found[-1][1], last_content)
-    return found
 
 
 def _check_result(

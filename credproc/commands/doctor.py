@@ -262,10 +262,11 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
         )
         return Check("source", "ok", verdict), None
     from .. import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
+    from ..fetch import source_session  # noqa: PLC0415
 
     try:
         check_source(request, environ)
-        identity = sts.caller_identity(sts.source_session(request), request)
+        identity = sts.caller_identity(source_session(request), request)
     except CredprocError as error:
         return _failed("source", error), None
     return Check("source", "ok", f"the source credentials are {identity.arn}"), identity

@@ -4,13 +4,17 @@ Run as ``python tests/support/stsserver.py`` (the tests' session fixture does): 
 127.0.0.1 on a free port, prints the port on stdout, and serves until killed. Besides every moto
 endpoint it answers ``/_test/...``:
 
-    GET  /_test/calls             {"AssumeRole": 3, ...}: STS requests that reached the server
+    GET  /_test/calls             {"AssumeRole": 3, ...}: STS and IAM requests that reached it
     GET  /_test/requests?action=A the form parameters of each such request, oldest first
+    GET  /_test/signers?action=A  the access key id that signed each such request, oldest first
     POST /_test/reset             forget calls and faults, and reset moto's state
     POST /_test/faults            {"AssumeRole": {"delay": 2, "status": 503, "garbage": true}}
     POST /_test/skew              {"seconds": 3600}: the Date header says now + seconds
 
-Counting happens here, at the server, so a test counts exactly what credproc sent.
+A fault may also say {"skip": 1, "times": 2}: of the requests from then on, let the first
+through, disturb the next two, then none. Counting happens here, at the server, so a test
+counts exactly what credproc sent (moto checks no signature, so the signer's key id is read
+from the Authorization header).
 """
 
 from __future__ import annotations
@@ -38,12 +42,18 @@ class Recorder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.signers: list[tuple[str, str]] = []
         self.faults: dict[str, dict[str, Any]] = {}
+        self.faults_since: dict[str, int] = {}  # requests of each action before the faults
         self.skew = 0.0
+
+    def count(self, action: str) -> int:
+        return sum(1 for done, _ in self.requests if done == action)
 
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
+            self.signers.clear()
             self.faults.clear()
             self.skew = 0.0
 
@@ -61,8 +71,14 @@ class TestControls:
         if action is None:
             return self.app(environ, start_response)
         with self.recorder.lock:
+            seen = self.recorder.count(action) - self.recorder.faults_since.get(action, 0)
             self.recorder.requests.append((action, params))
+            self.recorder.signers.append((action, _signer(environ)))
             fault = dict(self.recorder.faults.get(action, {}))
+        skip = int(fault.get("skip", 0))
+        times = fault.get("times")
+        if seen < skip or (times is not None and seen >= skip + int(times)):
+            fault = {}
         time.sleep(float(fault.get("delay", 0)))
         if fault.get("garbage"):
             return _respond(start_response, 200, b"<<not xml at all", "text/xml")
@@ -92,6 +108,11 @@ class TestControls:
             with recorder.lock:
                 found = [p for a, p in recorder.requests if wanted in (None, a)]
             return _json(start_response, found)
+        if path == "/_test/signers":
+            wanted = parse_qs(environ.get("QUERY_STRING", "")).get("action", [None])[0]
+            with recorder.lock:
+                keys = [k for a, k in recorder.signers if wanted in (None, a)]
+            return _json(start_response, keys)
         if path == "/_test/reset":
             recorder.reset()
             reset = dict(environ, PATH_INFO="/moto-api/reset", REQUEST_METHOD="POST")
@@ -102,6 +123,7 @@ class TestControls:
         if path == "/_test/faults":
             with recorder.lock:
                 recorder.faults = json.loads(body or b"{}")
+                recorder.faults_since = {a: recorder.count(a) for a in recorder.faults}
             return _json(start_response, recorder.faults)
         if path == "/_test/skew":
             with recorder.lock:
@@ -121,9 +143,17 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     auth = environ.get("HTTP_AUTHORIZATION", "")
     unsigned = params.get("Action") == "AssumeRoleWithWebIdentity"
-    if "/sts/aws4_request" not in auth and not unsigned:
+    signed = "/sts/aws4_request" in auth or "/iam/aws4_request" in auth
+    if not signed and not unsigned:
         return None, {}
     return params.get("Action"), params
+
+
+def _signer(environ: Environ) -> str:
+    """The access key id in a SigV4 Authorization header (Credential=KEY/date/region/...)."""
+    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
+    credential = auth.partition("Credential=")[2]
+    return credential.partition("/")[0]
 
 
 def _read_body(environ: Environ) -> bytes:
