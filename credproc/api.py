@@ -29,6 +29,7 @@ class Options(TypedDict, total=False):
     """The keyword options of ``session`` and ``get_credentials``: the CLI's options."""
 
     profile: str
+    source_keys: str  # a name from `credproc keys add NAME`
     role_session_name: str
     duration: int
     external_id: str

@@ -42,8 +42,9 @@ class Rotated(NamedTuple):
     user_arn: str
 
 
-def identity(keys: SourceKeys, name: str, region: str | None) -> sts.Identity:
-    """GetCallerIdentity signed by the keys: whose they are, or AuthError."""
+def identity(keys: SourceKeys, name: str | None, region: str | None) -> sts.Identity:
+    """GetCallerIdentity signed by the keys: whose they are, or AuthError (whose message
+    points at NAME's keyring entry when the keys are the ones stored there)."""
     request = Request(
         role_arn=None,
         source_profile=None,
@@ -85,8 +86,8 @@ def rotate(
         )
     new = _step(lambda: iam.create_access_key(signer, user, iam_region), unchanged)
 
-    def undo(why: str) -> CredprocError:
-        """Delete the new key again; the error says what is left where."""
+    def undo(why: str, kind: type[CredprocError] = AuthError) -> CredprocError:
+        """Delete the new key again; the error (of the failure's kind) says what is left where."""
         try:
             iam.delete_access_key(signer, user, new.access_key_id, iam_region)
             iam_state = "it was deleted in IAM again"
@@ -95,23 +96,24 @@ def rotate(
                 f"deleting it in IAM failed too ({error}): delete it yourself with aws iam "
                 f"delete-access-key{_user_flag(user)} --access-key-id {new.access_key_id}"
             )
-        return AuthError(
+        return kind(
             f"{why}; {iam_state}; the keyring still holds {mask(old.access_key_id)}, which works"
         )
 
     try:
-        proven = _accepted(new, name, region, verify_timeout)
+        proven = _accepted(new, region, verify_timeout)
     except CredprocError as error:
         raise undo(
             f"STS did not accept the new key {mask(new.access_key_id)} within "
-            f"{verify_timeout:g} s ({error})"
+            f"{verify_timeout:g} s ({error})",
+            type(error),
         ) from None
     if proven.arn != who.arn:
         raise undo(f"the new key signs as {proven.arn}, not {who.arn}")
     try:
         keystore.store(name, new, keyring_timeout)
     except CredprocError as error:
-        raise undo(f"cannot store the new key in the keyring ({error})") from None
+        raise undo(f"cannot store the new key in the keyring ({error})", type(error)) from None
 
     # From here on the keyring holds the new key, which works.
     try:
@@ -137,14 +139,14 @@ def _step(call: Callable[[], T], unchanged: str) -> T:
         raise type(error)(f"{error}; {unchanged}") from None
 
 
-def _accepted(keys: SourceKeys, name: str, region: str | None, timeout: float) -> sts.Identity:
+def _accepted(keys: SourceKeys, region: str | None, timeout: float) -> sts.Identity:
     """GetCallerIdentity with a new key, again and again for up to ``timeout`` seconds: IAM's
     changes reach STS after a few seconds, and until then STS calls the key unknown."""
     deadline = time.monotonic() + timeout
     delay = 1.0
     while True:
         try:
-            return identity(keys, name, region)
+            return identity(keys, None, region)
         except (AuthError, StsUnavailableError):
             left = deadline - time.monotonic()
             if left <= 0:

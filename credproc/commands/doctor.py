@@ -93,8 +93,11 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     chain = _chain(named, request, environ)
     if chain is not None:
         yield chain
+    keyring = _keyring(request) if request.source_keys else None
+    if keyring is not None:
+        yield keyring
     identity = None
-    if chain is None or chain.status != "fail":
+    if all(check is None or check.status != "fail" for check in (chain, keyring)):
         source, identity = _source(request, environ)
         yield source
         if source.status != "fail":
@@ -237,6 +240,8 @@ def _describe(request: Request) -> str:
         source = f"the web identity token in {request.web_identity_token_file}"
     elif request.source_profile:
         source = f"profile {request.source_profile!r}"
+    elif request.source_keys:
+        source = f"the keys {request.source_keys!r} in the OS keyring"
     else:
         source = "the environment's credentials"
     if request.mfa_serial:
@@ -247,6 +252,24 @@ def _describe(request: Request) -> str:
         f"role {request.role_arn} from {source}, {request.duration} s tokens, "
         f"session name {request.role_session_name}"
     )
+
+
+def _keyring(request: Request) -> Check:
+    """The keyring backend, and the keys --source-keys names in it."""
+    from .. import keystore  # noqa: PLC0415 - imports keyring
+
+    name = request.source_keys or ""
+    try:
+        backend = keystore.backend_name(request.lock_timeout)
+        keys = keystore.load(name, request.lock_timeout)
+    except CredprocError as error:
+        return _failed("keyring", error)
+    verdict = f"{backend} holds {name!r}: {keystore.mask(keys.access_key_id)}"
+    if keys.access_key_id != request.source_key_id:
+        indexed = keystore.mask(request.source_key_id or "")
+        fix = "the next refresh corrects the index"
+        return Check("keyring", "warn", f"{verdict}, but credproc's index says {indexed}", fix)
+    return Check("keyring", "ok", verdict)
 
 
 def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identity | None]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from .. import keystore, validate
 from ..arguments import Parser, add_options
 from ..awsconfig import credentials_path, read_sections
-from ..errors import ConfigError, UsageError
+from ..errors import ConfigError, CredprocError, UsageError
 from ..keystore import Indexed, SourceKeys, mask
 from ..options import BY_DEST, OUTPUT_OPTIONS
 from ..resolve import lock_timeout
@@ -93,7 +93,10 @@ def add(args: argparse.Namespace) -> int:
         if not args.no_verify:
             from ..keyops import identity  # noqa: PLC0415 - imports boto3
 
-            user_arn = identity(keys, name, region).arn
+            try:
+                user_arn = identity(keys, None, region).arn
+            except CredprocError as error:
+                raise type(error)(f"{error}; nothing was stored") from None
         keystore.store(name, keys, wait)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         keystore.write_index(os.environ, name, Indexed(name, keys.access_key_id, user_arn, now))

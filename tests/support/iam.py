@@ -7,6 +7,7 @@ import json
 from typing import Any, NamedTuple
 
 import boto3
+
 from support.constants import BASE_KEY_ID, BASE_SECRET
 from support.secretservice import SecretService
 from support.server import StsServer

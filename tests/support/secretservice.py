@@ -22,6 +22,7 @@ from pathlib import Path
 import secretstorage
 from jeepney import DBusAddress, MatchRule, message_bus, new_method_call
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
+
 from support.tools import require
 
 PASSWORD = "throwaway-login-password"

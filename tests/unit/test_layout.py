@@ -1,5 +1,6 @@
 """The package's shape: no import cycle (imports inside functions count), no module over 400
-lines, boto3 imported by the STS module alone, and printing left to the command layer."""
+lines, boto3 imported by the AWS modules alone (sts, iam), keyring by the keystore alone, and
+printing left to the command layer."""
 
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ def test_no_module_is_over_the_limit() -> None:
     assert {name: size for name, size in sizes.items() if size > MAX_LINES} == {}
 
 
-def test_only_the_sts_module_imports_boto3() -> None:
+def _importers(packages: tuple[str, ...]) -> set[str]:
+    """The credproc modules that import any of these top-level packages, at any depth."""
     importers = set()
     for path in PACKAGE.rglob("*.py"):
         for node in _runtime_imports(path):
@@ -91,9 +93,19 @@ def test_only_the_sts_module_imports_boto3() -> None:
                 if isinstance(node, ast.Import)
                 else [node.module or ""]
             )
-            if any(name.split(".")[0] in ("boto3", "botocore") for name in names):
+            if any(name.split(".")[0] in packages for name in names):
                 importers.add(_module_name(path))
-    assert importers == {"credproc.sts"}
+    return importers
+
+
+def test_only_the_aws_modules_import_boto3() -> None:
+    # sts: the STS calls every refresh makes; iam: the access key calls of `keys rotate`, a
+    # module of their own so that sts stays within its size and no other command loads them.
+    assert _importers(("boto3", "botocore")) == {"credproc.sts", "credproc.iam"}
+
+
+def test_only_the_keystore_imports_keyring() -> None:
+    assert _importers(("keyring", "secretstorage", "jeepney")) == {"credproc.keystore"}
 
 
 def test_only_the_command_layer_writes_to_stdout() -> None:
