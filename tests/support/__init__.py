@@ -11,4 +11,7 @@ environment  the variables `env` and `exec` set, and how to read them back in a 
 hostile      reaching into the cache as an attacker, a crash or time would
 killpoint    credproc frozen at a chosen point of a refresh, a program
 tools        outside programs a test needs: found, skipped with a reason, or failed in CI
+secretservice  a real Secret Service (gnome-keyring on a private D-Bus), and a display for
+             its unlock dialog
+sourcekeys   IAM users and their keys on the server, what credproc stored, secrets on disk
 """

@@ -1,14 +1,17 @@
-"""IAM users with real access keys on the moto server, for the keyring tests: credproc signs
-with them, rotates them, and the server says which key signed what."""
+"""Source keys for the keyring tests: IAM users with real access keys on the moto server (which
+credproc signs with and rotates, and the server says which key signed what), what credproc
+stored, and where a secret can be found on disk."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import boto3
 
 from support.constants import BASE_KEY_ID, BASE_SECRET
+from support.sandbox import Result, Sandbox
 from support.secretservice import SecretService
 from support.server import StsServer
 
@@ -56,3 +59,18 @@ def stored(service: SecretService, name: str) -> Keys | None:
 
 def user_arn(name: str = "alice") -> str:
     return f"arn:aws:iam::123456789012:user/{name}"
+
+
+def add(sandbox: Sandbox, name: str, keys: Keys, *args: str) -> Result:
+    """``credproc keys add NAME --from-env`` with these keys in the environment."""
+    return sandbox.credproc("keys", "add", name, "--from-env", *args, env=keys.env)
+
+
+def files_holding(root: Path, secret: str) -> list[Path]:
+    """Every file under ``root`` whose bytes hold the secret as plain text."""
+    needle = secret.encode()
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_symlink() and needle in path.read_bytes()
+    )
