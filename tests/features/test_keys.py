@@ -126,9 +126,7 @@ def test_remove_from_file_deletes_only_the_two_key_lines(
     credentials.write_bytes(original.encode())
     credentials.chmod(0o640)
 
-    result = sandbox.credproc(
-        "keys", "add", "base", "--from-profile", "base", "--remove-from-file"
-    )
+    result = sandbox.credproc("keys", "add", "base", "--from-profile", "base", "--remove-from-file")
 
     assert result.returncode == 0, result.stderr
     assert stored(secret_service, "base") == Keys(BASE_KEY_ID, BASE_SECRET)
@@ -162,9 +160,7 @@ def test_remove_from_file_writes_through_a_symlinked_file(
     link = sandbox.home / ".aws" / "credentials"
     link.symlink_to(target)
 
-    result = sandbox.credproc(
-        "keys", "add", "base", "--from-profile", "base", "--remove-from-file"
-    )
+    result = sandbox.credproc("keys", "add", "base", "--from-profile", "base", "--remove-from-file")
 
     assert result.returncode == 0, result.stderr
     assert link.is_symlink()

@@ -79,7 +79,8 @@ class SecretService:
         """An item as keyring itself would write it (to plant one credproc did not write)."""
         attributes = {"service": SERVICE, "username": name, "application": "Python keyring"}
         with self._collection() as collection:
-            collection.create_item(f"Password for '{name}' on '{SERVICE}'", attributes, secret, True)
+            label = f"Password for '{name}' on '{SERVICE}'"
+            collection.create_item(label, attributes, secret.encode(), replace=True)
 
     def lock(self) -> None:
         with self._collection() as collection:
