@@ -204,7 +204,7 @@ def load(name: str, timeout: float) -> SourceKeys:
     if stored is None:
         raise ConfigError(
             f"the OS keyring holds no source keys named {name!r}: store them with "
-            f"credproc keys add {name} --force"
+            f"credproc keys add {name}"
         )
     try:
         fields = json.loads(stored)

@@ -120,7 +120,8 @@ def add(args: argparse.Namespace) -> int:
 def _refuse_overwrite(name: str, force: bool, wait: float) -> None:
     if force:
         return
-    if name in keystore.read_index(os.environ) or keystore.exists(name, wait):
+    # The keyring decides: an index entry whose keys are gone from it guards nothing.
+    if keystore.exists(name, wait):
         raise ConfigError(
             f"source keys named {name!r} already exist; add --force to replace them, or choose "
             "another NAME"
