@@ -77,7 +77,7 @@ class SecretService:
 
     def store(self, name: str, secret: str) -> None:
         """An item as keyring itself would write it (to plant one credproc did not write)."""
-        attributes = {"service": SERVICE, "username": name, "application": "Python keyring"}
+        attributes = {"service": SERVICE, "username": name, "application": "Python keyring library"}
         with self._collection() as collection:
             label = f"Password for '{name}' on '{SERVICE}'"
             collection.create_item(label, attributes, secret.encode(), replace=True)
