@@ -181,6 +181,30 @@ CASES: list[tuple[str, list[str], int, str]] = [
         "source profile 'nope' is in neither",
     ),
     ("unknown profile", ["--profile", "nope"], CONFIG, "profile 'nope' is not in"),
+    (
+        "source keys and profile",
+        ["--role-arn", ROLE, "--source-keys", "dev", *SOURCE],
+        USAGE,
+        "--source-keys and --source-profile",
+    ),
+    (
+        "source keys name",
+        ["--role-arn", ROLE, "--source-keys", "a b"],
+        USAGE,
+        "--source-keys 'a b' must be 1-64",
+    ),
+    (
+        "source keys web identity",
+        ["--role-arn", ROLE, "--source-keys", "dev", "--web-identity-token-file", "/t"],
+        USAGE,
+        "takes no --source-profile, --source-keys",
+    ),
+    (
+        "unknown source keys",
+        ["--role-arn", ROLE, "--source-keys", "nope"],
+        CONFIG,
+        "no source keys named 'nope': store them with credproc keys add nope",
+    ),
 ]
 
 
