@@ -1,15 +1,9 @@
-"""Long-term source keys in the OS keyring, and the index of their names beside it.
+"""Long-term source keys in the OS keyring, and the records of the index beside it.
 
 The secret lives only in the keyring, under service ``credproc`` and account NAME (the macOS
 Keychain, the Windows Credential Manager, a Secret Service such as gnome-keyring on Linux:
-whatever the ``keyring`` package picks). The index, ``keys.json`` in credproc's config dir
-(0600), holds what is not secret: each name's access key id, its IAM user's ARN, and when it
-was added and rotated. Two reasons for it:
-
-- a cache hit with ``--source-keys NAME`` must compute its cache key, which includes the key id
-  (so a rotated or replaced key never gets the old key's token), without the keyring: importing
-  and asking it costs a hit many times its budget, and a locked keyring must not block hits;
-- the keyring cannot list its items, which ``keys list`` needs.
+whatever the ``keyring`` package picks). What is not secret is in the index (``keyindex``),
+which a cache hit reads instead of the keyring.
 
 ``keyring`` is imported only here, and only when a refresh needs the secret or a ``keys``
 command runs. Every keyring call is bounded by a timeout: an unlock prompt nobody can see (or
@@ -24,7 +18,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 
-from .dirs import user_config_dir
+from . import keyindex
 from .errors import ConfigError, LockTimeoutError
 from .files import atomic_write
 from .lean import TYPE_CHECKING, NamedTuple
@@ -37,8 +31,6 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 SERVICE = "credproc"
-INDEX_FORMAT = 1
-MAX_INDEX_BYTES = 1024 * 1024
 INSTALL_HINT = "pip install 'credproc[keyring]' (or: pipx inject credproc keyring)"
 
 
@@ -65,59 +57,21 @@ def mask(access_key_id: str) -> str:
     return f"{access_key_id[:4]}...{access_key_id[-4:]}"
 
 
-# -- the index: read on every --source-keys run, so no keyring and nothing heavy -----------
-
-
-def index_path(environ: Mapping[str, str]) -> str:
-    return os.path.join(user_config_dir(environ), "keys.json")
+# -- the index's records (keyindex reads it on the hit path) --------------------------------
 
 
 def read_index(environ: Mapping[str, str]) -> dict[str, Indexed]:
-    """Every name in the index (none if there is no index yet); ConfigError if unreadable."""
-    path = index_path(environ)
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_INDEX_BYTES + 1)
-    except FileNotFoundError:
-        return {}
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
-    entries = _parse_index(data) if len(data) <= MAX_INDEX_BYTES else None
-    if entries is None:
-        raise ConfigError(
-            f"{path} is not credproc's index of source keys; move it away and add the keys again "
-            "(credproc keys add NAME --force)"
+    """Every name in the index, as records; ConfigError if the index is unreadable."""
+    return {
+        name: Indexed(
+            name,
+            fields["access_key_id"],
+            fields.get("user_arn"),
+            fields["added"],
+            fields.get("rotated"),
         )
-    return entries
-
-
-def _parse_index(data: bytes) -> dict[str, Indexed] | None:
-    try:
-        document = json.loads(data)
-        if not isinstance(document, dict) or document.get("format") != INDEX_FORMAT:
-            return None
-        return {
-            str(name): Indexed(
-                str(name),
-                str(fields["access_key_id"]),
-                fields.get("user_arn"),
-                str(fields["added"]),
-                fields.get("rotated"),
-            )
-            for name, fields in document["keys"].items()
-        }
-    except (ValueError, AttributeError, KeyError, TypeError):
-        return None
-
-
-def indexed(name: str, environ: Mapping[str, str]) -> Indexed:
-    """The index's entry for NAME; ConfigError naming the command that adds it."""
-    entry = read_index(environ).get(name)
-    if entry is None:
-        raise ConfigError(
-            f"no source keys named {name!r}: store them with credproc keys add {name}"
-        )
-    return entry
+        for name, fields in keyindex.entries(environ).items()
+    }
 
 
 def write_index(environ: Mapping[str, str], name: str, entry: Indexed | None) -> None:
@@ -128,17 +82,10 @@ def write_index(environ: Mapping[str, str], name: str, entry: Indexed | None) ->
     else:
         entries[name] = entry
     document = {
-        "format": INDEX_FORMAT,
-        "keys": {
-            key: {
-                field: value
-                for field, value in zip(e._fields[1:], e[1:], strict=True)
-                if value is not None
-            }
-            for key, e in sorted(entries.items())
-        },
+        "format": keyindex.FORMAT,
+        "keys": {key: _fields(record) for key, record in sorted(entries.items())},
     }
-    path = index_path(environ)
+    path = keyindex.path(environ)
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
@@ -168,7 +115,7 @@ def index_lock(environ: Mapping[str, str], timeout: float) -> Iterator[None]:
     delete the other's new key)."""
     import filelock  # noqa: PLC0415
 
-    path = index_path(environ) + ".lock"
+    path = keyindex.path(environ) + ".lock"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         with filelock.FileLock(path, timeout=timeout, mode=0o600):

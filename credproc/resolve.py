@@ -157,10 +157,10 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     source_keys = _source_keys(raw, source_profile)
     source_key_id = None
     if source_keys is not None:
-        # From the index beside the keyring, never the keyring itself: see keystore.
-        from .keystore import indexed  # noqa: PLC0415 - only with --source-keys
+        # From the index beside the keyring, never the keyring itself: see keyindex.
+        from .keyindex import key_id  # noqa: PLC0415 - only with --source-keys
 
-        source_key_id = indexed(source_keys, environ).access_key_id
+        source_key_id = key_id(source_keys, environ)
     elif source_profile is None and web_identity_token_file is None:
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
     flag = {option.dest: option.flag for option in OPTIONS}

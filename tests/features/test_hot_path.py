@@ -69,7 +69,8 @@ def test_a_source_keys_hit_touches_no_keyring(
     assert sandbox.server.calls("AssumeRole") == 1
     assert "keyring" in _imported_modules(cold.stderr)  # the refresh did need it
     loaded = _imported_modules(hit.stderr)
-    assert "credproc.keystore" in loaded  # the index was read
+    assert "credproc.keyindex" in loaded  # the index was read
+    assert "credproc.keystore" not in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
     assert sorted(m for m in loaded if m.split(".")[0] in ("secretstorage", "jeepney")) == []
     assert "argparse" not in loaded

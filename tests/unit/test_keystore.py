@@ -11,7 +11,7 @@ from pathlib import Path
 import keyring.errors
 import pytest
 
-from credproc import keystore
+from credproc import keyindex, keystore
 from credproc.errors import ConfigError
 from credproc.keystore import Indexed, SourceKeys
 
@@ -34,7 +34,7 @@ def test_the_index_round_trips_privately(tmp_path: Path) -> None:
     keystore.write_index(environ, "a", None)
     assert keystore.read_index(environ) == {"b": second}
 
-    path = Path(keystore.index_path(environ))
+    path = Path(keyindex.path(environ))
     assert path == tmp_path / "credproc" / "keys.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "user_arn" not in path.read_text()  # unknown fields are left out, not null
