@@ -100,21 +100,28 @@ def add(args: argparse.Namespace) -> int:
         keystore.store(name, keys, wait)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         keystore.write_index(os.environ, name, Indexed(name, keys.access_key_id, user_arn, now))
+    if args.remove_from_file:
+        _remove_from_file(name, args.from_profile, keys)
     who = f" ({user_arn})" if user_arn else " (not verified)"
     sys.stdout.write(f"stored {name!r} in the OS keyring: {mask(keys.access_key_id)}{who}\n")
-    if args.remove_from_file:
-        from ..credfile import remove_static_keys  # noqa: PLC0415
-
-        path = credentials_path(os.environ)
-        removed = remove_static_keys(
-            path, args.from_profile, (keys.access_key_id, keys.secret_access_key)
-        )
-        sys.stderr.write(
-            f"credproc: removed the keys of [{args.from_profile}] from {removed.path}; the "
-            f"previous file is {removed.backup} (private, but it still holds the secret: delete "
-            f"it once credproc --source-keys {name} works)\n"
-        )
     return 0
+
+
+def _remove_from_file(name: str, profile: str, keys: SourceKeys) -> None:
+    from ..credfile import remove_static_keys  # noqa: PLC0415
+
+    path = credentials_path(os.environ)
+    try:
+        removed = remove_static_keys(path, profile, (keys.access_key_id, keys.secret_access_key))
+    except CredprocError as error:
+        raise type(error)(
+            f"stored {name!r} in the OS keyring, but left the credentials file as it was: {error}"
+        ) from None
+    sys.stderr.write(
+        f"credproc: removed the keys of [{profile}] from {removed.path}; the previous file is "
+        f"{removed.backup} (private, but it still holds the secret: delete it once "
+        f"credproc --source-keys {name} works)\n"
+    )
 
 
 def _refuse_overwrite(name: str, force: bool, wait: float) -> None:

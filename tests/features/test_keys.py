@@ -148,6 +148,25 @@ def test_remove_from_file_deletes_only_the_two_key_lines(
     assert_fails(again, 3, "[base]", "has no aws_access_key_id")
 
 
+def test_a_file_that_cannot_be_edited_safely_is_left_as_it_was(
+    sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    # [DEFAULT]'s keys are every section's: without its own lines, [base] would inherit them.
+    credentials = sandbox.home / ".aws" / "credentials"
+    credentials.write_text(
+        "[DEFAULT]\naws_access_key_id = AKIAAAAAAAAAAAAAAAAA\naws_secret_access_key = shared\n"
+        f"[base]\naws_access_key_id = {BASE_KEY_ID}\naws_secret_access_key = {BASE_SECRET}\n"
+    )
+    before = credentials.read_bytes()
+
+    result = sandbox.credproc("keys", "add", "base", "--from-profile", "base", "--remove-from-file")
+
+    assert_fails(result, 3, "stored 'base' in the OS keyring, but left the credentials file")
+    assert stored(secret_service, "base") == Keys(BASE_KEY_ID, BASE_SECRET)
+    assert credentials.read_bytes() == before
+    assert sorted(p.name for p in credentials.parent.iterdir()) == ["config", "credentials"]
+
+
 def test_remove_from_file_writes_through_a_symlinked_file(
     sandbox: Sandbox, secret_service: SecretService
 ) -> None:
