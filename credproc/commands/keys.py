@@ -57,11 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_options(listing, OUTPUT_OPTIONS)
 
     remove = actions.add_parser("remove", help="delete NAME from the OS keyring (not from IAM)")
-    remove.add_argument("name", metavar="NAME")
+    remove.add_argument("name", metavar="NAME", help="a name from credproc keys list")
     add_options(remove, general)
 
     rotate = actions.add_parser("rotate", help="a new key in IAM for NAME, the old one deleted")
-    rotate.add_argument("name", metavar="NAME")
+    rotate.add_argument("name", metavar="NAME", help="a name from credproc keys list")
     rotate.add_argument(
         "--verify-timeout",
         metavar="SECONDS",
