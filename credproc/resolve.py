@@ -34,6 +34,7 @@ from .request import Request
 ENV_WEB_IDENTITY = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME"
 ENV_ENDPOINTS = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
+_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.ASCII)
 # Options whose values may hold several items in one profile key, comma or newline separated.
 _ITEM_SEPARATORS = re.compile(r"[,\n]")
 
@@ -167,7 +168,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         tags=validate.tags(flag["tags"], raw.items("tags")),
         transitive_tag_keys=_transitive_tag_keys(raw),
         region=validate.region(flag["region"], raw.text("region")),
-        endpoint_url=next((environ[v] for v in ENV_ENDPOINTS if environ.get(v)), None),
+        endpoint_url=_endpoint(environ),
         source_key_id=source_key_id,
         mfa_serial=validate.mfa_serial(flag["mfa_serial"], raw.text("mfa_serial")),
         mfa_duration=mfa_duration,
@@ -180,6 +181,17 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         mfa_token_command=raw.text("mfa_token_command") or None,
     )
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def _endpoint(environ: Mapping[str, str]) -> str | None:
+    """The STS endpoint the environment names, if any: an http(s) URL, else a config error."""
+    variable = next((v for v in ENV_ENDPOINTS if environ.get(v)), None)
+    if variable is None:
+        return None
+    url = environ[variable]
+    if not _URL.fullmatch(url):
+        raise ConfigError(f"{variable} is not an http:// or https:// URL: {validate.shown(url)}")
+    return url
 
 
 def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
