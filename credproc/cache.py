@@ -12,14 +12,16 @@ import contextlib
 import json
 import os
 import stat
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 
 from .credentials import Credentials
 from .files import O_CLOEXEC, atomic_write
 from .lean import TYPE_CHECKING, NamedTuple
 from .log import logger
+from .options import BY_DEST
 
 if TYPE_CHECKING:
     from typing import Any
@@ -260,7 +262,7 @@ def _backoff(document: dict[str, Any]) -> Backoff:
     failures, retry_after = record.get("failures"), record.get("retry_after")
     if not _is_int(failures) or isinstance(retry_after, bool):
         return Backoff()
-    if not isinstance(retry_after, (int, float)) or not 0 < retry_after < 2**40:
+    if not isinstance(retry_after, (int, float)) or not 0 <= retry_after < 2**40:
         return Backoff()
     return Backoff(max(failures, 0) if isinstance(failures, int) else 0, float(retry_after))
 
@@ -273,3 +275,29 @@ def _is_int(value: object, expected: int | None = None) -> bool:
 def _jsonable(value: object) -> object:
     """The form a value takes after a trip through JSON (tuples become lists)."""
     return json.loads(json.dumps(value))
+
+
+def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
+    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
+    value = value or environ.get(BY_DEST["cache_dir"].env or "")
+    if value:
+        return os.path.expanduser(value)
+    return user_cache_dir(environ)
+
+
+def user_cache_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' user cache dir for credproc.
+
+    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
+    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
+    test checks that both agree. Elsewhere platformdirs decides."""
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/credproc")
+    if sys.platform.startswith("linux"):
+        base = environ.get("XDG_CACHE_HOME", "").strip()
+        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
+            base = os.path.expanduser("~/.cache")
+        return os.path.join(base, "credproc")
+    import platformdirs  # noqa: PLC0415
+
+    return platformdirs.user_cache_dir("credproc", appauthor=False)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 
 from . import validate
+from .cache import cache_dir_from
 from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from .options import (
     BY_DEST,
@@ -304,39 +304,23 @@ def _user_name(environ: Mapping[str, str]) -> str:
         return str(os.getuid())
 
 
-def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
-    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
-    value = value or environ.get(BY_DEST["cache_dir"].env or "")
-    if value:
-        return os.path.expanduser(value)
-    return user_cache_dir(environ)
-
-
-def user_cache_dir(environ: Mapping[str, str]) -> str:
-    """platformdirs' user cache dir for credproc.
-
-    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
-    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
-    test checks that both agree. Elsewhere platformdirs decides."""
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/credproc")
-    if sys.platform.startswith("linux"):
-        base = environ.get("XDG_CACHE_HOME", "").strip()
-        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
-            base = os.path.expanduser("~/.cache")
-        return os.path.join(base, "credproc")
-    import platformdirs  # noqa: PLC0415
-
-    return platformdirs.user_cache_dir("credproc", appauthor=False)
-
-
 # -- the source, from the AWS config ------------------------------------------------------
 
 
 def check_source(request: Request, environ: Mapping[str, str]) -> None:
     """Local checks of the source profile, made before any STS call."""
-    from .awsconfig import config_path, credentials_path, profile_exists  # noqa: PLC0415
+    from .awsconfig import (  # noqa: PLC0415
+        config_path,
+        config_profiles,
+        credentials_path,
+        credentials_profiles,
+        profile_exists,
+    )
 
+    # Both files, whatever the request names: botocore reads both for any source, and would
+    # refuse a broken one with a less precise message (or none at all for a nested credproc).
+    config_profiles(environ)
+    credentials_profiles(environ)
     name = request.source_profile
     if name is None:
         return

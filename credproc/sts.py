@@ -24,6 +24,7 @@ from .credentials import Credentials, Fetched
 from .errors import (
     LOOP_MARKER,
     ConfigError,
+    ConfigFileError,
     LoopError,
     StsUnavailableError,
     UsageError,
@@ -72,7 +73,9 @@ def source_session(request: Request) -> boto3.Session:
             "file (check --source-profile and AWS_CONFIG_FILE)"
         ) from None
     except botocore.exceptions.ConfigParseError as error:
-        raise ConfigError(f"cannot parse {error.kwargs.get('path')}: botocore refuses it") from None
+        raise ConfigFileError(
+            f"cannot parse {error.kwargs.get('path')}: botocore refuses it"
+        ) from None
 
 
 def _profileless() -> botocore.session.Session:

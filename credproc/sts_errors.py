@@ -23,6 +23,7 @@ from .errors import (
     LOOP_MARKER,
     AuthError,
     ConfigError,
+    ConfigFileError,
     CredprocError,
     LoopError,
     MfaError,
@@ -102,7 +103,9 @@ def translated_errors(operation: str, request: Request) -> Iterator[None]:
             "configuration) is not in your AWS config"
         ) from None
     except botocore.exceptions.ConfigParseError as error:
-        raise ConfigError(f"cannot parse {error.kwargs.get('path')}: botocore refuses it") from None
+        raise ConfigFileError(
+            f"cannot parse {error.kwargs.get('path')}: botocore refuses it"
+        ) from None
     except botocore.exceptions.BotoCoreError as error:
         raise AuthError(f"{operation} failed: {one_line(error)}") from None
     except Exception:  # noqa: BLE001 - botocore choking on an answer it could not read

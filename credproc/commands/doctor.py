@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Literal
 from ..awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ..cache import Cache, is_private_file, unusable_dir
 from ..cmdline import credproc_arguments, parse_arguments, parse_line, split
-from ..errors import AuthError, ConfigError, CredprocError, LoopError, StsUnavailableError
+from ..errors import (
+    AuthError,
+    ConfigError,
+    ConfigFileError,
+    CredprocError,
+    LoopError,
+    StsUnavailableError,
+)
 from ..lean import NamedTuple
 from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
@@ -40,6 +47,7 @@ _FIXES: dict[type[CredprocError], str] = {
     AuthError: "renew the source credentials (new keys, or aws sso login) or check the role's "
     "trust policy",
     StsUnavailableError: "check the network, --region, and any AWS_ENDPOINT_URL",
+    ConfigFileError: "fix that line by hand: the AWS CLI and every SDK refuse the file as it is",
 }
 
 

@@ -8,6 +8,8 @@ endpoint it answers ``/_test/...``:
     GET  /_test/requests?action=A the form parameters of each such request, oldest first
     POST /_test/reset             forget calls and faults, and reset moto's state
     POST /_test/faults            {"AssumeRole": {"delay": 2, "status": 503, "garbage": true}}
+                                  or {"AssumeRole": {"status": 200, "body": "<html>...",
+                                  "content_type": "text/html"}}: that answer, byte for byte
     POST /_test/skew              {"seconds": 3600}: the Date header says now + seconds
 
 Counting happens here, at the server, so a test counts exactly what credproc sent.
@@ -64,6 +66,10 @@ class TestControls:
             self.recorder.requests.append((action, params))
             fault = dict(self.recorder.faults.get(action, {}))
         time.sleep(float(fault.get("delay", 0)))
+        if "body" in fault:  # whatever a proxy, a portal or a broken server might send
+            body = str(fault["body"]).encode("latin-1")
+            content_type = str(fault.get("content_type", "text/html"))
+            return _respond(start_response, int(fault.get("status", 200)), body, content_type)
         if fault.get("garbage"):
             return _respond(start_response, 200, b"<<not xml at all", "text/xml")
         if "status" in fault:
