@@ -34,6 +34,7 @@ from .request import Request
 ENV_WEB_IDENTITY = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME"
 ENV_ENDPOINTS = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
+ENV_REGIONS = ("AWS_REGION", "AWS_DEFAULT_REGION")
 _URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.ASCII)
 # Options whose values may hold several items in one profile key, comma or newline separated.
 _ITEM_SEPARATORS = re.compile(r"[,\n]")
@@ -167,7 +168,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         policy_arns=validate.policy_arns(flag["policy_arns"], raw.items("policy_arns")),
         tags=validate.tags(flag["tags"], raw.items("tags")),
         transitive_tag_keys=_transitive_tag_keys(raw),
-        region=validate.region(flag["region"], raw.text("region")),
+        region=_region(raw, source_profile, environ),
         endpoint_url=_endpoint(environ),
         source_key_id=source_key_id,
         mfa_serial=validate.mfa_serial(flag["mfa_serial"], raw.text("mfa_serial")),
@@ -192,6 +193,26 @@ def _endpoint(environ: Mapping[str, str]) -> str | None:
     if not _URL.fullmatch(url):
         raise ConfigError(f"{variable} is not an http:// or https:// URL: {validate.shown(url)}")
     return url
+
+
+def _region(raw: RawOptions, source_profile: str | None, environ: Mapping[str, str]) -> str | None:
+    """STS's region, the one every use of the request shares (the STS call, the cache key,
+    the region `env`, `exec` and the Python API hand on, doctor): --region (or the options
+    profile's region key), else the source profile's region, else AWS_REGION, else
+    AWS_DEFAULT_REGION; None leaves the partition's default to the STS call."""
+    given = raw.text("region")
+    if given is not None:
+        return validate.region(BY_DEST["region"].flag, given)
+    if source_profile:
+        from .awsconfig import profile_keys  # noqa: PLC0415 - only with a source profile
+
+        value = (profile_keys(source_profile, environ) or {}).get("region", "").strip()
+        if value:
+            return validate.region(f"the region of profile {source_profile!r}", value)
+    for variable in ENV_REGIONS:
+        if environ.get(variable, "").strip():
+            return validate.region(variable, environ[variable].strip())
+    return None
 
 
 def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
@@ -367,16 +388,3 @@ def source_kind(profile: str, environ: Mapping[str, str]) -> str:
     mfa = line.options.text("mfa_serial") or named.get("mfa_serial")
     # credproc prints an assumed role, or with --mfa-serial and no role the MFA session.
     return "MFA" if mfa and not role else "role"
-
-
-def region_for(request: Request, environ: Mapping[str, str]) -> str | None:
-    """The region a client of these credentials should use, when one is known."""
-    from .awsconfig import profile_keys  # noqa: PLC0415
-
-    if request.region:
-        return request.region
-    if request.source_profile:
-        region = (profile_keys(request.source_profile, environ) or {}).get("region")
-        if region:
-            return region.strip()
-    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None

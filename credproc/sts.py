@@ -195,7 +195,9 @@ def caller_identity(session: boto3.Session, request: Request) -> Identity:
 
 
 def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG) -> STSClient:
-    region = request.region or session.region_name or _default_region(request.role_arn)
+    # The request's region, resolved once (resolve._region); never the session's own, which
+    # botocore takes from AWS_DEFAULT_REGION before the profile.
+    region = request.region or _default_region(request.role_arn)
     try:
         # Creating the client loads the source credentials: a source profile's own
         # credential_process (maybe a nested credproc) runs here.

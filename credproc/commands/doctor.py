@@ -249,11 +249,12 @@ def _describe(request: Request) -> str:
         source = "the environment's credentials"
     if request.mfa_serial:
         source += f" with MFA device {request.mfa_serial}"
+    region = f"STS in {request.region}" if request.region else "STS's default region"
     if request.role_arn is None:
-        return f"an MFA session from {source}, {request.duration} s"
+        return f"an MFA session from {source}, {request.duration} s, {region}"
     return (
         f"role {request.role_arn} from {source}, {request.duration} s tokens, "
-        f"session name {request.role_session_name}"
+        f"session name {request.role_session_name}, {region}"
     )
 
 

@@ -5,7 +5,9 @@ Run as ``python tests/support/stsserver.py`` (the tests' session fixture does): 
 endpoint it answers ``/_test/...``:
 
     GET  /_test/calls             {"AssumeRole": 3, ...}: STS requests that reached the server
-    GET  /_test/requests?action=A the form parameters of each such request, oldest first
+    GET  /_test/requests?action=A the form parameters of each such request, oldest first, with
+                                  _signing_key_id and _signing_region from its signature ("" if
+                                  unsigned)
     POST /_test/reset             forget calls and faults, and reset moto's state
     POST /_test/faults            {"AssumeRole": {"delay": 2, "status": 503, "garbage": true}}
                                   or {"AssumeRole": {"status": 200, "body": "<html>...",
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import threading
 import time
@@ -129,6 +132,9 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     unsigned = params.get("Action") == "AssumeRoleWithWebIdentity"
     if "/sts/aws4_request" not in auth and not unsigned:
         return None, {}
+    # Who signed, and for which region: "Credential=AKID/20261201/eu-west-1/sts/aws4_request".
+    signed = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/sts/", auth)
+    params["_signing_key_id"], params["_signing_region"] = signed.groups() if signed else ("", "")
     return params.get("Action"), params
 
 
