@@ -344,6 +344,12 @@ def check_source(request: Request, environ: Mapping[str, str]) -> None:
     credentials_profiles(environ)
     name = request.source_profile
     if name is None:
+        if request.mfa_serial and request.source_key_id and environ.get("AWS_SESSION_TOKEN"):
+            raise ConfigError(
+                "--mfa-serial needs an IAM user's own access keys as the source, but the "
+                "environment's keys are temporary (AWS_SESSION_TOKEN is set), which "
+                "GetSessionToken refuses"
+            )
         return
     if not profile_exists(name, environ):
         raise ConfigError(

@@ -302,6 +302,18 @@ def _cache(request: Request) -> Check:
     try:
         info = os.lstat(directory)
     except FileNotFoundError:
+        ancestor = os.path.dirname(os.path.abspath(directory))
+        while not os.path.exists(ancestor) and ancestor != os.path.dirname(ancestor):
+            ancestor = os.path.dirname(ancestor)
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            return Check(
+                "cache",
+                "fail",
+                f"{directory} does not exist and cannot be created ({ancestor} is not "
+                "writable); credproc runs without caching",
+                "point CREDPROC_CACHE_DIR (or --cache-dir) at a directory you can write",
+                ConfigError,
+            )
         return Check("cache", "ok", f"{directory} does not exist yet; a refresh creates it (700)")
     except OSError as error:
         return Check("cache", "fail", f"{directory}: {error.strerror}", error=ConfigError)
@@ -314,11 +326,20 @@ def _cache(request: Request) -> Check:
             "point CREDPROC_CACHE_DIR (or --cache-dir) at a directory only you can write",
             ConfigError,
         )
+    mode = f"mode {info.st_mode & 0o777:o}"
+    if not os.access(directory, os.W_OK | os.X_OK):  # a read-only mount, or mode 500
+        return Check(
+            "cache",
+            "fail",
+            f"{directory}: yours, {mode}, but not writable; credproc runs without caching",
+            f"chmod 700 {directory}, or point CREDPROC_CACHE_DIR at a writable directory",
+            ConfigError,
+        )
     if info.st_mode & 0o077:
         return Check(
             "cache",
             "warn",
-            f"{directory} can be listed by others (mode {info.st_mode & 0o777:o})",
+            f"{directory} can be listed by others ({mode})",
             f"chmod 700 {directory} (credproc also does at its next refresh)",
         )
     entries = [os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".json")]
@@ -332,7 +353,7 @@ def _cache(request: Request) -> Check:
         )
     tokens = sum(1 for _ in Cache(directory).entries())
     counted = f"{tokens} cached token{'' if tokens == 1 else 's'}"
-    return Check("cache", "ok", f"{directory}: yours, mode 700, {counted}")
+    return Check("cache", "ok", f"{directory}: yours, {mode}, {counted}")
 
 
 def _refresh_window(request: Request) -> Check:

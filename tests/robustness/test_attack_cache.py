@@ -342,6 +342,26 @@ def test_a_read_only_cache_dir_costs_only_the_cache(sandbox: Sandbox) -> None:
     assert list(sandbox.cache_dir.iterdir()) == []
 
 
+@pytest.mark.usefixtures("read_only_works")
+def test_doctor_fails_a_cache_dir_credproc_would_not_write(sandbox: Sandbox) -> None:
+    result = _read_only(sandbox, "doctor", *sandbox.role_args())
+
+    cache = next(line for line in result.stdout.splitlines() if "cache:" in line)
+    assert cache.startswith("FAIL  cache:"), result.stdout
+    assert "not writable" in cache and "mode 700" in cache
+    assert result.returncode == 3
+
+
+def test_doctor_shows_the_cache_dirs_real_mode(sandbox: Sandbox) -> None:
+    sandbox.cache_dir.mkdir(mode=0o700)
+    sandbox.cache_dir.chmod(0o711)
+
+    result = sandbox.credproc("doctor", *sandbox.role_args())
+
+    cache = next(line for line in result.stdout.splitlines() if "cache:" in line)
+    assert cache.startswith("warn  cache:") and "(mode 711)" in cache, result.stdout
+
+
 # -- fuzzing the reader ------------------------------------------------------------------------
 
 KEY = "a" * 64
