@@ -3,6 +3,7 @@
     CredprocError            1  unexpected failure (a bug, or an OS error nobody foresaw)
     ├── UsageError           2  bad flags or values: caught locally, before any network call
     ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
+    │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
     ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
     ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
     ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
@@ -41,6 +42,10 @@ class ConfigError(CredprocError):
     exit_code = 3
 
 
+class ConfigFileError(ConfigError):
+    """The AWS config or credentials file cannot be read, or botocore would refuse it."""
+
+
 class AuthError(CredprocError):
     """STS refused the request: bad or missing source credentials, or not allowed."""
 
@@ -74,6 +79,7 @@ class MfaError(CredprocError):
 __all__ = [
     "AuthError",
     "ConfigError",
+    "ConfigFileError",
     "CredprocError",
     "LockTimeoutError",
     "LoopError",

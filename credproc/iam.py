@@ -15,7 +15,8 @@ import botocore.exceptions
 
 from .errors import AuthError, CredprocError, StsUnavailableError
 from .keystore import SourceKeys
-from .sts import CLIENT_CONFIG, MAX_ATTEMPTS
+from .sts import CLIENT_CONFIG
+from .sts_errors import MAX_ATTEMPTS
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.client import IAMClient

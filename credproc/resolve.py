@@ -1,5 +1,5 @@
-"""Resolving a request: precedence, the profile's keys, validation, and the local checks of the
-source that need the AWS config. Nothing here touches the network.
+"""Resolving a request: precedence, the profile's keys, validation. Nothing here touches the
+network (the source's own checks, which read the AWS config, are in ``source``).
 
 Precedence, highest first: command-line flags, ``CREDPROC_*`` environment variables, the
 ``[profile NAME]`` keys named by ``--profile``, defaults. Every check STS would make that can be
@@ -13,12 +13,11 @@ import re
 from collections.abc import Mapping
 
 from . import validate
-from .dirs import user_cache_dir
+from .cache import cache_dir_from
 from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
-    CHAINED_MAX_DURATION,
     DEFAULT_REFRESH_WINDOW,
     MAX_TAGS,
     NEEDS_MFA,
@@ -34,6 +33,8 @@ from .request import Request
 ENV_WEB_IDENTITY = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME"
 ENV_ENDPOINTS = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
+ENV_REGIONS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.ASCII)
 # Options whose values may hold several items in one profile key, comma or newline separated.
 _ITEM_SEPARATORS = re.compile(r"[,\n]")
 
@@ -179,8 +180,8 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         policy_arns=validate.policy_arns(flag["policy_arns"], raw.items("policy_arns")),
         tags=validate.tags(flag["tags"], raw.items("tags")),
         transitive_tag_keys=_transitive_tag_keys(raw),
-        region=validate.region(flag["region"], raw.text("region")),
-        endpoint_url=next((environ[v] for v in ENV_ENDPOINTS if environ.get(v)), None),
+        region=_region(raw, source_profile, environ),
+        endpoint_url=_endpoint(environ),
         source_key_id=source_key_id,
         source_keys=source_keys,
         mfa_serial=validate.mfa_serial(flag["mfa_serial"], raw.text("mfa_serial")),
@@ -194,6 +195,37 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         mfa_token_command=raw.text("mfa_token_command") or None,
     )
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def _endpoint(environ: Mapping[str, str]) -> str | None:
+    """The STS endpoint the environment names, if any: an http(s) URL, else a config error."""
+    variable = next((v for v in ENV_ENDPOINTS if environ.get(v)), None)
+    if variable is None:
+        return None
+    url = environ[variable]
+    if not _URL.fullmatch(url):
+        raise ConfigError(f"{variable} is not an http:// or https:// URL: {validate.shown(url)}")
+    return url
+
+
+def _region(raw: RawOptions, source_profile: str | None, environ: Mapping[str, str]) -> str | None:
+    """STS's region, the one every use of the request shares (the STS call, the cache key,
+    the region `env`, `exec` and the Python API hand on, doctor): --region (or the options
+    profile's region key), else the source profile's region, else AWS_REGION, else
+    AWS_DEFAULT_REGION; None leaves the partition's default to the STS call."""
+    given = raw.text("region")
+    if given is not None:
+        return validate.region(BY_DEST["region"].flag, given)
+    if source_profile:
+        from .awsconfig import profile_keys  # noqa: PLC0415 - only with a source profile
+
+        value = (profile_keys(source_profile, environ) or {}).get("region", "").strip()
+        if value:
+            return validate.region(f"the region of profile {source_profile!r}", value)
+    for variable in ENV_REGIONS:
+        if environ.get(variable, "").strip():
+            return validate.region(variable, environ[variable].strip())
+    return None
 
 
 def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
@@ -314,79 +346,3 @@ def _user_name(environ: Mapping[str, str]) -> str:
         return pwd.getpwuid(os.getuid()).pw_name
     except (KeyError, ImportError):  # a container user with no passwd entry
         return str(os.getuid())
-
-
-def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
-    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
-    value = value or environ.get(BY_DEST["cache_dir"].env or "")
-    if value:
-        return os.path.expanduser(value)
-    return user_cache_dir(environ)
-
-
-# -- the source, from the AWS config ------------------------------------------------------
-
-
-def check_source(request: Request, environ: Mapping[str, str]) -> None:
-    """Local checks of the source profile, made before any STS call."""
-    from .awsconfig import config_path, credentials_path, profile_exists  # noqa: PLC0415
-
-    name = request.source_profile
-    if name is None:
-        return
-    if not profile_exists(name, environ):
-        raise ConfigError(
-            f"source profile {name!r} is in neither {config_path(environ)} nor "
-            f"{credentials_path(environ)}"
-        )
-    kind = source_kind(name, environ)
-    if request.mfa_serial:
-        if kind != "unknown":
-            raise ConfigError(
-                f"--mfa-serial needs an IAM user's own access keys as the source, but source "
-                f"profile {name!r} gives temporary ({kind} session) credentials, which "
-                "GetSessionToken refuses"
-            )
-    elif request.role_arn and request.duration > CHAINED_MAX_DURATION and kind == "role":
-        # With --mfa-serial the role is assumed from the MFA session: that is no chain.
-        raise UsageError(
-            f"--duration {request.duration} is too long: source profile {name!r} is itself a "
-            f"role, and AWS caps a role assumed from a role at {CHAINED_MAX_DURATION} s"
-        )
-
-
-def source_kind(profile: str, environ: Mapping[str, str]) -> str:
-    """What a profile's credentials are, as far as the config tells: "role" (an assumed-role
-    session, so a role assumed from it is chained), "MFA" (a GetSessionToken session from
-    credproc) or "unknown" (access keys, or a process credproc cannot see into)."""
-    from .awsconfig import profile_keys  # noqa: PLC0415
-    from .cmdline import parse_line  # noqa: PLC0415
-
-    keys = profile_keys(profile, environ) or {}
-    if "role_arn" in keys or "sso_role_name" in keys:
-        return "role"
-    try:
-        line = parse_line(keys.get("credential_process", ""))
-    except (ConfigError, UsageError):
-        return "unknown"
-    if line is None:
-        return "unknown"
-    named_profile = line.options.text("profile")
-    named = (profile_keys(named_profile, environ) if named_profile else None) or {}
-    role = line.options.text("role_arn") or named.get("role_arn")
-    mfa = line.options.text("mfa_serial") or named.get("mfa_serial")
-    # credproc prints an assumed role, or with --mfa-serial and no role the MFA session.
-    return "MFA" if mfa and not role else "role"
-
-
-def region_for(request: Request, environ: Mapping[str, str]) -> str | None:
-    """The region a client of these credentials should use, when one is known."""
-    from .awsconfig import profile_keys  # noqa: PLC0415
-
-    if request.region:
-        return request.region
-    if request.source_profile:
-        region = (profile_keys(request.source_profile, environ) or {}).get("region")
-        if region:
-            return region.strip()
-    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None

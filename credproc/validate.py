@@ -122,7 +122,8 @@ def policy(option: str, value: str | None) -> str | None:
         raise UsageError(f"{option} is not valid JSON (give the JSON itself or @FILE)") from None
     if not isinstance(document, dict):
         raise UsageError(f"{option} must be a JSON object (an IAM policy document)")
-    compact = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    # As STS counts it: characters, not the \uXXXX escapes json.dumps would make of them.
+    compact = json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     if len(compact) > MAX_POLICY_CHARS:
         raise UsageError(
             f"{option} is {len(compact)} characters without spaces; STS allows {MAX_POLICY_CHARS}"

@@ -24,5 +24,6 @@ COMMANDS = {
     "cache": Command("cache", "List or clear cached tokens."),
     "configure": Command("configure", "Print (or append) a profile block that uses credproc."),
     "doctor": Command("doctor", "Check a profile or role setup end to end, one verdict per line."),
+    "console": Command("console", "Open the AWS console as the role, from the cached session."),
     "keys": Command("keys", "Keep IAM users' long-term keys in the OS keyring (--source-keys)."),
 }

@@ -33,7 +33,8 @@ from ..lean import NamedTuple
 from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
 from ..request import Request
-from ..resolve import check_source, resolve
+from ..resolve import resolve
+from ..source import check_source
 
 # Names botocore reads back unchanged from `[profile NAME]` (it shlex-splits the header).
 _PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"

@@ -15,7 +15,7 @@ from support.constants import MFA_SERIAL
 from support.mfa import TokenCommand
 from support.sandbox import Sandbox
 
-from credproc.resolve import source_kind
+from credproc.source import source_kind
 
 pytestmark = pytest.mark.integration
 

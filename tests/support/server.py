@@ -37,8 +37,7 @@ class StsServer:
 
     def signers(self, action: str) -> list[str]:
         """The access key id that signed each request of this action, oldest first."""
-        found: list[str] = self._call(f"/_test/signers?action={action}")
-        return found
+        return [request["_signing_key_id"] for request in self.requests(action)]
 
     def reset(self) -> None:
         self._call("/_test/reset")

@@ -5,22 +5,26 @@ Run as ``python tests/support/stsserver.py`` (the tests' session fixture does): 
 endpoint it answers ``/_test/...``:
 
     GET  /_test/calls             {"AssumeRole": 3, ...}: STS and IAM requests that reached it
-    GET  /_test/requests?action=A the form parameters of each such request, oldest first
-    GET  /_test/signers?action=A  the access key id that signed each such request, oldest first
+    GET  /_test/requests?action=A the form parameters of each such request, oldest first, with
+                                  _signing_key_id and _signing_region from its signature ("" if
+                                  unsigned)
     POST /_test/reset             forget calls and faults, and reset moto's state
     POST /_test/faults            {"AssumeRole": {"delay": 2, "status": 503, "garbage": true}}
+                                  or {"AssumeRole": {"status": 200, "body": "<html>...",
+                                  "content_type": "text/html"}}: that answer, byte for byte
     POST /_test/skew              {"seconds": 3600}: the Date header says now + seconds
 
 A fault may also say {"skip": 1, "times": 2}: of the requests from then on, let the first
 through, disturb the next two, then none. Counting happens here, at the server, so a test
-counts exactly what credproc sent (moto checks no signature, so the signer's key id is read
-from the Authorization header).
+counts exactly what credproc sent (moto checks no signature, so the signer is read from the
+Authorization header).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import threading
 import time
@@ -42,7 +46,6 @@ class Recorder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
-        self.signers: list[tuple[str, str]] = []
         self.faults: dict[str, dict[str, Any]] = {}
         self.faults_since: dict[str, int] = {}  # requests of each action before the faults
         self.skew = 0.0
@@ -53,7 +56,6 @@ class Recorder:
     def reset(self) -> None:
         with self.lock:
             self.requests.clear()
-            self.signers.clear()
             self.faults.clear()
             self.skew = 0.0
 
@@ -73,13 +75,16 @@ class TestControls:
         with self.recorder.lock:
             seen = self.recorder.count(action) - self.recorder.faults_since.get(action, 0)
             self.recorder.requests.append((action, params))
-            self.recorder.signers.append((action, _signer(environ)))
             fault = dict(self.recorder.faults.get(action, {}))
         skip = int(fault.get("skip", 0))
         times = fault.get("times")
         if seen < skip or (times is not None and seen >= skip + int(times)):
             fault = {}
         time.sleep(float(fault.get("delay", 0)))
+        if "body" in fault:  # whatever a proxy, a portal or a broken server might send
+            body = str(fault["body"]).encode("latin-1")
+            content_type = str(fault.get("content_type", "text/html"))
+            return _respond(start_response, int(fault.get("status", 200)), body, content_type)
         if fault.get("garbage"):
             return _respond(start_response, 200, b"<<not xml at all", "text/xml")
         if "status" in fault:
@@ -108,11 +113,6 @@ class TestControls:
             with recorder.lock:
                 found = [p for a, p in recorder.requests if wanted in (None, a)]
             return _json(start_response, found)
-        if path == "/_test/signers":
-            wanted = parse_qs(environ.get("QUERY_STRING", "")).get("action", [None])[0]
-            with recorder.lock:
-                keys = [k for a, k in recorder.signers if wanted in (None, a)]
-            return _json(start_response, keys)
         if path == "/_test/reset":
             recorder.reset()
             reset = dict(environ, PATH_INFO="/moto-api/reset", REQUEST_METHOD="POST")
@@ -146,14 +146,10 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     signed = "/sts/aws4_request" in auth or "/iam/aws4_request" in auth
     if not signed and not unsigned:
         return None, {}
+    # Who signed, and for which region: "Credential=AKID/20261201/eu-west-1/sts/aws4_request".
+    signer = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/(?:sts|iam)/", auth)
+    params["_signing_key_id"], params["_signing_region"] = signer.groups() if signer else ("", "")
     return params.get("Action"), params
-
-
-def _signer(environ: Environ) -> str:
-    """The access key id in a SigV4 Authorization header (Credential=KEY/date/region/...)."""
-    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
-    credential = auth.partition("Credential=")[2]
-    return credential.partition("/")[0]
 
 
 def _read_body(environ: Environ) -> bytes:
