@@ -88,7 +88,9 @@ def test_mfa_with_keyring_keys(sandbox: Sandbox, secret_service: SecretService, 
     token = TokenCommand(sandbox.home)
     mfa = ["--source-keys", "dev", "--mfa-serial", MFA_SERIAL, "--mfa-token-command", str(token)]
 
-    first = sandbox.credproc("--role-arn", ROLE, *mfa)
+    # Temporary keys in the environment are no concern: they are not the source.
+    temporary = {"AWS_ACCESS_KEY_ID": "ASIAIOSFODNN7EXAMPLE", "AWS_SESSION_TOKEN": "FwoGZXIvYXdz"}
+    first = sandbox.credproc("--role-arn", ROLE, *mfa, env=temporary)
     secret_service.lock()  # the MFA session is cached: another role needs no keyring at all
     second = sandbox.credproc("--role-arn", OTHER_ROLE, *mfa)
 
