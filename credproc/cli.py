@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import COMMANDS, DEFAULT, Command
-from .errors import ERROR_PREFIX, CredprocError, UsageError
+from .errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .lean import TYPE_CHECKING
 from .log import quiet_until_warning
 
@@ -45,8 +45,16 @@ def _fail(message: str, code: int, debug: bool) -> int:
         import traceback  # noqa: PLC0415
 
         traceback.print_exc()
-    sys.stderr.write(f"{ERROR_PREFIX}{_one_line(message)}\n")
+    marker = NESTED_CODE.format(code=code) if _nested() else ""
+    sys.stderr.write(f"{ERROR_PREFIX}{marker}{_one_line(message)}\n")
     return code
+
+
+def _nested() -> bool:
+    """Run by botocore inside another credproc's refresh: that one reads this error line."""
+    from .provider import CHAIN_VARIABLE  # noqa: PLC0415 - failures only
+
+    return bool(os.environ.get(CHAIN_VARIABLE))
 
 
 def _one_line(message: str) -> str:
