@@ -41,7 +41,7 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
         return sts.assume_role(sts.source_session(request), request)
     from .mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
 
-    code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
+    code = get_code(request)
     return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
 
 

@@ -21,6 +21,7 @@ from .options import (
     CHAINED_MAX_DURATION,
     DEFAULT_REFRESH_WINDOW,
     MAX_TAGS,
+    MFA_PROMPTS,
     NEEDS_MFA,
     NEEDS_ROLE,
     OPTIONS,
@@ -178,6 +179,9 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         else cache_dir_from(raw.text("cache_dir"), environ),
         lock_timeout=_lock_timeout(raw.text("lock_timeout")),
         mfa_token_command=raw.text("mfa_token_command") or None,
+        mfa_prompt=validate.choice(
+            flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS, MFA_PROMPTS[0]
+        ),
     )
     return request if role_arn else request.mfa_session(refresh_window)
 
@@ -197,6 +201,10 @@ def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
             )
         if option.needs == NEEDS_MFA and not raw.has("mfa_serial"):
             raise UsageError(f"{option.flag} needs --mfa-serial")
+    if raw.has("mfa_prompt") and raw.has("mfa_token_command"):
+        raise UsageError(
+            "--mfa-prompt and --mfa-token-command are two ways to get the code: give one"
+        )
 
 
 def _web_identity(raw: RawOptions) -> str | None:

@@ -169,6 +169,14 @@ def mfa_serial(option: str, value: str | None) -> str | None:
     return value
 
 
+def choice(option: str, value: str | None, choices: Sequence[str], default: str) -> str:
+    if value is None:
+        return default
+    if value.strip() not in choices:
+        raise UsageError(f"{option} {shown(value)} is not one of {', '.join(choices)}")
+    return value.strip()
+
+
 def shown(value: str) -> str:
     """A value quoted for an error message, cut short: the message must stay one short line."""
     return repr(short(value))
