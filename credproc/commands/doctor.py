@@ -21,10 +21,17 @@ from typing import TYPE_CHECKING, Literal
 from ..awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ..cache import Cache, is_private_file, unusable_dir
 from ..cmdline import credproc_arguments, parse_arguments, parse_line, split
-from ..errors import AuthError, ConfigError, CredprocError, LoopError, StsUnavailableError
+from ..errors import (
+    AuthError,
+    ConfigError,
+    CredprocError,
+    LoopError,
+    StsUnavailableError,
+    UsageError,
+)
 from ..lean import NamedTuple
 from ..options import OPTIONS as EVERY_OPTION
-from ..options import RawOptions
+from ..options import PROFILE, RawOptions
 from ..request import Request
 from ..resolve import check_source, resolve
 
@@ -62,7 +69,19 @@ def _failed(name: str, error: CredprocError, fix: str = "") -> Check:
 OPTIONS = EVERY_OPTION
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # What people type first: `credproc doctor dev`.
+    parser.add_argument("profile_name", nargs="?", metavar=PROFILE, help="the same as --profile")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.profile_name is not None:
+        if args.profile not in (None, args.profile_name):
+            raise UsageError(
+                f"doctor {args.profile_name} and --profile {args.profile} name two profiles: "
+                "give one"
+            )
+        args.profile = args.profile_name
     labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
     status = 0
     for check in diagnose(RawOptions.of(args), os.environ):

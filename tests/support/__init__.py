@@ -11,4 +11,5 @@ environment  the variables `env` and `exec` set, and how to read them back in a 
 hostile      reaching into the cache as an attacker, a crash or time would
 killpoint    credproc frozen at a chosen point of a refresh, a program
 tools        outside programs a test needs: found, skipped with a reason, or failed in CI
+display      Xvfb for dialogs, and xdotool to find windows and type into them
 """
