@@ -101,23 +101,18 @@ def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> 
     add_options(parser, module.OPTIONS)
     if hasattr(module, "add_arguments"):
         module.add_arguments(parser)
-    child: list[str] = []
-    if command.takes_command:
-        argv, child = _split_command(name, argv)
-    args = parser.parse_args(argv)
-    args.command_line = child
+    if not command.takes_command:
+        return parser.parse_args(argv)
+    # The command line after "--" is the command's own, whatever it looks like.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args, stray = parser.parse_known_args(argv[:split])
+    if stray:
+        raise UsageError(
+            f"unrecognized arguments: {' '.join(stray)} (a command goes after --: "
+            f"credproc {name} [options] -- COMMAND)"
+        )
+    args.command_line = argv[split + 1 :]
     return args
-
-
-def _split_command(name: str, argv: list[str]) -> tuple[list[str], list[str]]:
-    if "--" not in argv:
-        if {"-h", "--help"} & set(argv):
-            return argv, []  # argparse prints the help and exits
-        raise UsageError(f"{name} needs the command after --: credproc {name} [options] -- COMMAND")
-    split = argv.index("--")
-    if split == len(argv) - 1:
-        raise UsageError(f"{name} needs a command after --")
-    return argv[:split], argv[split + 1 :]
 
 
 def _setup_logging(args: argparse.Namespace) -> None:

@@ -1,4 +1,5 @@
-"""``credproc exec -- COMMAND``: run a command with the role's credentials in its environment."""
+"""``credproc exec -- COMMAND``: run a command with the role's credentials in its environment;
+with no command, the user's shell (as aws-vault and similar tools do)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,18 @@ class CannotRunError(CredprocError):
         self.exit_code = 127 if isinstance(error, FileNotFoundError) else 126
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.usage = "%(prog)s [options] [-- COMMAND [ARG ...]]"
+    parser.epilog = (
+        "Runs COMMAND with the role's credentials in its environment. With no command (nothing "
+        "after --, or no --), starts your $SHELL (else /bin/sh) with them; exit it to drop them."
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     child_env = {k: v for k, v in os.environ.items() if k not in PROFILE_VARIABLES}
     child_env.update(role_environment(args))
-    command: list[str] = args.command_line
+    command: list[str] = args.command_line or [os.environ.get("SHELL") or "/bin/sh"]
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":
