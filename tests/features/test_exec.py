@@ -7,7 +7,6 @@ from subprocess import PIPE
 
 import pytest
 from support.assertions import assert_fails
-from support.constants import ROLE
 from support.environment import ENV_NAMES, PRINT_ENV, expected_env
 from support.sandbox import Sandbox
 from support.tools import require
