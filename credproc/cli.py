@@ -87,6 +87,24 @@ def _run(argv: list[str]) -> int:
 
 def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> argparse.Namespace:
     """The arguments through argparse, built from the command's options and its own."""
+    parser = build_parser(name, command, module)
+    if not command.takes_command:
+        return parser.parse_args(argv)
+    # The command line after "--" is the command's own, whatever it looks like.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args, stray = parser.parse_known_args(argv[:split])
+    if stray:
+        raise UsageError(
+            f"unrecognized arguments: {' '.join(stray)} (a command goes after --: "
+            f"credproc {name} [options] -- COMMAND)"
+        )
+    args.command_line = argv[split + 1 :]
+    return args
+
+
+def build_parser(name: str, command: Command, module: ModuleType) -> argparse.ArgumentParser:
+    """A command's parser: its table options (``OPTIONS``), then its own (``add_arguments``).
+    Shell completion reads the same parser, so it offers exactly what is parsed."""
     from .arguments import Parser, add_options  # noqa: PLC0415
 
     parser = Parser(prog=f"credproc {name}".strip(), description=command.summary)
@@ -101,18 +119,14 @@ def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> 
     add_options(parser, module.OPTIONS)
     if hasattr(module, "add_arguments"):
         module.add_arguments(parser)
-    if not command.takes_command:
-        return parser.parse_args(argv)
-    # The command line after "--" is the command's own, whatever it looks like.
-    split = argv.index("--") if "--" in argv else len(argv)
-    args, stray = parser.parse_known_args(argv[:split])
-    if stray:
-        raise UsageError(
-            f"unrecognized arguments: {' '.join(stray)} (a command goes after --: "
-            f"credproc {name} [options] -- COMMAND)"
-        )
-    args.command_line = argv[split + 1 :]
-    return args
+    return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of ``credproc NAME`` ("" for the default command)."""
+    command = COMMANDS[name] if name else DEFAULT
+    module = importlib.import_module(f"{__package__}.commands.{command.module}")
+    return build_parser(name, command, module)
 
 
 def _setup_logging(args: argparse.Namespace) -> None:

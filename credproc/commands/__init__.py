@@ -28,4 +28,8 @@ COMMANDS = {
     "cache": Command("cache", "List or clear cached tokens."),
     "configure": Command("configure", "Print (or append) a profile block that uses credproc."),
     "doctor": Command("doctor", "Check a profile or role setup end to end, one verdict per line."),
+    # The words after "--" are the command line being completed.
+    "completion": Command(
+        "completion", "Print a shell completion script: bash, zsh or fish.", True
+    ),
 }
