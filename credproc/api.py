@@ -70,15 +70,14 @@ def session(
     and lock as the CLI, whenever botocore finds them near expiry: a long-running program
     keeps working across token lifetimes.
 
-    ``region_name`` is the session's region; without it, the one ``credproc env`` would set
-    (``region=``, else the source profile's, else ``AWS_REGION``/``AWS_DEFAULT_REGION``)."""
+    ``region_name`` is the session's region; without it, the request's (``region=``, else the
+    source profile's, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``), as ``credproc env``
+    sets it."""
     from .provider import get_credentials as fetch  # noqa: PLC0415
-    from .resolve import region_for  # noqa: PLC0415
     from .sts import refreshing_session  # noqa: PLC0415 - boto3 only when a session is made
 
     request = _request("session", role_arn, source_profile, options)
-    region = region_name or region_for(request, os.environ)
-    return refreshing_session(lambda: fetch(request), region)
+    return refreshing_session(lambda: fetch(request), region_name or request.region)
 
 
 def _request(

@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from .errors import ConfigError
+from .errors import ConfigFileError
 
 Sections = dict[str, dict[str, str]]
 
@@ -83,7 +83,7 @@ def profile_exists(profile: str, environ: Mapping[str, str]) -> bool:
 
 
 def read_sections(path: str) -> Sections:
-    """The file's sections and their keys; a missing file has none. ConfigError if the file
+    """The file's sections and their keys; a missing file has none. ConfigFileError if the file
     cannot be read or is not an INI file botocore would accept."""
     try:
         with open(path, "rb") as file:
@@ -96,22 +96,41 @@ def read_sections(path: str) -> Sections:
     except FileNotFoundError:
         return {}
     except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
+        raise ConfigFileError(f"cannot read {path}: {error.strerror or error}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
+        raise ConfigFileError(f"cannot read {path}: not UTF-8 text") from None
     sections = parse_sections(text, path)
     _READ[path] = (signature, sections)
     return sections
 
 
 def parse_sections(text: str, path: str) -> Sections:
-    """Parse INI text as botocore's configparser does; ConfigError names the file and line."""
+    """Parse INI text as botocore's configparser does; ConfigFileError names the file and line."""
     # Universal newlines, as open() in text mode gives configparser.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     sections = _parse_plain(text)
-    return sections if sections is not None else _parse_with_configparser(text, path)
+    if sections is None:
+        sections = _parse_with_configparser(text, path)
+    _check_nested(sections, path)
+    return sections
+
+
+def _check_nested(sections: Sections, path: str) -> None:
+    """botocore reads a value that starts on the next line as ``key = value`` lines (the s3
+    settings); one such line without ``=`` makes it refuse the whole file, for every profile."""
+    for section, keys in sections.items():
+        for key, value in keys.items():
+            if not value.startswith("\n"):
+                continue
+            for line in value.splitlines():
+                if line.strip() and "=" not in line:
+                    raise ConfigFileError(
+                        f"cannot parse {path}: in [{section}], {key} continues on a line "
+                        f"without '=' ({line.strip()[:40]!r}), which botocore refuses: put a "
+                        "list on one line, separated by commas"
+                    )
 
 
 def _parse_plain(text: str) -> Sections | None:
@@ -162,9 +181,24 @@ def _parse_with_configparser(text: str, path: str) -> Sections:
     try:
         parser.read_string(text, source=path)
     except configparser.Error as error:
-        first_line = str(error).splitlines()[0]
-        raise ConfigError(f"cannot parse {path}: {first_line}") from None
+        raise ConfigFileError(f"cannot parse {path}: {_problem(error)}") from None
     return {name: dict(parser.items(name)) for name in parser.sections()}
+
+
+def _problem(error: Exception) -> str:
+    """Where and what, never the line's text: a mangled line may hold a secret key."""
+    import configparser  # noqa: PLC0415 - only once configparser has refused a file
+
+    if isinstance(error, configparser.DuplicateSectionError):
+        return f"line {error.lineno}: section [{error.section}] already exists"
+    if isinstance(error, configparser.DuplicateOptionError):
+        return f"line {error.lineno}: key {error.option!r} already exists in [{error.section}]"
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return f"line {error.lineno}: a key before any [section] header (no section headers)"
+    if isinstance(error, configparser.ParsingError) and error.errors:
+        lineno = error.errors[0][0]
+        return f"line {lineno}: neither a [section], a key = value line nor a comment"
+    return type(error).__name__
 
 
 def _header_words(header: str) -> list[str] | None:

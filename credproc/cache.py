@@ -12,14 +12,16 @@ import contextlib
 import json
 import os
 import stat
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 
 from .credentials import Credentials
 from .files import O_CLOEXEC, atomic_write
 from .lean import TYPE_CHECKING, NamedTuple
 from .log import logger
+from .options import BY_DEST
 
 if TYPE_CHECKING:
     from typing import Any
@@ -32,6 +34,26 @@ MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 4 KiB; anything bigger is n
 # now was not written by credproc, and would pin a dead token until that far-off date.
 LONGEST_TOKEN_SECONDS = 129600 + 60
 _PRIVATE = 0o077  # group and other permission bits
+# After a failed refresh, how long runs serve the cached token before trying STS again: it
+# doubles with each failure in a row, up to the cap. A retry time further off than the cap
+# (a clock that jumped back) is ignored.
+FIRST_BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 600
+
+
+class Backoff(NamedTuple):
+    """Refreshes of an entry that failed in a row, and when the next may try STS."""
+
+    failures: int = 0
+    retry_after: float = 0.0  # POSIX time, this machine's clock
+
+    def seconds_to_wait(self) -> float:
+        wait = self.retry_after - time.time()
+        return wait if 0 < wait <= MAX_BACKOFF_SECONDS else 0.0
+
+    def after_another_failure(self) -> Backoff:
+        period = min(FIRST_BACKOFF_SECONDS * 2**self.failures, MAX_BACKOFF_SECONDS)
+        return Backoff(self.failures + 1, time.time() + period)
 
 
 class Entry(NamedTuple):
@@ -40,6 +62,7 @@ class Entry(NamedTuple):
     identity: dict[str, Any]
     key: str
     refresh_window: int
+    backoff: Backoff = Backoff()
 
     def seconds_left(self) -> float:
         """Time left by STS's clock, the one that decides when the token stops working."""
@@ -103,11 +126,17 @@ class Cache:
 
     # -- writing --------------------------------------------------------------------------
 
-    def write(self, request: Request, credentials: Credentials, clock_offset: float) -> bool:
+    def write(
+        self,
+        request: Request,
+        credentials: Credentials,
+        clock_offset: float,
+        backoff: Backoff | None = None,
+    ) -> bool:
         """Store atomically; False (with a warning) if the directory cannot be used."""
         if not self.prepare():
             return False
-        document = {
+        document: dict[str, object] = {
             "format": ENTRY_FORMAT,
             "key": request.key,
             "request": request.identity(),
@@ -116,6 +145,8 @@ class Cache:
             "refresh_window": request.refresh_window,
             "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        if backoff is not None:
+            document["backoff"] = {"failures": backoff.failures, "retry_after": backoff.retry_after}
         try:
             atomic_write(self.path(request.key), json.dumps(document).encode())
         except OSError as error:
@@ -220,7 +251,20 @@ def parse_entry(raw: bytes, key: str) -> Entry | None:
         return None
     if local_expiry.timestamp() > time.time() + LONGEST_TOKEN_SECONDS:
         return None
-    return Entry(credentials, float(offset), identity, key, window)
+    return Entry(credentials, float(offset), identity, key, window, _backoff(document))
+
+
+def _backoff(document: dict[str, Any]) -> Backoff:
+    """The entry's record of failed refreshes; none if absent or not what credproc writes."""
+    record = document.get("backoff")
+    if not isinstance(record, dict):
+        return Backoff()
+    failures, retry_after = record.get("failures"), record.get("retry_after")
+    if not _is_int(failures) or isinstance(retry_after, bool):
+        return Backoff()
+    if not isinstance(retry_after, (int, float)) or not 0 <= retry_after < 2**40:
+        return Backoff()
+    return Backoff(max(failures, 0) if isinstance(failures, int) else 0, float(retry_after))
 
 
 def _is_int(value: object, expected: int | None = None) -> bool:
@@ -231,3 +275,29 @@ def _is_int(value: object, expected: int | None = None) -> bool:
 def _jsonable(value: object) -> object:
     """The form a value takes after a trip through JSON (tuples become lists)."""
     return json.loads(json.dumps(value))
+
+
+def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
+    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
+    value = value or environ.get(BY_DEST["cache_dir"].env or "")
+    if value:
+        return os.path.expanduser(value)
+    return user_cache_dir(environ)
+
+
+def user_cache_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' user cache dir for credproc.
+
+    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
+    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
+    test checks that both agree. Elsewhere platformdirs decides."""
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Caches/credproc")
+    if sys.platform.startswith("linux"):
+        base = environ.get("XDG_CACHE_HOME", "").strip()
+        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
+            base = os.path.expanduser("~/.cache")
+        return os.path.join(base, "credproc")
+    import platformdirs  # noqa: PLC0415
+
+    return platformdirs.user_cache_dir("credproc", appauthor=False)

@@ -3,6 +3,7 @@
     CredprocError            1  unexpected failure (a bug, or an OS error nobody foresaw)
     ├── UsageError           2  bad flags or values: caught locally, before any network call
     ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
+    │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
     ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
     ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
     ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
@@ -44,6 +45,10 @@ class ConfigError(CredprocError):
     """The AWS config, a named profile, or a file an option points to cannot be used."""
 
     exit_code = 3
+
+
+class ConfigFileError(ConfigError):
+    """The AWS config or credentials file cannot be read, or botocore would refuse it."""
 
 
 class AuthError(CredprocError):
@@ -116,6 +121,7 @@ _BY_EXIT_CODE: dict[int, type[CredprocError]] = {
 __all__ = [
     "AuthError",
     "ConfigError",
+    "ConfigFileError",
     "CredprocError",
     "LockTimeoutError",
     "LoopError",

@@ -33,6 +33,9 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
     from .resolve import check_source  # noqa: PLC0415
 
     check_source(request, os.environ)
+    bundle = os.environ.get("AWS_CA_BUNDLE")
+    if bundle and not os.path.isfile(os.path.expanduser(bundle)):
+        raise ConfigError(f"AWS_CA_BUNDLE names {bundle}, which is not a file")
     if request.web_identity_token_file is not None:
         return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
     if mfa_session is not None:

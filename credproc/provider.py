@@ -59,6 +59,17 @@ def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentia
     entry = cache.read(request) if cache is not None else None
     if entry is not None and entry.seconds_left() > request.refresh_window:
         return _served(entry, "cache hit")
+    if entry is not None and entry.backoff.seconds_to_wait() and _usable(entry):
+        # A refresh failed a moment ago (STS silent, throttling, a proxy in the way): until the
+        # backoff ends, runs serve the token without trying, so a client that runs credproc on
+        # every API call does not pay STS's whole retry budget on each.
+        return _stale(
+            entry,
+            StsUnavailableError(
+                f"STS failed {entry.backoff.failures} refresh(es) in a row; next try in "
+                f"{entry.backoff.seconds_to_wait():.0f} s"
+            ),
+        )
     if fetch is None:
         from .fetch import from_sts  # noqa: PLC0415 - a refresh only
 
@@ -83,7 +94,7 @@ def _refresh_locked(cache: Cache, request: Request, fetch: Fetcher) -> Credentia
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
             return _served(entry, "refreshed by another process")
-        if held.waited and entry is not None and entry.seconds_left() >= STALE_MINIMUM_SECONDS:
+        if held.waited and entry is not None and _usable(entry):
             # The process we waited for could not refresh (STS down or throttling, most
             # likely): N waiters retrying in turn would multiply the load on a struggling STS,
             # so they serve the token that still works, and the next run tries again.
@@ -91,6 +102,11 @@ def _refresh_locked(cache: Cache, request: Request, fetch: Fetcher) -> Credentia
         try:
             fetched = _fetch(request, fetch)
         except StsUnavailableError as error:
+            if held.locked and entry is not None and _usable(entry):
+                # Recorded with the entry, atomically like the entry itself: the next runs
+                # back off (cache.Backoff) instead of each trying STS again.
+                backoff = entry.backoff.after_another_failure()
+                cache.write(request, entry.credentials, entry.clock_offset, backoff)
             return _stale(entry, error)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
@@ -98,9 +114,14 @@ def _refresh_locked(cache: Cache, request: Request, fetch: Fetcher) -> Credentia
         return _in_local_clock(fetched.credentials, fetched.clock_offset)
 
 
+def _usable(entry: Entry) -> bool:
+    """Whether a token still lives long enough to hand out when no new one can be had."""
+    return entry.seconds_left() >= STALE_MINIMUM_SECONDS
+
+
 def _stale(entry: Entry | None, error: CredprocError) -> Credentials:
     """The cached token when no new one can be had, if it still lives long enough to use."""
-    if entry is None or entry.seconds_left() < STALE_MINIMUM_SECONDS:
+    if entry is None or not _usable(entry):
         raise error
     logger().warning(
         "%s; serving the cached token, valid for %d more minutes",

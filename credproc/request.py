@@ -50,11 +50,16 @@ class Request(NamedTuple):
 
         None of these is a secret, so the cache entry stores them next to the token to show in
         ``cache list`` and to check that an entry really belongs to the request that reads it."""
-        return {
+        fields: dict[str, object] = {
             name: value
             for name, value in zip(self._fields, self, strict=True)
             if name != "for_role" and (name not in BY_DEST or BY_DEST[name].kind != BEHAVIOUR)
         }
+        if self.role_arn is None:
+            # An MFA session works in every region: one code per device, whichever region
+            # the roles that use it are assumed in.
+            del fields["region"]
+        return fields
 
     @property
     def key(self) -> str:

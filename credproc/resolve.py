@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 
 from . import validate
+from .cache import cache_dir_from
 from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from .options import (
     BY_DEST,
@@ -35,6 +35,8 @@ from .request import Request
 ENV_WEB_IDENTITY = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME"
 ENV_ENDPOINTS = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
+ENV_REGIONS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.ASCII)
 # Options whose values may hold several items in one profile key, comma or newline separated.
 _ITEM_SEPARATORS = re.compile(r"[,\n]")
 
@@ -167,8 +169,8 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         policy_arns=validate.policy_arns(flag["policy_arns"], raw.items("policy_arns")),
         tags=validate.tags(flag["tags"], raw.items("tags")),
         transitive_tag_keys=_transitive_tag_keys(raw),
-        region=validate.region(flag["region"], raw.text("region")),
-        endpoint_url=next((environ[v] for v in ENV_ENDPOINTS if environ.get(v)), None),
+        region=_region(raw, source_profile, environ),
+        endpoint_url=_endpoint(environ),
         source_key_id=source_key_id,
         mfa_serial=validate.mfa_serial(flag["mfa_serial"], raw.text("mfa_serial")),
         mfa_duration=mfa_duration,
@@ -179,11 +181,40 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         else cache_dir_from(raw.text("cache_dir"), environ),
         lock_timeout=_lock_timeout(raw.text("lock_timeout")),
         mfa_token_command=raw.text("mfa_token_command") or None,
-        mfa_prompt=validate.choice(
-            flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS, MFA_PROMPTS[0]
-        ),
+        mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
     )
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def _endpoint(environ: Mapping[str, str]) -> str | None:
+    """The STS endpoint the environment names, if any: an http(s) URL, else a config error."""
+    variable = next((v for v in ENV_ENDPOINTS if environ.get(v)), None)
+    if variable is None:
+        return None
+    url = environ[variable]
+    if not _URL.fullmatch(url):
+        raise ConfigError(f"{variable} is not an http:// or https:// URL: {validate.shown(url)}")
+    return url
+
+
+def _region(raw: RawOptions, source_profile: str | None, environ: Mapping[str, str]) -> str | None:
+    """STS's region, the one every use of the request shares (the STS call, the cache key,
+    the region `env`, `exec` and the Python API hand on, doctor): --region (or the options
+    profile's region key), else the source profile's region, else AWS_REGION, else
+    AWS_DEFAULT_REGION; None leaves the partition's default to the STS call."""
+    given = raw.text("region")
+    if given is not None:
+        return validate.region(BY_DEST["region"].flag, given)
+    if source_profile:
+        from .awsconfig import profile_keys  # noqa: PLC0415 - only with a source profile
+
+        value = (profile_keys(source_profile, environ) or {}).get("region", "").strip()
+        if value:
+            return validate.region(f"the region of profile {source_profile!r}", value)
+    for variable in ENV_REGIONS:
+        if environ.get(variable, "").strip():
+            return validate.region(variable, environ[variable].strip())
+    return None
 
 
 def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
@@ -202,9 +233,7 @@ def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
         if option.needs == NEEDS_MFA and not raw.has("mfa_serial"):
             raise UsageError(f"{option.flag} needs --mfa-serial")
     if raw.has("mfa_prompt") and raw.has("mfa_token_command"):
-        raise UsageError(
-            "--mfa-prompt and --mfa-token-command are two ways to get the code: give one"
-        )
+        raise UsageError("--mfa-prompt and --mfa-token-command both say how to get the code")
 
 
 def _web_identity(raw: RawOptions) -> str | None:
@@ -300,41 +329,31 @@ def _user_name(environ: Mapping[str, str]) -> str:
         return str(os.getuid())
 
 
-def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
-    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
-    value = value or environ.get(BY_DEST["cache_dir"].env or "")
-    if value:
-        return os.path.expanduser(value)
-    return user_cache_dir(environ)
-
-
-def user_cache_dir(environ: Mapping[str, str]) -> str:
-    """platformdirs' user cache dir for credproc.
-
-    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
-    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
-    test checks that both agree. Elsewhere platformdirs decides."""
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/credproc")
-    if sys.platform.startswith("linux"):
-        base = environ.get("XDG_CACHE_HOME", "").strip()
-        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
-            base = os.path.expanduser("~/.cache")
-        return os.path.join(base, "credproc")
-    import platformdirs  # noqa: PLC0415
-
-    return platformdirs.user_cache_dir("credproc", appauthor=False)
-
-
 # -- the source, from the AWS config ------------------------------------------------------
 
 
 def check_source(request: Request, environ: Mapping[str, str]) -> None:
     """Local checks of the source profile, made before any STS call."""
-    from .awsconfig import config_path, credentials_path, profile_exists  # noqa: PLC0415
+    from .awsconfig import (  # noqa: PLC0415
+        config_path,
+        config_profiles,
+        credentials_path,
+        credentials_profiles,
+        profile_exists,
+    )
 
+    # Both files, whatever the request names: botocore reads both for any source, and would
+    # refuse a broken one with a less precise message (or none at all for a nested credproc).
+    config_profiles(environ)
+    credentials_profiles(environ)
     name = request.source_profile
     if name is None:
+        if request.mfa_serial and request.source_key_id and environ.get("AWS_SESSION_TOKEN"):
+            raise ConfigError(
+                "--mfa-serial needs an IAM user's own access keys as the source, but the "
+                "environment's keys are temporary (AWS_SESSION_TOKEN is set), which "
+                "GetSessionToken refuses"
+            )
         return
     if not profile_exists(name, environ):
         raise ConfigError(
@@ -379,16 +398,3 @@ def source_kind(profile: str, environ: Mapping[str, str]) -> str:
     mfa = line.options.text("mfa_serial") or named.get("mfa_serial")
     # credproc prints an assumed role, or with --mfa-serial and no role the MFA session.
     return "MFA" if mfa and not role else "role"
-
-
-def region_for(request: Request, environ: Mapping[str, str]) -> str | None:
-    """The region a client of these credentials should use, when one is known."""
-    from .awsconfig import profile_keys  # noqa: PLC0415
-
-    if request.region:
-        return request.region
-    if request.source_profile:
-        region = (profile_keys(request.source_profile, environ) or {}).get("region")
-        if region:
-            return region.strip()
-    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None

@@ -1,13 +1,13 @@
-"""Everything that talks to AWS: source sessions, the three STS calls, and their error mapping.
+"""Everything that talks to AWS: source sessions and the STS calls (their errors:
+``sts_errors``).
 
-This is the only module that imports boto3, and it is imported only when a token must be
-fetched: a cache hit never pays for boto3's import.
+With ``sts_errors``, the only module that imports boto3, and it is imported only when a token
+must be fetched: a cache hit never pays for boto3's import.
 """
 
 from __future__ import annotations
 
 import email.utils
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -23,29 +23,29 @@ from botocore.config import Config
 from .credentials import Credentials, Fetched
 from .errors import (
     LOOP_MARKER,
-    AuthError,
     ConfigError,
-    CredprocError,
+    ConfigFileError,
     LoopError,
-    MfaError,
     StsUnavailableError,
     UsageError,
-    nested_failure,
 )
 from .lean import NamedTuple
 from .log import logger
+from .sts_errors import (
+    CONNECT_TIMEOUT,
+    MAX_ATTEMPTS,
+    READ_TIMEOUT,
+    one_line,
+    remember_answer,
+    source_failure,
+    translated_errors,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sts.client import STSClient
 
     from .request import Request
 
-# Bounded: 3 attempts of at most 3 s to connect and 5 s per read, with standard-mode backoff
-# between them: the outage bound docs/security.md ("Outages") states follows from these.
-# STS answers in well under 1 s.
-MAX_ATTEMPTS = 3
-CONNECT_TIMEOUT = 3
-READ_TIMEOUT = 5
 # The Date header has one-second resolution and the call takes time: smaller skews are noise.
 SKEW_NOISE_SECONDS = 5
 
@@ -71,6 +71,10 @@ def source_session(request: Request) -> boto3.Session:
         raise ConfigError(
             f"source profile {request.source_profile!r} is not in your AWS config or credentials "
             "file (check --source-profile and AWS_CONFIG_FILE)"
+        ) from None
+    except botocore.exceptions.ConfigParseError as error:
+        raise ConfigFileError(
+            f"cannot parse {error.kwargs.get('path')}: botocore refuses it"
         ) from None
 
 
@@ -191,22 +195,26 @@ def caller_identity(session: boto3.Session, request: Request) -> Identity:
 
 
 def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG) -> STSClient:
-    region = request.region or session.region_name or _default_region(request.role_arn)
+    # The request's region, resolved once (resolve._region); never the session's own, which
+    # botocore takes from AWS_DEFAULT_REGION before the profile.
+    region = request.region or _default_region(request.role_arn)
     try:
         # Creating the client loads the source credentials: a source profile's own
         # credential_process (maybe a nested credproc) runs here.
-        return session.client("sts", region_name=region, config=config)
+        client = session.client("sts", region_name=region, config=config)
     except botocore.exceptions.CredentialRetrievalError as error:
         raise source_failure(request, error) from None
     except botocore.exceptions.InfiniteLoopConfigError as error:
         raise LoopError(
             f"{LOOP_MARKER} the source_profile keys in your AWS config form a cycle: "
-            f"{_one_line(error)}"
+            f"{one_line(error)}"
         ) from None
     except botocore.exceptions.ProfileNotFound as error:
         raise ConfigError(f"profile not found: {error.kwargs.get('profile')!r}") from None
     except botocore.exceptions.BotoCoreError as error:
-        raise ConfigError(f"cannot set up an STS client: {_one_line(error)}") from None
+        raise ConfigError(f"cannot set up an STS client: {one_line(error)}") from None
+    client.meta.events.register("before-parse.sts", remember_answer)
+    return client
 
 
 def _default_region(role_arn: str | None) -> str:
@@ -230,135 +238,10 @@ def _call_raw(
     operation: str, request: Request, call: Callable[[], Mapping[str, Any]]
 ) -> Mapping[str, Any]:
     started = time.monotonic()
-    try:
+    with translated_errors(operation, request):
         response = call()
-    except botocore.exceptions.ClientError as error:
-        raise map_client_error(operation, request, error) from None
-    except botocore.exceptions.NoCredentialsError:
-        if request.source_profile is not None:
-            # Found, but botocore can sign with nothing in it (say, a key id without its
-            # secret): pointing the user at --source-profile would send them in a circle.
-            raise ConfigError(
-                f"source profile {request.source_profile!r} has no credentials to sign with "
-                "(an access key id and secret, or sso_*, role_arn or credential_process)"
-            ) from None
-        raise AuthError(f"no source credentials found: {_source_hint(request)}") from None
-    except botocore.exceptions.CredentialRetrievalError as error:
-        raise source_failure(request, error) from None
-    except (
-        botocore.exceptions.EndpointConnectionError,
-        botocore.exceptions.ConnectTimeoutError,
-        botocore.exceptions.ReadTimeoutError,
-        botocore.exceptions.ConnectionClosedError,
-    ):
-        raise StsUnavailableError(
-            f"cannot reach STS{_where(request)} for {operation} "
-            f"(gave up after {MAX_ATTEMPTS} attempts); check the network or --region"
-        ) from None
-    except botocore.parsers.ResponseParserError:
-        raise StsUnavailableError(
-            f"STS{_where(request)} sent a response to {operation} that is not valid"
-        ) from None
-    except botocore.exceptions.ProfileNotFound as error:
-        raise ConfigError(
-            f"profile {error.kwargs.get('profile')!r} (named by the source profile's "
-            "configuration) is not in your AWS config"
-        ) from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise AuthError(f"{operation} failed: {_one_line(error)}") from None
     logger().debug("STS %s answered in %.0f ms", operation, (time.monotonic() - started) * 1000)
     return response
-
-
-def source_failure(
-    request: Request, error: botocore.exceptions.CredentialRetrievalError
-) -> CredprocError:
-    """The source's own credential_process (maybe a nested credproc) failed: fail as it did.
-
-    botocore hands over that process's whole stderr; a nested credproc's line there says what
-    went wrong and which kind of error it was, at any depth of the chain."""
-    source = (
-        f"source profile {request.source_profile!r}"
-        if request.source_profile
-        else "the default source credentials"
-    )
-    return nested_failure(str(error.kwargs.get("error_msg", "")), source)
-
-
-def _source_hint(request: Request) -> str:
-    hint = (
-        "give --source-profile NAME, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-        "or run where an instance role exists"
-    )
-    variable = next((v for v in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if os.environ.get(v)), "")
-    if request.source_profile is None and variable:
-        hint += (
-            f"; {variable}={os.environ[variable]} is not used as the source, since it usually "
-            "names the profile that runs credproc (following it would loop)"
-        )
-    return hint
-
-
-_AUTH_CODES = {
-    "InvalidClientTokenId": "the source credentials are not valid (unknown access key id)",
-    "SignatureDoesNotMatch": "the source credentials are not valid (wrong secret key)",
-    "UnrecognizedClientException": "the source credentials are not valid",
-    "ExpiredToken": "the source credentials have expired; renew them (or their SSO login)",
-    "ExpiredTokenException": "the token has expired",
-    "InvalidIdentityToken": "the web identity token was rejected",
-    "IDPRejectClaim": "the identity provider rejected the web identity token",
-    "RegionDisabledException": "STS is not activated in this region for the account",
-}
-_THROTTLE_CODES = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
-_INPUT_CODES = {"ValidationError", "MalformedPolicyDocument", "PackedPolicyTooLarge"}
-# What STS says when the session credentials that signed a call are no longer good.
-_SESSION_GONE_CODES = {"ExpiredToken", "InvalidClientTokenId"}
-
-
-def map_client_error(
-    operation: str, request: Request, error: botocore.exceptions.ClientError
-) -> CredprocError:
-    """One line that says what STS refused and what to do about it."""
-    details = error.response.get("Error", {})
-    code = str(details.get("Code", "Unknown"))
-    message = " ".join(str(details.get("Message", "")).split())
-    target = f" {request.role_arn}" if request.role_arn and "Role" in operation else ""
-    if operation == "GetSessionToken" and code == "AccessDenied":
-        # A wrong or reused code, or a serial that is not the user's device. STS's message
-        # says which; it never contains the code.
-        return MfaError(
-            f"STS refused the MFA session for {request.mfa_serial}: {message or 'access denied'}"
-        )
-    if operation == "AssumeRole" and request.mfa_serial and code in _SESSION_GONE_CODES:
-        # With --mfa-serial the role is assumed from the cached MFA session: that is what
-        # STS refuses here, not the user's own keys.
-        return MfaError(
-            f"STS no longer accepts the MFA session for {request.mfa_serial} ({code}): "
-            "it expired early or was revoked"
-        )
-    if code == "AccessDenied":
-        return AuthError(f"STS denied {operation}{target}: {message or 'access denied'}")
-    if code in _AUTH_CODES:
-        return AuthError(f"{operation} failed: {_AUTH_CODES[code]} ({code})")
-    if code in _THROTTLE_CODES:
-        return StsUnavailableError(
-            f"STS is throttling {operation} (still after {MAX_ATTEMPTS} attempts); try again soon"
-        )
-    if code in _INPUT_CODES:
-        return UsageError(f"STS rejected {operation}: {message or code}")
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if isinstance(status, int) and status >= 500:
-        return StsUnavailableError(f"STS failed {operation} with {code} (HTTP {status})")
-    return AuthError(f"STS refused {operation}{target}: {code}: {message}".rstrip(": "))
-
-
-def _one_line(error: Exception) -> str:
-    # botocore's messages may span lines (parameter validation does); ours are one line.
-    return " ".join(str(error).split())
-
-
-def _where(request: Request) -> str:
-    return f" at {request.endpoint_url}" if request.endpoint_url else ""
 
 
 def _clock_offset(response: Mapping[str, Any], received: float) -> float:

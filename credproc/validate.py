@@ -116,7 +116,8 @@ def policy(option: str, value: str | None) -> str | None:
         raise UsageError(f"{option} is not valid JSON (give the JSON itself or @FILE)") from None
     if not isinstance(document, dict):
         raise UsageError(f"{option} must be a JSON object (an IAM policy document)")
-    compact = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    # As STS counts it: characters, not the \uXXXX escapes json.dumps would make of them.
+    compact = json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     if len(compact) > MAX_POLICY_CHARS:
         raise UsageError(
             f"{option} is {len(compact)} characters without spaces; STS allows {MAX_POLICY_CHARS}"
@@ -169,9 +170,10 @@ def mfa_serial(option: str, value: str | None) -> str | None:
     return value
 
 
-def choice(option: str, value: str | None, choices: Sequence[str], default: str) -> str:
+def choice(option: str, value: str | None, choices: Sequence[str]) -> str:
+    """One of ``choices``; the first when none is given."""
     if value is None:
-        return default
+        return choices[0]
     if value.strip() not in choices:
         raise UsageError(f"{option} {shown(value)} is not one of {', '.join(choices)}")
     return value.strip()

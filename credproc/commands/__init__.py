@@ -28,6 +28,7 @@ COMMANDS = {
     "cache": Command("cache", "List or clear cached tokens."),
     "configure": Command("configure", "Print (or append) a profile block that uses credproc."),
     "doctor": Command("doctor", "Check a profile or role setup end to end, one verdict per line."),
+    "console": Command("console", "Open the AWS console as the role, from the cached session."),
     # The words after "--" are the command line being completed.
     "completion": Command(
         "completion", "Print a shell completion script: bash, zsh or fish.", True

@@ -9,10 +9,10 @@ import sys
 from datetime import datetime, timezone
 
 from ..arguments import Parser, add_options
-from ..cache import Cache, Entry
+from ..cache import Cache, Entry, cache_dir_from
 from ..errors import UsageError
 from ..options import CACHE_DIR_OPTION, OUTPUT_OPTIONS, ROLE_OPTIONS, RawOptions
-from ..resolve import cache_dir_from, resolve
+from ..resolve import resolve
 
 OPTIONS = ()  # each action has its own
 
@@ -85,7 +85,15 @@ def summary(entry: Entry) -> dict[str, object]:
         source = f"MFA session {identity['mfa_serial']}"
     else:
         source = str(identity.get("source_profile") or "environment")
-    state = "expired" if left <= 0 else "refresh due" if left <= entry.refresh_window else "fresh"
+    waiting = entry.backoff.seconds_to_wait()
+    if left <= 0:
+        state = "expired"
+    elif left > entry.refresh_window:
+        state = "fresh"
+    elif waiting:  # a refresh failed: runs serve the token until the next try
+        state = f"backoff, next try in {duration(waiting, seconds=True)}"
+    else:
+        state = "refresh due"
     local_expiry = entry.credentials.expiration.timestamp() - entry.clock_offset
     return {
         "role": role,
@@ -97,6 +105,8 @@ def summary(entry: Entry) -> dict[str, object]:
         "left": duration(left),
         "seconds_left": int(left),
         "state": state,
+        "refresh_failures": entry.backoff.failures,
+        "backoff_seconds": int(waiting),
         "clock_skew_seconds": int(entry.clock_offset),
         "sts_clock": skew(entry.clock_offset),
         "key": entry.key,
@@ -110,8 +120,11 @@ def skew(clock_offset: float) -> str:
     return ("+" if clock_offset > 0 else "-") + duration(abs(clock_offset))
 
 
-def duration(seconds: float) -> str:
-    if seconds <= 0:
+def duration(left: float, *, seconds: bool = False) -> str:
+    """1h05m or 7m; with ``seconds``, under a minute as 42s."""
+    if seconds and 0 < left < 60:
+        return f"{int(left)}s"
+    if left <= 0:
         return "0m"
-    hours, minutes = divmod(int(seconds) // 60, 60)
+    hours, minutes = divmod(int(left) // 60, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

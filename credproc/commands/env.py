@@ -9,7 +9,7 @@ import sys
 from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
 from ..provider import get_credentials
-from ..resolve import region_for, resolve
+from ..resolve import resolve
 from ..shell import ALIASES, FORMATS, render
 
 OPTIONS = EVERY_OPTION
@@ -33,7 +33,6 @@ def role_environment(args: argparse.Namespace) -> dict[str, str]:
     """The role's credentials as variables, with the region when one is known."""
     request = resolve(RawOptions.of(args), os.environ)
     variables = get_credentials(request).to_env()
-    region = region_for(request, os.environ)
-    if region:
-        variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = region
+    if request.region:
+        variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = request.region
     return variables

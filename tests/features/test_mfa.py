@@ -283,7 +283,7 @@ def test_the_code_appears_nowhere(sandbox: Sandbox, token: TokenCommand, tmp_pat
         (
             ["--mfa-serial", MFA_SERIAL, "--mfa-prompt", "zenity", "--mfa-token-command", "x"],
             2,
-            "two ways to get the code",
+            "both say how to get the code",
         ),
         (["--profile", "bad-prompt"], 2, "--mfa-prompt 'dialog' is not one of"),
         (

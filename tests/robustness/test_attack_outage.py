@@ -23,7 +23,7 @@ from support.hostile import only_entry
 from support.sandbox import Result, Sandbox
 
 from credproc.credentials import parse_expiration
-from credproc.sts import MAX_ATTEMPTS, READ_TIMEOUT
+from credproc.sts_errors import MAX_ATTEMPTS, READ_TIMEOUT
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +94,7 @@ def gate(sandbox: Sandbox) -> Iterator[Gate]:
 FAULTS: dict[str, tuple[dict[str, Any], int, str]] = {
     "throttling": ({"status": 400, "code": "Throttling"}, MAX_ATTEMPTS, "throttling"),
     "internal error": ({"status": 500, "code": "InternalFailure"}, MAX_ATTEMPTS, "HTTP 500"),
-    "garbage": ({"garbage": True}, 1, "not valid"),
+    "garbage": ({"garbage": True}, 1, "not an STS response"),
 }
 
 

@@ -90,6 +90,7 @@ def _every_path(sandbox: Sandbox, secrets: Secrets, log: Path) -> None:
     sandbox.server.fault("AssumeRole", garbage=True)
     assert _run(sandbox, secrets, *role, "--no-cache", *loud).returncode == 5
     sandbox.server.clear_faults()
+    _run(sandbox, secrets, "cache", "clear", *role)  # no backoff: env refreshes, and logs it
     _run(sandbox, secrets, "env", *role, *loud)
     _run(sandbox, secrets, "exec", *role, *loud, "--", "true")
     _run(sandbox, secrets, "cache", "list", "-v")

@@ -27,6 +27,11 @@ class Result:
         document: dict[str, Any] = json.loads(self.stdout)
         return document
 
+    def json_list(self) -> list[dict[str, Any]]:
+        """stdout as a JSON array of objects (`cache list --json`)."""
+        rows: list[dict[str, Any]] = json.loads(self.stdout)
+        return rows
+
 
 @dataclass
 class Sandbox:

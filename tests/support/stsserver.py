@@ -5,9 +5,13 @@ Run as ``python tests/support/stsserver.py`` (the tests' session fixture does): 
 endpoint it answers ``/_test/...``:
 
     GET  /_test/calls             {"AssumeRole": 3, ...}: STS requests that reached the server
-    GET  /_test/requests?action=A the form parameters of each such request, oldest first
+    GET  /_test/requests?action=A the form parameters of each such request, oldest first, with
+                                  _signing_key_id and _signing_region from its signature ("" if
+                                  unsigned)
     POST /_test/reset             forget calls and faults, and reset moto's state
     POST /_test/faults            {"AssumeRole": {"delay": 2, "status": 503, "garbage": true}}
+                                  or {"AssumeRole": {"status": 200, "body": "<html>...",
+                                  "content_type": "text/html"}}: that answer, byte for byte
     POST /_test/skew              {"seconds": 3600}: the Date header says now + seconds
 
 Counting happens here, at the server, so a test counts exactly what credproc sent.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import threading
 import time
@@ -64,6 +69,10 @@ class TestControls:
             self.recorder.requests.append((action, params))
             fault = dict(self.recorder.faults.get(action, {}))
         time.sleep(float(fault.get("delay", 0)))
+        if "body" in fault:  # whatever a proxy, a portal or a broken server might send
+            body = str(fault["body"]).encode("latin-1")
+            content_type = str(fault.get("content_type", "text/html"))
+            return _respond(start_response, int(fault.get("status", 200)), body, content_type)
         if fault.get("garbage"):
             return _respond(start_response, 200, b"<<not xml at all", "text/xml")
         if "status" in fault:
@@ -123,6 +132,9 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     unsigned = params.get("Action") == "AssumeRoleWithWebIdentity"
     if "/sts/aws4_request" not in auth and not unsigned:
         return None, {}
+    # Who signed, and for which region: "Credential=AKID/20261201/eu-west-1/sts/aws4_request".
+    signed = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/sts/", auth)
+    params["_signing_key_id"], params["_signing_region"] = signed.groups() if signed else ("", "")
     return params.get("Action"), params
 
 

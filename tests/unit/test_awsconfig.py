@@ -82,6 +82,8 @@ def test_profiles_are_the_ones_botocore_finds(
     path.write_text("\n".join(lines))
     environ = {"AWS_CONFIG_FILE": str(path)}
     try:
+        raw_config_parse(str(path))  # as botocore loads it: indented blocks parsed too
+        # The same, with those blocks as the text credproc keeps.
         botocore_profiles = build_profile_map(raw_config_parse(str(path), False))["profiles"]
     except Exception:  # noqa: BLE001 - botocore refuses the file: so must credproc
         with pytest.raises(ConfigError, match="cannot parse"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from credproc import provider
-from credproc.cache import Cache
+from credproc.cache import FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, Backoff, Cache
 from credproc.credentials import Credentials, Fetched
 from credproc.errors import AuthError, LoopError, MfaError, StsUnavailableError
 from credproc.lock import Held
@@ -238,3 +239,72 @@ def test_the_chain_marks_the_request_only_while_it_refreshes(
 
     assert seen == [request.key]
     assert provider.CHAIN_VARIABLE not in os.environ
+
+
+# -- backing off after a failed refresh ---------------------------------------------------
+
+
+def _retry_now(request: Request) -> None:
+    """End the entry's backoff, as if its period had passed."""
+    cache = Cache(request.cache_dir or "")
+    entry = cache.read(request)
+    assert entry is not None
+    cache.write(request, entry.credentials, entry.clock_offset, Backoff(entry.backoff.failures))
+
+
+def test_a_failed_refresh_backs_off_then_tries_again(tmp_path: Path, sts: FakeSts) -> None:
+    request = _request(tmp_path)
+    provider.get_credentials(request, sts)
+    _age(request, 300)
+    sts.failure = StsUnavailableError("down")
+
+    provider.get_credentials(request, sts)  # tries, fails, serves the old token
+    provider.get_credentials(request, sts)  # within the backoff: no try
+    provider.get_credentials(request, sts)
+    assert len(sts.calls) == 2
+
+    _retry_now(request)
+    provider.get_credentials(request, sts)  # the period is over: one try
+    assert len(sts.calls) == 3
+    entry = Cache(request.cache_dir or "").read(request)
+    assert entry is not None and entry.backoff.failures == 2
+    assert entry.backoff.seconds_to_wait() > FIRST_BACKOFF_SECONDS  # it grew
+
+
+def test_a_success_ends_the_backoff(tmp_path: Path, sts: FakeSts) -> None:
+    request = _request(tmp_path)
+    provider.get_credentials(request, sts)
+    _age(request, 300)
+    sts.failure = StsUnavailableError("down")
+    provider.get_credentials(request, sts)
+    _retry_now(request)
+    sts.failure = None
+
+    assert provider.get_credentials(request, sts).access_key_id == "ASIA3"
+    entry = Cache(request.cache_dir or "").read(request)
+    assert entry is not None and entry.backoff == Backoff()
+
+
+def test_no_backoff_serves_a_token_with_less_than_a_minute_left(
+    tmp_path: Path, sts: FakeSts
+) -> None:
+    request = _request(tmp_path)
+    provider.get_credentials(request, sts)
+    _age(request, 300)
+    sts.failure = StsUnavailableError("down")
+    provider.get_credentials(request, sts)
+    entry = Cache(request.cache_dir or "").read(request)
+    assert entry is not None
+    expiry = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=30)
+    Cache(request.cache_dir or "").write(
+        request, entry.credentials._replace(expiration=expiry), 0.0, entry.backoff
+    )
+
+    with pytest.raises(StsUnavailableError):
+        provider.get_credentials(request, sts)
+    assert len(sts.calls) == 3  # it tried: there was nothing worth serving
+
+
+def test_a_backoff_further_off_than_the_cap_is_ignored() -> None:
+    assert Backoff(1, time.time() + MAX_BACKOFF_SECONDS + 60).seconds_to_wait() == 0
+    assert 0 < Backoff(1, time.time() + 10).seconds_to_wait() <= 10

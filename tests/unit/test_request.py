@@ -12,10 +12,11 @@ import platformdirs
 import pytest
 from support.constants import ROLE
 
+from credproc.cache import user_cache_dir
 from credproc.errors import UsageError
 from credproc.options import RawOptions
 from credproc.request import Request
-from credproc.resolve import default_session_name, resolve, user_cache_dir
+from credproc.resolve import default_session_name, resolve
 
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
 
