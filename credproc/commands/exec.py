@@ -1,4 +1,9 @@
-"""``credproc exec -- COMMAND``: run a command with the role's credentials in its environment."""
+"""``credproc exec -- COMMAND``: run a command with the role's credentials.
+
+Plain, the command gets them as fixed variables and replaces credproc. With ``--server``,
+credproc stays its parent and serves them from a local endpoint that keeps refreshing
+(``credproc.server``, ``credproc.supervise``), for commands that outlive a token.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import sys
 
 from ..errors import CredprocError
 from ..options import OPTIONS as EVERY_OPTION
+from ..options import RawOptions
 from .env import role_environment
 
 OPTIONS = EVERY_OPTION
@@ -23,7 +29,18 @@ class CannotRunError(CredprocError):
         self.exit_code = 127 if isinstance(error, FileNotFoundError) else 126
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="serve the credentials to the command from a local endpoint that keeps them "
+        "fresh, for a command that outlives a token (a long job, a shell)",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.server:
+        return _serve(args)
     child_env = {k: v for k, v in os.environ.items() if k not in PROFILE_VARIABLES}
     child_env.update(role_environment(args))
     command: list[str] = args.command_line
@@ -41,3 +58,36 @@ def run(args: argparse.Namespace) -> int:
         return subprocess.call(command, env=child_env)
     except OSError as error:
         raise CannotRunError(command[0], error) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..log import logger  # noqa: PLC0415
+    from ..mfa import ask_only_in_foreground  # noqa: PLC0415
+    from ..provider import get_credentials  # noqa: PLC0415
+    from ..resolve import region_for, resolve  # noqa: PLC0415
+    from ..server import Endpoint, default_profile_shadow  # noqa: PLC0415
+    from ..supervise import Supervisor, exit_status  # noqa: PLC0415
+
+    request = resolve(RawOptions.of(args), os.environ)
+    # Once before the command starts: a bad setup fails with credproc's own line and status,
+    # and an MFA prompt has the terminal to itself.
+    get_credentials(request)
+    endpoint = Endpoint(lambda: get_credentials(request))
+    env = endpoint.command_environment(os.environ, region_for(request, os.environ))
+    try:
+        shadow = default_profile_shadow(env)
+    except CredprocError:
+        shadow = None  # a config the command's own SDK will complain about
+    if shadow:
+        logger().warning("%s", shadow)
+    ask_only_in_foreground()
+    command: list[str] = args.command_line
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with Supervisor() as child, endpoint.serving():
+        try:
+            child.spawn(command, env)
+        except OSError as error:
+            raise CannotRunError(command[0], error) from None
+        returncode = child.wait()
+    return exit_status(returncode)
