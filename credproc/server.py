@@ -7,8 +7,11 @@ It speaks the container credential protocol every AWS SDK and the CLI read when
 only on a loopback address, ask again when their token nears expiry (botocore with 15 minutes
 left, the JS SDK with 5), and give each request a second or two before retrying.
 
-Every request is answered through ``serve`` (``provider.get_credentials`` for the request):
-the cache, lock and stale-on-error of ``credential_process``, from any number of threads.
+Every request is answered by ``CredentialSource``: ``provider.get_credentials`` for the
+request, so the cache, lock and stale-on-error of ``credential_process``, from any number of
+threads, with one difference. An SDK asks on every call once its token is due, so after a
+refresh that failed (the cached token served instead), the endpoint serves that token without
+trying STS again for ``RETRY_AFTER_FAILED_REFRESH`` seconds.
 
 Who may ask: the endpoint listens on 127.0.0.1 only, so any local user can connect, and only
 the token (256 random bits, in the command's environment, which only its user and root can
@@ -22,6 +25,7 @@ import hmac
 import json
 import secrets
 import socketserver
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +36,8 @@ from .awsconfig import config_path, config_profiles, credentials_path, credentia
 from .credentials import Credentials
 from .errors import CredprocError, LockTimeoutError, StsUnavailableError
 from .log import is_verbose, logger
+from .provider import STALE_MINIMUM_SECONDS, get_credentials
+from .request import Request
 
 HOST = "127.0.0.1"
 PATH = "/credentials"  # a path of its own: some SDKs refuse a URL without one
@@ -41,6 +47,8 @@ CLIENT_TIMEOUT = 10
 # The same failure, seen again within this long, is not written to stderr again: an SDK
 # retries each request two or three times.
 REPEAT_QUIET_SECONDS = 60
+# After a failed refresh, how long the cached token is served without asking STS again.
+RETRY_AFTER_FAILED_REFRESH = 30
 
 # What would win over the endpoint in the command's SDKs (the environment's keys come first in
 # every credential chain, a profile or a web identity before the container provider), or
@@ -75,6 +83,32 @@ DEFAULT_PROFILE_KEYS = (
     "sso_session",
     "login_session",
 )
+
+
+class CredentialSource:
+    """What the endpoint serves: the request's credentials, through the provider.
+
+    botocore asks again on every API call while its token is due, and SDK clients run in
+    parallel: during an STS outage each request would make its own round of STS retries, one
+    after the other under the provider's lock. So requests take turns here, and after a
+    refresh that failed (the provider served the cached token), the ones that follow within
+    ``RETRY_AFTER_FAILED_REFRESH`` read the cache only: the cached token while it has a minute
+    left, or a token another process has fetched meanwhile."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self._cache_only = request._replace(refresh_window=STALE_MINIMUM_SECONDS)
+        self._lock = threading.Lock()
+        self._retry_after = 0.0
+
+    def __call__(self) -> Credentials:
+        with self._lock:  # a hit holds it for a millisecond; a refresh is waited for anyway
+            if time.monotonic() < self._retry_after:
+                return get_credentials(self._cache_only)
+            credentials = get_credentials(self.request)
+            if credentials.seconds_left(time.time()) <= self.request.refresh_window:
+                self._retry_after = time.monotonic() + RETRY_AFTER_FAILED_REFRESH
+            return credentials
 
 
 class Endpoint:
@@ -151,6 +185,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     request_queue_size = 128  # a burst of parallel SDK clients is queued, not refused
     endpoint: Endpoint
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # socketserver prints a traceback to stderr (the command's terminal): a client that
+        # hung up before its answer (an SDK past its timeout) is no news.
+        if is_verbose():
+            kind = type(sys.exc_info()[1]).__name__
+            logger().info("endpoint: a request ended early (%s)", kind)
 
     def server_bind(self) -> None:
         # HTTPServer's own looks the host's name up (socket.getfqdn): a DNS query for nothing.

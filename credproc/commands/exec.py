@@ -65,14 +65,14 @@ def _serve(args: argparse.Namespace) -> int:
     from ..mfa import ask_only_in_foreground  # noqa: PLC0415
     from ..provider import get_credentials  # noqa: PLC0415
     from ..resolve import region_for, resolve  # noqa: PLC0415
-    from ..server import Endpoint, default_profile_shadow  # noqa: PLC0415
+    from ..server import CredentialSource, Endpoint, default_profile_shadow  # noqa: PLC0415
     from ..supervise import Supervisor, exit_status  # noqa: PLC0415
 
     request = resolve(RawOptions.of(args), os.environ)
     # Once before the command starts: a bad setup fails with credproc's own line and status,
     # and an MFA prompt has the terminal to itself.
     get_credentials(request)
-    endpoint = Endpoint(lambda: get_credentials(request))
+    endpoint = Endpoint(CredentialSource(request))
     env = endpoint.command_environment(os.environ, region_for(request, os.environ))
     try:
         shadow = default_profile_shadow(env)
