@@ -95,8 +95,15 @@ class CredentialSource:
     ``RETRY_AFTER_FAILED_REFRESH`` read the cache only: the cached token while it has a minute
     left, or a token another process has fetched meanwhile."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(
+        self,
+        request: Request,
+        get: Callable[[Request], Credentials] = get_credentials,
+        pause: float = RETRY_AFTER_FAILED_REFRESH,
+    ) -> None:
         self.request = request
+        self._get = get
+        self._pause = pause
         self._cache_only = request._replace(refresh_window=STALE_MINIMUM_SECONDS)
         self._lock = threading.Lock()
         self._retry_after = 0.0
@@ -104,10 +111,12 @@ class CredentialSource:
     def __call__(self) -> Credentials:
         with self._lock:  # a hit holds it for a millisecond; a refresh is waited for anyway
             if time.monotonic() < self._retry_after:
-                return get_credentials(self._cache_only)
-            credentials = get_credentials(self.request)
+                return self._get(self._cache_only)
+            credentials = self._get(self.request)
+            # A refresh gives a token with its whole lifetime, a hit more than the window:
+            # less means the provider served the cached token because STS failed.
             if credentials.seconds_left(time.time()) <= self.request.refresh_window:
-                self._retry_after = time.monotonic() + RETRY_AFTER_FAILED_REFRESH
+                self._retry_after = time.monotonic() + self._pause
             return credentials
 
 
