@@ -20,7 +20,12 @@ DEFAULT = Command(
 )
 COMMANDS = {
     "env": Command("env", "Print shell lines that export the role's credentials."),
-    "exec": Command("exec", "Run a command with the role's credentials in its environment.", True),
+    "exec": Command(
+        "exec",
+        "Run a command with the role's credentials (--server: from a local endpoint that keeps "
+        "them fresh).",
+        True,
+    ),
     "cache": Command("cache", "List or clear cached tokens."),
     "configure": Command("configure", "Print (or append) a profile block that uses credproc."),
     "doctor": Command("doctor", "Check a profile or role setup end to end, one verdict per line."),

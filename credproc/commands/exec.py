@@ -78,8 +78,10 @@ def _serve(args: argparse.Namespace) -> int:
         shadow = default_profile_shadow(env)
     except CredprocError:
         shadow = None  # a config the command's own SDK will complain about
+    # Set up now: the endpoint's threads may each be first to warn, and must share one handler.
+    log = logger()
     if shadow:
-        logger().warning("%s", shadow)
+        log.warning("%s", shadow)
     ask_only_in_foreground()
     command: list[str] = args.command_line
     sys.stdout.flush()
