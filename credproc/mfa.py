@@ -26,6 +26,19 @@ TOKEN_COMMAND_TIMEOUT = 120  # a hardware key may wait for a touch
 _CODE = re.compile(r"\d{6}")
 
 
+class _Mode:
+    foreground_only = False  # see ask_only_in_foreground
+
+
+def ask_only_in_foreground() -> None:
+    """From now on, prompt only while this process's group owns the terminal.
+
+    ``credproc exec --server`` sets this: its command may have taken the terminal (an
+    interactive shell puts itself in the foreground), and reading the terminal then would
+    stop credproc, endpoint and all (SIGTTIN), or fight the shell for every key typed."""
+    _Mode.foreground_only = True
+
+
 def get_code(request: Request) -> str:
     """The code for the request's MFA device: from the token command, else from the prompt
     ``--mfa-prompt`` picks, answered within ``--lock-timeout`` (a forgotten prompt holds the
@@ -114,6 +127,13 @@ def _from_command(serial: str, command: str) -> str:
 
 def _from_terminal(terminal: tuple[IO[str], IO[str]], serial: str, timeout: float) -> str:
     reader, writer = terminal
+    if _Mode.foreground_only and not _in_foreground(reader):
+        _close(reader, writer)
+        raise MfaError(
+            f"an MFA code is needed for {serial} but the command run by credproc owns the "
+            "terminal; set --mfa-token-command, or run the same credproc command in another "
+            "terminal to cache a new MFA session"
+        )
     try:
         writer.write(f"credproc: MFA code for {serial}: ")
         writer.flush()
@@ -155,6 +175,15 @@ def _open_terminal_fd() -> int | None:
         return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         return None
+
+
+def _in_foreground(terminal: IO[str]) -> bool:
+    if os.name == "nt":
+        return True
+    try:
+        return os.tcgetpgrp(terminal.fileno()) == os.getpgrp()
+    except OSError:
+        return False
 
 
 def _line_ready(reader: IO[str], timeout: float) -> bool:

@@ -22,7 +22,8 @@ COMMANDS = {
     "env": Command("env", "Print shell lines that export the role's credentials."),
     "exec": Command(
         "exec",
-        "Run a command with the role's credentials in its environment (no command: your $SHELL).",
+        "Run a command with the role's credentials (no command: your $SHELL; --server: from a "
+        "local endpoint that keeps them fresh).",
         True,
     ),
     "cache": Command("cache", "List or clear cached tokens."),

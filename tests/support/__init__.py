@@ -12,4 +12,8 @@ hostile      reaching into the cache as an attacker, a crash or time would
 killpoint    credproc frozen at a chosen point of a refresh, a program
 tools        outside programs a test needs: found, skipped with a reason, or failed in CI
 display      Xvfb for dialogs, and xdotool to find windows and type into them
+endpoint     Served: `credproc exec --server` running endpoint_child, and its endpoint reached
+             as an SDK reaches it
+endpoint_child  the command it runs, a program: boto3 calls and signal reports, on request
+leaks        Secrets, what a test has seen and where it must not show up; every process's argv
 """
