@@ -41,6 +41,7 @@ class Options(TypedDict, total=False):
     region: str  # STS's region
     mfa_serial: str
     mfa_token_command: str
+    mfa_prompt: str  # auto, terminal, zenity, kdialog or osascript
     mfa_duration: int
     web_identity_token_file: str | os.PathLike[str]
     cache_dir: str | os.PathLike[str]

@@ -48,7 +48,7 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
     from .mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
 
     session = source_session(request)  # the keyring first: a locked one must not waste a code
-    code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
+    code = get_code(request)
     return sts.get_session_token(session, request, request.mfa_serial, code)
 
 

@@ -20,6 +20,7 @@ from .options import (
     BY_PROFILE_KEY,
     DEFAULT_REFRESH_WINDOW,
     MAX_TAGS,
+    MFA_PROMPTS,
     NEEDS_MFA,
     NEEDS_ROLE,
     OPTIONS,
@@ -193,6 +194,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         else cache_dir_from(raw.text("cache_dir"), environ),
         lock_timeout=lock_timeout(raw.text("lock_timeout")),
         mfa_token_command=raw.text("mfa_token_command") or None,
+        mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
     )
     return request if role_arn else request.mfa_session(refresh_window)
 
@@ -243,6 +245,8 @@ def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
             )
         if option.needs == NEEDS_MFA and not raw.has("mfa_serial"):
             raise UsageError(f"{option.flag} needs --mfa-serial")
+    if raw.has("mfa_prompt") and raw.has("mfa_token_command"):
+        raise UsageError("--mfa-prompt and --mfa-token-command both say how to get the code")
 
 
 def _source_keys(raw: RawOptions, source_profile: str | None) -> str | None:

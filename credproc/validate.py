@@ -176,6 +176,15 @@ def mfa_serial(option: str, value: str | None) -> str | None:
     return value
 
 
+def choice(option: str, value: str | None, choices: Sequence[str]) -> str:
+    """One of ``choices``; the first when none is given."""
+    if value is None:
+        return choices[0]
+    if value.strip() not in choices:
+        raise UsageError(f"{option} {shown(value)} is not one of {', '.join(choices)}")
+    return value.strip()
+
+
 def key_name(option: str, value: str | None) -> str | None:
     if value is not None and not re.fullmatch(KEY_NAME, value):
         raise UsageError(

@@ -26,9 +26,10 @@ from ..errors import (
     ConfigFileError,
     CredprocError,
     LoopError,
+    UsageError,
 )
 from ..options import OPTIONS as EVERY_OPTION
-from ..options import RawOptions
+from ..options import PROFILE, RawOptions
 from ..request import Request
 from ..resolve import resolve
 from ..source import check_source
@@ -41,7 +42,19 @@ _SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_
 OPTIONS = EVERY_OPTION
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # What people type first: `credproc doctor dev`.
+    parser.add_argument("profile_name", nargs="?", metavar=PROFILE, help="the same as --profile")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.profile_name is not None:
+        if args.profile not in (None, args.profile_name):
+            raise UsageError(
+                f"doctor {args.profile_name} and --profile {args.profile} name two profiles: "
+                "give one"
+            )
+        args.profile = args.profile_name
     labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
     status = 0
     for check in diagnose(RawOptions.of(args), os.environ):

@@ -20,7 +20,7 @@ from ..arguments import Parser, add_options
 from ..awsconfig import credentials_path, read_sections
 from ..errors import ConfigError, CredprocError, UsageError
 from ..keystore import Indexed, SourceKeys, mask
-from ..options import BY_DEST, OUTPUT_OPTIONS
+from ..options import BY_DEST, OUTPUT_OPTIONS, PROFILE
 from ..resolve import lock_timeout
 from ..terminal import close, open_terminal, read_hidden
 
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--from-env", action="store_true", help="read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
     )
     source.add_argument(
-        "--from-profile", metavar="PROFILE", help="read PROFILE's keys from the credentials file"
+        "--from-profile", metavar=PROFILE, help="read PROFILE's keys from the credentials file"
     )
     add.add_argument(
         "--remove-from-file",

@@ -17,6 +17,7 @@ from support.sandbox import Sandbox
 from credproc import mfa
 from credproc.errors import MfaError
 from credproc.provider import MAX_CHAIN_DEPTH
+from credproc.request import Request
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,17 @@ def test_a_token_command_that_never_answers_is_given_up_on(
     # The limit is 120 s (a hardware key may wait for a touch); the same code path, shortened.
     monkeypatch.setattr(mfa, "TOKEN_COMMAND_TIMEOUT", 1)
     with pytest.raises(MfaError, match="gave no code within 1 s"):
-        mfa.get_code(MFA_SERIAL, "sleep 30", prompt_timeout=5)
+        mfa.get_code(
+            Request(
+                role_arn=None,
+                source_profile="base",
+                role_session_name="",
+                duration=900,
+                mfa_serial=MFA_SERIAL,
+                mfa_token_command="sleep 30",
+                lock_timeout=5,
+            )
+        )
 
 
 def test_cache_list_says_expired(sandbox: Sandbox) -> None:

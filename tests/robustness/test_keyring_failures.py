@@ -17,15 +17,10 @@ from pathlib import Path
 import pytest
 from support.assertions import assert_fails
 from support.constants import BIN, ROLE
+from support.display import Display, running_display
 from support.processes import hold_lock, wait_all
 from support.sandbox import Result, Sandbox
-from support.secretservice import (
-    PASSWORD,
-    Display,
-    SecretService,
-    running_display,
-    running_secret_service,
-)
+from support.secretservice import PASSWORD, SecretService, running_secret_service
 from support.sourcekeys import Keys, add, new_user
 
 from credproc.keystore import Indexed, write_index
@@ -172,7 +167,7 @@ def test_a_dismissed_unlock_dialog_fails_with_one_line(
     sandbox: Sandbox, display: Display, locked: Keys
 ) -> None:
     refresh = sandbox.popen(*SOURCE_KEYS)
-    dialog = display.dialog("Unlock")
+    dialog = display.wait_for_window("Unlock")
     display.press(dialog, "Escape")
     [result] = wait_all([refresh], timeout=60)
 
@@ -185,7 +180,7 @@ def test_an_unanswered_unlock_dialog_is_waited_for_lock_timeout_only(
 ) -> None:
     started = time.monotonic()
     refresh = sandbox.popen(*SOURCE_KEYS, "--lock-timeout", "3")
-    display.dialog("Unlock")  # shown, and nobody answers it
+    display.wait_for_window("Unlock")  # shown, and nobody answers it
     [result] = wait_all([refresh], timeout=60)
     elapsed = time.monotonic() - started
 
@@ -198,8 +193,8 @@ def test_an_unlock_typed_into_the_dialog_lets_the_refresh_go_on(
     sandbox: Sandbox, display: Display, prompting: SecretService, locked: Keys
 ) -> None:
     refresh = sandbox.popen(*SOURCE_KEYS)
-    dialog = display.dialog("Unlock")
-    display.type(dialog, PASSWORD)
+    dialog = display.wait_for_window("Unlock")
+    display.type_into(dialog, PASSWORD)
     display.press(dialog, "Return")
     [result] = wait_all([refresh], timeout=60)
 

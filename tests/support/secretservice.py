@@ -4,8 +4,8 @@ session bus, its login keyring unlocked with a throwaway password, stopped at th
 credproc finds it as it finds the user's own: keyring's SecretService backend connects to
 DBUS_SESSION_BUS_ADDRESS. Nothing of the machine's own session is used. Without a display the
 bus offers no prompter, so unlocking a locked keyring is dismissed at once; with one (an Xvfb,
-``Display``), gnome-keyring shows its real unlock dialog there, which ``Display`` answers with
-xdotool as a person would.
+``support.display``), gnome-keyring shows its real unlock dialog there, which the test answers
+with xdotool as a person would.
 """
 
 from __future__ import annotations
@@ -185,45 +185,3 @@ def _has_owner(connection: DBusConnection, name: str) -> bool:
     bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
     reply = connection.send_and_get_reply(new_method_call(bus, "NameHasOwner", "s", (name,)))
     return bool(reply.body[0])
-
-
-class Display:
-    """An Xvfb of our own, where gnome-keyring's prompter shows its dialog, and a person's
-    hands: xdotool finds the dialog (waiting for it to appear) and types into it."""
-
-    def __init__(self, name: str, xdotool: str) -> None:
-        self.name = name
-        self.xdotool = xdotool
-
-    def _xdotool(self, *args: str) -> str:
-        done = subprocess.run(
-            [self.xdotool, *args],
-            env={"DISPLAY": self.name, "PATH": os.environ.get("PATH", "")},
-            capture_output=True,
-            text=True,
-            timeout=STARTUP_TIMEOUT,
-            check=True,
-        )
-        return done.stdout
-
-    def dialog(self, title: str) -> str:
-        """The window whose title holds ``title``, once it is shown (--sync waits for it)."""
-        return self._xdotool("search", "--sync", "--name", title).split()[0]
-
-    def press(self, window: str, *keys: str) -> None:
-        self._xdotool("windowfocus", "--sync", window, "key", "--delay", "50", *keys)
-
-    def type(self, window: str, text: str) -> None:
-        self._xdotool("windowfocus", "--sync", window, "type", "--delay", "20", text)
-
-
-@contextlib.contextmanager
-def running_display() -> Iterator[Display]:
-    xvfb = require("Xvfb", "xvfb")
-    xdotool = require("xdotool", "xdotool")
-    argv = [xvfb, "-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "1024x768x24"]
-    with _process(argv, dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as x:
-        assert x.stdout is not None
-        number = x.stdout.readline().strip()  # written once the server accepts clients
-        assert number.isdigit(), number
-        yield Display(f":{number}", xdotool)

@@ -80,3 +80,11 @@ def test_env_form_matches_the_json() -> None:
     assert env["AWS_SECRET_ACCESS_KEY"] == document["SecretAccessKey"]
     assert env["AWS_SESSION_TOKEN"] == document["SessionToken"]
     assert env["AWS_CREDENTIAL_EXPIRATION"] == document["Expiration"]
+
+
+def test_container_form_is_what_the_sdks_read() -> None:
+    # botocore's ContainerProvider and the JS SDK's fromHttp read exactly these four fields.
+    assert CREDENTIALS.to_container_json() == (
+        '{"AccessKeyId":"ASIAKEY","SecretAccessKey":"the-secret","Token":"the-token",'
+        '"Expiration":"2026-11-28T15:04:05Z"}'
+    )
