@@ -97,5 +97,7 @@ def test_exec_help_is_help(sandbox: Sandbox) -> None:
     result = sandbox.credproc("exec", "--help")
 
     assert result.returncode == 0
-    assert result.stdout.startswith("usage: credproc exec [options] [-- COMMAND [ARG ...]]")
+    assert result.stdout.startswith(
+        "usage: credproc exec [options] [--server] [-- COMMAND [ARG ...]]"
+    )
     assert "starts your $SHELL (else /bin/sh)" in " ".join(result.stdout.split())
