@@ -95,6 +95,7 @@ FAULTS: dict[str, tuple[dict[str, Any], int, str]] = {
     "throttling": ({"status": 400, "code": "Throttling"}, MAX_ATTEMPTS, "throttling"),
     "internal error": ({"status": 500, "code": "InternalFailure"}, MAX_ATTEMPTS, "HTTP 500"),
     "garbage": ({"garbage": True}, 1, "not an STS response"),
+    "connection closed": ({"reset": True}, MAX_ATTEMPTS, "the connection was closed"),
 }
 
 
@@ -122,6 +123,7 @@ def test_a_failing_sts_without_a_cached_token(sandbox: Sandbox, fault: str) -> N
 
     assert_fails(result, 5, says)
     assert sandbox.server.calls("AssumeRole") == attempts
+    assert sum(sandbox.server.disturbed().values()) == attempts  # each one by the fault
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
