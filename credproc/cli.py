@@ -15,7 +15,13 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import COMMANDS, DEFAULT, Command
-from .errors import ERROR_PREFIX, CredprocError, UsageError
+from .errors import (
+    ERROR_PREFIX,
+    UNAVAILABLE_MARKER,
+    CredprocError,
+    StsUnavailableError,
+    UsageError,
+)
 from .lean import TYPE_CHECKING
 from .log import quiet_until_warning
 
@@ -33,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args_list)
     except CredprocError as error:
-        return _fail(str(error), error.exit_code, debug)
+        return _fail(_message(error), error.exit_code, debug)
     except KeyboardInterrupt:
         return _fail("interrupted", INTERRUPTED, debug=False)
     except Exception as error:  # noqa: BLE001 - a bug must still end in one line, not a trace
@@ -47,6 +53,15 @@ def _fail(message: str, code: int, debug: bool) -> int:
         traceback.print_exc()
     sys.stderr.write(f"{ERROR_PREFIX}{_one_line(message)}\n")
     return code
+
+
+def _message(error: CredprocError) -> str:
+    """The error's line; marked for the parent when this run refreshes another's source."""
+    from .provider import CHAIN_VARIABLE  # noqa: PLC0415 - an error path only
+
+    if isinstance(error, StsUnavailableError) and os.environ.get(CHAIN_VARIABLE):
+        return f"{UNAVAILABLE_MARKER} {error}"
+    return str(error)
 
 
 def _one_line(message: str) -> str:

@@ -22,6 +22,10 @@ ERROR_PREFIX = "credproc: error: "
 # Starts every LoopError message, so a parent credproc can tell a loop in a nested one apart
 # from other failures when the message reaches it through botocore's credential_process error.
 LOOP_MARKER = "loop:"
+# Starts the error line of a nested credproc (one refreshing another's source: CREDPROC_CHAIN is
+# set) that found STS unavailable, so that its parent fails as unavailable too, and serves its
+# own cached token meanwhile, rather than take it for a source that was refused.
+UNAVAILABLE_MARKER = "sts unavailable:"
 
 
 class CredprocError(Exception):

@@ -21,6 +21,7 @@ import botocore.parsers
 from .errors import (
     ERROR_PREFIX,
     LOOP_MARKER,
+    UNAVAILABLE_MARKER,
     AuthError,
     ConfigError,
     ConfigFileError,
@@ -141,7 +142,8 @@ def source_failure(
     """The source's own credential_process (maybe a nested credproc) failed.
 
     botocore hands over that process's whole stderr; the last line is its error. A loop a nested
-    credproc found stays a loop at every level of the chain, so it fails as one (exit 7)."""
+    credproc found stays a loop at every level of the chain, so it fails as one (exit 7), and an
+    STS it found unavailable is unavailable at every level (exit 5)."""
     lines = [line.strip() for line in str(error.kwargs.get("error_msg", "")).splitlines()]
     reason = next((line for line in reversed(lines) if line), "it failed without a message")
     reason = reason.removeprefix(ERROR_PREFIX)
@@ -152,6 +154,11 @@ def source_failure(
         if request.source_profile
         else "the default source credentials"
     )
+    if reason.startswith(UNAVAILABLE_MARKER):
+        # The nested credproc could not reach STS: so much for this level too (exit 5, and its
+        # own cached token is served while it lives).
+        reason = reason.removeprefix(UNAVAILABLE_MARKER).strip()
+        return StsUnavailableError(f"{source} could not get credentials: {reason}")
     return AuthError(f"{source} could not get credentials: {reason}")
 
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.assertions import assert_fails
+from support.assertions import assert_fails, assert_warns
 from support.constants import MFA_SERIAL
 from support.mfa import TokenCommand
 from support.sandbox import Sandbox
@@ -220,3 +220,28 @@ def test_a_failing_nested_credproc_is_reported_in_one_line(sandbox: Sandbox) -> 
         f"{sandbox.config} nor {sandbox.home / '.aws' / 'credentials'}"
     )
     assert line.count("credproc: error:") == 1
+
+
+def test_sts_unavailable_under_a_chain_is_an_outage_at_every_level(chain: Sandbox) -> None:
+    """The nested credproc finds STS throttling and has no token to serve: the one above it
+    serves its own token while it lives (exit 0, one warning), then fails as unavailable
+    (exit 5), at every level, never as a source that was refused (exit 4)."""
+    top = ["--role-arn", ROLE_2, "--source-profile", "level-1"]
+    token = chain.credproc(*top).json()["AccessKeyId"]
+    chain.expire_entries(seconds_left=600)  # due, still alive
+    entries = {
+        json.loads(path.read_text())["request"]["role_arn"]: path
+        for path in chain.cache_dir.glob("*.json")
+    }
+    entries[ROLE_1].unlink()
+    chain.server.fault("AssumeRole", status=400, code="Throttling")
+
+    stale = chain.credproc(*top)
+    assert stale.json()["AccessKeyId"] == token
+    assert_warns(stale, "source profile 'level-1' could not get credentials", "throttling")
+
+    entries[ROLE_2].unlink()
+    line = assert_fails(chain.credproc(*top), 5, "source profile 'level-1'", "throttling")
+    assert "sts unavailable" not in line  # the nested run's mark, for its parent only
+    three = chain.credproc("--role-arn", ROLE_3, "--source-profile", "level-2")
+    assert_fails(three, 5, "source profile 'level-2'", "source profile 'level-1'", "throttling")
