@@ -11,4 +11,5 @@ environment  the variables `env` and `exec` set, and how to read them back in a 
 hostile      reaching into the cache as an attacker, a crash or time would
 killpoint    credproc frozen at a chosen point of a refresh, a program
 tools        outside programs a test needs: found, skipped with a reason, or failed in CI
+health       what a long-lived process holds: open files, threads, memory, from /proc
 """
