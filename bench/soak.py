@@ -70,6 +70,7 @@ class Soak:
         self.running: dict[int, list[bool]] = {}  # pid of a call's process -> [killed]
         self.rng = random.Random(args.seed)  # noqa: S311 - a schedule, not a secret
         self.api_health: dict[str, Any] = {}
+        self.chaos_started = 0.0  # time.monotonic()
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -161,6 +162,9 @@ class Soak:
             if "ready" in record or "setup" in record:
                 self.api_health.update(record)
                 ready.set()
+            elif "health" in record:
+                at = time.monotonic() - self.chaos_started
+                self.api_health.setdefault("during", []).append((at, record["health"]))
             elif "end" in record:
                 self.api_health["end"], self.api_health["log"] = record["end"], record["log"]
             else:
@@ -196,7 +200,7 @@ class Soak:
             if first.returncode != 0:
                 raise SetupError(f"{role.name} does not work even before the chaos: {first.stderr}")
         api = self.start_api()
-        started = time.monotonic()
+        started = self.chaos_started = time.monotonic()
         ends_at = started + self.args.seconds
         chaos = Chaos(self.server, self.world.cache_dir, self.args.seed, ends_at, self.mark_killed)
         chaos.spared.add(api.pid)
@@ -209,7 +213,7 @@ class Soak:
         ]
         for thread in callers:
             thread.start()
-        self.progress(started, ends_at, chaos)
+        self.progress(started, ends_at, chaos, api)
         for thread in callers:
             thread.join()
         chaos.stop.set()
@@ -231,11 +235,16 @@ class Soak:
         )
         return 1 if broken else 0
 
-    def progress(self, started: float, ends_at: float, chaos: Chaos) -> None:
-        """A line on stderr every minute of a long run (nothing depends on it)."""
+    def progress(
+        self, started: float, ends_at: float, chaos: Chaos, api: subprocess.Popen[str]
+    ) -> None:
+        """Every minute of a long run: a line on stderr, and the Python process's health."""
+        assert api.stdin is not None
         while not chaos.stop.wait(min(60.0, max(ends_at - time.monotonic(), 0))):
             if time.monotonic() >= ends_at:
                 return
+            api.stdin.write("health\n")
+            api.stdin.flush()
             with self.lock:
                 calls, broken = self.tally.calls, len(self.tally.broken)
             elapsed = time.monotonic() - started
@@ -316,11 +325,17 @@ class Soak:
         row("MFA codes asked", str(self.world.token_command.runs()))
         row("temp files left by killed processes", str(leftovers))
         row("tokens served after a clock jump made them expired by STS", str(across_jumps))
-        for moment in ("ready", "end"):
-            if moment in self.api_health:
-                health = Health(**self.api_health[moment])
+        during = self.api_health.get("during", [])
+        samples = [("start", self.api_health.get("ready"))]
+        if during:  # one measured while the chaos ran, about halfway through
+            at, sample = during[(len(during) - 1) // 2]
+            samples.append((f"after {at:.0f} s", sample))
+        samples.append(("end", self.api_health.get("end")))
+        for moment, sample in samples:
+            if sample:
+                health = Health(**sample)
                 row(
-                    f"Python API process at its {'start' if moment == 'ready' else moment}",
+                    f"Python API process, {moment}",
                     f"{health.fds} fds, {health.threads} threads, {health.rss_kib // 1024} MiB, "
                     f"{health.objects} objects",
                 )

@@ -11,6 +11,7 @@ every call. It writes JSON lines on stdout:
     {"ready": HEALTH}                   every thread has made its first call
     {"role": NAME, "ok": true, "arn": ARN, "key_id": AKID, "at": T, "final": false}
     {"role": NAME, "ok": false, "error": CLASS, "exit_code": N, "message": LINE, "final": ...}
+    {"health": HEALTH}                  asked for by a line "health" on stdin, while it runs
     {"end": HEALTH, "log": {"WARNING credproc": 3, ...}}
 
 A line "stop" on stdin ends it: each thread makes one last call (``"final": true``, after the
@@ -132,7 +133,9 @@ def main() -> int:
         return 1
     output({"ready": health().as_dict()})
     for line in sys.stdin:
-        if line.strip() == "stop":
+        if line.strip() == "health":
+            output({"health": health().as_dict()})
+        elif line.strip() == "stop":
             break
     stop.set()
     finished.wait()
