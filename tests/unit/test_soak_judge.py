@@ -161,9 +161,12 @@ def test_a_warning_that_something_failed_needs_something_to_have_failed() -> Non
     check_claims(quiet, disruptions=[(NOW - 100, NOW - 50)])
     _, faulted = _verdict(warned)
     check_claims(faulted, disruptions=[(NOW - 100, NOW - 0.5)])
+    _, just_after = _verdict(warned)  # a refresh that met the fault failed as it closed
+    check_claims(just_after, disruptions=[(NOW - 100, NOW - 10)])
     _, backing_off = _verdict(_call(0, GOOD, BACKOFF))  # a failure up to ten minutes ago
     check_claims(backing_off, disruptions=[])
 
     assert len(quiet.broken) == 1 and "warned while nothing failed" in quiet.broken[0]
     assert faulted.broken == []
+    assert just_after.broken == []
     assert backing_off.broken == []
