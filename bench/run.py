@@ -60,6 +60,7 @@ CLI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-cli"
 AEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-aec"
 PROFILE_FORM = "credproc-role"
 HIT_BUDGET = 2.5  # credproc.lean states it: a hit costs at most this many bare starts
+ENDPOINT_GOAL = 0.005  # seconds: an endpoint fetch from the cache, "a few milliseconds"
 
 # aws-export-credentials 0.18.0 (2023) rebuilds botocore's ReadOnlyCredentials tuple with a
 # fixed field count; botocore 1.37 added account_id and it fails with a TypeError. 1.36.26 is
@@ -77,6 +78,7 @@ DEAD_PROXY = "http://127.0.0.1:9"
 @dataclass(frozen=True)
 class Settings:
     hot_runs: int
+    endpoint_fetches: int
     e2e_runs: int
     cold_runs: int
     concurrency: tuple[int, ...]
@@ -85,6 +87,7 @@ class Settings:
 
 FULL = Settings(
     hot_runs=40,
+    endpoint_fetches=500,
     e2e_runs=15,
     cold_runs=10,
     concurrency=(1, 8, 32, 64),
@@ -92,6 +95,7 @@ FULL = Settings(
 )
 QUICK = Settings(
     hot_runs=5,
+    endpoint_fetches=50,
     e2e_runs=3,
     cold_runs=3,
     concurrency=(1, 8),
@@ -330,6 +334,11 @@ def verdict(hit: float, python: float) -> str:
     return f"{ratio(hit, python)} ({'met' if hit <= HIT_BUDGET * python else 'MISSED'})"
 
 
+def p99(samples: Sequence[float]) -> float:
+    """The 99th percentile (with few samples, close to the slowest)."""
+    return statistics.quantiles(samples, n=100, method="inclusive")[98]
+
+
 def medians(times: dict[str, list[float]]) -> dict[str, float]:
     return {name: statistics.median(samples) for name, samples in times.items()}
 
@@ -344,6 +353,7 @@ class Bench:
     tools: list[Tool]
     failures: list[str] = field(default_factory=list)
     hit: float = 0.0  # median seconds of a credproc cache hit, for the cold-path table
+    hit_samples: list[float] = field(default_factory=list)  # every hit's seconds
 
     @property
     def env(self) -> dict[str, str]:
@@ -392,7 +402,9 @@ class Bench:
         run_checked(profile_form, self.env, check_credentials)  # the same entry as the flags
         before = {tool.name: self.server.assume_role_calls(tool.role_arn) for tool in cached}
 
-        times = medians(time_interleaved(commands, self.env, runs))
+        samples = time_interleaved(commands, self.env, runs)
+        self.hit_samples = samples["credproc, cache hit"]
+        times = medians(samples)
         hyperfine = hyperfine_medians(
             commands, self.env, runs, self.workspace.root / "hyperfine.json"
         )
@@ -429,6 +441,43 @@ class Bench:
             if hyperfine is not None:
                 cells.append(ms(hyperfine[name]))
             table.add(*cells)
+        return table
+
+    def endpoint(self) -> Table:
+        """`credproc exec --server`: fetches from its endpoint against the warm cache."""
+        count = self.settings.endpoint_fetches
+        progress(f"endpoint: {count} fetches from `credproc exec --server`")
+        before = self.server.assume_role_calls(CREDPROC_ROLE)
+        fetcher = [sys.executable, str(BENCH / "endpoint_fetch.py"), str(count)]
+        served = run_checked(
+            [*self.credproc.argv[:1], "exec", "--server", *self.credproc.argv[1:], "--", *fetcher],
+            self.env,
+        )
+        fetches = json.loads(served.stdout)
+        made = self.server.assume_role_calls(CREDPROC_ROLE) - before
+        if made:
+            self.fail(f"endpoint: {made} AssumeRole calls while serving a warm cache, expected 0")
+        fetch, hit = statistics.median(fetches), self.hit
+        goal = "met" if fetch <= ENDPOINT_GOAL else "MISSED"
+        table = Table(
+            "Endpoint: `credproc exec --server`, fetches from a warm cache",
+            ["one fetch of the role's credentials", "runs", "median ms", "p99 ms"],
+            [
+                "A fetch is what an SDK's container provider sends: a GET of the endpoint's URL"
+                " with the token, on a new loopback connection, answered from the cache by the"
+                " credproc process that stays running; a credential_process hit starts a whole"
+                " process. The fetches run one after another in the command.",
+                f"Goal: a fetch within {ms(ENDPOINT_GOAL)} ms: {ms(fetch)} ({goal});"
+                f" {ratio(hit, fetch)} faster than a credential_process hit.",
+            ],
+        )
+        table.add("endpoint fetch, cache hit", str(count), ms(fetch), ms(p99(fetches)))
+        table.add(
+            "credproc credential_process, cache hit",
+            str(len(self.hit_samples)),
+            ms(hit),
+            ms(p99(self.hit_samples)),
+        )
         return table
 
     def end_to_end(self) -> Table:
@@ -596,12 +645,14 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
         bench = Bench(settings, server, workspace, tools)
         bench.warm_up()
         hot = bench.hot_path()
+        endpoint = bench.endpoint()
         e2e = bench.end_to_end()
         cold = bench.cold_path()
         imports = bench.hit_imports()
         load = (load_before, os.getloadavg()[0])
         concurrency = bench.concurrency()
-    return [environment_table(aec, load), hot, e2e, concurrency, cold, imports], bench.failures
+    tables = [environment_table(aec, load), hot, endpoint, e2e, concurrency, cold, imports]
+    return tables, bench.failures
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:

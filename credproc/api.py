@@ -29,6 +29,7 @@ class Options(TypedDict, total=False):
     """The keyword options of ``session`` and ``get_credentials``: the CLI's options."""
 
     profile: str
+    source_keys: str  # a name from `credproc keys add NAME`
     role_session_name: str
     duration: int
     external_id: str
@@ -40,6 +41,7 @@ class Options(TypedDict, total=False):
     region: str  # STS's region
     mfa_serial: str
     mfa_token_command: str
+    mfa_prompt: str  # auto, terminal, zenity, kdialog or osascript
     mfa_duration: int
     web_identity_token_file: str | os.PathLike[str]
     cache_dir: str | os.PathLike[str]

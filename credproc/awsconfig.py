@@ -185,6 +185,26 @@ def _parse_with_configparser(text: str, path: str) -> Sections:
     return {name: dict(parser.items(name)) for name in parser.sections()}
 
 
+def section_spans(text: str) -> list[tuple[str, int, int]]:
+    """Each section as (header, start, end) in character offsets. A section ends at its last
+    key line: blank lines and comments before the next header stay with that header."""
+    found: list[tuple[str, int, int]] = []
+    offset = last_content = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        header = _SECTION.match(stripped) if line[:1] not in (" ", "\t") else None
+        if header is not None:
+            if found:
+                found[-1] = (found[-1][0], found[-1][1], last_content)
+            found.append((header["header"], offset, offset))
+        offset += len(line)
+        if stripped and stripped[0] not in "#;":
+            last_content = offset
+    if found:
+        found[-1] = (found[-1][0], found[-1][1], last_content)
+    return found
+
+
 def _problem(error: Exception) -> str:
     """Where and what, never the line's text: a mangled line may hold a secret key."""
     import configparser  # noqa: PLC0415 - only once configparser has refused a file

@@ -12,12 +12,12 @@ import contextlib
 import json
 import os
 import stat
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 
 from .credentials import Credentials
+from .dirs import user_cache_dir
 from .files import O_CLOEXEC, atomic_write
 from .lean import TYPE_CHECKING, NamedTuple
 from .log import logger
@@ -283,21 +283,3 @@ def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
     if value:
         return os.path.expanduser(value)
     return user_cache_dir(environ)
-
-
-def user_cache_dir(environ: Mapping[str, str]) -> str:
-    """platformdirs' user cache dir for credproc.
-
-    On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
-    tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a
-    test checks that both agree. Elsewhere platformdirs decides."""
-    if sys.platform == "darwin":
-        return os.path.expanduser("~/Library/Caches/credproc")
-    if sys.platform.startswith("linux"):
-        base = environ.get("XDG_CACHE_HOME", "").strip()
-        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
-            base = os.path.expanduser("~/.cache")
-        return os.path.join(base, "credproc")
-    import platformdirs  # noqa: PLC0415
-
-    return platformdirs.user_cache_dir("credproc", appauthor=False)

@@ -15,13 +15,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .commands import COMMANDS, DEFAULT, Command
-from .errors import (
-    ERROR_PREFIX,
-    UNAVAILABLE_MARKER,
-    CredprocError,
-    StsUnavailableError,
-    UsageError,
-)
+from .errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .lean import TYPE_CHECKING
 from .log import quiet_until_warning
 
@@ -39,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args_list)
     except CredprocError as error:
-        return _fail(_message(error), error.exit_code, debug)
+        return _fail(str(error), error.exit_code, debug)
     except KeyboardInterrupt:
         return _fail("interrupted", INTERRUPTED, debug=False)
     except Exception as error:  # noqa: BLE001 - a bug must still end in one line, not a trace
@@ -51,17 +45,16 @@ def _fail(message: str, code: int, debug: bool) -> int:
         import traceback  # noqa: PLC0415
 
         traceback.print_exc()
-    sys.stderr.write(f"{ERROR_PREFIX}{_one_line(message)}\n")
+    marker = NESTED_CODE.format(code=code) if _nested() else ""
+    sys.stderr.write(f"{ERROR_PREFIX}{marker}{_one_line(message)}\n")
     return code
 
 
-def _message(error: CredprocError) -> str:
-    """The error's line; marked for the parent when this run refreshes another's source."""
-    from .provider import CHAIN_VARIABLE  # noqa: PLC0415 - an error path only
+def _nested() -> bool:
+    """Run by botocore inside another credproc's refresh: that one reads this error line."""
+    from .provider import CHAIN_VARIABLE  # noqa: PLC0415 - failures only
 
-    if isinstance(error, StsUnavailableError) and os.environ.get(CHAIN_VARIABLE):
-        return f"{UNAVAILABLE_MARKER} {error}"
-    return str(error)
+    return bool(os.environ.get(CHAIN_VARIABLE))
 
 
 def _one_line(message: str) -> str:
@@ -94,6 +87,24 @@ def _run(argv: list[str]) -> int:
 
 def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> argparse.Namespace:
     """The arguments through argparse, built from the command's options and its own."""
+    parser = build_parser(name, command, module)
+    if not command.takes_command:
+        return parser.parse_args(argv)
+    # The command line after "--" is the command's own, whatever it looks like.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args, stray = parser.parse_known_args(argv[:split])
+    if stray:
+        raise UsageError(
+            f"unrecognized arguments: {' '.join(stray)} (a command goes after --: "
+            f"credproc {name} [options] -- COMMAND)"
+        )
+    args.command_line = argv[split + 1 :]
+    return args
+
+
+def build_parser(name: str, command: Command, module: ModuleType) -> argparse.ArgumentParser:
+    """A command's parser: its table options (``OPTIONS``), then its own (``add_arguments``).
+    Shell completion reads the same parser, so it offers exactly what is parsed."""
     from .arguments import Parser, add_options  # noqa: PLC0415
 
     parser = Parser(prog=f"credproc {name}".strip(), description=command.summary)
@@ -108,23 +119,14 @@ def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> 
     add_options(parser, module.OPTIONS)
     if hasattr(module, "add_arguments"):
         module.add_arguments(parser)
-    child: list[str] = []
-    if command.takes_command:
-        argv, child = _split_command(name, argv)
-    args = parser.parse_args(argv)
-    args.command_line = child
-    return args
+    return parser
 
 
-def _split_command(name: str, argv: list[str]) -> tuple[list[str], list[str]]:
-    if "--" not in argv:
-        if {"-h", "--help"} & set(argv):
-            return argv, []  # argparse prints the help and exits
-        raise UsageError(f"{name} needs the command after --: credproc {name} [options] -- COMMAND")
-    split = argv.index("--")
-    if split == len(argv) - 1:
-        raise UsageError(f"{name} needs a command after --")
-    return argv[:split], argv[split + 1 :]
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of ``credproc NAME`` ("" for the default command)."""
+    command = COMMANDS[name] if name else DEFAULT
+    module = importlib.import_module(f"{__package__}.commands.{command.module}")
+    return build_parser(name, command, module)
 
 
 def _setup_logging(args: argparse.Namespace) -> None:

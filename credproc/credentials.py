@@ -58,6 +58,19 @@ class Credentials(NamedTuple):
             separators=(",", ":"),
         )
 
+    def to_container_json(self) -> str:
+        """The container credential provider's document (``credproc exec --server``): every
+        SDK's HTTP provider reads these four fields, ``Token`` being the session token."""
+        return json.dumps(
+            {
+                "AccessKeyId": self.access_key_id,
+                "SecretAccessKey": self.secret_access_key,
+                "Token": self.session_token,
+                "Expiration": self.expiration_text,
+            },
+            separators=(",", ":"),
+        )
+
     def to_env(self) -> dict[str, str]:
         """The variables every SDK reads from the environment."""
         return {

@@ -19,13 +19,14 @@ from __future__ import annotations
 # How cli prints every failure. A parent credproc reads a nested one's stderr (botocore hands
 # it over in its credential_process error) and finds its own kind of line there.
 ERROR_PREFIX = "credproc: error: "
-# Starts every LoopError message, so a parent credproc can tell a loop in a nested one apart
-# from other failures when the message reaches it through botocore's credential_process error.
+# A credproc that runs inside another's refresh (a source profile that runs credproc) starts
+# its message with its exit code, "credproc: error: [exit 8] ...", so the parent fails with the
+# same kind of error at every depth. A person never sees it: the top-level credproc is not
+# nested, and prints its line without it.
+NESTED_CODE = "[exit {code}] "
+# Starts every LoopError message: the user reads "loop:", and a parent credproc older than the
+# exit code marker still tells a loop apart.
 LOOP_MARKER = "loop:"
-# Starts the error line of a nested credproc (one refreshing another's source: CREDPROC_CHAIN is
-# set) that found STS unavailable, so that its parent fails as unavailable too, and serves its
-# own cached token meanwhile, rather than take it for a source that was refused.
-UNAVAILABLE_MARKER = "sts unavailable:"
 
 
 class CredprocError(Exception):
@@ -79,6 +80,43 @@ class MfaError(CredprocError):
 
     exit_code = 8
 
+
+def nested_failure(stderr: str, source: str) -> CredprocError:
+    """The error a nested credential_process reported, as this process's own.
+
+    ``stderr`` is what botocore hands over: the whole stderr of the process it ran (or of an
+    aws CLI in between, which quotes the inner line after its own words). A credproc line is
+    the cause; its exit code marker gives the kind. Anything else is a failed source (exit 4)
+    with that process's last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    ours = next((line for line in reversed(lines) if ERROR_PREFIX in line), None)
+    if ours is None:
+        reason = lines[-1] if lines else "it failed without a message"
+        return AuthError(f"{source} could not get credentials: {reason}")
+    reason = ours[ours.index(ERROR_PREFIX) + len(ERROR_PREFIX) :]
+    kind: type[CredprocError] = AuthError
+    head, marker, rest = reason.partition("] ")
+    if marker and head.startswith("[exit ") and head[6:].isdigit():
+        kind = _BY_EXIT_CODE.get(int(head[6:]), AuthError)
+        reason = rest
+    if kind is LoopError or reason.startswith(LOOP_MARKER):
+        return LoopError(reason)  # the loop's own words: it names the request that came round
+    return kind(f"{source} could not get credentials: {reason}")
+
+
+_BY_EXIT_CODE: dict[int, type[CredprocError]] = {
+    kind.exit_code: kind
+    for kind in (
+        CredprocError,
+        UsageError,
+        ConfigError,
+        AuthError,
+        StsUnavailableError,
+        LockTimeoutError,
+        LoopError,
+        MfaError,
+    )
+}
 
 __all__ = [
     "AuthError",

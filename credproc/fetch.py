@@ -14,9 +14,12 @@ import os
 from .credentials import Credentials, Fetched
 from .errors import ConfigError
 from .lean import TYPE_CHECKING
+from .log import logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import boto3
 
     from .request import Request
 
@@ -30,7 +33,7 @@ MAX_WEB_IDENTITY_TOKEN = 20000
 
 def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
     from . import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
-    from .resolve import check_source  # noqa: PLC0415
+    from .source import check_source  # noqa: PLC0415
 
     check_source(request, os.environ)
     bundle = os.environ.get("AWS_CA_BUNDLE")
@@ -41,11 +44,33 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
     if mfa_session is not None:
         return sts.assume_role(sts.session_from(mfa_session, request.region), request)
     if request.mfa_serial is None:
-        return sts.assume_role(sts.source_session(request), request)
+        return sts.assume_role(source_session(request), request)
     from .mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
 
-    code = get_code(request.mfa_serial, request.mfa_token_command, request.lock_timeout)
-    return sts.get_session_token(sts.source_session(request), request, request.mfa_serial, code)
+    session = source_session(request)  # the keyring first: a locked one must not waste a code
+    code = get_code(request)
+    return sts.get_session_token(session, request, request.mfa_serial, code)
+
+
+def source_session(request: Request) -> boto3.Session:
+    """The session whose credentials sign for the request: the OS keyring's keys with
+    --source-keys, else the source profile or the environment."""
+    from . import sts  # noqa: PLC0415
+
+    if request.source_keys is None:
+        return sts.source_session(request)
+    from . import keystore  # noqa: PLC0415 - imports keyring: a refresh with --source-keys only
+
+    keys = keystore.load(request.source_keys, request.lock_timeout)
+    if keys.access_key_id != request.source_key_id:
+        # The keyring is the truth about the key; the index, which gave this request its cache
+        # key, only mirrors it (changed behind credproc's back, or a `keys` command died between
+        # the two writes). Mend it: the next run's key names the key really used.
+        logger().info(
+            "the keyring holds %s for %r", keystore.mask(keys.access_key_id), request.source_keys
+        )
+        keystore.mirror(request.source_keys, keys.access_key_id, os.environ)
+    return sts.keys_session(keys.access_key_id, keys.secret_access_key, request.region)
 
 
 def read_web_identity_token(request: Request) -> str:

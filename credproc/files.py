@@ -37,3 +37,26 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def private_backup(path: str, data: bytes) -> str:
+    """A private (0600) copy of ``data`` beside ``path``, named by the time, never replacing
+    another file: taken before credproc rewrites a file of the user's (the AWS config, the
+    credentials file). OSError if it cannot be made."""
+    from datetime import datetime, timezone  # noqa: PLC0415 - only a rewrite needs it
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
+    for attempt in range(100):
+        suffix = f".{attempt}" if attempt else ""
+        backup = f"{path}.{stamp}{suffix}.bak"
+        try:
+            fd = os.open(backup, flags, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        return backup
+    raise FileExistsError(f"too many backups named {stamp}")

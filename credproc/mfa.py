@@ -1,37 +1,95 @@
 """Getting an MFA code when no AWS client will show a prompt.
 
 Clients capture the process's stdout and stderr and give it no terminal on stdin, so a prompt
-there is invisible and a read there hangs. The code comes from the user's token command, or from
-the controlling terminal opened directly; with neither, fail at once rather than hang.
+there is invisible and a read there hangs. The code comes from the user's token command, else
+from a prompt (``--mfa-prompt``): the controlling terminal opened directly, or, where there is
+none (an IDE, a desktop app), a dialog on the display (``dialog``). With none of them, fail at
+once rather than hang.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import subprocess
 from typing import IO
 
 from .errors import MfaError
+from .lean import TYPE_CHECKING
+from .terminal import close, line_ready, open_terminal, open_terminal_fd
+
+if TYPE_CHECKING:
+    from .request import Request
 
 TOKEN_COMMAND_TIMEOUT = 120  # a hardware key may wait for a touch
 _CODE = re.compile(r"\d{6}")
 
 
-def get_code(serial: str, token_command: str | None, prompt_timeout: float) -> str:
-    """The code from the token command, else from a prompt answered within prompt_timeout
-    (a forgotten prompt holds the MFA lock that every parallel process is waiting on)."""
-    if token_command:
-        return _from_command(serial, token_command)
-    return _from_terminal(serial, prompt_timeout)
+class _Mode:
+    foreground_only = False  # see ask_only_in_foreground
+
+
+def ask_only_in_foreground() -> None:
+    """From now on, prompt only while this process's group owns the terminal.
+
+    ``credproc exec --server`` sets this: its command may have taken the terminal (an
+    interactive shell puts itself in the foreground), and reading the terminal then would
+    stop credproc, endpoint and all (SIGTTIN), or fight the shell for every key typed."""
+    _Mode.foreground_only = True
+
+
+def get_code(request: Request) -> str:
+    """The code for the request's MFA device: from the token command, else from the prompt
+    ``--mfa-prompt`` picks, answered within ``--lock-timeout`` (a forgotten prompt holds the
+    MFA lock that every parallel process is waiting on)."""
+    serial = request.mfa_serial or ""
+    if request.mfa_token_command:
+        return _from_command(serial, request.mfa_token_command)
+    how = request.mfa_prompt
+    if how in ("auto", "terminal"):
+        terminal = open_terminal()
+        if terminal is not None:
+            return _from_terminal(terminal, serial, request.lock_timeout)
+        if how == "terminal":
+            raise MfaError(f"an MFA code is needed for {serial} but there is no terminal{_HOW}")
+    from . import dialog  # noqa: PLC0415 - no terminal: a desktop session, maybe
+
+    program = dialog.find(os.environ) if how == "auto" else how
+    if program is None:
+        raise MfaError(
+            f"an MFA code is needed for {serial} but there is no terminal to ask on, nor a "
+            f"display with zenity or kdialog (osascript on macOS){_HOW}"
+        )
+    code = dialog.ask(program, _question(request), request.lock_timeout)
+    return _checked(code)
+
+
+# What to do when no prompt can be shown.
+_HOW = (
+    "; set --mfa-token-command (or credproc_mfa_token_command in the profile), or run the "
+    "same credproc command once in a terminal to cache the MFA session"
+)
+
+
+def _question(request: Request) -> str:
+    """What the dialog asks: which device, and for which role."""
+    wanted = f"to assume {request.for_role}" if request.for_role else "for an MFA session"
+    return f"MFA code for {request.mfa_serial}\n{wanted}"
+
+
+def _checked(code: str) -> str:
+    code = code.strip()
+    if not code:
+        raise MfaError("no MFA code was entered")
+    if not _CODE.fullmatch(code):
+        raise MfaError("the MFA code must be exactly 6 digits")  # never echo what was typed
+    return code
 
 
 def _from_command(serial: str, command: str) -> str:
     # Its stderr goes to the terminal when there is one, so "touch your key" is seen; the
     # client captures ours and shows it only after a failure.
-    terminal = _open_terminal_fd()
+    terminal = open_terminal_fd()
     try:
         # shell=True: the command is the user's own configuration, written like a shell line
         # (the same way clients run credential_process itself).
@@ -66,73 +124,32 @@ def _from_command(serial: str, command: str) -> str:
     return code
 
 
-def _from_terminal(serial: str, timeout: float) -> str:
-    terminal = _open_terminal()
-    if terminal is None:
-        raise MfaError(
-            f"an MFA code is needed for {serial} but there is no terminal to ask on; set "
-            "--mfa-token-command (or credproc_mfa_token_command in the profile), or run the "
-            "same credproc command once in a terminal to cache the MFA session"
-        )
+def _from_terminal(terminal: tuple[IO[str], IO[str]], serial: str, timeout: float) -> str:
     reader, writer = terminal
+    if _Mode.foreground_only and not _in_foreground(reader):
+        close(reader, writer)
+        raise MfaError(
+            f"an MFA code is needed for {serial} but the command run by credproc owns the "
+            "terminal; set --mfa-token-command, or run the same credproc command in another "
+            "terminal to cache a new MFA session"
+        )
     try:
         writer.write(f"credproc: MFA code for {serial}: ")
         writer.flush()
-        if not _line_ready(reader, timeout):
+        if not line_ready(reader, timeout):
             raise MfaError(f"no MFA code was entered within {timeout:g} s (--lock-timeout)")
-        code = reader.readline().strip()
+        code = reader.readline()
     except OSError as error:
         raise MfaError(f"cannot read the MFA code from the terminal: {error}") from None
     finally:
-        _close(reader, writer)
-    if not code:
-        raise MfaError("no MFA code was entered")
-    if not _CODE.fullmatch(code):
-        raise MfaError("the MFA code must be exactly 6 digits")
-    return code
+        close(reader, writer)
+    return _checked(code)
 
 
-def _open_terminal() -> tuple[IO[str], IO[str]] | None:
+def _in_foreground(terminal: IO[str]) -> bool:
     if os.name == "nt":
-        try:
-            reader = open("CONIN$", encoding="utf-8")  # noqa: SIM115 - closed by _close
-        except OSError:
-            return None
-        try:
-            return reader, open("CONOUT$", "w", encoding="utf-8")
-        except OSError:
-            reader.close()
-            return None
-    fd = _open_terminal_fd()
-    if fd is None:
-        return None
-    # Not open("/dev/tty", "r+"): its buffered reader-writer demands a seekable file, and a
-    # terminal is not one. A text layer straight over the raw file reads and writes both ways.
-    tty = io.TextIOWrapper(io.FileIO(fd, "r+"), encoding="utf-8")
-    return tty, tty
-
-
-def _open_terminal_fd() -> int | None:
-    if os.name == "nt":
-        return None
+        return True
     try:
-        # Fails (ENXIO) when the process has no controlling terminal: the no-terminal case.
-        return os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+        return os.tcgetpgrp(terminal.fileno()) == os.getpgrp()
     except OSError:
-        return None
-
-
-def _line_ready(reader: IO[str], timeout: float) -> bool:
-    """Wait for a typed line (a terminal in canonical mode is readable once Enter is hit)."""
-    if os.name == "nt":
-        return True  # no select() on console handles; the lock timeout still bounds waiters
-    import select  # noqa: PLC0415
-
-    readable, _, _ = select.select([reader.fileno()], [], [], timeout)
-    return bool(readable)
-
-
-def _close(reader: IO[str], writer: IO[str]) -> None:
-    for stream in {id(reader): reader, id(writer): writer}.values():
-        with contextlib.suppress(OSError):
-            stream.close()
+        return False

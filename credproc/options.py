@@ -40,6 +40,12 @@ MAX_TAGS = 50
 # Where an option is needed: "role" options shape an assumed role (--mfa-serial alone gets an
 # MFA session, which has none of them); "mfa" options need --mfa-serial.
 NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
+# Metavars that say what a value is, for shell completion (``completion``): profile names for
+# PROFILE, file names for PATH and after the @ of JSON_OR_FILE. Commands' own arguments use
+# them too.
+PROFILE, PATH, JSON_OR_FILE = "PROFILE", "PATH", "JSON_OR_@FILE"
+# How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
+MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 
 
 class Option(NamedTuple):
@@ -56,6 +62,7 @@ class Option(NamedTuple):
     bounds: tuple[float, float | None] | None = None  # inclusive, for numbers of seconds
     needs: str | None = None
     group: str = "role"  # "role", "cache" or "output": which commands take it
+    choices: tuple[str, ...] = ()  # the values it takes, when they are a fixed few
 
     @property
     def flag(self) -> str:
@@ -64,6 +71,8 @@ class Option(NamedTuple):
     def help_text(self) -> str:
         """The help line: the text, then bounds, default and variable from the row itself."""
         extras = []
+        if self.choices:
+            extras.append("|".join(self.choices))
         if self.bounds is not None:
             low, high = self.bounds
             extras.append(f"{low:g}..{high:g}" if high is not None else f"at least {low:g}")
@@ -93,6 +102,7 @@ def _option(
     bounds: tuple[float, float | None] | None = None,
     needs: str | None = None,
     group: str = "role",
+    choices: tuple[str, ...] = (),
 ) -> Option:
     """A row; the flag is the dest's own name unless given (--policy-arn for policy_arns)."""
     long = "--" + (flag or dest.replace("_", "-"))
@@ -111,6 +121,7 @@ def _option(
         bounds,
         needs,
         group,
+        choices,
     )
 
 
@@ -119,14 +130,20 @@ OPTIONS: tuple[Option, ...] = (
         "profile",
         "take the options below from [profile NAME] in the AWS config",
         SELECT,
-        metavar="NAME",
+        metavar=PROFILE,
     ),
     _option("role_arn", "the role to assume", metavar="ARN", profile_key="role_arn"),
     _option(
         "source_profile",
         "profile whose credentials call STS",
-        metavar="NAME",
+        metavar=PROFILE,
         profile_key="source_profile",
+    ),
+    _option(
+        "source_keys",
+        "long-term keys stored with `credproc keys add NAME`, from the OS keyring",
+        metavar="NAME",
+        profile_key="credproc_source_keys",
     ),
     _option(
         "role_session_name",
@@ -161,7 +178,7 @@ OPTIONS: tuple[Option, ...] = (
     _option(
         "policy",
         "inline session policy",
-        metavar="JSON_OR_@FILE",
+        metavar=JSON_OR_FILE,
         profile_key="credproc_policy",
         needs=NEEDS_ROLE,
     ),
@@ -213,6 +230,17 @@ OPTIONS: tuple[Option, ...] = (
         needs=NEEDS_MFA,
     ),
     _option(
+        "mfa_prompt",
+        "how to ask for the code without a token command: auto is the terminal if there is "
+        "one, else a dialog on the display",
+        BEHAVIOUR,
+        metavar="HOW",
+        profile_key="credproc_mfa_prompt",
+        default=MFA_PROMPTS[0],
+        needs=NEEDS_MFA,
+        choices=MFA_PROMPTS,
+    ),
+    _option(
         "mfa_duration",
         "MFA session lifetime in seconds",
         metavar="SECONDS",
@@ -224,7 +252,7 @@ OPTIONS: tuple[Option, ...] = (
     _option(
         "web_identity_token_file",
         "OIDC token file: AssumeRoleWithWebIdentity",
-        metavar="PATH",
+        metavar=PATH,
         profile_key="web_identity_token_file",
         needs=NEEDS_ROLE,
     ),
@@ -232,7 +260,7 @@ OPTIONS: tuple[Option, ...] = (
         "cache_dir",
         "default: the user cache dir",
         BEHAVIOUR,
-        metavar="PATH",
+        metavar=PATH,
         profile_key="credproc_cache_dir",
         env="CREDPROC_CACHE_DIR",
         group="cache",
@@ -257,7 +285,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     _option(
         "lock_timeout",
-        "wait this long for another refresh or an MFA code",
+        "wait this long for another refresh, an MFA code or the keyring",
         BEHAVIOUR,
         metavar="SECONDS",
         profile_key="credproc_lock_timeout",
@@ -274,7 +302,7 @@ OPTIONS: tuple[Option, ...] = (
         "log_file",
         "append diagnostics here",
         OUTPUT,
-        metavar="PATH",
+        metavar=PATH,
         env="CREDPROC_LOG_FILE",
         group="output",
     ),

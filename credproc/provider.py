@@ -51,6 +51,8 @@ STALE_MINIMUM_SECONDS = 60
 # code any earlier gains nothing, and fails a refresh where no code can be had (no terminal)
 # while the old session would still have worked.
 MFA_SOURCE_MINIMUM_SECONDS = 60
+# The backoffs this process has warned about, by entry key and retry time.
+_SAID_BACKOFF: set[tuple[str, float]] = set()
 
 
 def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentials:
@@ -63,13 +65,16 @@ def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentia
         # A refresh failed a moment ago (STS silent, throttling, a proxy in the way): until the
         # backoff ends, runs serve the token without trying, so a client that runs credproc on
         # every API call does not pay STS's whole retry budget on each.
-        return _stale(
-            entry,
-            StsUnavailableError(
-                f"STS failed {entry.backoff.failures} refresh(es) in a row; next try in "
-                f"{entry.backoff.seconds_to_wait():.0f} s"
-            ),
+        error = StsUnavailableError(
+            f"STS failed {entry.backoff.failures} refresh(es) in a row; next try in "
+            f"{entry.backoff.seconds_to_wait():.0f} s"
         )
+        # Once per backoff in a process: a long-lived one (exec --server, the Python API) is
+        # asked on every API call, and one line says it all.
+        said = (entry.key, entry.backoff.retry_after)
+        quiet = said in _SAID_BACKOFF
+        _SAID_BACKOFF.add(said)
+        return _stale(entry, error, quiet=quiet)
     if fetch is None:
         from .fetch import from_sts  # noqa: PLC0415 - a refresh only
 
@@ -114,6 +119,7 @@ def _refresh_locked(
                 # back off (cache.Backoff) instead of each trying STS again.
                 backoff = entry.backoff.after_another_failure()
                 cache.write(request, entry.credentials, entry.clock_offset, backoff)
+                _SAID_BACKOFF.add((request.key, backoff.retry_after))  # this failure says it
             return _stale(entry, error)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
@@ -133,11 +139,13 @@ def _usable(entry: Entry) -> bool:
     return entry.seconds_left() >= STALE_MINIMUM_SECONDS
 
 
-def _stale(entry: Entry | None, error: CredprocError) -> Credentials:
+def _stale(entry: Entry | None, error: CredprocError, *, quiet: bool = False) -> Credentials:
     """The cached token when no new one can be had, if it still lives long enough to use."""
     if entry is None or not _usable(entry):
         raise error
-    logger().warning(
+    if quiet and not is_verbose():
+        return _in_local_clock(entry.credentials, entry.clock_offset)
+    (logger().info if quiet else logger().warning)(
         "%s; serving the cached token, valid for %d more minutes",
         error,
         entry.seconds_left() // 60,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from .lean import NamedTuple, sha256_hex
-from .options import BEHAVIOUR, BY_DEST, DEFAULT_LOCK_TIMEOUT, DEFAULT_MFA_DURATION
+from .options import BEHAVIOUR, BY_DEST, DEFAULT_LOCK_TIMEOUT, DEFAULT_MFA_DURATION, MFA_PROMPTS
 
 # NamedTuple, not dataclass: this is built on every cache hit (see lean).
 
@@ -28,10 +28,12 @@ class Request(NamedTuple):
     tags: tuple[tuple[str, str], ...] = ()
     transitive_tag_keys: tuple[str, ...] = ()
     region: str | None = None
-    # Not options, but part of the identity: the STS endpoint the token comes from, and, with no
-    # source profile, the caller's environment key id (two keys must not share a token).
+    # Not options, but part of the identity: the STS endpoint the token comes from, and the
+    # source's access key id when credproc knows it without asking AWS (two keys must not share
+    # a token): the environment's with no source profile, or the one --source-keys names.
     endpoint_url: str | None = None
     source_key_id: str | None = None
+    source_keys: str | None = None
     mfa_serial: str | None = None
     mfa_duration: int = DEFAULT_MFA_DURATION
     web_identity_token_file: str | None = None
@@ -40,6 +42,10 @@ class Request(NamedTuple):
     cache_dir: str | None = None  # None: no caching (--no-cache)
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     mfa_token_command: str | None = None
+    mfa_prompt: str = MFA_PROMPTS[0]
+    # Not an option, nor part of the identity: the role an MFA session is fetched for, which
+    # the MFA prompt names. Every role shares the session, so it never changes the key.
+    for_role: str | None = None
 
     def identity(self) -> dict[str, object]:
         """Every field that changes the identity or the token: the cache key's input.
@@ -49,7 +55,7 @@ class Request(NamedTuple):
         fields: dict[str, object] = {
             name: value
             for name, value in zip(self._fields, self, strict=True)
-            if name not in BY_DEST or BY_DEST[name].kind != BEHAVIOUR
+            if name != "for_role" and (name not in BY_DEST or BY_DEST[name].kind != BEHAVIOUR)
         }
         if self.role_arn is None:
             # An MFA session works in every region: one code per device, whichever region
@@ -84,4 +90,5 @@ class Request(NamedTuple):
             transitive_tag_keys=(),
             web_identity_token_file=None,
             refresh_window=refresh_window,
+            for_role=self.role_arn,
         )

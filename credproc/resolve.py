@@ -1,5 +1,5 @@
-"""Resolving a request: precedence, the profile's keys, validation, and the local checks of the
-source that need the AWS config. Nothing here touches the network.
+"""Resolving a request: precedence, the profile's keys, validation. Nothing here touches the
+network (the source's own checks, which read the AWS config, are in ``source``).
 
 Precedence, highest first: command-line flags, ``CREDPROC_*`` environment variables, the
 ``[profile NAME]`` keys named by ``--profile``, defaults. Every check STS would make that can be
@@ -18,9 +18,9 @@ from .errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
-    CHAINED_MAX_DURATION,
     DEFAULT_REFRESH_WINDOW,
     MAX_TAGS,
+    MFA_PROMPTS,
     NEEDS_MFA,
     NEEDS_ROLE,
     OPTIONS,
@@ -116,7 +116,14 @@ def _hint(profile: str, keys: Mapping[str, str]) -> str:
 
 def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) -> RawOptions:
     if any(
-        raw.has(d) for d in ("role_arn", "mfa_serial", "source_profile", "web_identity_token_file")
+        raw.has(d)
+        for d in (
+            "role_arn",
+            "mfa_serial",
+            "source_profile",
+            "source_keys",
+            "web_identity_token_file",
+        )
     ):
         return raw
     role, path = (environ.get(name, "").strip() for name in ENV_WEB_IDENTITY)
@@ -149,8 +156,14 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     source_profile = raw.text("source_profile")
     if source_profile is not None and not source_profile.strip():
         raise UsageError("--source-profile is empty")
+    source_keys = _source_keys(raw, source_profile)
     source_key_id = None
-    if source_profile is None and web_identity_token_file is None:
+    if source_keys is not None:
+        # From the index beside the keyring, never the keyring itself: see keyindex.
+        from .keyindex import key_id  # noqa: PLC0415 - only with --source-keys
+
+        source_key_id = key_id(source_keys, environ)
+    elif source_profile is None and web_identity_token_file is None:
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
     flag = {option.dest: option.flag for option in OPTIONS}
     request = Request(
@@ -171,6 +184,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         region=_region(raw, source_profile, environ),
         endpoint_url=_endpoint(environ),
         source_key_id=source_key_id,
+        source_keys=source_keys,
         mfa_serial=validate.mfa_serial(flag["mfa_serial"], raw.text("mfa_serial")),
         mfa_duration=mfa_duration,
         web_identity_token_file=web_identity_token_file,
@@ -178,8 +192,9 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         cache_dir=None
         if raw.switch("no_cache")
         else cache_dir_from(raw.text("cache_dir"), environ),
-        lock_timeout=_lock_timeout(raw.text("lock_timeout")),
+        lock_timeout=lock_timeout(raw.text("lock_timeout")),
         mfa_token_command=raw.text("mfa_token_command") or None,
+        mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
     )
     return request if role_arn else request.mfa_session(refresh_window)
 
@@ -230,16 +245,28 @@ def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
             )
         if option.needs == NEEDS_MFA and not raw.has("mfa_serial"):
             raise UsageError(f"{option.flag} needs --mfa-serial")
+    if raw.has("mfa_prompt") and raw.has("mfa_token_command"):
+        raise UsageError("--mfa-prompt and --mfa-token-command both say how to get the code")
+
+
+def _source_keys(raw: RawOptions, source_profile: str | None) -> str | None:
+    name = validate.key_name(BY_DEST["source_keys"].flag, raw.text("source_keys"))
+    if name is not None and source_profile is not None:
+        raise UsageError(
+            "--source-keys and --source-profile (or a profile's source_profile) both name the "
+            "source credentials: give one"
+        )
+    return name
 
 
 def _web_identity(raw: RawOptions) -> str | None:
     path = raw.text("web_identity_token_file")
     if path is None:
         return None
-    if raw.has("source_profile") or raw.has("mfa_serial"):
+    if any(raw.has(dest) for dest in ("source_profile", "source_keys", "mfa_serial")):
         raise UsageError(
-            "--web-identity-token-file takes no --source-profile or --mfa-serial: "
-            "the token itself is the source"
+            "--web-identity-token-file takes no --source-profile, --source-keys or "
+            "--mfa-serial: the token itself is the source"
         )
     # Absolute, so the cache key names the same file from any working directory.
     return os.path.abspath(os.path.expanduser(path))
@@ -274,7 +301,7 @@ def _integer(dest: str, raw: RawOptions, default: int | None = None) -> int:
     )
 
 
-def _lock_timeout(value: str | None) -> float:
+def lock_timeout(value: str | None) -> float:
     option = BY_DEST["lock_timeout"]
     high = (option.bounds or (0, None))[1]
     return validate.seconds(option.flag, value, _number(option.default), _number(high))
@@ -323,74 +350,3 @@ def _user_name(environ: Mapping[str, str]) -> str:
         return pwd.getpwuid(os.getuid()).pw_name
     except (KeyError, ImportError):  # a container user with no passwd entry
         return str(os.getuid())
-
-
-# -- the source, from the AWS config ------------------------------------------------------
-
-
-def check_source(request: Request, environ: Mapping[str, str]) -> None:
-    """Local checks of the source profile, made before any STS call."""
-    from .awsconfig import (  # noqa: PLC0415
-        config_path,
-        config_profiles,
-        credentials_path,
-        credentials_profiles,
-        profile_exists,
-    )
-
-    # Both files, whatever the request names: botocore reads both for any source, and would
-    # refuse a broken one with a less precise message (or none at all for a nested credproc).
-    config_profiles(environ)
-    credentials_profiles(environ)
-    name = request.source_profile
-    if name is None:
-        if request.mfa_serial and request.source_key_id and environ.get("AWS_SESSION_TOKEN"):
-            raise ConfigError(
-                "--mfa-serial needs an IAM user's own access keys as the source, but the "
-                "environment's keys are temporary (AWS_SESSION_TOKEN is set), which "
-                "GetSessionToken refuses"
-            )
-        return
-    if not profile_exists(name, environ):
-        raise ConfigError(
-            f"source profile {name!r} is in neither {config_path(environ)} nor "
-            f"{credentials_path(environ)}"
-        )
-    kind = source_kind(name, environ)
-    if request.mfa_serial:
-        if kind != "unknown":
-            raise ConfigError(
-                f"--mfa-serial needs an IAM user's own access keys as the source, but source "
-                f"profile {name!r} gives temporary ({kind} session) credentials, which "
-                "GetSessionToken refuses"
-            )
-    elif request.role_arn and request.duration > CHAINED_MAX_DURATION and kind == "role":
-        # With --mfa-serial the role is assumed from the MFA session: that is no chain.
-        raise UsageError(
-            f"--duration {request.duration} is too long: source profile {name!r} is itself a "
-            f"role, and AWS caps a role assumed from a role at {CHAINED_MAX_DURATION} s"
-        )
-
-
-def source_kind(profile: str, environ: Mapping[str, str]) -> str:
-    """What a profile's credentials are, as far as the config tells: "role" (an assumed-role
-    session, so a role assumed from it is chained), "MFA" (a GetSessionToken session from
-    credproc) or "unknown" (access keys, or a process credproc cannot see into)."""
-    from .awsconfig import profile_keys  # noqa: PLC0415
-    from .cmdline import parse_line  # noqa: PLC0415
-
-    keys = profile_keys(profile, environ) or {}
-    if "role_arn" in keys or "sso_role_name" in keys:
-        return "role"
-    try:
-        line = parse_line(keys.get("credential_process", ""))
-    except (ConfigError, UsageError):
-        return "unknown"
-    if line is None:
-        return "unknown"
-    named_profile = line.options.text("profile")
-    named = (profile_keys(named_profile, environ) if named_profile else None) or {}
-    role = line.options.text("role_arn") or named.get("role_arn")
-    mfa = line.options.text("mfa_serial") or named.get("mfa_serial")
-    # credproc prints an assumed role, or with --mfa-serial and no role the MFA session.
-    return "MFA" if mfa and not role else "role"

@@ -9,12 +9,15 @@ from collections.abc import Mapping
 from .errors import UsageError
 
 FORMATS = ("sh", "fish", "powershell", "dotenv")  # the first is the default
+# Other names people type for a format: bash and zsh read sh's lines as they are.
+ALIASES = {"bash": "sh", "zsh": "sh"}
 _PLAIN = re.compile(r"[A-Za-z0-9_/+=.:@,-]*")
 # PowerShell ends a single-quoted string at any of these, not only at the ASCII quote.
 _POWERSHELL_QUOTES = re.compile("(['\u2018\u2019\u201a\u201b])")
 
 
 def render(variables: Mapping[str, str], shell_format: str) -> str:
+    shell_format = ALIASES.get(shell_format, shell_format)
     return "".join(_line(key, value, shell_format) + "\n" for key, value in variables.items())
 
 

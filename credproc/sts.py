@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 # The Date header has one-second resolution and the call takes time: smaller skews are noise.
 SKEW_NOISE_SECONDS = 5
 
-_CLIENT_CONFIG = Config(
+CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=CONNECT_TIMEOUT,
     read_timeout=READ_TIMEOUT,
@@ -130,6 +130,16 @@ def session_from(credentials: Credentials, region: str | None) -> boto3.Session:
     )
 
 
+def keys_session(access_key_id: str, secret_access_key: str, region: str | None) -> boto3.Session:
+    """A session that signs with long-term keys credproc holds (from the OS keyring)."""
+    return boto3.Session(
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        botocore_session=_profileless(),
+        region_name=region,
+    )
+
+
 def assume_role(session: boto3.Session, request: Request) -> Fetched:
     assert request.role_arn is not None  # noqa: S101 - the provider only calls with a role
     params: dict[str, Any] = {
@@ -166,7 +176,7 @@ def assume_role_with_web_identity(request: Request, token: str) -> Fetched:
     # Unsigned: the web identity token is the only credential, and there may be no other.
     core = _profileless()
     session = boto3.Session(botocore_session=core, region_name=request.region)
-    config = _CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
+    config = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
     client = _client(session, request, config)
     return _call(
         "AssumeRoleWithWebIdentity",
@@ -194,7 +204,7 @@ def caller_identity(session: boto3.Session, request: Request) -> Identity:
     return Identity(str(result.get("Arn", "")), str(result.get("Account", "")), offset)
 
 
-def _client(session: boto3.Session, request: Request, config: Config = _CLIENT_CONFIG) -> STSClient:
+def _client(session: boto3.Session, request: Request, config: Config = CLIENT_CONFIG) -> STSClient:
     # The request's region, resolved once (resolve._region); never the session's own, which
     # botocore takes from AWS_DEFAULT_REGION before the profile.
     region = request.region or _default_region(request.role_arn)

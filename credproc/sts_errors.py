@@ -19,17 +19,14 @@ import botocore.exceptions
 import botocore.parsers
 
 from .errors import (
-    ERROR_PREFIX,
-    LOOP_MARKER,
-    UNAVAILABLE_MARKER,
     AuthError,
     ConfigError,
     ConfigFileError,
     CredprocError,
-    LoopError,
     MfaError,
     StsUnavailableError,
     UsageError,
+    nested_failure,
 )
 
 if TYPE_CHECKING:
@@ -139,27 +136,16 @@ def _is_sts_error(error: botocore.exceptions.ClientError) -> bool:
 def source_failure(
     request: Request, error: botocore.exceptions.CredentialRetrievalError
 ) -> CredprocError:
-    """The source's own credential_process (maybe a nested credproc) failed.
+    """The source's own credential_process (maybe a nested credproc) failed: fail as it did.
 
-    botocore hands over that process's whole stderr; the last line is its error. A loop a nested
-    credproc found stays a loop at every level of the chain, so it fails as one (exit 7), and an
-    STS it found unavailable is unavailable at every level (exit 5)."""
-    lines = [line.strip() for line in str(error.kwargs.get("error_msg", "")).splitlines()]
-    reason = next((line for line in reversed(lines) if line), "it failed without a message")
-    reason = reason.removeprefix(ERROR_PREFIX)
-    if reason.startswith(LOOP_MARKER):
-        return LoopError(reason)
+    botocore hands over that process's whole stderr; a nested credproc's line there says what
+    went wrong and which kind of error it was, at any depth of the chain (``nested_failure``)."""
     source = (
         f"source profile {request.source_profile!r}"
         if request.source_profile
         else "the default source credentials"
     )
-    if reason.startswith(UNAVAILABLE_MARKER):
-        # The nested credproc could not reach STS: so much for this level too (exit 5, and its
-        # own cached token is served while it lives).
-        reason = reason.removeprefix(UNAVAILABLE_MARKER).strip()
-        return StsUnavailableError(f"{source} could not get credentials: {reason}")
-    return AuthError(f"{source} could not get credentials: {reason}")
+    return nested_failure(str(error.kwargs.get("error_msg", "")), source)
 
 
 def _source_hint(request: Request) -> str:
@@ -212,6 +198,11 @@ def map_client_error(
         return MfaError(
             f"STS no longer accepts the MFA session for {request.mfa_serial} ({code}): "
             "it expired early or was revoked"
+        )
+    if request.source_keys and code in ("InvalidClientTokenId", "SignatureDoesNotMatch"):
+        return AuthError(
+            f"STS does not accept the source keys {request.source_keys!r} ({code}); store "
+            f"working ones with credproc keys add {request.source_keys} --force"
         )
     if code == "AccessDenied":
         return AuthError(f"STS denied {operation}{target}: {message or 'access denied'}")

@@ -30,6 +30,12 @@ EXTERNAL_ID = r"[\w+=,.@:/-]{2,1224}"
 _REGION = r"[a-z]{2,}(-[a-z0-9]+){1,4}"
 _TAG_KEY = r"[\w .:/=+@-]{1,128}"
 _TAG_VALUE = r"[\w .:/=+@-]{0,256}"
+# Source keys: a name for the keyring, and an IAM user's long-term key (AKIA: ASIA keys are
+# temporary, and expire with the session that made them).
+KEY_NAME = r"[A-Za-z0-9_.@+=,:-]{1,64}"
+_LONG_TERM_KEY_ID = r"AKIA[A-Z0-9]{16}"
+_TEMPORARY_KEY_ID = r"ASIA[A-Z0-9]{16}"
+_SECRET_KEY = r"[A-Za-z0-9/+]{40}"  # noqa: S105 - a pattern, not a secret
 
 
 def role_arn(value: str, option: str = "--role-arn") -> str:
@@ -166,6 +172,50 @@ def mfa_serial(option: str, value: str | None) -> str | None:
         raise UsageError(
             f"{option} {shown(value)} is neither an MFA device ARN "
             "(arn:aws:iam::123456789012:mfa/NAME) nor a hardware serial number"
+        )
+    return value
+
+
+def choice(option: str, value: str | None, choices: Sequence[str]) -> str:
+    """One of ``choices``; the first when none is given."""
+    if value is None:
+        return choices[0]
+    if value.strip() not in choices:
+        raise UsageError(f"{option} {shown(value)} is not one of {', '.join(choices)}")
+    return value.strip()
+
+
+def key_name(option: str, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(KEY_NAME, value):
+        raise UsageError(
+            f"{option} {shown(value)} must be 1-64 letters, digits or _ . @ + = , : - characters"
+        )
+    return value
+
+
+def access_key_id(value: str) -> str:
+    """An IAM user's long-term access key id; never shown whole in the message."""
+    value = value.strip()
+    if re.fullmatch(_TEMPORARY_KEY_ID, value):
+        raise UsageError(
+            "the access key id starts with ASIA: that is a temporary key, which expires with its "
+            "session; store an IAM user's long-term key (AKIA...)"
+        )
+    if not re.fullmatch(_LONG_TERM_KEY_ID, value):
+        raise UsageError(
+            "the access key id must be AKIA and 16 more capital letters or digits "
+            f"(got {len(value)} characters)"
+        )
+    return value
+
+
+def secret_access_key(value: str) -> str:
+    """The secret's shape, checked without ever showing any of it."""
+    value = value.strip()
+    if not re.fullmatch(_SECRET_KEY, value):
+        raise UsageError(
+            "the secret access key must be 40 letters, digits, / or + "
+            f"(got {len(value)} characters)"
         )
     return value
 

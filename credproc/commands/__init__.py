@@ -20,8 +20,19 @@ DEFAULT = Command(
 )
 COMMANDS = {
     "env": Command("env", "Print shell lines that export the role's credentials."),
-    "exec": Command("exec", "Run a command with the role's credentials in its environment.", True),
+    "exec": Command(
+        "exec",
+        "Run a command with the role's credentials (no command: your $SHELL; --server: from a "
+        "local endpoint that keeps them fresh).",
+        True,
+    ),
     "cache": Command("cache", "List or clear cached tokens."),
     "configure": Command("configure", "Print (or append) a profile block that uses credproc."),
     "doctor": Command("doctor", "Check a profile or role setup end to end, one verdict per line."),
+    "console": Command("console", "Open the AWS console as the role, from the cached session."),
+    "keys": Command("keys", "Keep IAM users' long-term keys in the OS keyring (--source-keys)."),
+    # The words after "--" are the command line being completed.
+    "completion": Command(
+        "completion", "Print a shell completion script: bash, zsh or fish.", True
+    ),
 }

@@ -83,6 +83,8 @@ def summary(entry: Entry) -> dict[str, object]:
         source = f"web identity {identity['web_identity_token_file']}"
     elif identity.get("mfa_serial") and identity.get("role_arn"):
         source = f"MFA session {identity['mfa_serial']}"
+    elif identity.get("source_keys"):
+        source = f"keys {identity['source_keys']}"
     else:
         source = str(identity.get("source_profile") or "environment")
     waiting = entry.backoff.seconds_to_wait()

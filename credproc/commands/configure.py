@@ -18,22 +18,26 @@ import shlex
 import shutil
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 
-from ..awsconfig import config_path, parse_sections, profile_of_header, section_name
+from ..awsconfig import (
+    config_path,
+    parse_sections,
+    profile_of_header,
+    section_name,
+    section_spans,
+)
 from ..errors import ConfigError, UsageError
-from ..files import O_CLOEXEC, atomic_write
+from ..files import atomic_write, private_backup
 from ..lean import NamedTuple
 from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
 from ..request import Request
-from ..resolve import check_source, resolve
+from ..resolve import resolve
+from ..source import check_source
 
 # Names botocore reads back unchanged from `[profile NAME]` (it shlex-splits the header).
 _PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"
-# configparser's section pattern, matched against a stripped line.
-_HEADER = re.compile(r"\[(?P<header>.+)\]")
 # Options whose value is a path: clients run credential_process in their own working
 # directory, so a relative path would name a different file for each of them.
 _PATH_OPTIONS = frozenset({"cache_dir", "web_identity_token_file"})
@@ -156,7 +160,7 @@ def write_profile(config: Path, name: str, block: str, *, force: bool) -> Writte
     except UnicodeDecodeError:
         raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
 
-    sections = _sections(text)
+    sections = section_spans(text)
     spans = [
         (header, start, end) for header, start, end in sections if profile_of_header(header) == name
     ]
@@ -189,26 +193,6 @@ def write_profile(config: Path, name: str, block: str, *, force: bool) -> Writte
     return Written(path, backup, replaced=bool(spans))
 
 
-def _sections(text: str) -> list[tuple[str, int, int]]:
-    """Each section as (header, start, end) in character offsets. A section ends at its last
-    key line: blank lines and comments before the next header stay with that header."""
-    found: list[tuple[str, int, int]] = []
-    offset = last_content = 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        header = _HEADER.match(stripped) if line[:1] not in (" ", "\t") else None
-        if header is not None:
-            if found:
-                found[-1] = (found[-1][0], found[-1][1], last_content)
-            found.append((header["header"], offset, offset))
-        offset += len(line)
-        if stripped and stripped[0] not in "#;":
-            last_content = offset
-    if found:
-        found[-1] = (found[-1][0], found[-1][1], last_content)
-    return found
-
-
 def _check_result(
     before: str, after: str, block: str, path: Path, replaced: list[tuple[str, int, int]]
 ) -> None:
@@ -224,21 +208,7 @@ def _check_result(
 
 
 def _backup(path: Path, original: bytes) -> Path:
-    """A private copy next to the file, named by the time, never overwriting another."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    for attempt in range(100):
-        suffix = f".{attempt}" if attempt else ""
-        backup = path.with_name(f"{path.name}.{stamp}{suffix}.bak")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
-        try:
-            fd = os.open(backup, flags, 0o600)
-        except FileExistsError:
-            continue
-        except OSError as error:
-            raise ConfigError(f"cannot back up {path}: {error.strerror}") from None
-        with os.fdopen(fd, "wb") as file:
-            file.write(original)
-            file.flush()
-            os.fsync(file.fileno())
-        return backup
-    raise ConfigError(f"cannot back up {path}: too many backups named {stamp}")
+    try:
+        return Path(private_backup(str(path), original))
+    except OSError as error:
+        raise ConfigError(f"cannot back up {path}: {error.strerror or error}") from None

@@ -16,61 +16,45 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ..awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
-from ..cache import Cache, is_private_file, unusable_dir
+from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
 from ..cmdline import credproc_arguments, parse_arguments, parse_line, split
 from ..errors import (
-    AuthError,
     ConfigError,
     ConfigFileError,
     CredprocError,
     LoopError,
-    StsUnavailableError,
+    UsageError,
 )
-from ..lean import NamedTuple
 from ..options import OPTIONS as EVERY_OPTION
-from ..options import RawOptions
+from ..options import PROFILE, RawOptions
 from ..request import Request
-from ..resolve import check_source, resolve
+from ..resolve import resolve
+from ..source import check_source
 
 if TYPE_CHECKING:
     from ..sts import Identity
 
-BOTOCORE_WINDOW = 900  # botocore (AWS CLI, boto3) refreshes with 15 minutes left
-JS_WINDOW = 300  # the JS SDK v3 with 5
-SIGNATURE_SKEW_LIMIT = 300  # AWS refuses requests signed more than 5 minutes off its clock
 # Keys that botocore's credential chain serves before it ever looks at credential_process.
 _SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
-_FIXES: dict[type[CredprocError], str] = {
-    AuthError: "renew the source credentials (new keys, or aws sso login) or check the role's "
-    "trust policy",
-    StsUnavailableError: "check the network, --region, and any AWS_ENDPOINT_URL",
-    ConfigFileError: "fix that line by hand: the AWS CLI and every SDK refuse the file as it is",
-}
-
-
-class Check(NamedTuple):
-    name: str
-    status: Literal["ok", "warn", "fail"]
-    verdict: str
-    fix: str = ""
-    error: type[CredprocError] = CredprocError  # a failure's class gives the exit status
-
-    @property
-    def exit_code(self) -> int:
-        return self.error.exit_code if self.status == "fail" else 0
-
-
-def _failed(name: str, error: CredprocError, fix: str = "") -> Check:
-    return Check(name, "fail", str(error), fix or _FIXES.get(type(error), ""), type(error))
-
-
 OPTIONS = EVERY_OPTION
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # What people type first: `credproc doctor dev`.
+    parser.add_argument("profile_name", nargs="?", metavar=PROFILE, help="the same as --profile")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.profile_name is not None:
+        if args.profile not in (None, args.profile_name):
+            raise UsageError(
+                f"doctor {args.profile_name} and --profile {args.profile} name two profiles: "
+                "give one"
+            )
+        args.profile = args.profile_name
     labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
     status = 0
     for check in diagnose(RawOptions.of(args), os.environ):
@@ -92,8 +76,18 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
         flags = resolved
     try:
         request = resolve(flags, environ)
+    except ConfigFileError as error:
+        # The checks that need no AWS config still run, on the options as given.
+        yield failed("options", error)
+        try:
+            request = resolve(flags, {**environ, "AWS_CONFIG_FILE": os.devnull})
+        except CredprocError:
+            return
+        yield cache_check(request)
+        yield refresh_window_check(request)
+        return
     except CredprocError as error:
-        yield _failed("options", error)
+        yield failed("options", error)
         return
     yield Check("options", "ok", _describe(request))
     # The profile doctor was asked about, then the one its credential_process line names.
@@ -101,16 +95,19 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     chain = _chain(named, request, environ)
     if chain is not None:
         yield chain
+    keyring = _keyring(request) if request.source_keys else None
+    if keyring is not None:
+        yield keyring
     identity = None
-    if chain is None or chain.status != "fail":
+    if all(check is None or check.status != "fail" for check in (chain, keyring)):
         source, identity = _source(request, environ)
         yield source
         if source.status != "fail":
             yield _role(request)
-    yield _cache(request)
-    yield _refresh_window(request)
+    yield cache_check(request)
+    yield refresh_window_check(request)
     if identity is not None:
-        yield _clock(identity.clock_offset)
+        yield clock_check(identity.clock_offset)
 
 
 # -- the profile and its credential_process line ------------------------------------------
@@ -124,10 +121,10 @@ def _profile(
     try:
         keys = profile_keys(name, environ)
     except ConfigError as error:
-        return [_failed("profile", error)], None
+        return [failed("profile", error)], None
     if keys is None:
         problem = ConfigError(f"profile {name!r} is not in {config_path(environ)}")
-        return [_failed("profile", problem, "check the name, and AWS_CONFIG_FILE")], None
+        return [failed("profile", problem, "check the name, and AWS_CONFIG_FILE")], None
     line = keys.get("credential_process")
     if line is None:  # credproc's own options, read by `credproc --profile NAME`
         verdict = f"{name!r} holds credproc's options (credproc --profile {name})"
@@ -176,7 +173,7 @@ def _credential_process(
     try:
         words = split(line)
     except ConfigError as error:  # botocore splits it the same way and fails alike
-        return [_failed("credential_process", error, "check its quotes")], None
+        return [failed("credential_process", error, "check its quotes")], None
     executable = _find(words[0], environ) if words else None
     if executable is None:
         problem = ConfigError(
@@ -184,7 +181,7 @@ def _credential_process(
             "clients run it without a shell"
         )
         fix = "give the absolute path (credproc configure prints one)"
-        return [_failed("credential_process", problem, fix)], None
+        return [failed("credential_process", problem, fix)], None
     arguments = credproc_arguments(words)
     if arguments is None:
         verdict = f"runs {executable}, not credproc: there is nothing more to check here"
@@ -192,7 +189,7 @@ def _credential_process(
     try:
         _, options = parse_arguments(arguments)
     except CredprocError as error:
-        return [_failed("credential_process", error)], None
+        return [failed("credential_process", error)], None
     return [Check("credential_process", "ok", f"runs credproc ({executable})")], options
 
 
@@ -245,6 +242,8 @@ def _describe(request: Request) -> str:
         source = f"the web identity token in {request.web_identity_token_file}"
     elif request.source_profile:
         source = f"profile {request.source_profile!r}"
+    elif request.source_keys:
+        source = f"the keys {request.source_keys!r} in the OS keyring"
     else:
         source = "the environment's credentials"
     if request.mfa_serial:
@@ -258,6 +257,24 @@ def _describe(request: Request) -> str:
     )
 
 
+def _keyring(request: Request) -> Check:
+    """The keyring backend, and the keys --source-keys names in it."""
+    from .. import keystore  # noqa: PLC0415 - imports keyring
+
+    name = request.source_keys or ""
+    try:
+        backend = keystore.backend_name(request.lock_timeout)
+        keys = keystore.load(name, request.lock_timeout)
+    except CredprocError as error:
+        return failed("keyring", error)
+    verdict = f"{backend} holds {name!r}: {keystore.mask(keys.access_key_id)}"
+    if keys.access_key_id != request.source_key_id:
+        indexed = keystore.mask(request.source_key_id or "")
+        fix = "the next refresh corrects the index"
+        return Check("keyring", "warn", f"{verdict}, but credproc's index says {indexed}", fix)
+    return Check("keyring", "ok", verdict)
+
+
 def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identity | None]:
     if request.web_identity_token_file is not None:
         from ..fetch import read_web_identity_token  # noqa: PLC0415
@@ -265,18 +282,19 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
         try:
             token = read_web_identity_token(request)
         except CredprocError as error:
-            return _failed("source", error), None
+            return failed("source", error), None
         verdict = (
             f"a {len(token)}-character web identity token in {request.web_identity_token_file}"
         )
         return Check("source", "ok", verdict), None
     from .. import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
+    from ..fetch import source_session  # noqa: PLC0415
 
     try:
         check_source(request, environ)
-        identity = sts.caller_identity(sts.source_session(request), request)
+        identity = sts.caller_identity(source_session(request), request)
     except CredprocError as error:
-        return _failed("source", error), None
+        return failed("source", error), None
     return Check("source", "ok", f"the source credentials are {identity.arn}"), identity
 
 
@@ -286,108 +304,7 @@ def _role(request: Request) -> Check:
     try:
         credentials = get_credentials(request._replace(cache_dir=None))
     except CredprocError as error:
-        return _failed("role", error)
+        return failed("role", error)
     minutes = int(credentials.seconds_left(time.time()) // 60)
     what = f"assumed {request.role_arn}" if request.role_arn else "got an MFA session"
     return Check("role", "ok", f"{what}: a {minutes}-minute token (fetched now, not cached)")
-
-
-# -- local state: cache dir, refresh window, clock ----------------------------------------
-
-
-def _cache(request: Request) -> Check:
-    directory = request.cache_dir
-    if directory is None:
-        return Check("cache", "warn", "off: every client call goes to STS", "drop --no-cache")
-    try:
-        info = os.lstat(directory)
-    except FileNotFoundError:
-        ancestor = os.path.dirname(os.path.abspath(directory))
-        while not os.path.exists(ancestor) and ancestor != os.path.dirname(ancestor):
-            ancestor = os.path.dirname(ancestor)
-        if not os.access(ancestor, os.W_OK | os.X_OK):
-            return Check(
-                "cache",
-                "fail",
-                f"{directory} does not exist and cannot be created ({ancestor} is not "
-                "writable); credproc runs without caching",
-                "point CREDPROC_CACHE_DIR (or --cache-dir) at a directory you can write",
-                ConfigError,
-            )
-        return Check("cache", "ok", f"{directory} does not exist yet; a refresh creates it (700)")
-    except OSError as error:
-        return Check("cache", "fail", f"{directory}: {error.strerror}", error=ConfigError)
-    why = unusable_dir(info)
-    if why is not None:
-        return Check(
-            "cache",
-            "fail",
-            f"{directory}: {why}; credproc runs without caching",
-            "point CREDPROC_CACHE_DIR (or --cache-dir) at a directory only you can write",
-            ConfigError,
-        )
-    mode = f"mode {info.st_mode & 0o777:o}"
-    if not os.access(directory, os.W_OK | os.X_OK):  # a read-only mount, or mode 500
-        return Check(
-            "cache",
-            "fail",
-            f"{directory}: yours, {mode}, but not writable; credproc runs without caching",
-            f"chmod 700 {directory}, or point CREDPROC_CACHE_DIR at a writable directory",
-            ConfigError,
-        )
-    if info.st_mode & 0o077:
-        return Check(
-            "cache",
-            "warn",
-            f"{directory} can be listed by others ({mode})",
-            f"chmod 700 {directory} (credproc also does at its next refresh)",
-        )
-    entries = [os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".json")]
-    ignored = [path for path in entries if not is_private_file(os.lstat(path))]
-    if ignored:
-        return Check(
-            "cache",
-            "warn",
-            f"{len(ignored)} cache files are not private to you, so credproc ignores them",
-            "credproc cache clear --all",
-        )
-    tokens = sum(1 for _ in Cache(directory).entries())
-    counted = f"{tokens} cached token{'' if tokens == 1 else 's'}"
-    return Check("cache", "ok", f"{directory}: yours, {mode}, {counted}")
-
-
-def _refresh_window(request: Request) -> Check:
-    window = request.refresh_window
-    if window >= BOTOCORE_WINDOW:
-        verdict = f"{window} s: tokens are renewed before botocore (15 min) or the JS SDK asks"
-        return Check("refresh window", "ok", verdict)
-    clients = "botocore (AWS CLI, boto3) with 15 min left"
-    if window < JS_WINDOW:
-        clients += " and the JS SDK with 5"
-    fix = f"--refresh-window {BOTOCORE_WINDOW}"
-    if request.duration <= BOTOCORE_WINDOW:
-        fix = f"--duration above {BOTOCORE_WINDOW} s, then {fix}"
-    return Check(
-        "refresh window",
-        "warn",
-        f"{window} s is shorter than the clients' own: {clients} would run credproc on every "
-        "API call until credproc refreshes",
-        fix,
-    )
-
-
-def _clock(offset: float) -> Check:
-    if not offset:
-        return Check("clock", "ok", "within a few seconds of STS's")
-    direction = "behind" if offset > 0 else "ahead of"
-    verdict = f"this machine is {abs(offset):.0f} s {direction} STS"
-    if abs(offset) > SIGNATURE_SKEW_LIMIT:
-        return Check(
-            "clock",
-            "fail",
-            f"{verdict}: AWS refuses requests signed more than 5 minutes off",
-            "sync the clock (NTP)",
-            AuthError,
-        )
-    verdict += "; credproc corrects expiry times for it"
-    return Check("clock", "warn", verdict, "sync the clock (NTP)")

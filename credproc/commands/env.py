@@ -10,7 +10,7 @@ from ..options import OPTIONS as EVERY_OPTION
 from ..options import RawOptions
 from ..provider import get_credentials
 from ..resolve import resolve
-from ..shell import FORMATS, render
+from ..shell import ALIASES, FORMATS, render
 
 OPTIONS = EVERY_OPTION
 
@@ -18,9 +18,9 @@ OPTIONS = EVERY_OPTION
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=(*FORMATS, *ALIASES),
         default=FORMATS[0],
-        help="sh (also bash and zsh; the default), fish, powershell or dotenv",
+        help="sh (the default; bash and zsh are names for it), fish, powershell or dotenv",
     )
 
 

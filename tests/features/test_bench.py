@@ -25,6 +25,7 @@ def test_quick_benchmark_runs_and_passes_its_checks() -> None:
 
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "credproc, cache hit" in done.stdout
+    assert "| endpoint fetch, cache hit " in done.stdout  # credproc exec --server
     assert "| credproc | 1 (" in done.stdout  # one STS call, whatever the concurrency
     assert "none imported" in done.stdout  # of boto3, botocore, urllib3 and filelock
     assert "- all passed" in done.stdout

@@ -7,15 +7,17 @@ Every run has a subprocess timeout: a deadlock or a fork storm fails the test, n
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 from support.assertions import assert_fails, assert_warns
-from support.constants import MFA_SERIAL
+from support.constants import BIN, MFA_SERIAL
 from support.mfa import TokenCommand
-from support.sandbox import Sandbox
+from support.processes import hold_lock, wait_all
+from support.sandbox import Result, Sandbox
 
-from credproc.resolve import source_kind
+from credproc.source import source_kind
 
 pytestmark = pytest.mark.integration
 
@@ -214,12 +216,143 @@ def test_a_default_profile_that_runs_credproc_is_a_loop(sandbox: Sandbox) -> Non
 def test_a_failing_nested_credproc_is_reported_in_one_line(sandbox: Sandbox) -> None:
     add_credproc_profile(sandbox, "broken", "--role-arn", ROLE_1, "--source-profile", "missing")
     result = sandbox.credproc("--role-arn", ROLE_2, "--source-profile", "broken")
-    line = assert_fails(result, 4, "source profile 'broken' could not get credentials")
+    # The nested credproc's configuration error stays one (exit 3), with its own words.
+    line = assert_fails(result, 3, "source profile 'broken' could not get credentials")
     assert line.endswith(
         "source profile 'missing' is in neither "
         f"{sandbox.config} nor {sandbox.home / '.aws' / 'credentials'}"
     )
     assert line.count("credproc: error:") == 1
+    assert "[exit" not in line  # the nested run's marker is for its parent, not for people
+
+
+def test_a_failing_source_process_that_is_not_credproc_is_exit_4(sandbox: Sandbox) -> None:
+    sandbox.add_profile("vault", credential_process="sh -c 'echo vault is locked >&2; exit 3'")
+    result = sandbox.credproc("--role-arn", ROLE_2, "--source-profile", "vault")
+    assert_fails(result, 4, "source profile 'vault' could not get credentials: vault is locked")
+
+
+# -- exit codes through a chain --------------------------------------------------------------
+#
+# level-1 fails (it runs credproc on base's keys); each level above runs credproc on the one
+# below. The failure must reach the top with its own exit code and its own words.
+
+FAILURES = {
+    # An MFA code is needed, and there is no terminal (a new session) and no display.
+    "mfa": (8, ["--mfa-serial", MFA_SERIAL], "no terminal"),
+    # Another process holds level-1's refresh lock.
+    "lock": (6, ["--lock-timeout", "1"], "refreshing this role for over 1 s"),
+    # STS answers 503 to every AssumeRole.
+    "sts": (5, [], "ServiceUnavailable"),
+}
+
+
+def _failing_chain(sandbox: Sandbox, depth: int, failure: str) -> list[str]:
+    """Profiles level-1 .. level-(depth-1), level-1 set up to fail; the top's arguments."""
+    _, extra, _ = FAILURES[failure]
+    add_credproc_profile(
+        sandbox, "level-1", "--role-arn", ROLE_1, "--source-profile", "base", *extra
+    )
+    for level in range(2, depth):
+        role = f"{ACCOUNT}:role/level-{level}"
+        add_credproc_profile(
+            sandbox, f"level-{level}", "--role-arn", role, "--source-profile", f"level-{level - 1}"
+        )
+    return ["--role-arn", ROLE_3, "--source-profile", f"level-{depth - 1}"]
+
+
+def _run_failing(sandbox: Sandbox, failure: str, argv: list[str]) -> tuple[Result, int]:
+    """Run argv (no controlling terminal) while level-1 is made to fail; what it gave, and
+    how many AssumeRole calls it made."""
+    holder = None
+    if failure == "lock":
+        # Learn level-1's lock from a real run, then empty the cache and hold that lock.
+        learn = sandbox.credproc("--role-arn", ROLE_1, "--source-profile", "base")
+        assert learn.returncode == 0, learn.stderr
+        (entry,) = sandbox.cache_dir.glob("*.json")
+        entry.unlink()
+        holder = hold_lock(entry.with_suffix(".lock"))
+    if failure == "sts":
+        sandbox.server.fault("AssumeRole", status=503)
+    before = sandbox.server.calls("AssumeRole")
+    try:
+        process = subprocess.Popen(
+            argv,
+            env=sandbox.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=sandbox.home,
+            start_new_session=True,  # no controlling terminal: nobody can be asked for a code
+        )
+        [result] = wait_all([process], timeout=LOOP_TIMEOUT + 30)
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
+            assert holder.stdout is not None
+            holder.stdout.close()
+    return result, sandbox.server.calls("AssumeRole") - before
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_a_nested_failure_keeps_its_exit_code_at_any_depth(
+    sandbox: Sandbox, depth: int, failure: str
+) -> None:
+    code, _, cause = FAILURES[failure]
+    top = _failing_chain(sandbox, depth, failure)
+
+    result, calls = _run_failing(sandbox, failure, [str(BIN / "credproc"), *top])
+
+    line = assert_fails(result, code, cause)
+    # The path down the chain, then level-1's own line, without the nested runs' markers.
+    path = [f"source profile 'level-{level}'" for level in range(depth - 1, 0, -1)]
+    assert line.startswith(f"credproc: error: {path[0]} could not get credentials: ")
+    assert all(step in line for step in path)
+    assert "[exit" not in line
+    assert calls == (3 if failure == "sts" else 0)  # level-1's attempts, and nobody else's
+
+
+@pytest.mark.parametrize("middle", ["credproc", "botocore"])
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_the_aws_cli_on_top_of_a_chain_shows_the_cause(
+    sandbox: Sandbox, failure: str, middle: str
+) -> None:
+    # aws -> credproc (top) -> hop -> credproc (level-1), hop being a credproc of its own or
+    # botocore's role_arn/source_profile.
+    _failing_chain(sandbox, 2, failure)
+    if middle == "credproc":
+        add_credproc_profile(sandbox, "hop", "--role-arn", ROLE_2, "--source-profile", "level-1")
+    else:
+        sandbox.add_profile("hop", role_arn=ROLE_2, source_profile="level-1")
+    add_credproc_profile(sandbox, "top", "--role-arn", ROLE_3, "--source-profile", "hop")
+    command = ["aws", "sts", "get-caller-identity", "--profile", "top", "--region", "eu-west-1"]
+
+    result, _ = _run_failing(sandbox, failure, command)
+
+    assert result.returncode != 0  # the aws CLI's own status: 255 for any failure
+    _, _, cause = FAILURES[failure]
+    [line] = [line for line in result.stderr.splitlines() if "credproc: error: " in line]
+    assert "credproc: error: source profile 'hop' could not get credentials: " in line
+    if middle == "credproc":
+        assert "hop' could not get credentials: source profile 'level-1' could not" in line
+    assert cause in line
+    assert "[exit" not in line
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_botocore_in_between_keeps_the_exit_code(sandbox: Sandbox, failure: str) -> None:
+    # credproc -> botocore's role_arn/source_profile (hop) -> credproc (level-1).
+    _failing_chain(sandbox, 2, failure)
+    sandbox.add_profile("hop", role_arn=ROLE_2, source_profile="level-1")
+    top = ["--role-arn", ROLE_3, "--source-profile", "hop"]
+
+    result, _ = _run_failing(sandbox, failure, [str(BIN / "credproc"), *top])
+
+    code, _, cause = FAILURES[failure]
+    assert_fails(result, code, "source profile 'hop' could not get credentials", cause)
 
 
 def test_sts_unavailable_under_a_chain_is_an_outage_at_every_level(chain: Sandbox) -> None:
@@ -242,6 +375,6 @@ def test_sts_unavailable_under_a_chain_is_an_outage_at_every_level(chain: Sandbo
 
     entries[ROLE_2].unlink()
     line = assert_fails(chain.credproc(*top), 5, "source profile 'level-1'", "throttling")
-    assert "sts unavailable" not in line  # the nested run's mark, for its parent only
+    assert "[exit" not in line  # the nested run's marker is for its parent, not for people
     three = chain.credproc("--role-arn", ROLE_3, "--source-profile", "level-2")
     assert_fails(three, 5, "source profile 'level-2'", "source profile 'level-1'", "throttling")

@@ -62,7 +62,8 @@ def test_kill_9_during_refresh_blocks_and_corrupts_nothing(sandbox: Sandbox) -> 
     sandbox.server.fault("AssumeRole", delay=30)
     victim = sandbox.popen(*sandbox.role_args())
     wait_for_calls(sandbox, "AssumeRole", 1)
-    waiter = sandbox.popen(*sandbox.role_args())  # queues behind the victim's lock
+    # Returned once it has said (-v) that it waits for the victim's lock: it really queued.
+    (waiter,) = sandbox.waiting(1, *sandbox.role_args())
     os.kill(victim.pid, signal.SIGKILL)
     victim.communicate(timeout=30)
     sandbox.server.clear_faults()

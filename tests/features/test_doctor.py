@@ -6,6 +6,7 @@ import re
 import sys
 
 import pytest
+from support.assertions import assert_fails
 from support.constants import BASE_KEY_ID, BASE_SECRET, ROLE
 from support.sandbox import Result, Sandbox
 
@@ -57,6 +58,32 @@ def test_a_healthy_setup_is_all_ok(sandbox: Sandbox) -> None:
     assert sandbox.server.calls("GetCallerIdentity") == 1
     assert sandbox.server.calls("AssumeRole") == 1
     assert list(sandbox.cache_dir.glob("*.json")) == []  # the role check bypasses the cache
+
+
+def test_the_profile_as_the_first_word(sandbox: Sandbox) -> None:
+    # `credproc doctor dev`: what people type first, the same as --profile dev.
+    _client_profile(sandbox)
+    positional = sandbox.credproc("doctor", "dev")
+    flag = sandbox.credproc("doctor", "--profile", "dev")
+    both = sandbox.credproc("doctor", "dev", "--profile", "dev")
+
+    assert positional.returncode == 0, positional.stdout + positional.stderr
+    assert list(_verdicts(positional))[:3] == ["profile", "credential_process", "options"]
+    assert "'dev'" in _verdicts(positional)["profile"]
+    for other in (flag, both):
+        assert other.returncode == 0
+        assert _verdicts(other).keys() == _verdicts(positional).keys()
+
+
+def test_two_different_profiles_are_a_usage_error(sandbox: Sandbox) -> None:
+    _client_profile(sandbox)
+    result = sandbox.credproc("doctor", "dev", "--profile", "dev-role")
+
+    assert_fails(result, 2, "doctor dev and --profile dev-role name two profiles")
+    assert sandbox.server.calls() == 0
+    missing = sandbox.credproc("doctor", "nowhere")
+    assert missing.returncode == 3
+    assert "nowhere" in _verdicts(missing)["profile"]
 
 
 def test_role_options_without_a_profile(sandbox: Sandbox) -> None:

@@ -9,6 +9,7 @@ import dotenv
 import pytest
 from support.environment import ENV_NAMES, PRINT_ENV, expected_env
 from support.sandbox import Sandbox
+from support.tools import require
 
 pytestmark = pytest.mark.integration
 
@@ -22,6 +23,21 @@ def test_env_evaluated_by_a_shell_sets_what_the_json_says(sandbox: Sandbox, shel
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == expected_env(document)
     assert sandbox.server.calls("AssumeRole") == 1  # env was a cache hit
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_env_format_named_after_the_shell(sandbox: Sandbox, shell: str) -> None:
+    # --format bash and --format zsh: what people type, read by that very shell.
+    program = require(shell)
+    document = sandbox.credproc(*sandbox.role_args()).json()
+    args = " ".join(sandbox.role_args())
+    script = f'eval "$(credproc env --format {shell} {args})" && {PRINT_ENV}'
+    result = sandbox.run([program, "-f" if shell == "zsh" else "--norc", "-c", script])
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == expected_env(document)
+    same = sandbox.credproc("env", "--format", "sh", *sandbox.role_args()).stdout
+    assert sandbox.credproc("env", "--format", shell, *sandbox.role_args()).stdout == same
 
 
 def test_env_dotenv_and_other_formats_carry_the_same_values(sandbox: Sandbox) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import signal
+from subprocess import PIPE
 
 import pytest
 from support.assertions import assert_fails
-from support.constants import ROLE
 from support.environment import ENV_NAMES, PRINT_ENV, expected_env
 from support.sandbox import Sandbox
+from support.tools import require
 
 pytestmark = pytest.mark.integration
 
@@ -50,15 +51,45 @@ def test_exec_of_a_command_that_cannot_run(
     assert line.startswith(f"credproc: error: cannot run {command!r}: {reason}")
 
 
-@pytest.mark.parametrize(
-    "args", [["echo", "hi"], ["--"], ["--role-arn", ROLE, "--source-profile", "base"]]
-)
-def test_exec_needs_a_command_after_double_dash(sandbox: Sandbox, args: list[str]) -> None:
-    result = sandbox.credproc("exec", *args)
+@pytest.mark.parametrize("double_dash", [["--"], []])
+@pytest.mark.parametrize("shell", ["bash", "sh"])
+def test_exec_with_no_command_starts_the_users_shell(
+    sandbox: Sandbox, double_dash: list[str], shell: str
+) -> None:
+    # The shell reads its commands from a pipe, as it would from a person at a terminal.
+    document = sandbox.credproc(*sandbox.role_args()).json()
+    env = {"SHELL": require(shell), "AWS_PROFILE": "dev"}
+    script = f'{PRINT_ENV} echo "bash=${{BASH_VERSION:+yes}} profile=${{AWS_PROFILE-unset}}"\n'
+    child = sandbox.popen("exec", *sandbox.role_args(), *double_dash, env=env, stdin=PIPE)
+    stdout, stderr = child.communicate(script + "exit 5\n", timeout=60)
 
-    assert result.returncode == 2
-    assert result.stdout == ""
-    assert result.stderr.startswith("credproc: error: exec needs")
+    assert child.returncode == 5, stderr
+    lines = stdout.splitlines()
+    assert lines[: len(ENV_NAMES)] == expected_env(document)
+    assert lines[len(ENV_NAMES) :] == [f"bash={'yes' if shell == 'bash' else ''} profile=unset"]
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("shell", [None, ""])
+def test_exec_without_shell_variable_starts_sh(sandbox: Sandbox, shell: str | None) -> None:
+    env = {"SHELL": shell} if shell is not None else {}
+    sandbox.env.pop("SHELL", None)
+    child = sandbox.popen("exec", *sandbox.role_args(), env=env, stdin=PIPE)
+    stdout, stderr = child.communicate('echo "$0 $AWS_REGION"\n', timeout=60)
+
+    assert (child.returncode, stdout, stderr) == (0, "/bin/sh eu-west-1\n", "")
+
+
+def test_exec_with_a_shell_that_is_not_there(sandbox: Sandbox) -> None:
+    result = sandbox.credproc("exec", *sandbox.role_args(), env={"SHELL": "/no/such/shell"})
+
+    assert_fails(result, 127, "cannot run '/no/such/shell'")
+
+
+def test_exec_with_a_command_but_no_double_dash_is_a_usage_error(sandbox: Sandbox) -> None:
+    result = sandbox.credproc("exec", *sandbox.role_args(), "echo", "hi")
+
+    assert_fails(result, 2, "unrecognized arguments: echo hi", "a command goes after --")
     assert sandbox.server.calls() == 0
 
 
@@ -66,4 +97,7 @@ def test_exec_help_is_help(sandbox: Sandbox) -> None:
     result = sandbox.credproc("exec", "--help")
 
     assert result.returncode == 0
-    assert result.stdout.startswith("usage: credproc exec")
+    assert result.stdout.startswith(
+        "usage: credproc exec [options] [--server] [-- COMMAND [ARG ...]]"
+    )
+    assert "starts your $SHELL (else /bin/sh)" in " ".join(result.stdout.split())

@@ -11,6 +11,8 @@ import sys
 import pytest
 from support.constants import ROLE
 from support.sandbox import Sandbox
+from support.secretservice import SecretService
+from support.sourcekeys import add, new_user
 
 from credproc.lean import BANNED_ON_HIT
 
@@ -49,3 +51,26 @@ def test_a_cache_hit_imports_none_of_the_banned_modules(sandbox: Sandbox, form: 
     assert "credproc.cache" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
     assert "argparse" not in loaded  # ordinary command lines are read by credproc.fastargs
+
+
+def test_a_source_keys_hit_touches_no_keyring(
+    sandbox: Sandbox, secret_service: SecretService
+) -> None:
+    """The keys' form: the cache key comes from the index beside the keyring, so a hit imports
+    no keyring and asks it nothing; it works with the keyring locked."""
+    assert add(sandbox, "dev", new_user(sandbox.server)).returncode == 0
+    argv = [sys.executable, "-X", "importtime", "-m", "credproc"]
+    argv += ["--role-arn", ROLE, "--source-keys", "dev"]
+    cold = sandbox.run(argv)
+    secret_service.lock()
+    hit = sandbox.run(argv)
+
+    assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert "keyring" in _imported_modules(cold.stderr)  # the refresh did need it
+    loaded = _imported_modules(hit.stderr)
+    assert "credproc.keyindex" in loaded  # the index was read
+    assert "credproc.keystore" not in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
+    assert sorted(m for m in loaded if m.split(".")[0] in ("secretstorage", "jeepney")) == []
+    assert "argparse" not in loaded

@@ -278,6 +278,14 @@ def test_the_code_appears_nowhere(sandbox: Sandbox, token: TokenCommand, tmp_pat
         (["--mfa-serial", MFA_SERIAL, "--mfa-duration", "600"], 2, "--mfa-duration 600"),
         (["--mfa-serial", MFA_SERIAL, "--duration", "900"], 2, "--duration needs --role-arn"),
         (["--mfa-serial", MFA_SERIAL, "--tag", "a=b"], 2, "--tag needs --role-arn"),
+        (["--role-arn", ROLE_A, "--mfa-prompt", "zenity"], 2, "--mfa-prompt needs --mfa-serial"),
+        (["--mfa-serial", MFA_SERIAL, "--mfa-prompt", "gui"], 2, "'gui' is not one of auto,"),
+        (
+            ["--mfa-serial", MFA_SERIAL, "--mfa-prompt", "zenity", "--mfa-token-command", "x"],
+            2,
+            "both say how to get the code",
+        ),
+        (["--profile", "bad-prompt"], 2, "--mfa-prompt 'dialog' is not one of"),
         (
             ["--role-arn", ROLE_A, "--mfa-serial", MFA_SERIAL, "--source-profile", "chained"],
             3,
@@ -289,6 +297,9 @@ def test_bad_mfa_options_fail_before_any_call(
     sandbox: Sandbox, args: list[str], exit_code: int, words: str
 ) -> None:
     sandbox.add_profile("chained", role_arn=ROLE_B, source_profile="base")
+    sandbox.add_profile(
+        "bad-prompt", mfa_serial=MFA_SERIAL, source_profile="base", credproc_mfa_prompt="dialog"
+    )
     result = sandbox.credproc(*args)
     assert_fails(result, exit_code, words)
     assert sandbox.server.calls() == 0

@@ -111,7 +111,8 @@ def test_a_rejected_token_is_an_auth_error_that_does_not_show_it(
     ("extra", "words"),
     [
         (["--source-profile", "base"], "takes no --source-profile"),
-        (["--mfa-serial", MFA_SERIAL], "takes no --source-profile or --mfa-serial"),
+        (["--mfa-serial", MFA_SERIAL], "takes no --source-profile, --source-keys or --mfa-serial"),
+        (["--source-keys", "dev"], "takes no --source-profile, --source-keys"),
     ],
 )
 def test_web_identity_takes_no_other_source(

@@ -19,38 +19,11 @@ from pathlib import Path
 
 import pytest
 from support.constants import BASE_SECRET
+from support.leaks import Secrets, all_argv
 from support.processes import wait_for_calls
 from support.sandbox import Result, Sandbox
 
 pytestmark = pytest.mark.integration
-
-
-class Secrets:
-    """The secrets seen so far, and everything captured that must not contain them."""
-
-    def __init__(self) -> None:
-        self.known = {BASE_SECRET}
-        self.captured: list[tuple[str, str]] = []  # (what, text)
-
-    def learn(self, document: dict[str, object]) -> None:
-        self.known |= {str(document["SecretAccessKey"]), str(document["SessionToken"])}
-
-    def capture(self, what: str, text: str) -> None:
-        self.captured.append((what, text))
-
-    def leaks(self, text: str) -> list[str]:
-        """Each secret, or a 16-character start or end of one, found in ``text``."""
-        found = []
-        for secret in self.known:
-            for piece in (secret, secret[:16], secret[-16:]):
-                if piece in text:
-                    found.append(piece)
-        return found
-
-    def assert_none_leaked(self) -> None:
-        assert len(self.known) > 1, "no assumed secret was learned: the test saw nothing"
-        for what, text in self.captured:
-            assert self.leaks(text) == [], f"a secret leaked into {what}"
 
 
 @pytest.fixture
@@ -90,6 +63,7 @@ def _every_path(sandbox: Sandbox, secrets: Secrets, log: Path) -> None:
     sandbox.server.fault("AssumeRole", garbage=True)
     assert _run(sandbox, secrets, *role, "--no-cache", *loud).returncode == 5
     sandbox.server.clear_faults()
+    _run(sandbox, secrets, "cache", "clear", *role)  # no backoff: env refreshes, and logs it
     _run(sandbox, secrets, "env", *role, *loud)
     _run(sandbox, secrets, "exec", *role, *loud, "--", "true")
     _run(sandbox, secrets, "cache", "list", "-v")
@@ -143,18 +117,6 @@ def _files(root: Path) -> Iterator[Path]:
 # -- argv ----------------------------------------------------------------------------------------
 
 
-def _all_argv() -> str:
-    """The command lines of every process on the machine, as `ps` would show them."""
-    lines = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                lines.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-            except OSError:  # gone since the listing
-                continue
-    return "\n".join(lines)
-
-
 def _wait_for_exec(process: subprocess.Popen[str], argv: list[str]) -> None:
     cmdline = Path(f"/proc/{process.pid}/cmdline")
     wanted = "\0".join(argv) + "\0"
@@ -173,7 +135,7 @@ def test_no_secret_in_any_process_argv(sandbox: Sandbox, secrets: Secrets) -> No
 
     refreshing = sandbox.popen(*role, "-v")
     wait_for_calls(sandbox, "AssumeRole", 2)  # it is inside the STS call, with every secret loaded
-    secrets.capture("argv during a refresh", _all_argv())
+    secrets.capture("argv during a refresh", all_argv())
     stdout, _ = refreshing.communicate(timeout=60)
     secrets.learn(json.loads(stdout))
     sandbox.server.clear_faults()
@@ -182,7 +144,7 @@ def test_no_secret_in_any_process_argv(sandbox: Sandbox, secrets: Secrets) -> No
     running = sandbox.popen("exec", *role, "--", *command)
     try:
         _wait_for_exec(running, command)  # the command now holds the token in its environment
-        secrets.capture("argv of a command run by credproc exec", _all_argv())
+        secrets.capture("argv of a command run by credproc exec", all_argv())
     finally:
         running.kill()
         running.communicate()

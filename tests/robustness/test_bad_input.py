@@ -181,6 +181,30 @@ CASES: list[tuple[str, list[str], int, str]] = [
         "source profile 'nope' is in neither",
     ),
     ("unknown profile", ["--profile", "nope"], CONFIG, "profile 'nope' is not in"),
+    (
+        "source keys and profile",
+        ["--role-arn", ROLE, "--source-keys", "dev", *SOURCE],
+        USAGE,
+        "--source-keys and --source-profile",
+    ),
+    (
+        "source keys name",
+        ["--role-arn", ROLE, "--source-keys", "a b"],
+        USAGE,
+        "--source-keys 'a b' must be 1-64",
+    ),
+    (
+        "source keys web identity",
+        ["--role-arn", ROLE, "--source-keys", "dev", "--web-identity-token-file", "/t"],
+        USAGE,
+        "takes no --source-profile, --source-keys",
+    ),
+    (
+        "unknown source keys",
+        ["--role-arn", ROLE, "--source-keys", "nope"],
+        CONFIG,
+        "no source keys named 'nope': store them with credproc keys add nope",
+    ),
 ]
 
 
@@ -287,7 +311,12 @@ BAD_COMMAND_LINES: list[tuple[list[str], int, str]] = [
     ([], 2, "--role-arn"),
     (["env", *R, "--format", "xml"], 2, "--format"),
     (["exec", *R, "true"], 2, "--"),
-    (["exec", *R, "--"], 2, "command"),
+    (["doctor", "dev", "--profile", "base"], 2, "two profiles"),
+    (["doctor", "dev", "extra"], 2, "extra"),
+    (["completion", "tcsh"], 2, "tcsh"),
+    (["completion"], 2, "shell"),
+    ([*R, "--mfa-prompt", "zenity"], 2, "--mfa-serial"),
+    ([*R, "--mfa-serial", "arn:aws:iam::123456789012:mfa/a", "--mfa-prompt", "x"], 2, "auto"),
     (["cache"], 2, "action"),
     (["cache", "clear"], 2, "--all"),
     (["cache", "shred"], 2, "shred"),

@@ -196,6 +196,24 @@ def test_validators_accept_only_valid_assume_role_requests(raw: RawOptions) -> N
     check_valid_assume_role(request)
 
 
+@settings(max_examples=300, deadline=None)
+@given(values=st.fixed_dictionaries(_ORDINARY))
+def test_valid_values_are_accepted_as_given(values: dict[str, object]) -> None:
+    """The other side: a validator that refused everything would pass the test above."""
+    if values["mfa_serial"] is None:
+        values = {**values, "mfa_duration": None}  # it needs a device: not a single value
+    request = build(RawOptions(values), {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
+
+    check_valid_assume_role(request)
+    assert request.role_arn == values["role_arn"]
+    for name in ("external_id", "source_identity", "region", "mfa_serial"):
+        assert getattr(request, name) == values[name]
+    if values["duration"] is not None:
+        assert request.duration == int(str(values["duration"]))
+    assert request.policy_arns == tuple(values["policy_arns"])  # type: ignore[arg-type]
+    assert [f"{k}={v}" for k, v in request.tags] == values["tags"]
+
+
 # -- whole command lines through cli.main ------------------------------------------------------
 
 _SAFE_COMMANDS = ["echo 123456", "false", "echo not-a-code"]

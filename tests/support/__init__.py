@@ -11,5 +11,12 @@ environment  the variables `env` and `exec` set, and how to read them back in a 
 hostile      reaching into the cache as an attacker, a crash or time would
 killpoint    credproc frozen at a chosen point of a refresh, a program
 tools        outside programs a test needs: found, skipped with a reason, or failed in CI
+display      Xvfb for dialogs, and xdotool to find windows and type into them
+endpoint     Served: `credproc exec --server` running endpoint_child, and its endpoint reached
+             as an SDK reaches it
+endpoint_child  the command it runs, a program: boto3 calls and signal reports, on request
+leaks        Secrets, what a test has seen and where it must not show up; every process's argv
+secretservice  a real Secret Service (gnome-keyring on a private D-Bus) for the OS keyring tests
+sourcekeys   IAM users and their keys on the server, what credproc stored, secrets on disk
 health       what a long-lived process holds: open files, threads, memory, from /proc
 """

@@ -35,6 +35,10 @@ class StsServer:
         found: list[dict[str, str]] = self._call(f"/_test/requests?action={action}")
         return found
 
+    def signers(self, action: str) -> list[str]:
+        """The access key id that signed each request of this action, oldest first."""
+        return [request["_signing_key_id"] for request in self.requests(action)]
+
     def reset(self) -> None:
         self._call("/_test/reset")
 

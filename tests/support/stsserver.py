@@ -4,7 +4,7 @@ Run as ``python tests/support/stsserver.py`` (the tests' session fixture does): 
 127.0.0.1 on a free port, prints the port on stdout, and serves until killed. Besides every moto
 endpoint it answers ``/_test/...``:
 
-    GET  /_test/calls             {"AssumeRole": 3, ...}: STS requests that reached the server
+    GET  /_test/calls             {"AssumeRole": 3, ...}: STS and IAM requests that reached it
     GET  /_test/requests?action=A the form parameters of each such request, oldest first, with
                                   _signing_key_id and _signing_region from its signature ("" if
                                   unsigned)
@@ -20,7 +20,10 @@ endpoint it answers ``/_test/...``:
                                   handed out, with the skew its Date header carried
     GET  /_test/disturbed         {"reset": 2, "delay": 5, ...}: answers a fault changed
 
-Counting happens here, at the server, so a test counts exactly what credproc sent.
+A fault may also say {"skip": 1, "times": 2}: of the requests from then on, let the first
+through, disturb the next two, then none. Counting happens here, at the server, so a test
+counts exactly what credproc sent (moto checks no signature, so the signer is read from the
+Authorization header).
 """
 
 from __future__ import annotations
@@ -52,9 +55,13 @@ class Recorder:
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.faults: dict[str, dict[str, Any]] = {}
+        self.faults_since: dict[str, int] = {}  # requests of each action before the faults
         self.skew = 0.0
         self.issued: dict[str, dict[str, Any]] = {}
         self.disturbed: dict[str, int] = {}
+
+    def count(self, action: str) -> int:
+        return sum(1 for done, _ in self.requests if done == action)
 
     def reset(self) -> None:
         with self.lock:
@@ -64,7 +71,7 @@ class Recorder:
             self.issued.clear()
             self.disturbed.clear()
 
-    def count(self, fault: dict[str, Any]) -> None:
+    def disturbing(self, fault: dict[str, Any]) -> None:
         """An answer ``fault`` changes, counted by what it does (a delay only when that is all)."""
         delayed = "delay" if float(fault.get("delay", 0)) > 0 else None
         kind = next((k for k in ("reset", "body", "garbage", "status") if k in fault), delayed)
@@ -100,9 +107,14 @@ class TestControls:
         if action is None:
             return self.app(environ, start_response)
         with self.recorder.lock:
+            seen = self.recorder.count(action) - self.recorder.faults_since.get(action, 0)
             self.recorder.requests.append((action, params))
             fault = dict(self.recorder.faults.get(action, {}))
-        self.recorder.count(fault)
+        skip = int(fault.get("skip", 0))
+        times = fault.get("times")
+        if seen < skip or (times is not None and seen >= skip + int(times)):
+            fault = {}
+        self.recorder.disturbing(fault)
         time.sleep(float(fault.get("delay", 0)))
         if fault.get("reset"):
             _hang_up(environ)
@@ -149,6 +161,7 @@ class TestControls:
         if path == "/_test/faults":
             with recorder.lock:
                 recorder.faults = json.loads(body or b"{}")
+                recorder.faults_since = {a: recorder.count(a) for a in recorder.faults}
             return _json(start_response, recorder.faults)
         if path == "/_test/issued":
             with recorder.lock:
@@ -174,11 +187,12 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     params = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     auth = environ.get("HTTP_AUTHORIZATION", "")
     unsigned = params.get("Action") == "AssumeRoleWithWebIdentity"
-    if "/sts/aws4_request" not in auth and not unsigned:
+    signed = "/sts/aws4_request" in auth or "/iam/aws4_request" in auth
+    if not signed and not unsigned:
         return None, {}
     # Who signed, and for which region: "Credential=AKID/20261201/eu-west-1/sts/aws4_request".
-    signed = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/sts/", auth)
-    params["_signing_key_id"], params["_signing_region"] = signed.groups() if signed else ("", "")
+    signer = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/(?:sts|iam)/", auth)
+    params["_signing_key_id"], params["_signing_region"] = signer.groups() if signer else ("", "")
     return params.get("Action"), params
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -20,4 +21,15 @@ def require(program: str, package: str | None = None) -> str:
     reason = f"{program} is not installed (Debian package {package or program})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}: .ci/run should have installed it")
+    pytest.skip(reason)
+
+
+def require_path(path: Path, how: str) -> Path:
+    """A file or directory a test needs that .ci/run puts in place (node_modules); else skip
+    (fail in CI) saying how to make it."""
+    if path.exists():
+        return path
+    reason = f"{path} is missing ({how})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}: .ci/run should have made it")
     pytest.skip(reason)

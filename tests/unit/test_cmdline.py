@@ -9,7 +9,8 @@ import pytest
 from credproc.cmdline import parse_line
 from credproc.errors import ConfigError, UsageError
 from credproc.options import RawOptions
-from credproc.resolve import check_source, options_from_profile, resolve, source_kind
+from credproc.resolve import options_from_profile, resolve
+from credproc.source import check_source, source_kind
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 HUB = "arn:aws:iam::123456789012:role/hub"

@@ -39,30 +39,32 @@ def test_from_dict_normalises_expiration(value: object) -> None:
     assert Credentials.from_dict(data).expiration == EXPIRY
 
 
+GOOD = {
+    "AccessKeyId": "A",
+    "SecretAccessKey": "S",
+    "SessionToken": "T",
+    "Expiration": "2026-11-28T15:04:05Z",
+}
+
+
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        None,
-        [],
-        {"AccessKeyId": "A", "SecretAccessKey": "S", "SessionToken": "T"},
-        {"AccessKeyId": "", "SecretAccessKey": "S", "SessionToken": "T", "Expiration": "x"},
-        {"AccessKeyId": "A", "SecretAccessKey": "S", "SessionToken": 5, "Expiration": "x"},
-        {
-            "AccessKeyId": "A",
-            "SecretAccessKey": "S",
-            "SessionToken": "T",
-            "Expiration": "2026-11-28T15:04:05",
-        },
-        {
-            "AccessKeyId": "A",
-            "SecretAccessKey": "S",
-            "SessionToken": "T",
-            "Expiration": datetime(2026, 1, 1),
-        },
+        (None, "not an object"),
+        ([], "not an object"),
+        ({k: v for k, v in GOOD.items() if k != "Expiration"}, "lack an expiration"),
+        # Each bad in one way only, the rest good: a refusal for another reason would not count.
+        ({**GOOD, "AccessKeyId": ""}, "lack a key id"),
+        ({**GOOD, "SessionToken": 5}, "lack a key id, secret or session token"),
+        ({**GOOD, "SecretAccessKey": None}, "lack a key id"),
+        ({**GOOD, "Expiration": "2026-11-28T15:04:05"}, "without a zone"),
+        ({**GOOD, "Expiration": datetime(2026, 1, 1)}, "without a zone"),
+        ({**GOOD, "Expiration": 1764342245}, "lack an expiration"),
     ],
 )
-def test_from_dict_refuses_bad_shapes(data: object) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011
+def test_from_dict_refuses_bad_shapes(data: object, reason: str) -> None:
+    assert Credentials.from_dict(GOOD).access_key_id == "A"  # the good base itself is fine
+    with pytest.raises(ValueError, match=reason):
         Credentials.from_dict(data)
 
 
@@ -78,3 +80,11 @@ def test_env_form_matches_the_json() -> None:
     assert env["AWS_SECRET_ACCESS_KEY"] == document["SecretAccessKey"]
     assert env["AWS_SESSION_TOKEN"] == document["SessionToken"]
     assert env["AWS_CREDENTIAL_EXPIRATION"] == document["Expiration"]
+
+
+def test_container_form_is_what_the_sdks_read() -> None:
+    # botocore's ContainerProvider and the JS SDK's fromHttp read exactly these four fields.
+    assert CREDENTIALS.to_container_json() == (
+        '{"AccessKeyId":"ASIAKEY","SecretAccessKey":"the-secret","Token":"the-token",'
+        '"Expiration":"2026-11-28T15:04:05Z"}'
+    )

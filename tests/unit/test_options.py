@@ -20,6 +20,8 @@ from credproc.resolve import from_environment, options_from_profile
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "options.md"
 # Request fields that are not options: facts of the environment that change the token.
 DERIVED_IDENTITY = {"endpoint_url", "source_key_id"}
+# Request fields that are neither options nor identity: the role an MFA session is for.
+CONTEXT = {"for_role"}
 
 
 def test_names_are_unique() -> None:
@@ -48,7 +50,7 @@ def test_help_shows_each_bound_and_default() -> None:
 
 def test_request_fields_are_the_table_options() -> None:
     resolved = {o.dest for o in OPTIONS if o.kind in (IDENTITY, BEHAVIOUR)} - {"no_cache"}
-    assert set(Request._fields) == resolved | DERIVED_IDENTITY
+    assert set(Request._fields) == resolved | DERIVED_IDENTITY | CONTEXT
 
 
 def test_the_cache_key_covers_identity_and_nothing_else() -> None:

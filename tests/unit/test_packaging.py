@@ -56,3 +56,14 @@ def test_the_sdist_carries_the_license(tmp_path: Path) -> None:
     with tarfile.open(_build("sdist", tmp_path)) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"LICENSE", "README.md", "pyproject.toml", "credproc/commands/process.py"} <= names
+
+
+def test_the_editable_install_is_a_plain_path_entry() -> None:
+    # make installs in setuptools' default editable mode (compat mode warns, deprecated):
+    # with the flat layout stated in pyproject.toml that is a path in a .pth file, where the
+    # other modes add an import hook that every interpreter start-up would run.
+    hooks = [f for f in sys.meta_path if type(f).__module__.startswith("__editable__")]
+    assert hooks == []
+    import credproc  # noqa: PLC0415
+
+    assert Path(credproc.__file__).parent == ROOT / "credproc"

@@ -12,8 +12,9 @@ import platformdirs
 import pytest
 from support.constants import ROLE
 
-from credproc.cache import user_cache_dir
-from credproc.errors import UsageError
+from credproc.dirs import user_cache_dir, user_config_dir
+from credproc.errors import ConfigError, UsageError
+from credproc.keystore import Indexed, write_index
 from credproc.options import RawOptions
 from credproc.request import Request
 from credproc.resolve import default_session_name, resolve
@@ -86,6 +87,7 @@ def test_key_covers_every_identity_field() -> None:
         "region": "us-east-2",
         "endpoint_url": "http://127.0.0.1:1",
         "source_key_id": "AKIAOTHER",
+        "source_keys": "other-keys",
         "mfa_serial": "arn:aws:iam::123456789012:mfa/me",
         "mfa_duration": 3600,
         "web_identity_token_file": "/token",
@@ -112,6 +114,30 @@ def test_environment_keys_are_part_of_the_identity_without_a_source_profile() ->
 
     assert first.key != second.key
     assert with_profile.source_key_id is None
+
+
+def test_source_keys_name_their_key_id_from_the_index(tmp_path: Path) -> None:
+    environ = {**ENV, "XDG_CONFIG_HOME": str(tmp_path)}
+    entry = Indexed("dev", "AKIAFIRST", None, "2026-01-01T00:00:00Z")
+    write_index(environ, "dev", entry)
+    first = resolve(RawOptions(role_arn=ROLE, source_keys="dev"), environ)
+    write_index(environ, "dev", entry._replace(access_key_id="AKIASECOND"))  # rotated
+    second = resolve(RawOptions(role_arn=ROLE, source_keys="dev"), environ)
+
+    assert (first.source_keys, first.source_key_id) == ("dev", "AKIAFIRST")
+    assert second.source_key_id == "AKIASECOND"
+    assert first.key != second.key
+    with pytest.raises(ConfigError, match="credproc keys add other"):
+        resolve(RawOptions(role_arn=ROLE, source_keys="other"), environ)
+
+
+def test_a_damaged_index_of_source_keys_is_a_config_error(tmp_path: Path) -> None:
+    environ = {**ENV, "XDG_CONFIG_HOME": str(tmp_path)}
+    (tmp_path / "credproc").mkdir()
+    for text in ("not json", "[]", '{"format": 2, "keys": {}}', '{"format": 1, "keys": {"a": 1}}'):
+        (tmp_path / "credproc" / "keys.json").write_text(text)
+        with pytest.raises(ConfigError, match="is not credproc's index of source keys"):
+            resolve(RawOptions(role_arn=ROLE, source_keys="a"), environ)
 
 
 def test_endpoint_is_part_of_the_identity() -> None:
@@ -154,6 +180,20 @@ def test_user_cache_dir_agrees_with_platformdirs(
 
     expected = platformdirs.user_cache_dir("credproc", appauthor=False)
     assert user_cache_dir(os.environ) == expected
+
+
+@pytest.mark.parametrize("xdg", [None, "/custom/config", "relative/ignored", "  "])
+def test_user_config_dir_agrees_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+
+    expected = platformdirs.user_config_dir("credproc", appauthor=False)
+    assert user_config_dir(os.environ) == expected
 
 
 def test_key_is_the_sha256_of_the_canonical_identity() -> None:
