@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench soak clean
 
 # Editable: a plain path entry (pyproject.toml's package-dir), not an import hook that slows
 # every start-up.
@@ -27,6 +27,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Ten minutes of chaos against every path; ends with "N calls, F faults, K kills, T tamperings,
+# B broken" and fails if B > 0. See docs/security.md, "The soak".
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --seconds 600
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis bench/.work

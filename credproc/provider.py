@@ -85,19 +85,26 @@ def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentia
             fetched = _fetch(request, fetch)
             return _in_local_clock(fetched.credentials, fetched.clock_offset)
         try:
-            return _refresh_locked(cache, request, fetch)
+            return _refresh_locked(cache, request, fetch, entry)
         except LockTimeoutError as error:
             # The process holding the lock may be stuck (an MFA prompt nobody answers, a
             # network that swallows packets): the token still cached serves meanwhile.
             return _stale(entry, error)
 
 
-def _refresh_locked(cache: Cache, request: Request, fetch: Fetcher) -> Credentials:
+def _refresh_locked(
+    cache: Cache, request: Request, fetch: Fetcher, seen: Entry | None
+) -> Credentials:
     from .lock import refresh_lock  # noqa: PLC0415 - a refresh only
 
     with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout) as held:
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
+            return _served(entry, "refreshed by another process")
+        if entry is not None and _replaced(entry, seen) and _usable(entry):
+            # Another process refreshed since we looked, and STS's new token is already inside
+            # the refresh window (STS's clock runs ahead of ours by more than the duration
+            # leaves over the window): a refresh now would get the same. Serve it as fresh.
             return _served(entry, "refreshed by another process")
         if held.waited and entry is not None and _usable(entry):
             # The process we waited for could not refresh (STS down or throttling, most
@@ -118,6 +125,13 @@ def _refresh_locked(cache: Cache, request: Request, fetch: Fetcher) -> Credentia
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
             logger().info("new token from STS for %s, cached", request.describe())
         return _in_local_clock(fetched.credentials, fetched.clock_offset)
+
+
+def _replaced(entry: Entry, seen: Entry | None) -> bool:
+    """Whether ``entry`` holds a new token from a refresh that succeeded since ``seen`` was
+    read (a failed refresh rewrites the token it had, with a backoff)."""
+    new = seen is None or entry.credentials.access_key_id != seen.credentials.access_key_id
+    return new and not entry.backoff.failures
 
 
 def _usable(entry: Entry) -> bool:

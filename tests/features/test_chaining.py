@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.assertions import assert_fails
+from support.assertions import assert_fails, assert_warns
 from support.constants import BIN, MFA_SERIAL
 from support.mfa import TokenCommand
 from support.processes import hold_lock, wait_all
@@ -353,3 +353,28 @@ def test_botocore_in_between_keeps_the_exit_code(sandbox: Sandbox, failure: str)
 
     code, _, cause = FAILURES[failure]
     assert_fails(result, code, "source profile 'hop' could not get credentials", cause)
+
+
+def test_sts_unavailable_under_a_chain_is_an_outage_at_every_level(chain: Sandbox) -> None:
+    """The nested credproc finds STS throttling and has no token to serve: the one above it
+    serves its own token while it lives (exit 0, one warning), then fails as unavailable
+    (exit 5), at every level, never as a source that was refused (exit 4)."""
+    top = ["--role-arn", ROLE_2, "--source-profile", "level-1"]
+    token = chain.credproc(*top).json()["AccessKeyId"]
+    chain.expire_entries(seconds_left=600)  # due, still alive
+    entries = {
+        json.loads(path.read_text())["request"]["role_arn"]: path
+        for path in chain.cache_dir.glob("*.json")
+    }
+    entries[ROLE_1].unlink()
+    chain.server.fault("AssumeRole", status=400, code="Throttling")
+
+    stale = chain.credproc(*top)
+    assert stale.json()["AccessKeyId"] == token
+    assert_warns(stale, "source profile 'level-1' could not get credentials", "throttling")
+
+    entries[ROLE_2].unlink()
+    line = assert_fails(chain.credproc(*top), 5, "source profile 'level-1'", "throttling")
+    assert "[exit" not in line  # the nested run's marker is for its parent, not for people
+    three = chain.credproc("--role-arn", ROLE_3, "--source-profile", "level-2")
+    assert_fails(three, 5, "source profile 'level-2'", "source profile 'level-1'", "throttling")

@@ -10,40 +10,22 @@ waiting by the line credproc -v prints when the lock is taken. Every count is th
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from support.assertions import assert_fails, assert_warns
 from support.constants import ROLE
 from support.hostile import key_of, only_entry, temp_files
-from support.processes import hold_lock, wait_all, wait_for_calls
+from support.processes import hold_lock, stopped_at, wait_all, wait_for_calls
 from support.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
-KILLPOINT = Path(__file__).resolve().parents[1] / "support" / "killpoint.py"
 WAITERS = 4
-
-
-def _stopped_at(sandbox: Sandbox, point: str, *args: str) -> subprocess.Popen[str]:
-    """A credproc refresh frozen at ``point``, still holding whatever it holds there."""
-    victim = subprocess.Popen(
-        [sys.executable, str(KILLPOINT), point, *args],
-        env=sandbox.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _, status = os.waitpid(victim.pid, os.WUNTRACED)
-    assert os.WIFSTOPPED(status), f"exited before {point}: {victim.communicate()}"
-    return victim
 
 
 def _kill(victim: subprocess.Popen[str]) -> None:
@@ -78,7 +60,7 @@ def test_killed_holding_the_lock_before_the_sts_call(
     sandbox: Sandbox, reaped: list[subprocess.Popen[str]]
 ) -> None:
     args = sandbox.role_args()
-    victim = _stopped_at(sandbox, "fetch", *args)
+    victim = stopped_at(sandbox, "fetch", *args)
     reaped.append(victim)
     waiters = sandbox.waiting(WAITERS, *args)
     reaped.extend(waiters)
@@ -123,7 +105,7 @@ def test_killed_between_the_temp_file_and_the_rename(
     sandbox.expire_entries(seconds_left=300)
     old_bytes = entry.read_bytes()
 
-    victim = _stopped_at(sandbox, "replace", *args)
+    victim = stopped_at(sandbox, "replace", *args)
     reaped.append(victim)
     (temp,) = temp_files(sandbox.cache_dir)
     victims_token = json.loads(temp.read_bytes())["credentials"]["AccessKeyId"]

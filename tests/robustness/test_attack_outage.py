@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from typing import Any
 
 import pytest
 from support.assertions import assert_fails, assert_warns
+from support.constants import ROLE
 from support.hostile import only_entry
+from support.processes import stopped_at, wait_all
 from support.sandbox import Result, Sandbox
 
 from credproc.credentials import parse_expiration
@@ -95,6 +98,7 @@ FAULTS: dict[str, tuple[dict[str, Any], int, str]] = {
     "throttling": ({"status": 400, "code": "Throttling"}, MAX_ATTEMPTS, "throttling"),
     "internal error": ({"status": 500, "code": "InternalFailure"}, MAX_ATTEMPTS, "HTTP 500"),
     "garbage": ({"garbage": True}, 1, "not an STS response"),
+    "connection closed": ({"reset": True}, MAX_ATTEMPTS, "the connection was closed"),
 }
 
 
@@ -122,6 +126,7 @@ def test_a_failing_sts_without_a_cached_token(sandbox: Sandbox, fault: str) -> N
 
     assert_fails(result, 5, says)
     assert sandbox.server.calls("AssumeRole") == attempts
+    assert sum(sandbox.server.disturbed().values()) == attempts  # each one by the fault
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
@@ -255,6 +260,28 @@ def test_a_clock_ahead_of_sts_is_reported_and_does_not_shorten_the_token(
     header, row = table.stdout.splitlines()
     assert header.split()[-2:] == ["STS", "CLOCK"]
     assert row.split()[-1] in ("-2h00m", "-1h59m")
+
+
+def test_waiters_for_a_token_sts_issues_already_due_serve_it_without_a_warning(
+    sandbox: Sandbox,
+) -> None:
+    """STS's clock 60 s ahead makes a 900 s token due at once under a 895 s refresh window.
+    Processes that waited for its refresh serve it as refreshed: nothing failed, so no warning
+    (they used to say another credproc had failed), and no second STS call."""
+    args = sandbox.role_args(ROLE, "--duration", "900", "--refresh-window", "895")
+    sandbox.server.skew(60)
+    refresher = stopped_at(sandbox, "fetch", *args)  # holding the lock
+    waiters = sandbox.waiting(3, *args)
+    refresher.send_signal(signal.SIGCONT)
+
+    results = wait_all([refresher, *waiters])
+
+    token = results[0].json()["AccessKeyId"]
+    for result in results:
+        assert result.returncode == 0, result.stderr
+        assert result.json()["AccessKeyId"] == token
+        assert "WARNING" not in result.stderr
+    assert sandbox.server.calls("AssumeRole") == 1
 
 
 def test_no_clock_column_without_skew(sandbox: Sandbox) -> None:

@@ -5,7 +5,7 @@ server       StsServer, the client of the moto wrapper, and the session fixture'
 stsserver    the moto wrapper itself, a program (python tests/support/stsserver.py)
 sandbox      Sandbox, an isolated user, and Result, what one run of a program gave
 assertions   the contracts every run keeps: assert_fails, assert_warns
-processes    wait_all, wait_for_calls, hold_lock: processes run side by side, no sleeping
+processes    wait_all, wait_for_calls, hold_lock, stopped_at: processes side by side, no sleeping
 mfa          TokenCommand, an MFA token command that counts its runs
 environment  the variables `env` and `exec` set, and how to read them back in a shell
 hostile      reaching into the cache as an attacker, a crash or time would
@@ -18,4 +18,5 @@ endpoint_child  the command it runs, a program: boto3 calls and signal reports, 
 leaks        Secrets, what a test has seen and where it must not show up; every process's argv
 secretservice  a real Secret Service (gnome-keyring on a private D-Bus) for the OS keyring tests
 sourcekeys   IAM users and their keys on the server, what credproc stored, secrets on disk
+health       what a long-lived process holds: open files, threads, memory, from /proc
 """

@@ -3,12 +3,15 @@ hopes: every wait is for something seen (a server count, a line), and bounded.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from support.sandbox import Result, Sandbox
+
+KILLPOINT = Path(__file__).with_name("killpoint.py")
 
 
 def wait_all(processes: list[subprocess.Popen[str]], timeout: float = 90) -> list[Result]:
@@ -46,3 +49,18 @@ def hold_lock(lock: Path) -> subprocess.Popen[str]:
     assert holder.stdout is not None
     assert holder.stdout.readline() == "held\n"
     return holder
+
+
+def stopped_at(sandbox: Sandbox, point: str, *args: str) -> subprocess.Popen[str]:
+    """A credproc refresh frozen at ``point`` (see killpoint.py), still holding whatever it
+    holds there: SIGKILL it, or SIGCONT it to let it finish."""
+    frozen = subprocess.Popen(
+        [sys.executable, str(KILLPOINT), point, *args],
+        env=sandbox.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, status = os.waitpid(frozen.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), f"exited before {point}: {frozen.communicate()}"
+    return frozen

@@ -45,11 +45,25 @@ class StsServer:
     def fault(self, action: str, **fault: object) -> None:
         self._call("/_test/faults", {action: fault})
 
+    def faults(self, faults: dict[str, dict[str, object]]) -> None:
+        """Faults for several actions at once (each as ``fault`` takes them)."""
+        self._call("/_test/faults", faults)
+
     def clear_faults(self) -> None:
         self._call("/_test/faults", {})
 
     def skew(self, seconds: float) -> None:
         self._call("/_test/skew", {"seconds": seconds})
+
+    def issued(self) -> dict[str, dict[str, Any]]:
+        """Every token handed out: access key id -> action, role_arn, expiration, skew."""
+        tokens: dict[str, dict[str, Any]] = self._call("/_test/issued")
+        return tokens
+
+    def disturbed(self) -> dict[str, int]:
+        """Answers a fault changed, by kind: reset, body, garbage, status, delay."""
+        counts: dict[str, int] = self._call("/_test/disturbed")
+        return counts
 
 
 @contextlib.contextmanager

@@ -11,8 +11,14 @@ endpoint it answers ``/_test/...``:
     POST /_test/reset             forget calls and faults, and reset moto's state
     POST /_test/faults            {"AssumeRole": {"delay": 2, "status": 503, "garbage": true}}
                                   or {"AssumeRole": {"status": 200, "body": "<html>...",
-                                  "content_type": "text/html"}}: that answer, byte for byte
+                                  "content_type": "text/html"}}: that answer, byte for byte;
+                                  or {"AssumeRole": {"reset": true}}: the connection is closed
+                                  without an answer
     POST /_test/skew              {"seconds": 3600}: the Date header says now + seconds
+    GET  /_test/issued            {"ASIA...": {"action": "AssumeRole", "role_arn": ARN,
+                                  "expiration": "2026-...Z", "skew": 0.0}}: every token moto
+                                  handed out, with the skew its Date header carried
+    GET  /_test/disturbed         {"reset": 2, "delay": 5, ...}: answers a fault changed
 
 A fault may also say {"skip": 1, "times": 2}: of the requests from then on, let the first
 through, disturb the next two, then none. Counting happens here, at the server, so a test
@@ -22,9 +28,11 @@ Authorization header).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+import socket
 import sys
 import threading
 import time
@@ -49,6 +57,8 @@ class Recorder:
         self.faults: dict[str, dict[str, Any]] = {}
         self.faults_since: dict[str, int] = {}  # requests of each action before the faults
         self.skew = 0.0
+        self.issued: dict[str, dict[str, Any]] = {}
+        self.disturbed: dict[str, int] = {}
 
     def count(self, action: str) -> int:
         return sum(1 for done, _ in self.requests if done == action)
@@ -58,6 +68,30 @@ class Recorder:
             self.requests.clear()
             self.faults.clear()
             self.skew = 0.0
+            self.issued.clear()
+            self.disturbed.clear()
+
+    def disturbing(self, fault: dict[str, Any]) -> None:
+        """An answer ``fault`` changes, counted by what it does (a delay only when that is all)."""
+        delayed = "delay" if float(fault.get("delay", 0)) > 0 else None
+        kind = next((k for k in ("reset", "body", "garbage", "status") if k in fault), delayed)
+        if kind is not None:
+            with self.lock:
+                self.disturbed[kind] = self.disturbed.get(kind, 0) + 1
+
+    def issue(self, action: str, params: dict[str, str], body: bytes) -> None:
+        """Note the token in a successful answer, and the skew its Date header carries."""
+        key = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", body)
+        expiration = re.search(rb"<Expiration>([^<]+)</Expiration>", body)
+        if key is None or expiration is None:
+            return
+        with self.lock:
+            self.issued[key[1].decode()] = {
+                "action": action,
+                "role_arn": params.get("RoleArn", ""),
+                "expiration": expiration[1].decode(),
+                "skew": self.skew,
+            }
 
 
 class TestControls:
@@ -80,7 +114,10 @@ class TestControls:
         times = fault.get("times")
         if seen < skip or (times is not None and seen >= skip + int(times)):
             fault = {}
+        self.recorder.disturbing(fault)
         time.sleep(float(fault.get("delay", 0)))
+        if fault.get("reset"):
+            _hang_up(environ)
         if "body" in fault:  # whatever a proxy, a portal or a broken server might send
             body = str(fault["body"]).encode("latin-1")
             content_type = str(fault.get("content_type", "text/html"))
@@ -94,8 +131,9 @@ class TestControls:
                 f"<Message>injected by the test</Message></Error></ErrorResponse>"
             ).encode()
             return _respond(start_response, int(fault["status"]), body, "text/xml")
-
-        return self.app(environ, start_response)
+        answer = b"".join(self.app(environ, start_response))
+        self.recorder.issue(action, params, answer)
+        return [answer]
 
     def _control(
         self, path: str, environ: Environ, start_response: StartResponse
@@ -125,6 +163,12 @@ class TestControls:
                 recorder.faults = json.loads(body or b"{}")
                 recorder.faults_since = {a: recorder.count(a) for a in recorder.faults}
             return _json(start_response, recorder.faults)
+        if path == "/_test/issued":
+            with recorder.lock:
+                return _json(start_response, dict(recorder.issued))
+        if path == "/_test/disturbed":
+            with recorder.lock:
+                return _json(start_response, dict(recorder.disturbed))
         if path == "/_test/skew":
             with recorder.lock:
                 recorder.skew = float(json.loads(body)["seconds"])
@@ -150,6 +194,17 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     signer = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/(?:sts|iam)/", auth)
     params["_signing_key_id"], params["_signing_region"] = signer.groups() if signer else ("", "")
     return params.get("Action"), params
+
+
+def _hang_up(environ: Environ) -> None:
+    """Close the connection without a word, as a dropped link or a crashed server would.
+
+    werkzeug writes nothing for a request whose handler raises ConnectionError, and the
+    shutdown tells the client at once rather than after its read timeout."""
+    connection: socket.socket = environ["werkzeug.socket"]
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("connection closed by the test server")
 
 
 def _read_body(environ: Environ) -> bytes:
