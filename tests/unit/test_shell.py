@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import dotenv
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.tools import require
+from support.tools import require, require_path
 
 from credproc.errors import UsageError
 from credproc.shell import render
@@ -129,3 +131,27 @@ def test_dotenv_writes_credential_shaped_values_bare() -> None:
 def test_dotenv_refuses_values_readers_disagree_on(value: str) -> None:
     with pytest.raises(UsageError, match=r"^AWS_X has a value that \.env readers"):
         render({"AWS_X": value}, "dotenv")
+
+
+JS = Path(__file__).resolve().parents[1] / "js"
+
+
+def test_node_dotenv_reads_the_dotenv_format_back() -> None:
+    """The docs name three .env readers; python-dotenv is above, node's dotenv is this."""
+    node = require("node", "nodejs")
+    require_path(JS / "node_modules" / "dotenv", "npm ci --prefix tests/js")
+    values = [value for value in AWKWARD if "\\" not in value and "$" not in value]
+    variables = {f"V{i}": value for i, value in enumerate(values)}
+    done = subprocess.run(
+        [
+            node,
+            "-e",
+            "process.stdout.write(JSON.stringify(require('dotenv').parse("
+            "require('fs').readFileSync(0, 'utf8'))))",
+        ],
+        input=render(variables, "dotenv").encode(),
+        capture_output=True,
+        check=True,
+        cwd=JS,
+    )
+    assert json.loads(done.stdout) == variables

@@ -18,7 +18,7 @@ from soak_judge import Call, Skews, Tally, check_claims, check_tokens, judge
 from soak_world import Role
 
 ROLE = Role("plain", {"role_arn": "arn:aws:iam::123456789012:role/soak-plain"})
-NOW = time.time()
+NOW = float(int(time.time()))  # whole seconds, as Expiration is printed: exact figures
 
 
 def _in(seconds: float) -> str:
