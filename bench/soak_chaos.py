@@ -24,12 +24,12 @@ from support.server import StsServer
 
 MAX_EVENTS_PER_SECOND = 3
 CREDENTIAL_ACTIONS = ("AssumeRole", "GetSessionToken")
-# (kind, weight): what happens at each event.
+# What may happen at each event, and how often (weights).
 EVENTS = {"fault": 3.0, "tamper": 3.0, "kill": 3.0, "clock": 1.0}
 FAULT_KINDS = ("slow", "throttle", "5xx", "reset", "garbage", "outage")
-# Clock jumps: STS's clock against this machine's. Never more ahead than a 900 s token's
-# margin over its refresh window allows to mean anything (a token STS issues already expired
-# by its own clock is not a world that exists).
+# Clock jumps: STS's clock minus this machine's. At most 500 s ahead: the test server states
+# Expiration by the true clock, so a skew near a 900 s token's lifetime would have STS issue
+# tokens already expired by its own clock, which no real STS does.
 SKEWS = (0.0, 0.0, 20.0, -20.0, 300.0, -300.0, 500.0, -3600.0)
 TAMPERINGS = ("truncated", "garbled", "group-readable", "symlink")
 

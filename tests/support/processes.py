@@ -1,5 +1,6 @@
-"""Processes side by side: collect them, see one reach STS, hold a lock. Nothing sleeps and
-hopes: every wait is for something seen (a server count, a line), and bounded."""
+"""Processes side by side: collect them, see one reach STS, hold a lock, freeze a refresh at a
+chosen point. Nothing sleeps and hopes: every wait is for something seen (a server count, a
+line, a stopped process), and bounded."""
 
 from __future__ import annotations
 
