@@ -13,6 +13,7 @@ from ..cache import Cache, Entry, cache_dir_from
 from ..errors import UsageError
 from ..options import CACHE_DIR_OPTION, OUTPUT_OPTIONS, ROLE_OPTIONS, RawOptions
 from ..resolve import resolve
+from ..table import table
 
 OPTIONS = ()  # each action has its own
 
@@ -43,13 +44,7 @@ def cache_list(args: argparse.Namespace) -> int:
     if any(row["sts_clock"] != "-" for row in rows):
         # EXPIRES is in this machine's clock and LEFT by STS's: say when the two differ.
         columns.append("sts_clock")
-    table = [[c.upper().replace("_", " ") for c in columns]]
-    table += [[str(row[c]) for c in columns] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-    for line in table:
-        sys.stdout.write(
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() + "\n"
-        )
+    sys.stdout.write(table(rows, columns))
     return 0
 
 

@@ -22,6 +22,7 @@ from ..errors import ConfigError, CredprocError, UsageError
 from ..keystore import Indexed, SourceKeys, mask
 from ..options import BY_DEST, OUTPUT_OPTIONS, PROFILE
 from ..resolve import lock_timeout
+from ..table import table
 from ..terminal import close, open_terminal, read_hidden
 
 OPTIONS = ()  # each action has its own
@@ -215,12 +216,7 @@ def listing(args: argparse.Namespace) -> int:
         sys.stdout.write("no source keys (add some with credproc keys add NAME)\n")
         return 0
     columns = ["name", "key_id", "user_arn", "added", "rotated"]
-    table = [[c.upper().replace("_", " ") for c in columns]]
-    table += [[str(row[c]) for c in columns] for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-    for line in table:
-        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-        sys.stdout.write("  ".join(cells).rstrip() + "\n")
+    sys.stdout.write(table(rows, columns))
     return 0
 
 
