@@ -59,7 +59,7 @@ NAIVE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-naive"
 CLI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-cli"
 AEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-aec"
 PROFILE_FORM = "credproc-role"
-HIT_BUDGET = 2.5  # credproc.lean states it: a hit costs at most this many bare starts
+HIT_BUDGET = 2.5  # credproc.core.lean states it: a hit costs at most this many bare starts
 ENDPOINT_GOAL = 0.005  # seconds: an endpoint fetch from the cache, "a few milliseconds"
 
 # aws-export-credentials 0.18.0 (2023) rebuilds botocore's ReadOnlyCredentials tuple with a

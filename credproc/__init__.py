@@ -12,7 +12,8 @@ module (and boto3, with a session) load only when first used.
 
 from __future__ import annotations
 
-from .credentials import Credentials
+from .core.credentials import Credentials
+from .core.lean import TYPE_CHECKING
 from .errors import (
     AuthError,
     ConfigError,
@@ -23,7 +24,6 @@ from .errors import (
     StsUnavailableError,
     UsageError,
 )
-from .lean import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .api import Options, get_credentials, session

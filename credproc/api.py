@@ -13,16 +13,16 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypedDict
 
+from .config.options import BY_DEST, RawOptions
+from .config.resolve import resolve
+from .core.request import Request
 from .errors import UsageError
-from .options import BY_DEST, RawOptions
-from .request import Request
-from .resolve import resolve
 
 if TYPE_CHECKING:
     import boto3
     from typing_extensions import Unpack
 
-    from .credentials import Credentials
+    from .core.credentials import Credentials
 
 
 class Options(TypedDict, total=False):
@@ -56,7 +56,7 @@ def get_credentials(
     **options: Unpack[Options],
 ) -> Credentials:
     """Credentials for the role: from the cache while fresh, else from STS (then cached)."""
-    from .provider import get_credentials as fetch  # noqa: PLC0415
+    from .core.provider import get_credentials as fetch  # noqa: PLC0415
 
     return fetch(_request("get_credentials", role_arn, source_profile, options))
 
@@ -74,8 +74,8 @@ def session(
     ``region_name`` is the session's region; without it, the request's (``region=``, else the
     source profile's, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``), as ``credproc env``
     sets it."""
-    from .provider import get_credentials as fetch  # noqa: PLC0415
-    from .sts import refreshing_session  # noqa: PLC0415 - boto3 only when a session is made
+    from .aws.sts import refreshing_session  # noqa: PLC0415 - boto3 only when a session is made
+    from .core.provider import get_credentials as fetch  # noqa: PLC0415
 
     request = _request("session", role_arn, source_profile, options)
     return refreshing_session(lambda: fetch(request), region_name or request.region)

@@ -17,7 +17,7 @@ from support.mfa import TokenCommand
 from support.processes import hold_lock, wait_all
 from support.sandbox import Result, Sandbox
 
-from credproc.source import source_kind
+from credproc.config.source import source_kind
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from support.constants import BIN, ROLE
 from support.sandbox import Sandbox
 
-from credproc.commands.configure import write_profile
+from credproc.cli.commands.configure import write_profile
 from credproc.errors import ConfigError
 
 BLOCK = "[profile dev]\ncredential_process = credproc --role-arn X\n"

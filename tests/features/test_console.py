@@ -14,7 +14,7 @@ from support.constants import MFA_SERIAL, ROLE
 from support.federation import FederationStandIn, running_federation
 from support.sandbox import Sandbox
 
-from credproc import federation
+from credproc.aws import federation
 
 pytestmark = pytest.mark.integration
 

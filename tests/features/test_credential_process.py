@@ -183,7 +183,7 @@ def test_no_source_credentials_at_all_is_a_clear_error(sandbox: Sandbox) -> None
 
 
 def test_verbose_and_log_file_say_what_happened(sandbox: Sandbox) -> None:
-    log = sandbox.home / "credproc.log"
+    log = sandbox.home / "credproc.core.log"
     cold = sandbox.credproc(*sandbox.role_args(ROLE, "-v"))
     hit = sandbox.credproc(*sandbox.role_args(), env={"CREDPROC_LOG_FILE": str(log)})
 

@@ -1,5 +1,5 @@
 """A cache hit's cost is paid on every AWS command: in every documented form it must import
-none of the modules credproc.lean bans from the hot path.
+none of the modules credproc.core.lean bans from the hot path.
 
 Import checks are deterministic where timings are not; the speed itself is measured by the
 benchmark (make bench), not here."""
@@ -14,7 +14,7 @@ from support.sandbox import Sandbox
 from support.secretservice import SecretService
 from support.sourcekeys import add, new_user
 
-from credproc.lean import BANNED_ON_HIT
+from credproc.core.lean import BANNED_ON_HIT
 
 pytestmark = pytest.mark.integration
 
@@ -48,9 +48,9 @@ def test_a_cache_hit_imports_none_of_the_banned_modules(sandbox: Sandbox, form: 
     assert sandbox.server.calls("AssumeRole") == 1  # the second run really was a hit
     assert "boto3" in _imported_modules(cold.stderr)  # the check sees imports when they happen
     loaded = _imported_modules(hit.stderr)
-    assert "credproc.cache" in loaded
+    assert "credproc.core.cache" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
-    assert "argparse" not in loaded  # ordinary command lines are read by credproc.fastargs
+    assert "argparse" not in loaded  # ordinary command lines are read by credproc.cli.fastargs
 
 
 def test_a_source_keys_hit_touches_no_keyring(
@@ -69,8 +69,8 @@ def test_a_source_keys_hit_touches_no_keyring(
     assert sandbox.server.calls("AssumeRole") == 1
     assert "keyring" in _imported_modules(cold.stderr)  # the refresh did need it
     loaded = _imported_modules(hit.stderr)
-    assert "credproc.keyindex" in loaded  # the index was read
-    assert "credproc.keystore" not in loaded
+    assert "credproc.config.keyindex" in loaded  # the index was read
+    assert "credproc.keys.keyring" not in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
     assert sorted(m for m in loaded if m.split(".")[0] in ("secretstorage", "jeepney")) == []
     assert "argparse" not in loaded

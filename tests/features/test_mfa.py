@@ -254,7 +254,7 @@ def test_a_role_refresh_uses_the_mfa_session_until_its_last_minute(
 
 
 def test_the_code_appears_nowhere(sandbox: Sandbox, token: TokenCommand, tmp_path: Path) -> None:
-    log = tmp_path / "credproc.log"
+    log = tmp_path / "credproc.core.log"
     verbose = ["--debug", "--log-file", str(log)]
     success = sandbox.credproc("--role-arn", ROLE_A, *mfa_args(token, *verbose))
     sandbox.server.fault("GetSessionToken", status=403, code="AccessDenied")

@@ -224,7 +224,7 @@ def test_configure_and_cache_list_name_the_keys(sandbox: Sandbox, keys: Keys) ->
 
 
 def test_verbose_runs_show_no_secret(sandbox: Sandbox, keys: Keys) -> None:
-    log = sandbox.home / "credproc.log"
+    log = sandbox.home / "credproc.core.log"
     result = sandbox.credproc(
         "--role-arn", ROLE, "--source-keys", "dev", "--debug", "--log-file", str(log)
     )

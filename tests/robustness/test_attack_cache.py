@@ -26,12 +26,12 @@ from support.constants import BIN, ROLE
 from support.hostile import edit_entry, key_of, mode, only_entry, temp_files
 from support.sandbox import Result, Sandbox
 
-from credproc.cache import Cache, parse_entry
-from credproc.commands.cache import summary
-from credproc.credentials import parse_expiration
-from credproc.options import RawOptions
-from credproc.request import Request
-from credproc.resolve import resolve
+from credproc.cli.commands.cache import summary
+from credproc.config.options import RawOptions
+from credproc.config.resolve import resolve
+from credproc.core.cache import Cache, parse_entry
+from credproc.core.credentials import parse_expiration
+from credproc.core.request import Request
 
 pytestmark = pytest.mark.integration
 

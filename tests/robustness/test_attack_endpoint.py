@@ -26,7 +26,7 @@ def test_no_secret_in_argv_logs_errors_or_answers_to_strangers(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     secrets = Secrets()
-    log = tmp_path / "credproc.log"
+    log = tmp_path / "credproc.core.log"
     loud = ["-v", "--debug", "--log-file", str(log)]
     with Served(sandbox, *sandbox.role_args(), *loud) as served:
         token = served.endpoint["token"]

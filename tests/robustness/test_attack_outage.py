@@ -25,8 +25,8 @@ from support.hostile import only_entry
 from support.processes import stopped_at, wait_all
 from support.sandbox import Result, Sandbox
 
-from credproc.credentials import parse_expiration
-from credproc.sts_errors import MAX_ATTEMPTS, READ_TIMEOUT
+from credproc.aws.answers import MAX_ATTEMPTS, READ_TIMEOUT
+from credproc.core.credentials import parse_expiration
 
 pytestmark = pytest.mark.integration
 

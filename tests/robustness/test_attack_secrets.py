@@ -76,7 +76,7 @@ def _every_path(sandbox: Sandbox, secrets: Secrets, log: Path) -> None:
 def test_no_secret_in_stderr_logs_errors_or_listings(
     sandbox: Sandbox, secrets: Secrets, tmp_path: Path
 ) -> None:
-    log = tmp_path / "credproc.log"
+    log = tmp_path / "credproc.core.log"
 
     _every_path(sandbox, secrets, log)
 
@@ -88,7 +88,7 @@ def test_no_secret_in_stderr_logs_errors_or_listings(
 def test_secrets_are_only_in_private_cache_entries(
     sandbox: Sandbox, secrets: Secrets, tmp_path: Path
 ) -> None:
-    _every_path(sandbox, secrets, sandbox.home / "credproc.log")
+    _every_path(sandbox, secrets, sandbox.home / "credproc.core.log")
 
     holding = []
     for path in _files(tmp_path):

@@ -14,10 +14,10 @@ from support.constants import MFA_SERIAL, ROLE
 from support.processes import wait_for_calls
 from support.sandbox import Sandbox
 
-from credproc import mfa
+from credproc.core.provider import MAX_CHAIN_DEPTH
+from credproc.core.request import Request
 from credproc.errors import MfaError
-from credproc.provider import MAX_CHAIN_DEPTH
-from credproc.request import Request
+from credproc.prompt import mfa
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ def test_nesting_deeper_than_the_limit_is_a_loop_error(sandbox: Sandbox) -> None
 def test_a_log_file_that_is_a_symlink_is_refused(sandbox: Sandbox, tmp_path: Path) -> None:
     target = tmp_path / "elsewhere"
     target.write_text("keep me\n")
-    link = tmp_path / "credproc.log"
+    link = tmp_path / "credproc.core.log"
     link.symlink_to(target)
 
     result = sandbox.credproc(*sandbox.role_args(), "--log-file", str(link))

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
-from credproc import cli
+from credproc.cli import main as cli
+from credproc.config.options import RawOptions
+from credproc.config.resolve import build
+from credproc.core.request import Request
 from credproc.errors import ConfigError, UsageError
-from credproc.options import RawOptions
-from credproc.request import Request
-from credproc.resolve import build
 
 # Documented exit codes (errors.py); 1 means an internal error, which bad input must never cause.
 DOCUMENTED_EXITS = {0, 2, 3, 4, 5, 6, 7, 8}

@@ -23,7 +23,7 @@ from support.sandbox import Result, Sandbox
 from support.secretservice import PASSWORD, SecretService, running_secret_service
 from support.sourcekeys import Keys, add, new_user
 
-from credproc.keystore import Indexed, write_index
+from credproc.keys.keyring import Indexed, write_index
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ SOURCE_KEYS = ["--role-arn", ROLE, "--source-keys", "dev"]
 # credproc with the keyring package made unimportable, as in an install without the extra.
 WITHOUT_KEYRING = (
     "import sys; sys.modules['keyring'] = None; "
-    "from credproc.cli import main; sys.exit(main(sys.argv[1:]))"
+    "from credproc.cli.main import main; sys.exit(main(sys.argv[1:]))"
 )
 
 

@@ -15,11 +15,11 @@ from support.assertions import assert_fails, assert_warns
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
-from credproc.cache import Cache
-from credproc.credentials import Credentials
-from credproc.options import RawOptions
-from credproc.resolve import resolve
-from credproc.sts_errors import MAX_ATTEMPTS
+from credproc.aws.answers import MAX_ATTEMPTS
+from credproc.config.options import RawOptions
+from credproc.config.resolve import resolve
+from credproc.core.cache import Cache
+from credproc.core.credentials import Credentials
 
 pytestmark = pytest.mark.integration
 

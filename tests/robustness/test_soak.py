@@ -17,7 +17,7 @@ import pytest
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
-from credproc.credentials import parse_expiration
+from credproc.core.credentials import parse_expiration
 
 pytestmark = pytest.mark.integration
 

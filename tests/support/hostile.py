@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from credproc.options import RawOptions
-from credproc.resolve import resolve
+from credproc.config.options import RawOptions
+from credproc.config.resolve import resolve
 from support.constants import ROLE
 from support.sandbox import Sandbox
 

@@ -19,9 +19,9 @@ import signal
 import sys
 from typing import Any
 
-import credproc.credentials
-import credproc.sts
-from credproc import cli
+import credproc.aws.sts
+import credproc.core.credentials
+from credproc.cli import main as cli
 
 
 def _stop() -> None:
@@ -31,13 +31,13 @@ def _stop() -> None:
 def main() -> int:
     point, argv = sys.argv[1], sys.argv[2:]
     if point == "fetch":
-        assume_role = credproc.sts.assume_role
+        assume_role = credproc.aws.sts.assume_role
 
-        def stopping_assume_role(*args: Any, **kwargs: Any) -> credproc.credentials.Fetched:
+        def stopping_assume_role(*args: Any, **kwargs: Any) -> credproc.core.credentials.Fetched:
             _stop()
             return assume_role(*args, **kwargs)
 
-        credproc.sts.assume_role = stopping_assume_role
+        credproc.aws.sts.assume_role = stopping_assume_role
     elif point == "replace":
         replace = os.replace
 

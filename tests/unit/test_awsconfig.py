@@ -11,7 +11,7 @@ from botocore.configloader import build_profile_map, raw_config_parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credproc import awsconfig
+from credproc.config import awsconfig
 from credproc.errors import ConfigError
 
 # Line shapes that meet configparser's corner cases: comments, continuations, blank lines in

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from support.constants import ROLE
 
-from credproc.cache import Cache, parse_entry
-from credproc.commands.cache import summary
-from credproc.credentials import Credentials
-from credproc.files import atomic_write
-from credproc.options import RawOptions
-from credproc.request import Request
-from credproc.resolve import resolve
+from credproc.cli.commands.cache import summary
+from credproc.config.options import RawOptions
+from credproc.config.resolve import resolve
+from credproc.core.cache import Cache, parse_entry
+from credproc.core.credentials import Credentials
+from credproc.core.files import atomic_write
+from credproc.core.request import Request
 
 
 def _request(cache_dir: Path, role: str = ROLE) -> Request:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from credproc.cmdline import parse_line
+from credproc.config.cmdline import parse_line
+from credproc.config.options import RawOptions
+from credproc.config.resolve import options_from_profile, resolve
+from credproc.config.source import check_source, source_kind
 from credproc.errors import ConfigError, UsageError
-from credproc.options import RawOptions
-from credproc.resolve import options_from_profile, resolve
-from credproc.source import check_source, source_kind
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 HUB = "arn:aws:iam::123456789012:role/hub"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from credproc.cli import command_parser
-from credproc.commands import COMMANDS
-from credproc.commands.completion import render
-from credproc.completion import Candidate, Completions, complete
-from credproc.options import BY_DEST, MFA_PROMPTS, OPTIONS
-from credproc.shell import ALIASES, FORMATS
+from credproc.cli.commands import COMMANDS
+from credproc.cli.commands.completion import render
+from credproc.cli.completion import Candidate, Completions, complete
+from credproc.cli.main import command_parser
+from credproc.cli.shell import ALIASES, FORMATS
+from credproc.config.options import BY_DEST, MFA_PROMPTS, OPTIONS
 
 
 @pytest.fixture

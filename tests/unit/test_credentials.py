@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from credproc.credentials import Credentials, parse_expiration
+from credproc.core.credentials import Credentials, parse_expiration
 
 EXPIRY = datetime(2026, 11, 28, 15, 4, 5, tzinfo=timezone.utc)
 CREDENTIALS = Credentials("ASIAKEY", "the-secret", "the-token", EXPIRY)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from credproc.credfile import _without_keys, remove_static_keys, static_keys
+from credproc.config.credfile import _without_keys, remove_static_keys, static_keys
 from credproc.errors import ConfigError
 
 KEY_ID, SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from credproc import dialog
+from credproc.prompt import dialog
 
 
 @pytest.fixture

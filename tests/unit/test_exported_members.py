@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import credproc
-from credproc.options import REQUEST_OPTIONS
+from credproc.config.options import REQUEST_OPTIONS
 
 PUBLIC = [
     "AuthError",

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credproc import fastargs
-from credproc.arguments import request_parser
+from credproc.cli import fastargs
+from credproc.cli.parser import request_parser
+from credproc.config.options import OPTIONS
 from credproc.errors import UsageError
-from credproc.options import OPTIONS
 
 _WORDS = st.sampled_from(
     [

@@ -11,9 +11,10 @@ from pathlib import Path
 import keyring.errors
 import pytest
 
-from credproc import keyindex, keystore
+from credproc.config import keyindex
 from credproc.errors import ConfigError
-from credproc.keystore import Indexed, SourceKeys
+from credproc.keys import keyring as keystore
+from credproc.keys.keyring import Indexed, SourceKeys
 
 
 def test_a_key_id_is_masked_to_its_ends_and_a_secret_never_shown() -> None:

@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from credproc.lean import NamedTuple
+from credproc.core.lean import NamedTuple
 
 
 class Light(NamedTuple):

@@ -11,11 +11,18 @@ import pytest
 
 import credproc
 from credproc import api
-from credproc.arguments import request_parser
+from credproc.cli.parser import request_parser
+from credproc.config.options import (
+    BEHAVIOUR,
+    IDENTITY,
+    OPTIONS,
+    OUTPUT,
+    REQUEST_OPTIONS,
+    RawOptions,
+)
+from credproc.config.resolve import from_environment, options_from_profile
+from credproc.core.request import Request
 from credproc.errors import ConfigError
-from credproc.options import BEHAVIOUR, IDENTITY, OPTIONS, OUTPUT, REQUEST_OPTIONS, RawOptions
-from credproc.request import Request
-from credproc.resolve import from_environment, options_from_profile
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "options.md"
 # Request fields that are not options: facts of the environment that change the token.

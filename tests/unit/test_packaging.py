@@ -55,7 +55,7 @@ def test_the_wheel_carries_the_package_and_nothing_of_the_tests(wheel: zipfile.Z
 def test_the_sdist_carries_the_license(tmp_path: Path) -> None:
     with tarfile.open(_build("sdist", tmp_path)) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    assert {"LICENSE", "README.md", "pyproject.toml", "credproc/commands/process.py"} <= names
+    assert {"LICENSE", "README.md", "pyproject.toml", "credproc/cli/commands/process.py"} <= names
 
 
 def test_the_editable_install_is_a_plain_path_entry() -> None:

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from credproc import provider
-from credproc.cache import FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, Backoff, Cache
-from credproc.credentials import Credentials, Fetched
+from credproc.config.options import RawOptions
+from credproc.config.resolve import resolve
+from credproc.core import provider
+from credproc.core.cache import FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, Backoff, Cache
+from credproc.core.credentials import Credentials, Fetched
+from credproc.core.lock import Held
+from credproc.core.request import Request
 from credproc.errors import AuthError, LoopError, MfaError, StsUnavailableError
-from credproc.lock import Held
-from credproc.options import RawOptions
-from credproc.request import Request
-from credproc.resolve import resolve
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 MFA = "arn:aws:iam::123456789012:mfa/alice"
@@ -157,7 +157,7 @@ def test_the_entry_is_read_again_under_the_lock(
         fetched = other(request, None)
         Cache(request.cache_dir or "").write(request, fetched.credentials, 0.0)
 
-    monkeypatch.setattr("credproc.lock.refresh_lock", _lock_that(another_process_refreshes))
+    monkeypatch.setattr("credproc.core.lock.refresh_lock", _lock_that(another_process_refreshes))
 
     assert provider.get_credentials(request, sts).access_key_id == "ASIA8"
     assert len(sts.calls) == 1  # only the first fill: the re-read found the new token
@@ -169,7 +169,7 @@ def test_a_waiter_behind_a_failed_refresh_serves_the_live_token(
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 300)
-    monkeypatch.setattr("credproc.lock.refresh_lock", _lock_that(waited=True))
+    monkeypatch.setattr("credproc.core.lock.refresh_lock", _lock_that(waited=True))
 
     assert provider.get_credentials(request, sts).access_key_id == "ASIA1"
     assert len(sts.calls) == 1  # no second attempt on a struggling STS
@@ -181,7 +181,7 @@ def test_a_waiter_with_a_dying_token_fetches_itself(
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 10)
-    monkeypatch.setattr("credproc.lock.refresh_lock", _lock_that(waited=True))
+    monkeypatch.setattr("credproc.core.lock.refresh_lock", _lock_that(waited=True))
 
     assert provider.get_credentials(request, sts).access_key_id == "ASIA2"
 

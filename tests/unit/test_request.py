@@ -12,12 +12,12 @@ import platformdirs
 import pytest
 from support.constants import ROLE
 
-from credproc.dirs import user_cache_dir, user_config_dir
+from credproc.config.options import RawOptions
+from credproc.config.resolve import default_session_name, resolve
+from credproc.core.dirs import user_cache_dir, user_config_dir
+from credproc.core.request import Request
 from credproc.errors import ConfigError, UsageError
-from credproc.keystore import Indexed, write_index
-from credproc.options import RawOptions
-from credproc.request import Request
-from credproc.resolve import default_session_name, resolve
+from credproc.keys.keyring import Indexed, write_index
 
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from credproc.credentials import Credentials
-from credproc.request import Request
-from credproc.server import (
+from credproc.core.credentials import Credentials
+from credproc.core.request import Request
+from credproc.endpoint.server import (
     DEFAULT_PROFILE_KEYS,
     REMOVED_FROM_COMMAND,
     TOKEN_VARIABLE,

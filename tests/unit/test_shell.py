@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.tools import require, require_path
 
+from credproc.cli.shell import render
 from credproc.errors import UsageError
-from credproc.shell import render
 
 AWKWARD = [
     "plain",

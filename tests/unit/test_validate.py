@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from credproc import validate
+from credproc.config import validate
 from credproc.errors import UsageError
 
 

@@ -1,0 +1,105 @@
+"""IAM's access key calls, for ``credproc keys rotate``: list, create and delete a user's keys.
+
+With ``sts``, the only modules that import boto3 (``sts`` was near its size limit, and these
+calls are a concern of their own: no other command talks to IAM). Imported only by ``rotate``.
+Each call is signed by a session from ``sts.keys_session`` and bounded like the STS calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.exceptions
+
+from ..errors import AuthError, CredprocError, StsUnavailableError
+from ..keys.keyring import SourceKeys
+from .answers import MAX_ATTEMPTS
+from .sts import CLIENT_CONFIG
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
+
+# IAM is global; its endpoint lives in the partition's first region.
+_PARTITION_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+
+def region_for(user_arn: str, region: str | None) -> str:
+    """The region to send IAM calls to: the one given, else the partition's own."""
+    partition = user_arn.split(":")[1] if user_arn.count(":") >= 5 else "aws"
+    return region or _PARTITION_REGIONS.get(partition, "us-east-1")
+
+
+def access_key_ids(session: boto3.Session, user: str | None, region: str) -> list[str]:
+    """The user's access key ids (None: the user whose key signs the call)."""
+    client = _client(session, region)
+    named = _user(user)
+    answer = _call("ListAccessKeys", lambda: client.list_access_keys(**named))
+    return [str(key["AccessKeyId"]) for key in answer.get("AccessKeyMetadata", [])]
+
+
+def create_access_key(session: boto3.Session, user: str | None, region: str) -> SourceKeys:
+    client = _client(session, region)
+    named = _user(user)
+    answer = _call("CreateAccessKey", lambda: client.create_access_key(**named))
+    try:
+        key = answer["AccessKey"]
+        return SourceKeys(str(key["AccessKeyId"]), str(key["SecretAccessKey"]))
+    except (KeyError, TypeError):
+        raise StsUnavailableError("IAM answered CreateAccessKey without a key") from None
+
+
+def delete_access_key(
+    session: boto3.Session, user: str | None, access_key_id: str, region: str
+) -> None:
+    client = _client(session, region)
+    named = _user(user)
+    _call(
+        "DeleteAccessKey",
+        lambda: client.delete_access_key(AccessKeyId=access_key_id, **named),
+    )
+
+
+def _user(user: str | None) -> dict[str, Any]:
+    """IAM's UserName parameter; none for the user whose key signs (or the root user)."""
+    return {"UserName": user} if user else {}
+
+
+def _client(session: boto3.Session, region: str) -> IAMClient:
+    try:
+        return session.client("iam", region_name=region, config=CLIENT_CONFIG)
+    except botocore.exceptions.BotoCoreError as error:
+        raise AuthError(f"cannot set up an IAM client: {_one_line(error)}") from None
+
+
+def _call(operation: str, call: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    try:
+        return call()
+    except botocore.exceptions.ClientError as error:
+        raise _refused(operation, error) from None
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+        botocore.exceptions.ConnectionClosedError,
+    ):
+        raise StsUnavailableError(
+            f"cannot reach IAM for {operation} (gave up after {MAX_ATTEMPTS} attempts)"
+        ) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise AuthError(f"IAM {operation} failed: {_one_line(error)}") from None
+
+
+def _refused(operation: str, error: botocore.exceptions.ClientError) -> CredprocError:
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", "Unknown"))
+    message = " ".join(str(details.get("Message", "")).split())
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in ("Throttling", "ThrottlingException") or (isinstance(status, int) and status >= 500):
+        return StsUnavailableError(f"IAM failed {operation} with {code} (HTTP {status})")
+    return AuthError(f"IAM refused {operation}: {code}: {message}".rstrip(": "))
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())

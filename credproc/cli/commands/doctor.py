@@ -1,0 +1,310 @@
+"""``credproc doctor``: check a setup end to end, one verdict per check, secrets never shown.
+
+Checks run in the order a client depends on them: the profile and its credential_process
+line, the options, the chain of source profiles, the source credentials (GetCallerIdentity),
+the role itself (a real refresh that is not cached), the cache dir, the refresh window
+against the clients' own, and this machine's clock against STS's. A check whose input
+failed is skipped rather than reported twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
+from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
+from ...config.options import OPTIONS as EVERY_OPTION
+from ...config.options import PROFILE, RawOptions
+from ...config.resolve import resolve
+from ...config.source import check_source
+from ...core.request import Request
+from ...errors import (
+    ConfigError,
+    ConfigFileError,
+    CredprocError,
+    LoopError,
+    UsageError,
+)
+from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
+
+if TYPE_CHECKING:
+    from ...aws.sts import Identity
+
+# Keys that botocore's credential chain serves before it ever looks at credential_process.
+_SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
+OPTIONS = EVERY_OPTION
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # What people type first: `credproc doctor dev`.
+    parser.add_argument("profile_name", nargs="?", metavar=PROFILE, help="the same as --profile")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.profile_name is not None:
+        if args.profile not in (None, args.profile_name):
+            raise UsageError(
+                f"doctor {args.profile_name} and --profile {args.profile} name two profiles: "
+                "give one"
+            )
+        args.profile = args.profile_name
+    labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
+    status = 0
+    for check in diagnose(RawOptions.of(args), os.environ):
+        fix = f" \u2014 {check.fix}" if check.fix else ""
+        sys.stdout.write(f"{labels[check.status]:<4}  {check.name}: {check.verdict}{fix}\n")
+        sys.stdout.flush()  # each verdict as soon as it is known: the STS checks take a moment
+        status = status or check.exit_code
+    return status
+
+
+def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
+    """Every check, yielded as it completes (the STS ones take a moment)."""
+    start = flags.text("profile")
+    if start is not None:
+        checks, resolved = _profile(flags, environ)
+        yield from checks
+        if resolved is None:
+            return
+        flags = resolved
+    try:
+        request = resolve(flags, environ)
+    except ConfigFileError as error:
+        # The checks that need no AWS config still run, on the options as given.
+        yield failed("options", error)
+        try:
+            request = resolve(flags, {**environ, "AWS_CONFIG_FILE": os.devnull})
+        except CredprocError:
+            return
+        yield cache_check(request)
+        yield refresh_window_check(request)
+        return
+    except CredprocError as error:
+        yield failed("options", error)
+        return
+    yield Check("options", "ok", _describe(request))
+    # The profile doctor was asked about, then the one its credential_process line names.
+    named = [name for name in dict.fromkeys((start, flags.text("profile"))) if name]
+    chain = _chain(named, request, environ)
+    if chain is not None:
+        yield chain
+    keyring = _keyring(request) if request.source_keys else None
+    if keyring is not None:
+        yield keyring
+    identity = None
+    if all(check is None or check.status != "fail" for check in (chain, keyring)):
+        source, identity = _source(request, environ)
+        yield source
+        if source.status != "fail":
+            yield _role(request)
+    yield cache_check(request)
+    yield refresh_window_check(request)
+    if identity is not None:
+        yield clock_check(identity.clock_offset)
+
+
+# -- the profile and its credential_process line ------------------------------------------
+
+
+def _profile(
+    flags: RawOptions, environ: Mapping[str, str]
+) -> tuple[list[Check], RawOptions | None]:
+    """Check ``--profile NAME``; the options the rest of the checks should use, or None."""
+    name = flags.text("profile") or ""
+    try:
+        keys = profile_keys(name, environ)
+    except ConfigError as error:
+        return [failed("profile", error)], None
+    if keys is None:
+        problem = ConfigError(f"profile {name!r} is not in {config_path(environ)}")
+        return [failed("profile", problem, "check the name, and AWS_CONFIG_FILE")], None
+    line = keys.get("credential_process")
+    if line is None:  # credproc's own options, read by `credproc --profile NAME`
+        verdict = f"{name!r} holds credproc's options (credproc --profile {name})"
+        return [Check("profile", "ok", verdict)], flags
+    checks = [_shadowing(name, keys, environ)]
+    line_checks, options = _credential_process(line, environ)
+    checks += line_checks
+    if options is None:
+        return checks, None
+    # The line's options, with any role option given to doctor itself on top.
+    return checks, flags.without(["profile"]).over(options)
+
+
+def _shadowing(name: str, keys: Mapping[str, str], environ: Mapping[str, str]) -> Check:
+    """Does botocore even run this profile's credential_process?"""
+    found = [key for key in _SHADOWING_KEYS if key in keys]
+    try:
+        credentials = credentials_profiles(environ)
+    except ConfigError:
+        credentials = {}  # reported by the source check
+    if "aws_access_key_id" in credentials.get(name, {}):
+        found.append(f"aws_access_key_id in {credentials_path(environ)}")
+    if "role_arn" in keys and not {"source_profile", "credential_source"} & set(keys):
+        return Check(
+            "profile",
+            "fail",
+            f"{name!r} sets role_arn without source_profile: botocore refuses the profile "
+            "and never runs its credential_process",
+            f"remove role_arn from [profile {name}] (credproc's options belong on its line or "
+            "in the profile its --profile names)",
+            ConfigError,
+        )
+    if found:
+        return Check(
+            "profile",
+            "warn",
+            f"botocore uses {', '.join(found)} of {name!r} and never runs its credential_process",
+            f"remove them from {name!r}, or give credproc's options on its line",
+        )
+    return Check("profile", "ok", f"{name!r} gets its credentials from credential_process")
+
+
+def _credential_process(
+    line: str, environ: Mapping[str, str]
+) -> tuple[list[Check], RawOptions | None]:
+    try:
+        words = split(line)
+    except ConfigError as error:  # botocore splits it the same way and fails alike
+        return [failed("credential_process", error, "check its quotes")], None
+    executable = _find(words[0], environ) if words else None
+    if executable is None:
+        problem = ConfigError(
+            f"credential_process runs {words[0] if words else ''!r}, which is not on PATH; "
+            "clients run it without a shell"
+        )
+        fix = "give the absolute path (credproc configure prints one)"
+        return [failed("credential_process", problem, fix)], None
+    arguments = credproc_arguments(words)
+    if arguments is None:
+        verdict = f"runs {executable}, not credproc: there is nothing more to check here"
+        return [Check("credential_process", "warn", verdict)], None
+    try:
+        _, options = parse_arguments(arguments)
+    except CredprocError as error:
+        return [failed("credential_process", error)], None
+    return [Check("credential_process", "ok", f"runs credproc ({executable})")], options
+
+
+def _find(command: str, environ: Mapping[str, str]) -> str | None:
+    """The file a client would run, looked up as botocore does: PATH, no shell."""
+    if os.sep in command:
+        path = Path(command)
+        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
+    return shutil.which(command, path=environ.get("PATH", os.defpath))
+
+
+def _chain(named: list[str], request: Request, environ: Mapping[str, str]) -> Check | None:
+    """Follow source profiles (and the credproc lines they run) until a real source."""
+    if request.source_profile is None:
+        return None
+    path = list(named)
+    current: str | None = request.source_profile
+    while current is not None:
+        if current in path:
+            loop = " -> ".join([*path, current])
+            return Check(
+                "chain",
+                "fail",
+                f"{loop}: credproc would call itself",
+                f"give {path[-1]!r} a source that does not lead back to {current!r}",
+                LoopError,
+            )
+        path.append(current)
+        current = _next_hop(current, environ)
+    return Check("chain", "ok", " -> ".join(path))
+
+
+def _next_hop(profile: str, environ: Mapping[str, str]) -> str | None:
+    """The profile this one's credentials come from, if it is a role or runs credproc."""
+    try:
+        keys = profile_keys(profile, environ) or {}
+        line = parse_line(keys.get("credential_process", ""))
+        if line is not None:
+            return line.options.text("profile") or line.options.text("source_profile")
+    except CredprocError:
+        return None  # reported by the check that reads it
+    return keys.get("source_profile") if "role_arn" in keys else None
+
+
+# -- the options, the source, the role ----------------------------------------------------
+
+
+def _describe(request: Request) -> str:
+    if request.web_identity_token_file:
+        source = f"the web identity token in {request.web_identity_token_file}"
+    elif request.source_profile:
+        source = f"profile {request.source_profile!r}"
+    elif request.source_keys:
+        source = f"the keys {request.source_keys!r} in the OS keyring"
+    else:
+        source = "the environment's credentials"
+    if request.mfa_serial:
+        source += f" with MFA device {request.mfa_serial}"
+    region = f"STS in {request.region}" if request.region else "STS's default region"
+    if request.role_arn is None:
+        return f"an MFA session from {source}, {request.duration} s, {region}"
+    return (
+        f"role {request.role_arn} from {source}, {request.duration} s tokens, "
+        f"session name {request.role_session_name}, {region}"
+    )
+
+
+def _keyring(request: Request) -> Check:
+    """The keyring backend, and the keys --source-keys names in it."""
+    from ...keys import keyring as keystore  # noqa: PLC0415 - imports keyring
+
+    name = request.source_keys or ""
+    try:
+        backend = keystore.backend_name(request.lock_timeout)
+        keys = keystore.load(name, request.lock_timeout)
+    except CredprocError as error:
+        return failed("keyring", error)
+    verdict = f"{backend} holds {name!r}: {keystore.mask(keys.access_key_id)}"
+    if keys.access_key_id != request.source_key_id:
+        indexed = keystore.mask(request.source_key_id or "")
+        fix = "the next refresh corrects the index"
+        return Check("keyring", "warn", f"{verdict}, but credproc's index says {indexed}", fix)
+    return Check("keyring", "ok", verdict)
+
+
+def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identity | None]:
+    if request.web_identity_token_file is not None:
+        from ...fetch.fetch import read_web_identity_token  # noqa: PLC0415
+
+        try:
+            token = read_web_identity_token(request)
+        except CredprocError as error:
+            return failed("source", error), None
+        verdict = (
+            f"a {len(token)}-character web identity token in {request.web_identity_token_file}"
+        )
+        return Check("source", "ok", verdict), None
+    from ...aws import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
+    from ...fetch.fetch import source_session  # noqa: PLC0415
+
+    try:
+        check_source(request, environ)
+        identity = sts.caller_identity(source_session(request), request)
+    except CredprocError as error:
+        return failed("source", error), None
+    return Check("source", "ok", f"the source credentials are {identity.arn}"), identity
+
+
+def _role(request: Request) -> Check:
+    from ...core.provider import get_credentials  # noqa: PLC0415
+
+    try:
+        credentials = get_credentials(request._replace(cache_dir=None))
+    except CredprocError as error:
+        return failed("role", error)
+    minutes = int(credentials.seconds_left(time.time()) // 60)
+    what = f"assumed {request.role_arn}" if request.role_arn else "got an MFA session"
+    return Check("role", "ok", f"{what}: a {minutes}-minute token (fetched now, not cached)")

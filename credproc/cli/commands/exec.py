@@ -1,0 +1,107 @@
+"""``credproc exec -- COMMAND``: run a command with the role's credentials; with no command,
+the user's shell (as aws-vault and similar tools do).
+
+Plain, the command gets them as fixed variables and replaces credproc. With ``--server``,
+credproc stays its parent and serves them from a local endpoint that keeps refreshing
+(``credproc.endpoint.server``, ``credproc.endpoint.supervise``), for commands that outlive a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ...config.options import OPTIONS as EVERY_OPTION
+from ...config.options import RawOptions
+from ...errors import CredprocError
+from .env import role_environment
+
+OPTIONS = EVERY_OPTION
+# The child must use the role, not the profile its parent used to run credproc.
+PROFILE_VARIABLES = frozenset({"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
+
+
+class CannotRunError(CredprocError):
+    """The command cannot be run: exits as a shell would, 127 (not found) or 126."""
+
+    def __init__(self, command: str, error: OSError) -> None:
+        super().__init__(f"cannot run {command!r}: {error.strerror}")
+        self.exit_code = 127 if isinstance(error, FileNotFoundError) else 126
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.usage = "%(prog)s [options] [--server] [-- COMMAND [ARG ...]]"
+    parser.epilog = (
+        "Runs COMMAND with the role's credentials in its environment. With no command (nothing "
+        "after --, or no --), starts your $SHELL (else /bin/sh) with them; exit it to drop them."
+    )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="serve the credentials to the command from a local endpoint that keeps them "
+        "fresh, for a command that outlives a token (a long job, a shell)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.server:
+        return _serve(args)
+    child_env = {k: v for k, v in os.environ.items() if k not in PROFILE_VARIABLES}
+    child_env.update(role_environment(args))
+    command = _command(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        # Become the command: signals reach it directly and its exit status is ours.
+        try:
+            os.execvpe(command[0], command, child_env)  # noqa: S606
+        except OSError as error:
+            raise CannotRunError(command[0], error) from None
+    import subprocess  # noqa: PLC0415
+
+    try:
+        return subprocess.call(command, env=child_env)
+    except OSError as error:
+        raise CannotRunError(command[0], error) from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ...config.resolve import resolve  # noqa: PLC0415
+    from ...core.log import logger  # noqa: PLC0415
+    from ...core.provider import get_credentials  # noqa: PLC0415
+    from ...endpoint.server import Endpoint, default_profile_shadow  # noqa: PLC0415
+    from ...endpoint.supervise import Supervisor, exit_status  # noqa: PLC0415
+    from ...prompt.mfa import ask_only_in_foreground  # noqa: PLC0415
+
+    request = resolve(RawOptions.of(args), os.environ)
+    # Once before the command starts: a bad setup fails with credproc's own line and status,
+    # and an MFA prompt has the terminal to itself.
+    get_credentials(request)
+    endpoint = Endpoint(lambda: get_credentials(request))
+    env = endpoint.command_environment(os.environ, request.region)
+    try:
+        shadow = default_profile_shadow(env)
+    except CredprocError:
+        shadow = None  # a config the command's own SDK will complain about
+    # Set up now: the endpoint's threads may each be first to warn, and must share one handler.
+    log = logger()
+    if shadow:
+        log.warning("%s", shadow)
+    ask_only_in_foreground()
+    command = _command(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with Supervisor() as child, endpoint.serving():
+        try:
+            child.spawn(command, env)
+        except OSError as error:
+            raise CannotRunError(command[0], error) from None
+        returncode = child.wait()
+    return exit_status(returncode)
+
+
+def _command(args: argparse.Namespace) -> list[str]:
+    """The command after --, else the user's shell."""
+    command: list[str] = args.command_line or [os.environ.get("SHELL") or "/bin/sh"]
+    return command

@@ -1,0 +1,25 @@
+"""``credproc [options]``: the credential_process JSON, one object on stdout and nothing else."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ...config.options import OPTIONS as EVERY_OPTION
+from ...config.options import RawOptions
+from ...config.resolve import resolve
+from ...core.lean import TYPE_CHECKING
+from ...core.provider import get_credentials
+
+if TYPE_CHECKING:  # argparse is not imported on a cache hit: see fastargs
+    import argparse
+
+OPTIONS = EVERY_OPTION  # and nothing else: fastargs reads it on the hot path
+
+
+def run(args: argparse.Namespace) -> int:
+    credentials = get_credentials(resolve(RawOptions.of(args), os.environ))
+    # One write of the whole document: nothing partial on stdout, whatever happens after.
+    sys.stdout.write(credentials.to_process_json() + "\n")
+    sys.stdout.flush()
+    return 0

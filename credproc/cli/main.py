@@ -1,0 +1,141 @@
+"""The command line: parse, dispatch to one command, map its errors to exit codes.
+
+Every failure becomes one line on stderr and a documented exit status (see ``errors``); in the
+default mode stdout carries the credential_process JSON and nothing else. Commands are modules
+of ``credproc.cli.commands``, imported only when run: each names the table options it takes
+(``OPTIONS``) and may add its own arguments (``add_arguments``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..core.lean import TYPE_CHECKING
+from ..core.log import quiet_until_warning
+from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
+from .commands import COMMANDS, DEFAULT, Command
+
+if TYPE_CHECKING:
+    import argparse
+    from types import ModuleType
+
+
+INTERRUPTED = 130  # the shell's code for death by SIGINT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        return _run(args_list)
+    except CredprocError as error:
+        return _fail(str(error), error.exit_code, debug)
+    except KeyboardInterrupt:
+        return _fail("interrupted", INTERRUPTED, debug=False)
+    except Exception as error:  # noqa: BLE001 - a bug must still end in one line, not a trace
+        return _fail(f"internal error: {type(error).__name__}: {error}", 1, debug)
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        import traceback  # noqa: PLC0415
+
+        traceback.print_exc()
+    marker = NESTED_CODE.format(code=code) if _nested() else ""
+    sys.stderr.write(f"{ERROR_PREFIX}{marker}{_one_line(message)}\n")
+    return code
+
+
+def _nested() -> bool:
+    """Run by botocore inside another credproc's refresh: that one reads this error line."""
+    from ..core.provider import CHAIN_VARIABLE  # noqa: PLC0415 - failures only
+
+    return bool(os.environ.get(CHAIN_VARIABLE))
+
+
+def _one_line(message: str) -> str:
+    """Escape what would break the line: argparse echoes arguments (newlines, \\x1e, U+2028)
+    verbatim, and clients show stderr to a person or a log that splits on them."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in message)
+
+
+def _run(argv: list[str]) -> int:
+    name = argv[0] if argv and argv[0] in COMMANDS else ""
+    command = COMMANDS[name] if name else DEFAULT
+    rest = argv[1:] if name else argv
+    module = importlib.import_module(f"{__package__}.commands.{command.module}")
+    args = None
+    if not command.takes_command and not hasattr(module, "add_arguments"):
+        from .fastargs import parse  # noqa: PLC0415
+
+        args = parse(rest, module.OPTIONS)
+    if args is None:
+        from .parser import Finished  # noqa: PLC0415
+
+        try:
+            args = _parse(name, command, module, rest)
+        except Finished as finished:  # --help or --version has printed its text
+            return finished.status
+    _setup_logging(args)
+    status: int = module.run(args)
+    return status
+
+
+def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> argparse.Namespace:
+    """The arguments through argparse, built from the command's options and its own."""
+    parser = build_parser(name, command, module)
+    if not command.takes_command:
+        return parser.parse_args(argv)
+    # The command line after "--" is the command's own, whatever it looks like.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args, stray = parser.parse_known_args(argv[:split])
+    if stray:
+        raise UsageError(
+            f"unrecognized arguments: {' '.join(stray)} (a command goes after --: "
+            f"credproc {name} [options] -- COMMAND)"
+        )
+    args.command_line = argv[split + 1 :]
+    return args
+
+
+def build_parser(name: str, command: Command, module: ModuleType) -> argparse.ArgumentParser:
+    """A command's parser: its table options (``OPTIONS``), then its own (``add_arguments``).
+    Shell completion reads the same parser, so it offers exactly what is parsed."""
+    from .parser import Parser, add_options  # noqa: PLC0415
+
+    parser = Parser(prog=f"credproc {name}".strip(), description=command.summary)
+    if not name:
+        parser.add_argument(
+            "--version",
+            action="version",
+            version=f"credproc {__version__}",
+            help="show the version",
+        )
+        parser.epilog = "commands: " + ", ".join(COMMANDS) + " (credproc COMMAND --help)"
+    add_options(parser, module.OPTIONS)
+    if hasattr(module, "add_arguments"):
+        module.add_arguments(parser)
+    return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The parser of ``credproc NAME`` ("" for the default command)."""
+    command = COMMANDS[name] if name else DEFAULT
+    module = importlib.import_module(f"{__package__}.commands.{command.module}")
+    return build_parser(name, command, module)
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    from ..config.options import BY_DEST  # noqa: PLC0415
+
+    log_file = args.log_file or os.environ.get(BY_DEST["log_file"].env or "")
+    if not (args.verbose or args.debug or log_file):
+        quiet_until_warning()
+        return
+    from ..core.log import configure  # noqa: PLC0415 - imports logging
+
+    configure(verbose=args.verbose, debug=args.debug, log_file=log_file)

@@ -1,0 +1,352 @@
+"""Resolving a request: precedence, the profile's keys, validation. Nothing here touches the
+network (the source's own checks, which read the AWS config, are in ``source``).
+
+Precedence, highest first: command-line flags, ``CREDPROC_*`` environment variables, the
+``[profile NAME]`` keys named by ``--profile``, defaults. Every check STS would make that can be
+made locally is made here, so bad input fails fast and costs no STS call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from ..core.cache import cache_dir_from
+from ..core.request import Request
+from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
+from . import validate
+from .options import (
+    BY_DEST,
+    BY_PROFILE_KEY,
+    DEFAULT_REFRESH_WINDOW,
+    MAX_TAGS,
+    MFA_PROMPTS,
+    NEEDS_MFA,
+    NEEDS_ROLE,
+    OPTIONS,
+    RawOptions,
+)
+
+# The variables botocore, EKS and CI runners use for web identity. Read only when the command
+# line (and --profile) name no identity at all: clients pass their environment on to nested
+# credproc runs, where these would turn a source profile's own request into a different one.
+ENV_WEB_IDENTITY = ("AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
+ENV_ROLE_SESSION_NAME = "AWS_ROLE_SESSION_NAME"
+ENV_ENDPOINTS = ("AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL")
+ENV_REGIONS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+_URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.ASCII)
+# Options whose values may hold several items in one profile key, comma or newline separated.
+_ITEM_SEPARATORS = re.compile(r"[,\n]")
+
+
+def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
+    """Merge flags, the environment, the profile's keys (--profile) and defaults; validate.
+
+    Naming a profile names an identity, so the web identity variables are then left alone."""
+    raw = flags.over(from_environment(environ))
+    profile = raw.text("profile")
+    if profile:
+        raw = raw.over(options_from_profile(profile, environ))
+    else:
+        raw = _web_identity_from_environment(raw, environ)
+    return build(raw, environ)
+
+
+def from_environment(environ: Mapping[str, str]) -> RawOptions:
+    """The options set by ``CREDPROC_*`` variables: behaviour only. Identity options have none,
+    since clients pass their environment to nested credproc runs (role chains), where an
+    inherited role ARN would silently change what the inner call fetches."""
+    return RawOptions(
+        {
+            o.dest: environ[o.env]
+            for o in OPTIONS
+            if o.env and o.kind != "output" and environ.get(o.env)
+        }
+    )
+
+
+def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions:
+    """Options from ``[profile NAME]``: the standard keys and the ``credproc_*`` keys."""
+    from .awsconfig import config_path, profile_keys  # noqa: PLC0415 - only for --profile
+
+    keys = profile_keys(profile, environ)
+    if keys is None:
+        raise ConfigError(f"profile {profile!r} is not in {config_path(environ)}")
+    values: dict[str, object] = {}
+    for key, value in keys.items():
+        option = BY_PROFILE_KEY.get(key)
+        if option is None:
+            if key.startswith("credproc_"):
+                raise ConfigError(f"profile {profile!r}: unknown key {key!r}")
+            continue  # a key for botocore or another tool
+        if option.many:
+            values[option.dest] = tuple(
+                item.strip() for item in _ITEM_SEPARATORS.split(value) if item.strip()
+            )
+        else:
+            values[option.dest] = value.strip()
+    options = RawOptions(values)
+    if options.text("source_profile") == profile:
+        raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
+    if not (options.has("role_arn") or options.has("mfa_serial")):
+        raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
+    return options
+
+
+def _hint(profile: str, keys: Mapping[str, str]) -> str:
+    """What to do about a profile without role options that runs credproc itself."""
+    from .cmdline import parse_line  # noqa: PLC0415
+
+    try:
+        line = parse_line(keys.get("credential_process", ""))
+    except (ConfigError, UsageError):
+        line = None
+    if line is None:
+        return ""
+    named = line.options.text("profile")
+    if named is not None and named != profile:
+        # A client profile (`aws --profile dev`): its line names the profile with the options.
+        return f"; its credential_process runs credproc --profile {named}: use --profile {named}"
+    return (
+        f"; it runs credproc on itself: put role_arn and source_profile in another "
+        f"profile (say [profile {profile}-role]) and use credproc --profile {profile}-role"
+    )
+
+
+def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) -> RawOptions:
+    if any(
+        raw.has(d)
+        for d in (
+            "role_arn",
+            "mfa_serial",
+            "source_profile",
+            "source_keys",
+            "web_identity_token_file",
+        )
+    ):
+        return raw
+    role, path = (environ.get(name, "").strip() for name in ENV_WEB_IDENTITY)
+    if not (role or path):
+        return raw
+    if not (role and path):
+        present, missing = ENV_WEB_IDENTITY if role else reversed(ENV_WEB_IDENTITY)
+        raise UsageError(
+            f"{present} is set but {missing} is not: set both for web identity, or give --role-arn"
+        )
+    values: dict[str, object] = {
+        "role_arn": validate.role_arn(role, ENV_WEB_IDENTITY[0]),
+        "web_identity_token_file": path,
+    }
+    if not raw.has("role_session_name") and environ.get(ENV_ROLE_SESSION_NAME):
+        values["role_session_name"] = validate.matching(
+            ENV_ROLE_SESSION_NAME, environ[ENV_ROLE_SESSION_NAME], validate.SESSION_NAME, "2-64"
+        )
+    return raw.updated(values)
+
+
+def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
+    """The request the options describe, every value and every combination checked."""
+    role_arn = raw.text("role_arn")
+    if role_arn is not None:
+        role_arn = validate.role_arn(role_arn)
+    _check_needs(raw, role_arn)
+    web_identity_token_file = _web_identity(raw)
+    duration, mfa_duration, refresh_window = _lifetimes(raw, role_arn)
+    source_profile = raw.text("source_profile")
+    if source_profile is not None and not source_profile.strip():
+        raise UsageError("--source-profile is empty")
+    source_keys = _source_keys(raw, source_profile)
+    source_key_id = None
+    if source_keys is not None:
+        # From the index beside the keyring, never the keyring itself: see keyindex.
+        from .keyindex import key_id  # noqa: PLC0415 - only with --source-keys
+
+        source_key_id = key_id(source_keys, environ)
+    elif source_profile is None and web_identity_token_file is None:
+        source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
+    flag = {option.dest: option.flag for option in OPTIONS}
+    request = Request(
+        role_arn=role_arn,
+        source_profile=source_profile,
+        role_session_name=_session_name(raw.text("role_session_name"), environ),
+        duration=duration,
+        external_id=validate.matching(
+            flag["external_id"], raw.text("external_id"), validate.EXTERNAL_ID, "2-1224"
+        ),
+        source_identity=validate.matching(
+            flag["source_identity"], raw.text("source_identity"), validate.SESSION_NAME, "2-64"
+        ),
+        policy=validate.policy(flag["policy"], raw.text("policy")),
+        policy_arns=validate.policy_arns(flag["policy_arns"], raw.items("policy_arns")),
+        tags=validate.tags(flag["tags"], raw.items("tags")),
+        transitive_tag_keys=_transitive_tag_keys(raw),
+        region=_region(raw, source_profile, environ),
+        endpoint_url=_endpoint(environ),
+        source_key_id=source_key_id,
+        source_keys=source_keys,
+        mfa_serial=validate.mfa_serial(flag["mfa_serial"], raw.text("mfa_serial")),
+        mfa_duration=mfa_duration,
+        web_identity_token_file=web_identity_token_file,
+        refresh_window=refresh_window,
+        cache_dir=None
+        if raw.switch("no_cache")
+        else cache_dir_from(raw.text("cache_dir"), environ),
+        lock_timeout=lock_timeout(raw.text("lock_timeout")),
+        mfa_token_command=raw.text("mfa_token_command") or None,
+        mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
+    )
+    return request if role_arn else request.mfa_session(refresh_window)
+
+
+def _endpoint(environ: Mapping[str, str]) -> str | None:
+    """The STS endpoint the environment names, if any: an http(s) URL, else a config error."""
+    variable = next((v for v in ENV_ENDPOINTS if environ.get(v)), None)
+    if variable is None:
+        return None
+    url = environ[variable]
+    if not _URL.fullmatch(url):
+        raise ConfigError(f"{variable} is not an http:// or https:// URL: {validate.shown(url)}")
+    return url
+
+
+def _region(raw: RawOptions, source_profile: str | None, environ: Mapping[str, str]) -> str | None:
+    """STS's region, the one every use of the request shares (the STS call, the cache key,
+    the region `env`, `exec` and the Python API hand on, doctor): --region (or the options
+    profile's region key), else the source profile's region, else AWS_REGION, else
+    AWS_DEFAULT_REGION; None leaves the partition's default to the STS call."""
+    given = raw.text("region")
+    if given is not None:
+        return validate.region(BY_DEST["region"].flag, given)
+    if source_profile:
+        from .awsconfig import profile_keys  # noqa: PLC0415 - only with a source profile
+
+        value = (profile_keys(source_profile, environ) or {}).get("region", "").strip()
+        if value:
+            return validate.region(f"the region of profile {source_profile!r}", value)
+    for variable in ENV_REGIONS:
+        if environ.get(variable, "").strip():
+            return validate.region(variable, environ[variable].strip())
+    return None
+
+
+def _check_needs(raw: RawOptions, role_arn: str | None) -> None:
+    """Refuse options that would be ignored: each one needs another that is missing."""
+    if role_arn is None and not raw.has("mfa_serial"):
+        raise UsageError(
+            "missing --role-arn: name the role to assume (or --profile NAME, or set "
+            "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE for web identity)"
+        )
+    for option, _ in raw.given():
+        if option.needs == NEEDS_ROLE and role_arn is None:
+            raise UsageError(
+                f"{option.flag} needs --role-arn: --mfa-serial alone prints the MFA session "
+                "itself (its lifetime is --mfa-duration)"
+            )
+        if option.needs == NEEDS_MFA and not raw.has("mfa_serial"):
+            raise UsageError(f"{option.flag} needs --mfa-serial")
+    if raw.has("mfa_prompt") and raw.has("mfa_token_command"):
+        raise UsageError("--mfa-prompt and --mfa-token-command both say how to get the code")
+
+
+def _source_keys(raw: RawOptions, source_profile: str | None) -> str | None:
+    name = validate.key_name(BY_DEST["source_keys"].flag, raw.text("source_keys"))
+    if name is not None and source_profile is not None:
+        raise UsageError(
+            "--source-keys and --source-profile (or a profile's source_profile) both name the "
+            "source credentials: give one"
+        )
+    return name
+
+
+def _web_identity(raw: RawOptions) -> str | None:
+    path = raw.text("web_identity_token_file")
+    if path is None:
+        return None
+    if any(raw.has(dest) for dest in ("source_profile", "source_keys", "mfa_serial")):
+        raise UsageError(
+            "--web-identity-token-file takes no --source-profile, --source-keys or "
+            "--mfa-serial: the token itself is the source"
+        )
+    # Absolute, so the cache key names the same file from any working directory.
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _lifetimes(raw: RawOptions, role_arn: str | None) -> tuple[int, int, int]:
+    """Duration, MFA session duration and refresh window, consistent with each other."""
+    duration = _integer("duration", raw)
+    mfa_duration = _integer("mfa_duration", raw)
+    if role_arn is None:  # the MFA session itself is what gets printed
+        duration = mfa_duration
+    default_window = DEFAULT_REFRESH_WINDOW if duration > DEFAULT_REFRESH_WINDOW else duration // 2
+    refresh_window = _integer("refresh_window", raw, default_window)
+    if refresh_window >= duration:
+        raise UsageError(
+            f"--refresh-window {refresh_window} must be below the duration ({duration} s), "
+            "or every call would refresh"
+        )
+    return duration, mfa_duration, refresh_window
+
+
+def _integer(dest: str, raw: RawOptions, default: int | None = None) -> int:
+    """A whole number of seconds within the option's bounds, or its default."""
+    option = BY_DEST[dest]
+    low, high = option.bounds or (0, None)
+    return validate.integer(
+        option.flag,
+        raw.text(dest),
+        int(_number(option.default)) if default is None else default,
+        int(low),
+        None if high is None else int(high),
+    )
+
+
+def lock_timeout(value: str | None) -> float:
+    option = BY_DEST["lock_timeout"]
+    high = (option.bounds or (0, None))[1]
+    return validate.seconds(option.flag, value, _number(option.default), _number(high))
+
+
+def _number(value: object) -> float:
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"the option table gives {value!r} where a number belongs")
+    return value
+
+
+def _transitive_tag_keys(raw: RawOptions) -> tuple[str, ...]:
+    keys = raw.items("transitive_tag_keys")
+    flag = BY_DEST["transitive_tag_keys"].flag
+    if len(keys) > MAX_TAGS:
+        raise UsageError(f"too many {flag} values (STS allows {MAX_TAGS})")
+    tag_keys = {item.partition("=")[0].lower() for item in raw.items("tags")}
+    for key in keys:
+        if key.lower() not in tag_keys:
+            raise UsageError(f"{flag} {validate.shown(key)} is not among the --tag keys")
+    return keys
+
+
+def _session_name(value: str | None, environ: Mapping[str, str]) -> str:
+    if value is None:
+        return default_session_name(environ)
+    return validate.matching("--role-session-name", value, validate.SESSION_NAME, "2-64") or ""
+
+
+def default_session_name(environ: Mapping[str, str]) -> str:
+    """``credproc-<user>``: stable, so CloudTrail shows who it was; cut to STS's charset."""
+    cleaned = re.sub(r"[^\w+=,.@-]", "-", f"credproc-{_user_name(environ)}", flags=re.ASCII)
+    return cleaned[:64]
+
+
+def _user_name(environ: Mapping[str, str]) -> str:
+    """The login name, as getpass.getuser() finds it (without importing termios with it)."""
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if environ.get(variable):
+            return environ[variable]
+    if not hasattr(os, "getuid"):
+        return "user"
+    try:
+        import pwd  # noqa: PLC0415 - POSIX only
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (KeyError, ImportError):  # a container user with no passwd entry
+        return str(os.getuid())

@@ -1,0 +1,285 @@
+"""The on-disk token cache: safe reads without a lock, atomic writes, one lock per key.
+
+Readers take no lock because writers never change a file in place: they write a temp file in
+the same directory and ``os.replace`` it, so a reader sees a whole old entry or a whole new one.
+Everything read is distrusted: an entry that is not ours, not private, not the right shape or
+not for this request is a miss, never an error and never served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import time
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+
+from ..config.options import BY_DEST
+from .credentials import Credentials
+from .dirs import user_cache_dir
+from .files import O_CLOEXEC, atomic_write
+from .lean import TYPE_CHECKING, NamedTuple
+from .log import logger
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .request import Request
+
+ENTRY_FORMAT = 1
+MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 4 KiB; anything bigger is not ours
+# STS's longest token (GetSessionToken, 36 h) plus clock noise: an entry that promises more from
+# now was not written by credproc, and would pin a dead token until that far-off date.
+LONGEST_TOKEN_SECONDS = 129600 + 60
+_PRIVATE = 0o077  # group and other permission bits
+# After a failed refresh, how long runs serve the cached token before trying STS again: it
+# doubles with each failure in a row, up to the cap. A retry time further off than the cap
+# (a clock that jumped back) is ignored.
+FIRST_BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 600
+
+
+class Backoff(NamedTuple):
+    """Refreshes of an entry that failed in a row, and when the next may try STS."""
+
+    failures: int = 0
+    retry_after: float = 0.0  # POSIX time, this machine's clock
+
+    def seconds_to_wait(self) -> float:
+        wait = self.retry_after - time.time()
+        return wait if 0 < wait <= MAX_BACKOFF_SECONDS else 0.0
+
+    def after_another_failure(self) -> Backoff:
+        period = min(FIRST_BACKOFF_SECONDS * 2**self.failures, MAX_BACKOFF_SECONDS)
+        return Backoff(self.failures + 1, time.time() + period)
+
+
+class Entry(NamedTuple):
+    credentials: Credentials  # Expiration as STS stated it, by STS's clock
+    clock_offset: float  # STS's clock minus ours at refresh time, in seconds
+    identity: dict[str, Any]
+    key: str
+    refresh_window: int
+    backoff: Backoff = Backoff()
+
+    def seconds_left(self) -> float:
+        """Time left by STS's clock, the one that decides when the token stops working."""
+        return self.credentials.seconds_left(time.time() + self.clock_offset)
+
+
+class Cache:
+    # Paths are plain strings with os.path: pathlib costs a cache hit as much as reading the
+    # entry itself.
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = os.fspath(directory)
+        self._warned = False  # each run says once why it does not use the directory
+        self._writable: bool | None = None  # prepare()'s verdict, once made
+
+    # -- reading --------------------------------------------------------------------------
+
+    def read(self, request: Request) -> Entry | None:
+        """The entry for this request, or None if there is none we can trust."""
+        if not self._dir_is_safe(create=False):
+            return None
+        entry = self._load(request.key)
+        if entry is None or entry.identity != _jsonable(request.identity()):
+            return None
+        return entry
+
+    def entries(self) -> Iterator[Entry]:
+        """Every trustworthy entry, for ``cache list`` and ``cache clear``."""
+        if not self._dir_is_safe(create=False):
+            return
+        try:
+            names = sorted(os.listdir(self.directory))
+        except OSError:
+            return
+        for name in names:
+            key, suffix = os.path.splitext(name)
+            entry = self._load(key) if suffix == ".json" and not key.startswith(".") else None
+            if entry is not None:
+                yield entry
+
+    def path(self, key: str, suffix: str = ".json") -> str:
+        return os.path.join(self.directory, key + suffix)
+
+    def _load(self, key: str) -> Entry | None:
+        path = self.path(key)
+        try:
+            # O_NOFOLLOW: a symlink planted in place of an entry is never followed;
+            # O_NONBLOCK: a FIFO planted there cannot make the reader hang.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
+                return None
+            raw = os.read(fd, MAX_ENTRY_BYTES + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return parse_entry(raw, key)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def write(
+        self,
+        request: Request,
+        credentials: Credentials,
+        clock_offset: float,
+        backoff: Backoff | None = None,
+    ) -> bool:
+        """Store atomically; False (with a warning) if the directory cannot be used."""
+        if not self.prepare():
+            return False
+        document: dict[str, object] = {
+            "format": ENTRY_FORMAT,
+            "key": request.key,
+            "request": request.identity(),
+            "credentials": credentials.to_dict(),
+            "clock_offset": clock_offset,
+            "refresh_window": request.refresh_window,
+            "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        if backoff is not None:
+            document["backoff"] = {"failures": backoff.failures, "retry_after": backoff.retry_after}
+        try:
+            atomic_write(self.path(request.key), json.dumps(document).encode())
+        except OSError as error:
+            logger().warning(
+                "cannot write the cache in %s (%s); continuing without caching",
+                self.directory,
+                error.strerror or error,
+            )
+            return False
+        return True
+
+    def remove(self, key: str) -> bool:
+        try:
+            os.unlink(self.path(key))
+        except FileNotFoundError:
+            return False
+        return True
+
+    # -- the directory --------------------------------------------------------------------
+
+    def prepare(self) -> bool:
+        """Create the directory if needed; False (with a warning) if it must not be used.
+        Checked once per Cache: a refresh prepares, then writes."""
+        if self._writable is None:
+            self._writable = self._dir_is_safe(create=True)
+        return self._writable
+
+    def _dir_is_safe(self, *, create: bool) -> bool:
+        """Use only a real directory that we own and nobody else can write to."""
+        path = self.directory
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            if not create:
+                return False
+            try:
+                os.makedirs(path, mode=0o700, exist_ok=True)
+                info = os.lstat(path)
+            except OSError as error:
+                return self._unusable(f"cannot create it: {error.strerror or error}")
+        except OSError as error:
+            return self._unusable(error.strerror or str(error))
+        why = unusable_dir(info)
+        if why is not None:
+            return self._unusable(why)
+        if create and not os.access(path, os.W_OK | os.X_OK):  # read-only mount, or mode 0500
+            return self._unusable("it is not writable")
+        if create and info.st_mode & _PRIVATE:
+            # Readable by others but ours: tighten it rather than refuse.
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o700)
+        return True
+
+    def _unusable(self, why: str) -> bool:
+        if not self._warned:  # a read and a refresh each check the directory
+            self._warned = True
+            logger().warning(
+                "not using the cache dir %s: %s; continuing without caching", self.directory, why
+            )
+        return False
+
+
+def unusable_dir(info: os.stat_result) -> str | None:
+    """Why a cache dir with this lstat must not be used, or None if it may."""
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symlink, which credproc does not follow"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a directory"
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if info.st_mode & 0o022:
+        return "others can write to it (make it chmod 700)"
+    return None
+
+
+def is_private_file(info: os.stat_result) -> bool:
+    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
+
+
+def parse_entry(raw: bytes, key: str) -> Entry | None:
+    """Decode an entry's bytes; None for anything that is not exactly what we write."""
+    try:
+        document = json.loads(raw)
+        if not isinstance(document, dict) or not _is_int(document.get("format"), ENTRY_FORMAT):
+            return None
+        identity = document["request"]
+        offset = document["clock_offset"]
+        window = document["refresh_window"]
+        if not isinstance(identity, dict) or document.get("key") != key:
+            return None
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+            return None
+        if not -86400 * 366 < offset < 86400 * 366:  # also rejects NaN and infinities
+            return None
+        if not _is_int(window) or window < 0:
+            return None
+        credentials = Credentials.from_dict(document["credentials"])
+        # The expiry in this machine's clock, as the hot path prints it: must be a date.
+        local_expiry = credentials.expiration - timedelta(seconds=offset)
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+        return None
+    if local_expiry.timestamp() > time.time() + LONGEST_TOKEN_SECONDS:
+        return None
+    return Entry(credentials, float(offset), identity, key, window, _backoff(document))
+
+
+def _backoff(document: dict[str, Any]) -> Backoff:
+    """The entry's record of failed refreshes; none if absent or not what credproc writes."""
+    record = document.get("backoff")
+    if not isinstance(record, dict):
+        return Backoff()
+    failures, retry_after = record.get("failures"), record.get("retry_after")
+    if not _is_int(failures) or isinstance(retry_after, bool):
+        return Backoff()
+    if not isinstance(retry_after, (int, float)) or not 0 <= retry_after < 2**40:
+        return Backoff()
+    return Backoff(max(failures, 0) if isinstance(failures, int) else 0, float(retry_after))
+
+
+def _is_int(value: object, expected: int | None = None) -> bool:
+    """An integer as JSON states one: not true/false, not 1.0."""
+    return type(value) is int and expected in (None, value)
+
+
+def _jsonable(value: object) -> object:
+    """The form a value takes after a trip through JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
+    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
+    value = value or environ.get(BY_DEST["cache_dir"].env or "")
+    if value:
+        return os.path.expanduser(value)
+    return user_cache_dir(environ)

@@ -1,0 +1,73 @@
+"""The per-key refresh lock: one refresher per key, other keys never wait.
+
+An flock dies with its process, so a refresher killed with -9 blocks nobody. filelock is
+imported only here, and only a refresh takes the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from collections.abc import Iterator
+
+from ..errors import LockTimeoutError
+from .lean import NamedTuple
+from .log import logger
+
+
+class Held(NamedTuple):
+    """What taking a key's lock gave: the lock itself, and whether someone else had it first."""
+
+    locked: bool  # False: no lock could be had here, so refresh without caching
+    waited: bool  # True: another process held it, and has just finished its own refresh
+
+
+@contextlib.contextmanager
+def refresh_lock(path: str, timeout: float) -> Iterator[Held]:
+    """Hold the lock file at ``path`` (waiting up to ``timeout`` seconds).
+
+    Yields an unlocked Held, after a warning, if no lock can be had here (a read-only file
+    system, or something other than a file at the lock's path): the caller then refreshes
+    without caching rather than failing."""
+    import filelock  # noqa: PLC0415 - only a refresh needs it
+
+    lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
+    waited = False
+    try:
+        _no_link_or_special(path)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            waited = True
+            # Why this run is slow, for -v; and the sign tests wait for to know it waits.
+            logger().info(
+                "another credproc is refreshing this role; waiting up to %g s for it", timeout
+            )
+            lock.acquire()
+    except filelock.Timeout:
+        raise LockTimeoutError(
+            f"another credproc process has been refreshing this role for over "
+            f"{timeout:g} s (lock {path}); retry, or raise --lock-timeout"
+        ) from None
+    except OSError as error:
+        logger().warning(
+            "cannot lock %s (%s); continuing without caching", path, error.strerror or error
+        )
+        yield Held(locked=False, waited=False)
+        return
+    try:
+        yield Held(locked=True, waited=waited)
+    finally:
+        lock.release()
+
+
+def _no_link_or_special(path: str) -> None:
+    """Refuse a symlink, directory or device at the lock's path, whatever the installed
+    filelock would do with it (older versions follow links and truncate their target)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{os.path.basename(path)} is not a regular file")

@@ -1,0 +1,257 @@
+"""The one algorithm: serve from the cache, or refresh once under a per-key lock.
+
+read entry (no lock)      fresh enough -> return                  the hot path
+loop guard                the request is already being refreshed up the process chain
+lock key                  one refresher per key; other keys never wait
+    re-read               someone may just have refreshed -> return
+    waited for a refresher that failed, and the old token lives -> return it
+    fetch                 failed but the old token still lives -> warn, return it
+    write atomically      -> return
+
+The fetch step is a parameter (default: ``fetch.from_sts``), so the algorithm is tested
+in-process with a fake one; a role behind an MFA device first gets its MFA session through
+this same algorithm, under that session's own key, and hands it to the fetch step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+
+from ..errors import (
+    LOOP_MARKER,
+    CredprocError,
+    LockTimeoutError,
+    LoopError,
+    MfaError,
+    StsUnavailableError,
+)
+from .cache import Cache, Entry
+from .credentials import Credentials, Fetched
+from .lean import TYPE_CHECKING
+from .log import is_verbose, logger
+from .request import Request
+
+if TYPE_CHECKING:
+    import threading
+
+    from ..fetch.fetch import Fetcher
+
+# Keys of the requests being refreshed by this process and its ancestors. Clients pass their
+# environment to credential_process, so a nested credproc (a source profile that uses credproc)
+# sees its parents' keys and can tell a chain of roles (new keys) from a loop (a key again).
+CHAIN_VARIABLE = "CREDPROC_CHAIN"
+MAX_CHAIN_DEPTH = 8
+# A cached token served during an STS outage must still be usable when the client gets it.
+STALE_MINIMUM_SECONDS = 60
+# A cached MFA session signs AssumeRole until this little of it is left (enough for the call and
+# its retries). STS lets a role session outlive the session that assumed it, so asking for a new
+# code any earlier gains nothing, and fails a refresh where no code can be had (no terminal)
+# while the old session would still have worked.
+MFA_SOURCE_MINIMUM_SECONDS = 60
+# The backoffs this process has warned about, by entry key and retry time.
+_SAID_BACKOFF: set[tuple[str, float]] = set()
+
+
+def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentials:
+    """Credentials for the request, with Expiration stated in this machine's clock."""
+    cache = Cache(request.cache_dir) if request.cache_dir is not None else None
+    entry = cache.read(request) if cache is not None else None
+    if entry is not None and entry.seconds_left() > request.refresh_window:
+        return _served(entry, "cache hit")
+    if entry is not None and entry.backoff.seconds_to_wait() and _usable(entry):
+        # A refresh failed a moment ago (STS silent, throttling, a proxy in the way): until the
+        # backoff ends, runs serve the token without trying, so a client that runs credproc on
+        # every API call does not pay STS's whole retry budget on each.
+        error = StsUnavailableError(
+            f"STS failed {entry.backoff.failures} refresh(es) in a row; next try in "
+            f"{entry.backoff.seconds_to_wait():.0f} s"
+        )
+        # Once per backoff in a process: a long-lived one (exec --server, the Python API) is
+        # asked on every API call, and one line says it all.
+        said = (entry.key, entry.backoff.retry_after)
+        quiet = said in _SAID_BACKOFF
+        _SAID_BACKOFF.add(said)
+        return _stale(entry, error, quiet=quiet)
+    if fetch is None:
+        from ..fetch.fetch import from_sts  # noqa: PLC0415 - a refresh only
+
+        fetch = from_sts
+
+    with _refreshing(request):
+        if cache is None or not cache.prepare():  # no caching, or a dir we must not use
+            fetched = _fetch(request, fetch)
+            return _in_local_clock(fetched.credentials, fetched.clock_offset)
+        try:
+            return _refresh_locked(cache, request, fetch, entry)
+        except LockTimeoutError as error:
+            # The process holding the lock may be stuck (an MFA prompt nobody answers, a
+            # network that swallows packets): the token still cached serves meanwhile.
+            return _stale(entry, error)
+
+
+def _refresh_locked(
+    cache: Cache, request: Request, fetch: Fetcher, seen: Entry | None
+) -> Credentials:
+    from .lock import refresh_lock  # noqa: PLC0415 - a refresh only
+
+    with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout) as held:
+        entry = cache.read(request)
+        if entry is not None and entry.seconds_left() > request.refresh_window:
+            return _served(entry, "refreshed by another process")
+        if entry is not None and _replaced(entry, seen) and _usable(entry):
+            # Another process refreshed since we looked, and STS's new token is already inside
+            # the refresh window (STS's clock runs ahead of ours by more than the duration
+            # leaves over the window): a refresh now would get the same. Serve it as fresh.
+            return _served(entry, "refreshed by another process")
+        if held.waited and entry is not None and _usable(entry):
+            # The process we waited for could not refresh (STS down or throttling, most
+            # likely): N waiters retrying in turn would multiply the load on a struggling STS,
+            # so they serve the token that still works, and the next run tries again.
+            return _stale(entry, StsUnavailableError("another credproc just failed to refresh"))
+        try:
+            fetched = _fetch(request, fetch)
+        except StsUnavailableError as error:
+            if held.locked and entry is not None and _usable(entry):
+                # Recorded with the entry, atomically like the entry itself: the next runs
+                # back off (cache.Backoff) instead of each trying STS again.
+                backoff = entry.backoff.after_another_failure()
+                cache.write(request, entry.credentials, entry.clock_offset, backoff)
+                _SAID_BACKOFF.add((request.key, backoff.retry_after))  # this failure says it
+            return _stale(entry, error)
+        _report_skew(fetched.clock_offset)
+        if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
+            logger().info("new token from STS for %s, cached", request.describe())
+        return _in_local_clock(fetched.credentials, fetched.clock_offset)
+
+
+def _replaced(entry: Entry, seen: Entry | None) -> bool:
+    """Whether ``entry`` holds a new token from a refresh that succeeded since ``seen`` was
+    read (a failed refresh rewrites the token it had, with a backoff)."""
+    new = seen is None or entry.credentials.access_key_id != seen.credentials.access_key_id
+    return new and not entry.backoff.failures
+
+
+def _usable(entry: Entry) -> bool:
+    """Whether a token still lives long enough to hand out when no new one can be had."""
+    return entry.seconds_left() >= STALE_MINIMUM_SECONDS
+
+
+def _stale(entry: Entry | None, error: CredprocError, *, quiet: bool = False) -> Credentials:
+    """The cached token when no new one can be had, if it still lives long enough to use."""
+    if entry is None or not _usable(entry):
+        raise error
+    if quiet and not is_verbose():
+        return _in_local_clock(entry.credentials, entry.clock_offset)
+    (logger().info if quiet else logger().warning)(
+        "%s; serving the cached token, valid for %d more minutes",
+        error,
+        entry.seconds_left() // 60,
+    )
+    return _in_local_clock(entry.credentials, entry.clock_offset)
+
+
+def _fetch(request: Request, fetch: Fetcher) -> Fetched:
+    if request.mfa_serial is None or request.role_arn is None:
+        return fetch(request, None)
+    # The role is assumed from the MFA session, itself cached under its own key: one code
+    # serves every role and every refresh while that session lives. Its lock is taken while
+    # this role's is held, always in that order, so two roles sharing it cannot deadlock.
+    mfa_request = request.mfa_session(MFA_SOURCE_MINIMUM_SECONDS)
+    mfa_session = get_credentials(mfa_request, fetch)
+    try:
+        return fetch(request, mfa_session)
+    except MfaError as error:
+        _forget(mfa_request, mfa_session)
+        raise MfaError(f"{error}; run again to enter a new code") from None
+
+
+def _forget(request: Request, refused: Credentials) -> None:
+    """Drop a cached session STS refused, so the next call asks for a new code instead of
+    failing until the session's stated expiry; keep it if another process replaced it."""
+    if request.cache_dir is None:
+        return
+    cache = Cache(request.cache_dir)
+    if cache.read(request) is None:  # nothing cached, or no cache we may use
+        return
+    from .lock import refresh_lock  # noqa: PLC0415
+
+    with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout):
+        entry = cache.read(request)
+        if entry is not None and entry.credentials.access_key_id == refused.access_key_id:
+            cache.remove(request.key)
+
+
+@contextlib.contextmanager
+def _refreshing(request: Request) -> Iterator[None]:
+    """Mark this request as being refreshed for nested credproc processes; refuse a loop.
+
+    Checked before taking the lock: a nested credproc waiting for a lock its parent holds
+    would be a deadlock, not an error."""
+    with _one_refresh_at_a_time():
+        previous = os.environ.get(CHAIN_VARIABLE)
+        chain = [key for key in (previous or "").split(",") if key]
+        if request.key in chain:
+            raise LoopError(
+                f"{LOOP_MARKER} credproc calls itself for the same request "
+                f"({request.describe()}); a source profile must not lead back to the profile "
+                "that uses it"
+            )
+        if len(chain) >= MAX_CHAIN_DEPTH:
+            raise LoopError(
+                f"{LOOP_MARKER} source profiles nest more than {MAX_CHAIN_DEPTH} deep; "
+                "check for a source_profile cycle"
+            )
+        os.environ[CHAIN_VARIABLE] = ",".join([*chain, request.key])
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(CHAIN_VARIABLE, None)
+            else:
+                os.environ[CHAIN_VARIABLE] = previous
+
+
+_PROCESS_WIDE: dict[str, threading.RLock] = {}
+
+
+def _one_refresh_at_a_time() -> threading.RLock:
+    """One refresh at a time in this process (the Python API may refresh from many threads).
+
+    The chain lives in os.environ, which the processes botocore starts inherit, so two threads
+    refreshing at once would take each other's keys for a loop. Refreshes are rare and cache
+    hits never take this lock; reentrant for the MFA session refreshed inside a role's."""
+    import threading  # noqa: PLC0415 - not on the hot path
+
+    # setdefault is atomic: threads racing here all get the one lock that was stored.
+    return _PROCESS_WIDE.setdefault("refresh", threading.RLock())
+
+
+def _served(entry: Entry, how: str) -> Credentials:
+    if is_verbose():  # checked first: a quiet cache hit must not import logging
+        logger().info("%s: %d s left%s", how, entry.seconds_left(), _skew_note(entry.clock_offset))
+    return _in_local_clock(entry.credentials, entry.clock_offset)
+
+
+def _in_local_clock(credentials: Credentials, clock_offset: float) -> Credentials:
+    """State Expiration in this machine's clock: clients compare it with their own clock, so a
+    machine whose clock is off still refreshes before STS considers the token expired."""
+    if not clock_offset:
+        return credentials
+    shifted = credentials.expiration - timedelta(seconds=clock_offset)
+    return credentials._replace(expiration=shifted)
+
+
+def _report_skew(clock_offset: float) -> None:
+    if abs(clock_offset) > 60:
+        logger().info("%s; expirations are adjusted for it", _skew_note(clock_offset)[2:])
+
+
+def _skew_note(clock_offset: float) -> str:
+    """'; this machine's clock is N s behind STS's' when off by over a minute, else ''."""
+    if abs(clock_offset) <= 60:
+        return ""
+    direction = "behind" if clock_offset > 0 else "ahead of"
+    return f"; this machine's clock is {abs(clock_offset):.0f} s {direction} STS's"

@@ -1,0 +1,92 @@
+"""The fetch step of the algorithm: the STS call that makes a request's token.
+
+``provider`` calls it under the key's lock (and takes it as a parameter, so the algorithm can be
+tested in-process with another). It makes the local checks of the source first (a typo costs no
+STS call), then picks the STS call: AssumeRoleWithWebIdentity, GetSessionToken with an MFA code
+(the MFA session itself), or AssumeRole, signed by the source profile or by the MFA session
+``provider`` hands it. boto3 is imported only here, through ``sts``, and only when called.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..core.credentials import Credentials, Fetched
+from ..core.lean import TYPE_CHECKING
+from ..core.log import logger
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import boto3
+
+    from ..core.request import Request
+
+    # (request, the MFA session to sign with or None) -> the new token
+    Fetcher = Callable[[Request, Credentials | None], Fetched]
+
+# STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
+MIN_WEB_IDENTITY_TOKEN = 4
+MAX_WEB_IDENTITY_TOKEN = 20000
+
+
+def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
+    from ..aws import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
+    from ..config.source import check_source  # noqa: PLC0415
+
+    check_source(request, os.environ)
+    bundle = os.environ.get("AWS_CA_BUNDLE")
+    if bundle and not os.path.isfile(os.path.expanduser(bundle)):
+        raise ConfigError(f"AWS_CA_BUNDLE names {bundle}, which is not a file")
+    if request.web_identity_token_file is not None:
+        return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
+    if mfa_session is not None:
+        return sts.assume_role(sts.session_from(mfa_session, request.region), request)
+    if request.mfa_serial is None:
+        return sts.assume_role(source_session(request), request)
+    from ..prompt.mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
+
+    session = source_session(request)  # the keyring first: a locked one must not waste a code
+    code = get_code(request)
+    return sts.get_session_token(session, request, request.mfa_serial, code)
+
+
+def source_session(request: Request) -> boto3.Session:
+    """The session whose credentials sign for the request: the OS keyring's keys with
+    --source-keys, else the source profile or the environment."""
+    from ..aws import sts  # noqa: PLC0415
+
+    if request.source_keys is None:
+        return sts.source_session(request)
+    from ..keys import keyring as keystore  # noqa: PLC0415 - imports keyring: a refresh with --source-keys only
+
+    keys = keystore.load(request.source_keys, request.lock_timeout)
+    if keys.access_key_id != request.source_key_id:
+        # The keyring is the truth about the key; the index, which gave this request its cache
+        # key, only mirrors it (changed behind credproc's back, or a `keys` command died between
+        # the two writes). Mend it: the next run's key names the key really used.
+        logger().info(
+            "the keyring holds %s for %r", keystore.mask(keys.access_key_id), request.source_keys
+        )
+        keystore.mirror(request.source_keys, keys.access_key_id, os.environ)
+    return sts.keys_session(keys.access_key_id, keys.secret_access_key, request.region)
+
+
+def read_web_identity_token(request: Request) -> str:
+    # Read at every refresh, never cached: CI runners and Kubernetes rotate the file.
+    path = request.web_identity_token_file or ""
+    try:
+        with open(path, encoding="utf-8") as file:
+            token = file.read().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
+    if not token:
+        raise ConfigError(f"the web identity token file {path} is empty")
+    if not MIN_WEB_IDENTITY_TOKEN <= len(token) <= MAX_WEB_IDENTITY_TOKEN:
+        raise ConfigError(
+            f"the web identity token file {path} holds {len(token)} characters; STS takes "
+            f"{MIN_WEB_IDENTITY_TOKEN}..{MAX_WEB_IDENTITY_TOKEN}"
+        )
+    return token
