@@ -39,6 +39,10 @@ _PRIVATE = 0o077  # group and other permission bits
 # (a clock that jumped back) is ignored.
 FIRST_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 600
+# Beside <key>.json: the backoff of a request whose refreshes failed with no token to serve
+# (an MFA session during an STS outage: see provider), so that the next runs do not ask a
+# person for another code until it ends.
+FAILURE_SUFFIX = ".failed"
 
 
 class Backoff(NamedTuple):
@@ -106,7 +110,11 @@ class Cache:
         return os.path.join(self.directory, key + suffix)
 
     def _load(self, key: str) -> Entry | None:
-        path = self.path(key)
+        raw = self._read_private(self.path(key))
+        return None if raw is None else parse_entry(raw, key)
+
+    def _read_private(self, path: str) -> bytes | None:
+        """A file's bytes if it is a private regular file of ours and small; else None."""
         try:
             # O_NOFOLLOW: a symlink planted in place of an entry is never followed;
             # O_NONBLOCK: a FIFO planted there cannot make the reader hang.
@@ -117,12 +125,55 @@ class Cache:
             info = os.fstat(fd)
             if not is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
                 return None
-            raw = os.read(fd, MAX_ENTRY_BYTES + 1)
+            return os.read(fd, MAX_ENTRY_BYTES + 1)
         except OSError:
             return None
         finally:
             os.close(fd)
-        return parse_entry(raw, key)
+
+    # -- failed refreshes with no token to serve ------------------------------------------
+
+    def read_failure(self, request: Request) -> Backoff:
+        """The backoff after refreshes of ``request`` that failed with no token to serve
+        (see ``provider``); none if there is no record of ours for this request."""
+        if not self._dir_is_safe(create=False):
+            return Backoff()
+        raw = self._read_private(self.path(request.key, FAILURE_SUFFIX))
+        try:
+            document = json.loads(raw) if raw is not None else None
+        except (ValueError, RecursionError):
+            return Backoff()
+        if not isinstance(document, dict) or document.get("key") != request.key:
+            return Backoff()
+        if document.get("request") != _jsonable(request.identity()):
+            return Backoff()
+        return _backoff(document)
+
+    def record_failure(self, request: Request, backoff: Backoff) -> None:
+        """Store the backoff for a request that has no entry, atomically like an entry."""
+        document = {
+            "format": ENTRY_FORMAT,
+            "key": request.key,
+            "request": request.identity(),
+            "backoff": {"failures": backoff.failures, "retry_after": backoff.retry_after},
+        }
+        try:
+            atomic_write(self.path(request.key, FAILURE_SUFFIX), json.dumps(document).encode())
+        except OSError as error:
+            logger().warning("cannot record the failed refresh in %s (%s)", self.directory, error)
+
+    def failures(self) -> list[str]:
+        """The keys that have a record of failed refreshes, for ``cache clear --all``."""
+        if not self._dir_is_safe(create=False):
+            return []
+        with contextlib.suppress(OSError):
+            names = os.listdir(self.directory)
+            return sorted(
+                name[: -len(FAILURE_SUFFIX)]
+                for name in names
+                if name.endswith(FAILURE_SUFFIX) and not name.startswith(".")
+            )
+        return []
 
     # -- writing --------------------------------------------------------------------------
 
@@ -159,11 +210,18 @@ class Cache:
         return True
 
     def remove(self, key: str) -> bool:
+        """Remove the key's entry (True if there was one) and its record of failures."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path(key, FAILURE_SUFFIX))
         try:
             os.unlink(self.path(key))
         except FileNotFoundError:
             return False
         return True
+
+    def clear_failure(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path(key, FAILURE_SUFFIX))
 
     # -- the directory --------------------------------------------------------------------
 

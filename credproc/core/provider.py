@@ -28,7 +28,7 @@ from ..errors import (
     MfaError,
     StsUnavailableError,
 )
-from .cache import Cache, Entry
+from .cache import Backoff, Cache, Entry
 from .credentials import Credentials, Fetched
 from .lean import TYPE_CHECKING
 from .log import is_verbose, logger
@@ -111,6 +111,18 @@ def _refresh_locked(
             # likely): N waiters retrying in turn would multiply the load on a struggling STS,
             # so they serve the token that still works, and the next run tries again.
             return _stale(entry, StsUnavailableError("another credproc just failed to refresh"))
+        # Asking a person for a code with no token to fall back on: after an outage swallowed
+        # the last code, runs fail at once until the backoff ends, without asking again (a
+        # client retrying every few seconds would otherwise ask for a code each time).
+        asks = _asks_a_person(request) and (entry is None or not _usable(entry))
+        failed = cache.read_failure(request) if asks else Backoff()
+        if failed.seconds_to_wait():
+            raise StsUnavailableError(
+                f"STS failed {failed.failures} time(s) in a row after an MFA code was entered "
+                f"for {request.mfa_serial}; not asking for another for "
+                f"{failed.seconds_to_wait():.0f} s (credproc cache clear with the same options "
+                "to try now)"
+            )
         try:
             fetched = _fetch(request, fetch)
         except StsUnavailableError as error:
@@ -120,11 +132,21 @@ def _refresh_locked(
                 backoff = entry.backoff.after_another_failure()
                 cache.write(request, entry.credentials, entry.clock_offset, backoff)
                 _SAID_BACKOFF.add((request.key, backoff.retry_after))  # this failure says it
+            elif held.locked and asks:
+                cache.record_failure(request, failed.after_another_failure())
             return _stale(entry, error)
+        if asks and failed.failures:
+            cache.clear_failure(request.key)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
             logger().info("new token from STS for %s, cached", request.describe())
         return _in_local_clock(fetched.credentials, fetched.clock_offset)
+
+
+def _asks_a_person(request: Request) -> bool:
+    """Whether a refresh of the request needs an MFA code (GetSessionToken): a person typing
+    one, a key touched, or a token command."""
+    return request.mfa_serial is not None and request.role_arn is None
 
 
 def _replaced(entry: Entry, seen: Entry | None) -> bool:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from ...config.options import CACHE_DIR_OPTION, OUTPUT_OPTIONS, ROLE_OPTIONS, RawOptions
 from ...config.resolve import resolve
 from ...core.cache import Cache, Entry, cache_dir_from
+from ...core.provider import MFA_SOURCE_MINIMUM_SECONDS
 from ...errors import UsageError
 from ..parser import Parser, add_options
 from ..table import table
@@ -55,13 +56,20 @@ def cache_clear(args: argparse.Namespace) -> int:
             raise UsageError("cache clear takes --all or role options, not both")
         cache = Cache(cache_dir_from(args.cache_dir, os.environ))
         removed = sum(cache.remove(entry.key) for entry in list(cache.entries()))
+        for key in cache.failures():  # MFA sessions in backoff with no token (provider)
+            cache.clear_failure(key)
     else:
         if not any(options.has(d) for d in ("role_arn", "profile", "mfa_serial")):
             raise UsageError("cache clear needs --all, or the role options of the entry to clear")
         # The request's own cache dir: a profile may name one with credproc_cache_dir.
         request = resolve(options, os.environ)
         assert request.cache_dir is not None  # noqa: S101 - cache clear has no --no-cache
-        removed = int(Cache(request.cache_dir).remove(request.key))
+        cache = Cache(request.cache_dir)
+        removed = int(cache.remove(request.key))
+        if request.mfa_serial is not None:
+            # The role's MFA session may be backing off after an outage (provider): clearing
+            # the role is how a user says "ask me for a code now".
+            cache.clear_failure(request.mfa_session(MFA_SOURCE_MINIMUM_SECONDS).key)
     sys.stdout.write(f"removed {removed} cached token{'s' if removed != 1 else ''}\n")
     return 0
 
