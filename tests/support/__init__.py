@@ -18,5 +18,7 @@ endpoint_child  the command it runs, a program: boto3 calls and signal reports, 
 leaks        Secrets, what a test has seen and where it must not show up; every process's argv
 secretservice  a real Secret Service (gnome-keyring on a private D-Bus) for the OS keyring tests
 sourcekeys   IAM users and their keys on the server, what credproc stored, secrets on disk
+ssoserver    SsoStandIn: IAM Identity Center (OIDC + portal) on loopback in botocore's shapes,
+             counted and disturbed per operation; running_sso() starts one
 health       what a long-lived process holds: open files, threads, memory, from /proc
 """
