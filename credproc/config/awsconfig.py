@@ -20,6 +20,9 @@ from ..errors import ConfigFileError
 
 Sections = dict[str, dict[str, str]]
 
+# Profile names botocore reads back unchanged from `[profile NAME]` (it shlex-splits the header).
+PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"
+
 # configparser's patterns for its default delimiters.
 _SECTION = re.compile(r"\[(?P<header>.+)\]")
 _OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")

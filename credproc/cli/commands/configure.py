@@ -20,7 +20,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ...config import rewrite
 from ...config.awsconfig import (
+    PROFILE_NAME,
     config_path,
     parse_sections,
     profile_of_header,
@@ -31,13 +33,10 @@ from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
-from ...core.files import atomic_write, private_backup
 from ...core.lean import NamedTuple
 from ...core.request import Request
 from ...errors import ConfigError, UsageError
 
-# Names botocore reads back unchanged from `[profile NAME]` (it shlex-splits the header).
-_PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"
 # Options whose value is a path: clients run credential_process in their own working
 # directory, so a relative path would name a different file for each of them.
 _PATH_OPTIONS = frozenset({"cache_dir", "web_identity_token_file"})
@@ -129,7 +128,7 @@ def _portable(name: str, value: str, request: Request) -> str:
 
 
 def profile_block(name: str, credential_process: str, region: str | None) -> str:
-    if not re.fullmatch(_PROFILE_NAME, name):
+    if not re.fullmatch(PROFILE_NAME, name):
         raise UsageError(
             f"--name {name!r} must be 1-128 letters, digits or _ . @ + = , : / - characters"
         )
@@ -147,19 +146,8 @@ class Written(NamedTuple):
 
 def write_profile(config: Path, name: str, block: str, *, force: bool) -> Written:
     """Add the block to the config file, or with ``force`` put it in place of that profile."""
-    path = Path(os.path.realpath(config))  # keep a dotfiles symlink a symlink
-    try:
-        original: bytes | None = path.read_bytes()
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        original, mode = None, 0o600
-    except OSError as error:
-        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
-    try:
-        text = (original or b"").decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
-
+    original = rewrite.read_for_rewrite(config)
+    path, text = Path(original.path), original.text
     sections = section_spans(text)
     spans = [
         (header, start, end) for header, start, end in sections if profile_of_header(header) == name
@@ -171,26 +159,15 @@ def write_profile(config: Path, name: str, block: str, *, force: bool) -> Writte
         )
     if len(spans) > 1:
         raise ConfigError(f"profile {name!r} appears {len(spans)} times in {path}; fix it by hand")
-    newline = "\r\n" if "\r\n" in text else "\n"
-    block = block.replace("\n", newline)
     if spans:
         _, start, end = spans[0]
-        updated = text[:start] + block + text[end:]
+        newline = "\r\n" if "\r\n" in text else "\n"
+        updated = text[:start] + block.replace("\n", newline) + text[end:]
     else:
-        if text and not text.endswith("\n"):
-            text += newline  # end the last line before adding a section
-        if text.strip() and not text.endswith(newline * 2):
-            text += newline  # one blank line between sections
-        updated = text + block
-    _check_result((original or b"").decode("utf-8"), updated, block, path, spans)
-
-    backup = _backup(path, original) if original is not None else None
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        atomic_write(path, updated.encode("utf-8"), mode)
-    except OSError as error:
-        raise ConfigError(f"cannot write {path}: {error.strerror or error}") from None
-    return Written(path, backup, replaced=bool(spans))
+        updated = rewrite.appended(text, block)
+    _check_result(text, updated, block, path, spans)
+    backup = rewrite.replace(original, updated)
+    return Written(path, Path(backup) if backup else None, replaced=bool(spans))
 
 
 def _check_result(
@@ -205,10 +182,3 @@ def _check_result(
     others = {name: old_keys for name, old_keys in old.items() if name not in gone}
     if new != {**others, section: keys}:
         raise ConfigError(f"cannot place the profile in {path} safely; add it by hand")
-
-
-def _backup(path: Path, original: bytes) -> Path:
-    try:
-        return Path(private_backup(str(path), original))
-    except OSError as error:
-        raise ConfigError(f"cannot back up {path}: {error.strerror or error}") from None
