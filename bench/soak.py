@@ -43,9 +43,11 @@ from soak_judge import (
     check_tokens,
     judge,
 )
-from soak_world import PATHS, Role, World, argv, build
+from soak_world import CREDPROC, PATHS, Role, World, argv, build
 from support.health import Health
 from support.server import StsServer, running_sts_server
+
+from credproc.core.cache import FAILURE_SUFFIX
 
 BENCH = Path(__file__).resolve().parent
 CALL_TIMEOUT = 150.0  # far above the worst documented wait (lock timeout 60 s + a refresh)
@@ -71,6 +73,7 @@ class Soak:
         self.rng = random.Random(args.seed)  # noqa: S311 - a schedule, not a secret
         self.api_health: dict[str, Any] = {}
         self.chaos_started = 0.0  # time.monotonic()
+        self.mfa_backoff_lifted = False
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -252,6 +255,7 @@ class Soak:
 
     def after_the_chaos(self, api: subprocess.Popen[str]) -> None:
         """STS is right again: every role works at once, by every path and from Python."""
+        self.mfa_backoff_lifted = self.lift_mfa_backoff()
         pairs = [(path, role) for role in self.world.roles for path in PATHS]
         with ThreadPoolExecutor(max_workers=4) as pool:
             for call in pool.map(lambda pair: self.call(pair[0], pair[1], final=True), pairs):
@@ -267,6 +271,25 @@ class Soak:
         if api.returncode != 0 or "end" not in self.api_health:
             with self.lock:
                 self.tally.fail(f"the Python API process ended with status {api.returncode}")
+
+    def lift_mfa_backoff(self) -> bool:
+        """An MFA code lost to an outage is not asked for again until the backoff ends
+        (docs/security.md): if the chaos ended inside one, do what the error line tells the
+        user, `cache clear` with the role's options, so that every path can be proven at once."""
+        if not any(self.world.cache_dir.glob(f"*{FAILURE_SUFFIX}")):
+            return False
+        done = subprocess.run(
+            [CREDPROC, "cache", "clear", "--profile", "soak-mfa"],
+            env=self.world.env,
+            capture_output=True,
+            text=True,
+            timeout=CALL_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0 or any(self.world.cache_dir.glob(f"*{FAILURE_SUFFIX}")):
+            with self.lock:
+                self.tally.fail(f"cache clear did not lift the MFA backoff: {done.stderr.strip()}")
+        return True
 
     def temp_files(self, killed: set[int]) -> int:
         """Temp files left in the cache: those of killed processes are documented (the next
@@ -323,6 +346,7 @@ class Soak:
         row("kills (SIGKILL)", {"in all": chaos.kills, "mid-refresh": chaos.kills_mid_refresh})
         row("tamperings", dict(chaos.tamperings))
         row("MFA codes asked", str(self.world.token_command.runs()))
+        row("MFA backoff lifted after the chaos", "yes" if self.mfa_backoff_lifted else "no")
         row("temp files left by killed processes", str(leftovers))
         row("tokens served after a clock jump made them expired by STS", str(across_jumps))
         during = self.api_health.get("during", [])

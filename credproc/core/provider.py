@@ -117,11 +117,12 @@ def _refresh_locked(
         asks = _asks_a_person(request) and (entry is None or not _usable(entry))
         failed = cache.read_failure(request) if asks else Backoff()
         if failed.seconds_to_wait():
+            # Worded like the backoff of an entry: the same state, seen from a run.
             raise StsUnavailableError(
-                f"STS failed {failed.failures} time(s) in a row after an MFA code was entered "
-                f"for {request.mfa_serial}; not asking for another for "
-                f"{failed.seconds_to_wait():.0f} s (credproc cache clear with the same options "
-                "to try now)"
+                f"STS failed {failed.failures} refresh(es) in a row; next try in "
+                f"{failed.seconds_to_wait():.0f} s, not asking for another MFA code for "
+                f"{request.mfa_serial} until then (credproc cache clear with the role's "
+                "options: ask now)"
             )
         try:
             fetched = _fetch(request, fetch)
