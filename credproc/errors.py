@@ -5,6 +5,7 @@
     ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
     │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
     ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
+    │   └── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
     ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
     ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
     ├── LoopError            7  credproc would call itself for the same request (a loop)
@@ -55,6 +56,11 @@ class AuthError(CredprocError):
     """STS refused the request: bad or missing source credentials, or not allowed."""
 
     exit_code = 4
+
+
+class SsoLoginError(AuthError):
+    """An SSO session has no usable token, and no login could make one: ``--sso-login never``,
+    no person to ask, or the login was refused, abandoned or expired."""
 
 
 class StsUnavailableError(CredprocError):
@@ -126,6 +132,7 @@ __all__ = [
     "LockTimeoutError",
     "LoopError",
     "MfaError",
+    "SsoLoginError",
     "StsUnavailableError",
     "UsageError",
 ]

@@ -24,6 +24,7 @@ from ..errors import (
     ConfigFileError,
     CredprocError,
     MfaError,
+    SsoLoginError,
     StsUnavailableError,
     UsageError,
     nested_failure,
@@ -227,3 +228,54 @@ def one_line(error: Exception) -> str:
 
 def _where(request: Request) -> str:
     return f" at {request.endpoint_url}" if request.endpoint_url else ""
+
+
+# -- IAM Identity Center: the OIDC service and the portal ---------------------------------
+
+# Answers that mean the session's token, refresh token or client registration is no good any
+# more (revoked, rotated away, expired): only a new login helps.
+SSO_LOGIN_CODES = {
+    "InvalidGrantException",
+    "InvalidClientException",
+    "ExpiredTokenException",
+    "UnauthorizedException",
+    "UnauthorizedClientException",
+    "AccessDeniedException",
+}
+_SSO_BUSY_CODES = {"TooManyRequestsException", "SlowDownException", "InternalServerException"}
+
+
+@contextlib.contextmanager
+def translated_sso_errors(service: str, operation: str, endpoint: str) -> Iterator[None]:
+    """Run a call to IAM Identity Center's ``service`` ("OIDC" or "portal"); whatever botocore
+    raises leaves as a CredprocError: SsoLoginError where a new login is the remedy, exit 5
+    for an outage (down, slow, throttling, a proxy's page or garbage), exit 4 for a refusal."""
+    _ANSWER.status, _ANSWER.content_type = None, ""
+    where = f"the SSO {service} at {endpoint}"
+    try:
+        yield
+    except botocore.exceptions.ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if "json" not in _ANSWER.content_type.lower() or not code or code.isdigit():
+            raise StsUnavailableError(
+                f"{where} answered {operation} with HTTP {status} "
+                f"({_ANSWER.content_type.split(';')[0] or 'no content type'}), which is not "
+                "its answer; is a proxy in the way?"
+            ) from None
+        if code in SSO_LOGIN_CODES:
+            raise SsoLoginError(
+                f"{where} refused {operation} ({code}): a new login is needed"
+            ) from None
+        if code in _SSO_BUSY_CODES or (isinstance(status, int) and status >= 500):
+            raise StsUnavailableError(f"{where} failed {operation} with {code}") from None
+        raise AuthError(f"{where} refused {operation}: {code}") from None
+    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
+        raise StsUnavailableError(
+            f"cannot reach {where} for {operation}: {_network_cause(error)} "
+            f"(gave up after {MAX_ATTEMPTS} attempts)"
+        ) from None
+    except botocore.exceptions.BotoCoreError as error:
+        raise StsUnavailableError(f"{where} failed {operation}: {one_line(error)}") from None
+    except Exception:  # noqa: BLE001 - botocore choking on an answer it could not read
+        raise StsUnavailableError(f"{where} answered {operation} with garbage") from None

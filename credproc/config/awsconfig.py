@@ -71,6 +71,18 @@ def profile_of_header(header: str) -> str | None:
     return words[1] if words is not None and len(words) == 2 else None
 
 
+def sso_sessions(environ: Mapping[str, str]) -> Sections:
+    """Every ``[sso-session NAME]`` section of the config file by name, as botocore finds them
+    (its rule for profiles: a header that starts with the word, split in exactly two)."""
+    sessions: Sections = {}
+    for header, keys in read_sections(config_path(environ)).items():
+        if header.startswith("sso-session"):
+            words = _header_words(header)
+            if words is not None and len(words) == 2:
+                sessions[words[1]] = keys
+    return sessions
+
+
 def credentials_profiles(environ: Mapping[str, str]) -> Sections:
     """The credentials file's sections: each header is a profile's name."""
     return read_sections(credentials_path(environ))

@@ -46,6 +46,8 @@ NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
 PROFILE, PATH, JSON_OR_FILE = "PROFILE", "PATH", "JSON_OR_@FILE"
 # How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
 MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
+# Whether a process that finds no usable SSO token starts a login (docs/sso.md).
+SSO_LOGINS = ("auto", "never")
 
 
 class Option(NamedTuple):
@@ -255,6 +257,17 @@ OPTIONS: tuple[Option, ...] = (
         metavar=PATH,
         profile_key="web_identity_token_file",
         needs=NEEDS_ROLE,
+    ),
+    _option(
+        "sso_login",
+        "an SSO profile without a usable token: auto starts one login (a browser, or a device "
+        "code on the terminal) that every waiting process shares; never fails at once",
+        BEHAVIOUR,
+        metavar="WHEN",
+        profile_key="credproc_sso_login",
+        env="CREDPROC_SSO_LOGIN",
+        default=SSO_LOGINS[0],
+        choices=SSO_LOGINS,
     ),
     _option(
         "cache_dir",

@@ -25,8 +25,10 @@ from .options import (
     NEEDS_MFA,
     NEEDS_ROLE,
     OPTIONS,
+    SSO_LOGINS,
     RawOptions,
 )
+from .sso import SsoRole, is_sso_profile, sso_role
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
 # line (and --profile) name no identity at all: clients pass their environment on to nested
@@ -46,11 +48,21 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
     Naming a profile names an identity, so the web identity variables are then left alone."""
     raw = flags.over(from_environment(environ))
     profile = raw.text("profile")
+    sso = None
     if profile:
         raw = raw.over(options_from_profile(profile, environ))
+        sso = sso_of_profile(profile, environ)
     else:
         raw = _web_identity_from_environment(raw, environ)
-    return build(raw, environ)
+    return build(raw, environ, sso)
+
+
+def sso_of_profile(profile: str, environ: Mapping[str, str]) -> SsoRole | None:
+    """The profile's SSO role, if it is an SSO profile (config.sso); None otherwise."""
+    from .awsconfig import profile_keys  # noqa: PLC0415 - only for --profile
+
+    keys = profile_keys(profile, environ) or {}
+    return sso_role(profile, keys, environ) if is_sso_profile(keys) else None
 
 
 def from_environment(environ: Mapping[str, str]) -> RawOptions:
@@ -89,7 +101,7 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
     options = RawOptions(values)
     if options.text("source_profile") == profile:
         raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
-    if not (options.has("role_arn") or options.has("mfa_serial")):
+    if not (options.has("role_arn") or options.has("mfa_serial") or is_sso_profile(keys)):
         raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
     return options
 
@@ -145,12 +157,15 @@ def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) 
     return raw.updated(values)
 
 
-def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
+def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = None) -> Request:
     """The request the options describe, every value and every combination checked."""
     role_arn = raw.text("role_arn")
     if role_arn is not None:
         role_arn = validate.role_arn(role_arn)
-    _check_needs(raw, role_arn)
+    if sso is not None:
+        _check_sso(raw, sso)
+    else:
+        _check_needs(raw, role_arn)
     web_identity_token_file = _web_identity(raw)
     duration, mfa_duration, refresh_window = _lifetimes(raw, role_arn)
     source_profile = raw.text("source_profile")
@@ -163,7 +178,7 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         from .keyindex import key_id  # noqa: PLC0415 - only with --source-keys
 
         source_key_id = key_id(source_keys, environ)
-    elif source_profile is None and web_identity_token_file is None:
+    elif source_profile is None and web_identity_token_file is None and sso is None:
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
     flag = {option.dest: option.flag for option in OPTIONS}
     request = Request(
@@ -195,8 +210,41 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         lock_timeout=lock_timeout(raw.text("lock_timeout")),
         mfa_token_command=raw.text("mfa_token_command") or None,
         mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
+        sso_login=validate.choice(flag["sso_login"], raw.text("sso_login"), SSO_LOGINS),
     )
+    if sso is not None:
+        return request._replace(
+            role_session_name="",
+            sso_account_id=sso.account_id,
+            sso_role_name=sso.role_name,
+            sso_start_url=sso.session.start_url,
+            sso_region=sso.session.region,
+            sso_session=sso.session.name,
+            sso_scopes=sso.session.scopes,
+            sso_profile=sso.profile,
+        )
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def _check_sso(raw: RawOptions, sso: SsoRole) -> None:
+    """An SSO profile's role comes from the portal as it is: refuse what would shape another."""
+    if raw.has("role_arn"):
+        raise UsageError(
+            f"profile {sso.profile!r} is an SSO profile; to assume a role with its "
+            f"credentials, give --role-arn with --source-profile {sso.profile}"
+        )
+    for option, _ in raw.given():
+        shapes_a_role = option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
+            "mfa_serial",
+            "source_profile",
+            "source_keys",
+            "web_identity_token_file",
+        )
+        if shapes_a_role:
+            raise UsageError(
+                f"{option.flag} (or its profile key) does not apply to SSO profile "
+                f"{sso.profile!r}: the portal hands out its role's credentials as they are"
+            )
 
 
 def _endpoint(environ: Mapping[str, str]) -> str | None:

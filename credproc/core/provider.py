@@ -53,6 +53,16 @@ STALE_MINIMUM_SECONDS = 60
 MFA_SOURCE_MINIMUM_SECONDS = 60
 # The backoffs this process has warned about, by entry key and retry time.
 _SAID_BACKOFF: set[tuple[str, float]] = set()
+# When each refresh in progress in this process began, outermost first: before it waited for
+# any lock. An SSO login that failed after that failed while this refresh waited for it.
+_STARTED: list[float] = []
+
+
+def refresh_started() -> float:
+    """When the outermost refresh in progress began (now, if none is)."""
+    import time  # noqa: PLC0415 - a refresh only
+
+    return _STARTED[0] if _STARTED else time.time()
 
 
 def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentials:
@@ -213,7 +223,10 @@ def _refreshing(request: Request) -> Iterator[None]:
 
     Checked before taking the lock: a nested credproc waiting for a lock its parent holds
     would be a deadlock, not an error."""
+    import time  # noqa: PLC0415 - a refresh only
+
     with _one_refresh_at_a_time():
+        started = time.time()
         previous = os.environ.get(CHAIN_VARIABLE)
         chain = [key for key in (previous or "").split(",") if key]
         if request.key in chain:
@@ -228,9 +241,11 @@ def _refreshing(request: Request) -> Iterator[None]:
                 "check for a source_profile cycle"
             )
         os.environ[CHAIN_VARIABLE] = ",".join([*chain, request.key])
+        _STARTED.append(started)
         try:
             yield
         finally:
+            _STARTED.pop()
             if previous is None:
                 os.environ.pop(CHAIN_VARIABLE, None)
             else:

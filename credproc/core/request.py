@@ -14,6 +14,7 @@ from ..config.options import (
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MFA_DURATION,
     MFA_PROMPTS,
+    SSO_LOGINS,
 )
 from .lean import NamedTuple, sha256_hex
 
@@ -43,15 +44,27 @@ class Request(NamedTuple):
     mfa_serial: str | None = None
     mfa_duration: int = DEFAULT_MFA_DURATION
     web_identity_token_file: str | None = None
+    # An SSO profile's role (config.sso): the portal's GetRoleCredentials, with the session's
+    # token. The session is named by sso_session, or by its start URL for a legacy profile.
+    sso_account_id: str | None = None
+    sso_role_name: str | None = None
+    sso_start_url: str | None = None
+    sso_region: str | None = None
+    sso_session: str | None = None
+    sso_scopes: tuple[str, ...] = ()
 
     refresh_window: int = 900
     cache_dir: str | None = None  # None: no caching (--no-cache)
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     mfa_token_command: str | None = None
     mfa_prompt: str = MFA_PROMPTS[0]
+    sso_login: str = SSO_LOGINS[0]
     # Not an option, nor part of the identity: the role an MFA session is fetched for, which
     # the MFA prompt names. Every role shares the session, so it never changes the key.
     for_role: str | None = None
+    # Not an option, nor part of the identity: the SSO profile, named in the line that says
+    # how to log in (two profiles for one role share the token).
+    sso_profile: str | None = None
 
     def identity(self) -> dict[str, object]:
         """Every field that changes the identity or the token: the cache key's input.
@@ -61,11 +74,12 @@ class Request(NamedTuple):
         fields: dict[str, object] = {
             name: value
             for name, value in zip(self._fields, self, strict=True)
-            if name != "for_role" and (name not in BY_DEST or BY_DEST[name].kind != BEHAVIOUR)
+            if name not in ("for_role", "sso_profile")
+            and (name not in BY_DEST or BY_DEST[name].kind != BEHAVIOUR)
         }
         if self.role_arn is None:
             # An MFA session works in every region: one code per device, whichever region
-            # the roles that use it are assumed in.
+            # the roles that use it are assumed in. So does an SSO role's token.
             del fields["region"]
         return fields
 
@@ -78,6 +92,8 @@ class Request(NamedTuple):
         """What the token is, for messages: 'role ARN' or 'MFA session for SERIAL'."""
         if self.role_arn:
             return f"role {self.role_arn}"
+        if self.sso_role_name:
+            return f"SSO role {self.sso_role_name} in account {self.sso_account_id}"
         return f"MFA session for {self.mfa_serial}"
 
     def mfa_session(self, refresh_window: int) -> Request:

@@ -30,6 +30,7 @@ COMMANDS = {
     "configure": Command("configure", "Print (or append) a profile block that uses credproc."),
     "doctor": Command("doctor", "Check a profile or role setup end to end, one verdict per line."),
     "console": Command("console", "Open the AWS console as the role, from the cached session."),
+    "sso": Command("sso", "Sign in to IAM Identity Center (SSO) sessions."),
     "keys": Command("keys", "Keep IAM users' long-term keys in the OS keyring (--source-keys)."),
     # The words after "--" are the command line being completed.
     "completion": Command(

@@ -1,0 +1,145 @@
+"""An IAM Identity Center (SSO) setup, read from the AWS config as botocore reads it.
+
+A profile is an SSO profile when it names ``sso_account_id`` or ``sso_role_name`` and no
+``role_arn`` (botocore tries AssumeRole first). Its session comes from ``sso_session = NAME``
+and the ``[sso-session NAME]`` section (``sso_start_url``, ``sso_region``,
+``sso_registration_scopes``), or, for a legacy profile, from ``sso_start_url`` and
+``sso_region`` in the profile itself. A key in both the profile and its session must agree, as
+botocore demands. A missing or malformed key is a ConfigError (exit 3) that names it.
+
+Read on a cache hit for an SSO profile: the AWS config reader is the lean one (``awsconfig``),
+and nothing here imports more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..core.lean import NamedTuple
+from ..errors import ConfigError
+
+# What botocore and the AWS CLI ask for when a session names no scopes: the one that earns a
+# refresh token (a legacy profile registers without scopes, and gets none).
+DEFAULT_SCOPES = ("sso:account:access",)
+ACCOUNT_ID = r"\d{12}"
+PERMISSION_SET = r"[\w+=,.@-]{1,32}"
+_URL = r"https?://[^\s/?#@]+(?:[/?#]\S*)?"
+_REGION = r"[a-z]{2,}(-[a-z0-9]+){1,4}"
+_SCOPE = r"[\w:./-]+"
+# The keys that make a profile an SSO one, as in botocore's SSOProvider.
+PROFILE_KEYS = ("sso_account_id", "sso_role_name")
+
+
+class SsoSession(NamedTuple):
+    """Where a login goes and where its token lives: a named session, or a legacy profile's
+    start URL (``name`` None). The token file is named after ``name``, else ``start_url``."""
+
+    name: str | None
+    start_url: str
+    region: str
+    scopes: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"SSO session {self.name!r}" if self.name else f"SSO start URL {self.start_url}"
+
+
+class SsoRole(NamedTuple):
+    """An SSO profile: the session and the portal's account and role."""
+
+    profile: str
+    session: SsoSession
+    account_id: str
+    role_name: str
+
+
+def is_sso_profile(keys: Mapping[str, str]) -> bool:
+    return "role_arn" not in keys and any(key in keys for key in PROFILE_KEYS)
+
+
+def sso_role(profile: str, keys: Mapping[str, str], environ: Mapping[str, str]) -> SsoRole:
+    """The SSO profile's role and session; ConfigError naming the key that is missing or bad."""
+    where = f"profile {profile!r}"
+    account = _required(keys, "sso_account_id", where)
+    role = _required(keys, "sso_role_name", where)
+    if not re.fullmatch(ACCOUNT_ID, account):
+        raise ConfigError(f"{where}: sso_account_id {account!r} is not a 12-digit account id")
+    if not re.fullmatch(PERMISSION_SET, role):
+        raise ConfigError(f"{where}: sso_role_name {role!r} is not a permission set name")
+    name = keys.get("sso_session", "").strip()
+    if "sso_session" in keys and not name:
+        raise ConfigError(f"{where}: sso_session is empty")
+    session = session_named(name, environ, keys, where) if name else _legacy(keys, where)
+    return SsoRole(profile, session, account, role)
+
+
+def session_named(
+    name: str,
+    environ: Mapping[str, str],
+    profile_keys: Mapping[str, str] | None = None,
+    where: str = "",
+) -> SsoSession:
+    """``[sso-session NAME]``, checked against the keys of the profile that names it."""
+    from .awsconfig import config_path, sso_sessions  # noqa: PLC0415
+
+    section = sso_sessions(environ).get(name)
+    if section is None:
+        named_by = f"{where} names sso_session {name!r}, but " if where else ""
+        raise ConfigError(f"{named_by}[sso-session {name}] is not in {config_path(environ)}")
+    header = f"[sso-session {name}]"
+    for key, value in (profile_keys or {}).items():
+        if key in section and section[key].strip() != value.strip():
+            raise ConfigError(
+                f"{key} differs between {where} ({value.strip()}) and {header} "
+                f"({section[key].strip()}): botocore refuses that"
+            )
+    scopes = tuple(scope.strip() for scope in section.get("sso_registration_scopes", "").split(","))
+    scopes = tuple(scope for scope in scopes if scope) or DEFAULT_SCOPES
+    for scope in scopes:
+        if not re.fullmatch(_SCOPE, scope):
+            raise ConfigError(f"{header}: sso_registration_scopes has a bad scope {scope!r}")
+    return SsoSession(
+        name, _start_url(section, header), _region(section, header), tuple(sorted(scopes))
+    )
+
+
+def _legacy(keys: Mapping[str, str], where: str) -> SsoSession:
+    return SsoSession(None, _start_url(keys, where), _region(keys, where), ())
+
+
+def _start_url(keys: Mapping[str, str], where: str) -> str:
+    url = _required(keys, "sso_start_url", where)
+    if not re.fullmatch(_URL, url, re.ASCII):
+        raise ConfigError(f"{where}: sso_start_url {url!r} is not an http(s) URL")
+    return url
+
+
+def _region(keys: Mapping[str, str], where: str) -> str:
+    region = _required(keys, "sso_region", where)
+    if not re.fullmatch(_REGION, region, re.ASCII):
+        raise ConfigError(f"{where}: sso_region {region!r} is not a region name")
+    return region
+
+
+def _required(keys: Mapping[str, str], key: str, where: str) -> str:
+    value = keys.get(key, "").strip()
+    if not value:
+        raise ConfigError(f"{where} is an SSO setup but has no {key}")
+    return value
+
+
+def session_of_profile(profile: str, environ: Mapping[str, str]) -> SsoSession:
+    """The session a profile signs in to (``credproc sso login --profile``): its sso_session,
+    or its own sso_start_url and sso_region. It need not name an account and role."""
+    from .awsconfig import config_path, profile_keys  # noqa: PLC0415
+
+    keys = profile_keys(profile, environ)
+    where = f"profile {profile!r}"
+    if keys is None:
+        raise ConfigError(f"{where} is not in {config_path(environ)}")
+    name = keys.get("sso_session", "").strip()
+    if name:
+        return session_named(name, environ, keys, where)
+    if "sso_start_url" not in keys:
+        raise ConfigError(f"{where} has no sso_session or sso_start_url: it is not an SSO profile")
+    return _legacy(keys, where)
