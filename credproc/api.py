@@ -44,6 +44,10 @@ class Options(TypedDict, total=False):
     mfa_prompt: str  # auto, terminal, zenity, kdialog or osascript
     mfa_duration: int
     web_identity_token_file: str | os.PathLike[str]
+    sso_session: str  # with sso_account_id and sso_role_name: an SSO role from the portal
+    sso_account_id: str
+    sso_role_name: str
+    sso_login: str  # auto or never
     cache_dir: str | os.PathLike[str]
     no_cache: bool
     refresh_window: int

@@ -259,6 +259,24 @@ OPTIONS: tuple[Option, ...] = (
         needs=NEEDS_ROLE,
     ),
     _option(
+        "sso_session",
+        "SSO: the [sso-session NAME] to sign in with, for the role --sso-account-id and "
+        "--sso-role-name name (the profile key is botocore's sso_session)",
+        metavar="NAME",
+    ),
+    _option(
+        "sso_account_id",
+        "SSO: the account of the role the portal hands out",
+        metavar="ID",
+        profile_key="credproc_sso_account_id",
+    ),
+    _option(
+        "sso_role_name",
+        "SSO: the role (permission set) the portal hands out",
+        metavar="NAME",
+        profile_key="credproc_sso_role_name",
+    ),
+    _option(
         "sso_login",
         "an SSO profile without a usable token: auto starts one login (a browser, or a device "
         "code on the terminal) that every waiting process shares; never fails at once",

@@ -28,7 +28,8 @@ from .options import (
     SSO_LOGINS,
     RawOptions,
 )
-from .sso import SsoRole, is_sso_profile, sso_role
+from .sso import OPTION_FLAGS as SSO_OPTION_FLAGS
+from .sso import SsoRole, is_sso_profile, role_of_options, sso_role
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
 # line (and --profile) name no identity at all: clients pass their environment on to nested
@@ -50,10 +51,20 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
     profile = raw.text("profile")
     sso = None
     if profile:
+        named = [flag for dest, flag in SSO_OPTION_FLAGS.items() if flags.has(dest)]
+        if named:
+            raise UsageError(f"{named[0]} and --profile both name the role: give one")
         raw = raw.over(options_from_profile(profile, environ))
         sso = sso_of_profile(profile, environ)
     else:
         raw = _web_identity_from_environment(raw, environ)
+        if any(raw.has(dest) for dest in SSO_OPTION_FLAGS):
+            sso = role_of_options(
+                raw.text("sso_session"),
+                raw.text("sso_account_id"),
+                raw.text("sso_role_name"),
+                environ,
+            )
     return build(raw, environ, sso)
 
 
@@ -135,6 +146,7 @@ def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) 
             "source_profile",
             "source_keys",
             "web_identity_token_file",
+            *SSO_OPTION_FLAGS,
         )
     ):
         return raw
@@ -165,6 +177,9 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     if sso is not None:
         _check_sso(raw, sso)
     else:
+        named = [flag for dest, flag in SSO_OPTION_FLAGS.items() if raw.has(dest)]
+        if named:  # from a profile that is not an SSO one (it has a role_arn)
+            raise UsageError(f"{named[0]} (or its profile key) names an SSO role, not --role-arn's")
         _check_needs(raw, role_arn)
     web_identity_token_file = _web_identity(raw)
     duration, mfa_duration, refresh_window = _lifetimes(raw, role_arn)
@@ -221,7 +236,7 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
             sso_region=sso.session.region,
             sso_session=sso.session.name,
             sso_scopes=sso.session.scopes,
-            sso_profile=sso.profile,
+            sso_profile=sso.profile or None,
         )
     return request if role_arn else request.mfa_session(refresh_window)
 
@@ -229,10 +244,13 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
 def _check_sso(raw: RawOptions, sso: SsoRole) -> None:
     """An SSO profile's role comes from the portal as it is: refuse what would shape another."""
     if raw.has("role_arn"):
+        if not sso.profile:
+            raise UsageError("--role-arn and --sso-role-name both name the role: give one")
         raise UsageError(
             f"profile {sso.profile!r} is an SSO profile; to assume a role with its "
             f"credentials, give --role-arn with --source-profile {sso.profile}"
         )
+    what = f"SSO profile {sso.profile!r}" if sso.profile else "an SSO role (--sso-role-name)"
     for option, _ in raw.given():
         shapes_a_role = option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
             "mfa_serial",
@@ -242,8 +260,8 @@ def _check_sso(raw: RawOptions, sso: SsoRole) -> None:
         )
         if shapes_a_role:
             raise UsageError(
-                f"{option.flag} (or its profile key) does not apply to SSO profile "
-                f"{sso.profile!r}: the portal hands out its role's credentials as they are"
+                f"{option.flag} (or its profile key) does not apply to {what}: the portal "
+                "hands out its role's credentials as they are"
             )
 
 

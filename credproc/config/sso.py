@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 
 from ..core.lean import NamedTuple
-from ..errors import ConfigError
+from ..errors import ConfigError, UsageError
 
 # What botocore and the AWS CLI ask for when a session names no scopes: the one that earns a
 # refresh token (a legacy profile registers without scopes, and gets none).
@@ -29,6 +29,19 @@ _REGION = r"[a-z]{2,}(-[a-z0-9]+){1,4}"
 _SCOPE = r"[\w:./-]+"
 # The keys that make a profile an SSO one, as in botocore's SSOProvider.
 PROFILE_KEYS = ("sso_account_id", "sso_role_name")
+# The same two as credproc alone reads them (the profiles `sso populate` writes): botocore's SSO
+# provider comes before credential_process in its chain, so a profile with its own keys would
+# get its credentials from botocore, per process, and never from credproc's cache.
+CREDPROC_KEYS = {
+    "credproc_sso_account_id": "sso_account_id",
+    "credproc_sso_role_name": "sso_role_name",
+}
+# The options that name an SSO role on the command line (or in the Python API).
+OPTION_FLAGS = {
+    "sso_session": "--sso-session",
+    "sso_account_id": "--sso-account-id",
+    "sso_role_name": "--sso-role-name",
+}
 
 
 class SsoSession(NamedTuple):
@@ -54,12 +67,13 @@ class SsoRole(NamedTuple):
 
 
 def is_sso_profile(keys: Mapping[str, str]) -> bool:
-    return "role_arn" not in keys and any(key in keys for key in PROFILE_KEYS)
+    return "role_arn" not in keys and any(key in keys for key in (*PROFILE_KEYS, *CREDPROC_KEYS))
 
 
 def sso_role(profile: str, keys: Mapping[str, str], environ: Mapping[str, str]) -> SsoRole:
     """The SSO profile's role and session; ConfigError naming the key that is missing or bad."""
     where = f"profile {profile!r}"
+    keys = _with_credproc_keys(keys, where)
     account = _required(keys, "sso_account_id", where)
     role = _required(keys, "sso_role_name", where)
     if not re.fullmatch(ACCOUNT_ID, account):
@@ -71,6 +85,38 @@ def sso_role(profile: str, keys: Mapping[str, str], environ: Mapping[str, str]) 
         raise ConfigError(f"{where}: sso_session is empty")
     session = session_named(name, environ, keys, where) if name else _legacy(keys, where)
     return SsoRole(profile, session, account, role)
+
+
+def _with_credproc_keys(keys: Mapping[str, str], where: str) -> Mapping[str, str]:
+    """The profile's keys, credproc's spelling of the account and role read as botocore's."""
+    merged = dict(keys)
+    for ours, botocores in CREDPROC_KEYS.items():
+        if ours not in keys:
+            continue
+        if botocores in keys and keys[botocores].strip() != keys[ours].strip():
+            raise ConfigError(f"{where}: {ours} and {botocores} differ; keep one")
+        merged[botocores] = keys[ours]
+    return merged
+
+
+def role_of_options(
+    session: str | None, account: str | None, role: str | None, environ: Mapping[str, str]
+) -> SsoRole:
+    """The SSO role --sso-session, --sso-account-id and --sso-role-name name (all three)."""
+    given = dict(zip(OPTION_FLAGS.values(), (session, account, role), strict=True))
+    missing = [flag for flag, value in given.items() if not (value or "").strip()]
+    if missing:
+        raise UsageError(
+            f"an SSO role needs {', '.join(OPTION_FLAGS.values())} together; "
+            f"missing {', '.join(missing)}"
+        )
+    account, role = (account or "").strip(), (role or "").strip()
+    if not re.fullmatch(ACCOUNT_ID, account):
+        raise UsageError(f"--sso-account-id {account!r} is not a 12-digit account id")
+    if not re.fullmatch(PERMISSION_SET, role):
+        raise UsageError(f"--sso-role-name {role!r} is not a permission set name")
+    name = (session or "").strip()
+    return SsoRole("", session_named(name, environ), account, role)
 
 
 def session_named(
