@@ -1,12 +1,14 @@
 """IAM Identity Center's portal (botocore's ``sso``): a role's credentials for a session's
-access token (GetRoleCredentials). Reached as botocore reaches it: the region's endpoint, or
-``AWS_ENDPOINT_URL_SSO`` / ``AWS_ENDPOINT_URL``."""
+access token (GetRoleCredentials), the accounts and roles it reaches (ListAccounts,
+ListAccountRoles) and the end of the session (Logout). Reached as botocore reaches it: the
+region's endpoint, or ``AWS_ENDPOINT_URL_SSO`` / ``AWS_ENDPOINT_URL``."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
+from ..config.populate import Assignment
 from ..core.credentials import Credentials, Fetched
 from ..errors import StsUnavailableError
 from .answers import translated_sso_errors
@@ -38,3 +40,64 @@ def role_credentials(region: str, access_token: str, account_id: str, role_name:
             "the SSO portal answered GetRoleCredentials without usable credentials"
         ) from None
     return Fetched(credentials, 0.0)
+
+
+def assignments(region: str, access_token: str) -> list[Assignment]:
+    """Every account and role the token can reach: ListAccounts, then ListAccountRoles for
+    each account, every page of both (``sso populate``)."""
+    client = service_client("sso", region)
+    found: list[Assignment] = []
+    try:
+        accounts = _pages(client, "ListAccounts", "accountList", accessToken=access_token)
+        for account in accounts:
+            account_id, name = _field(account, "accountId"), _field(account, "accountName")
+            email = account.get("emailAddress")
+            roles = _pages(
+                client,
+                "ListAccountRoles",
+                "roleList",
+                accessToken=access_token,
+                accountId=account_id,
+            )
+            found += [
+                Assignment(account_id, name, _field(role, "roleName"), str(email or ""))
+                for role in roles
+            ]
+    finally:
+        client.close()
+    return found
+
+
+def logout(region: str, access_token: str) -> None:
+    """End the session at the portal: the access token stops working there, for everyone."""
+    client = service_client("sso", region)
+    try:
+        with translated_sso_errors("portal", "Logout", client.meta.endpoint_url):
+            client.logout(accessToken=access_token)
+    finally:
+        client.close()
+
+
+def _pages(
+    client: Any,  # noqa: ANN401 - no stubs for sso
+    operation: str,
+    member: str,
+    **params: str,
+) -> list[dict[str, Any]]:
+    """Every row of a paginated listing (botocore's paginator follows nextToken)."""
+    name = {"ListAccounts": "list_accounts", "ListAccountRoles": "list_account_roles"}[operation]
+    rows: list[dict[str, Any]] = []
+    with translated_sso_errors("portal", operation, client.meta.endpoint_url):
+        for page in client.get_paginator(name).paginate(**params):
+            listed = page.get(member)
+            if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
+                raise StsUnavailableError(f"the SSO portal answered {operation} without {member}")
+            rows += listed
+    return rows
+
+
+def _field(row: dict[str, Any], name: str) -> str:
+    value = row.get(name)
+    if not isinstance(value, str) or not value:
+        raise StsUnavailableError(f"the SSO portal listed an assignment without {name}")
+    return value

@@ -112,14 +112,29 @@ def lock_path(session: SsoSession, environ: Mapping[str, str]) -> str:
 def read(session: SsoSession, environ: Mapping[str, str]) -> SsoToken | None:
     """The session's token, or None: the CLI's name first, then (for a named session) the
     start URL's, which older SDKs used. A token for another start URL is not this session's."""
+    found = _tokens(session, environ)
+    return found[0][1] if found else None
+
+
+def remove_tokens(session: SsoSession, environ: Mapping[str, str]) -> int:
+    """Remove every token file ``read`` would take for the session (``sso logout``): how many.
+    A file of another shape, or another start URL's, is left alone."""
+    found = _tokens(session, environ)
+    for path, _ in found:
+        remove(path)
+    return len(found)
+
+
+def _tokens(session: SsoSession, environ: Mapping[str, str]) -> list[tuple[str, SsoToken]]:
     paths = [token_path(session, environ)]
     if session.name:
         paths.append(os.path.join(token_dir(environ), _sha1(session.start_url) + ".json"))
+    found = []
     for path in paths:
         token = _load(path)
         if token is not None and token.start_url.rstrip("/") == session.start_url.rstrip("/"):
-            return token
-    return None
+            found.append((path, token))
+    return found
 
 
 def _load(path: str) -> SsoToken | None:

@@ -29,7 +29,8 @@ import hashlib
 import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from ..aws import oidc, portal, ssotoken
 from ..aws.ssotoken import SsoToken
@@ -43,6 +44,7 @@ from ..core.request import Request
 from ..errors import SsoLoginError, StsUnavailableError
 from ..prompt import browser, devicecode
 
+T = TypeVar("T")
 # botocore's SSOTokenProvider refreshes with less than this left; so does credproc, so a token
 # handed to the CLI or an SDK is never one they would refresh themselves.
 REFRESH_WINDOW = 15 * 60
@@ -91,14 +93,23 @@ def role_credentials(request: Request) -> Fetched:
         request.lock_timeout, request.sso_login, login_command(request.sso_profile, session)
     )
     account, role = request.sso_account_id or "", request.sso_role_name or ""
+    return with_access_token(
+        session,
+        need,
+        lambda token: portal.role_credentials(session.region, token, account, role),
+    )
+
+
+def with_access_token(session: SsoSession, need: Need, call: Callable[[str], T]) -> T:
+    """``call`` with a usable access token of the session; if the portal refuses it (signed
+    out, revoked), once more with another."""
     token = access_token(session, need)
     try:
-        return portal.role_credentials(session.region, token.access_token, account, role)
+        return call(token.access_token)
     except SsoLoginError:
-        # The portal no longer takes the token (signed out, revoked): get another, once.
         logger().info("the SSO portal refused the token of %s", session.describe())
         token = access_token(session, need, rejected=token.access_token)
-        return portal.role_credentials(session.region, token.access_token, account, role)
+        return call(token.access_token)
 
 
 def access_token(session: SsoSession, need: Need, rejected: str | None = None) -> SsoToken:

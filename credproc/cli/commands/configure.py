@@ -108,6 +108,11 @@ def command_line(command: list[str], flags: RawOptions, request: Request) -> str
                 words += [flag, item]
         else:
             words += [flag, _portable(name, str(value), request)]
+    return joined(words)
+
+
+def joined(words: list[str]) -> str:
+    """A credential_process value that botocore and ``sh -c`` both split into ``words``."""
     line = shlex.join(words)
     if "\n" in line or "\r" in line:
         raise UsageError("an option holds a line break, which a config file line cannot")

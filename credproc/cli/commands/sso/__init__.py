@@ -20,6 +20,10 @@ OPTIONS = ()  # each action has its own
 
 ACTIONS = {
     "login": "Sign in to an SSO session: in the browser (PKCE), or with a device code.",
+    "logout": "Sign out of an SSO session: the portal's Logout, its token and its roles' "
+    "cached credentials removed.",
+    "populate": "Write a profile for every account and role the session reaches into the AWS "
+    "config, in a block credproc owns (assignments that are gone are removed).",
 }
 
 

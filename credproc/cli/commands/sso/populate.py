@@ -1,0 +1,132 @@
+"""``credproc sso populate``: a profile in the AWS config for every account and role an SSO
+session reaches, in a block credproc owns (config.populate), each going through credproc.
+
+A generated profile names its session with botocore's ``sso_session`` and its role with
+credproc's own keys (``credproc_sso_account_id``, ``credproc_sso_role_name``), and runs
+``credproc --profile NAME``. botocore's SSO provider, which comes before ``credential_process``
+in its chain, needs botocore's ``sso_account_id`` and ``sso_role_name``: without them it leaves
+the profile to credproc, so ``aws --profile NAME``, boto3 and every SDK get the role from
+credproc's cache (one GetRoleCredentials per role lifetime, whatever the number of processes)
+and the session's token is refreshed under credproc's lock. ``credproc exec --profile NAME``,
+``credproc sso login --profile NAME`` and ``aws sso login --profile NAME`` work on it too.
+
+The block is written only when it changes, like ``configure --write``: a private backup, then an
+atomic replace keeping the file's mode. ``--dry-run`` prints the change as a unified diff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+
+from ....config import populate, rewrite
+from ....config.awsconfig import config_path, credentials_profiles, profile_of_header
+from ....config.options import BY_DEST, OUTPUT_OPTIONS, SSO_LOGINS
+from ....config.validate import choice, region
+from ....core.log import logger
+from ....errors import UsageError
+from ..configure import credproc_command, joined
+from . import add_session_arguments, chosen_lock_timeout, chosen_session
+
+OPTIONS = (BY_DEST["sso_login"], BY_DEST["lock_timeout"], *OUTPUT_OPTIONS)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_session_arguments(parser)
+    parser.add_argument(
+        "--template",
+        default=populate.DEFAULT_TEMPLATE,
+        help="how profiles are named, from {account_id}, {account_name}, {role_name}, "
+        "{sso_session} and {email}, made safe for a profile name (default %(default)s)",
+    )
+    parser.add_argument(
+        "--region",
+        metavar="REGION",
+        help="the region line of each profile (default: the session's sso_region)",
+    )
+    parser.add_argument(
+        "--no-prune",
+        action="store_true",
+        help="keep the profiles of assignments that are gone (by default they are removed)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the change as a diff; write nothing"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ....aws import portal  # noqa: PLC0415 - imports boto3
+    from ....fetch.sso import Need, login_command, with_access_token  # noqa: PLC0415
+
+    populate.check_template(args.template)  # a typo costs no sign-in
+    profiles_region = region("--region", args.region) if args.region else None
+    session, _ = chosen_session(args)
+    if session.name is None:
+        raise UsageError(
+            f"profile {args.profile!r} signs in with its own sso_start_url (a legacy setup); "
+            "populate needs an [sso-session NAME] section for the profiles to name"
+        )
+    path = config_path(os.environ)
+    original = rewrite.read_for_rewrite(path)  # unreadable: fail before any sign-in
+    option = BY_DEST["sso_login"]
+    login = choice(option.flag, args.sso_login or os.environ.get(option.env or ""), SSO_LOGINS)
+    need = Need(chosen_lock_timeout(args), login, login_command(args.profile, session))
+    found = with_access_token(
+        session, need, lambda token: portal.assignments(session.region, token)
+    )
+
+    outside = populate.outside_sections(original.text, session.name, original.path)
+    taken = {profile_of_header(header) or "" for header in outside}
+    taken |= set(credentials_profiles(os.environ)) | {"default"}
+    named, skipped = populate.name_profiles(found, args.template, session.name, taken)
+    command = credproc_command(os.environ)
+    profiles = {
+        name: {
+            "sso_session": session.name,
+            "credproc_sso_account_id": assignment.account_id,
+            "credproc_sso_role_name": assignment.role_name,
+            "region": profiles_region or session.region,
+            "credential_process": joined([*command, "--profile", name]),
+        }
+        for name, assignment in named.items()
+    }
+    change = populate.apply(
+        original.text, session.name, profiles, original.path, prune=not args.no_prune
+    )
+    for name, assignment in skipped:
+        logger().warning(
+            "not generating profile %s (%s in account %s): you have a profile of that name; "
+            "name them otherwise with --template",
+            name,
+            assignment.role_name,
+            assignment.account_id,
+        )
+    if args.dry_run:
+        _print_diff(original.text, change.text, original.path)
+        return 0
+    backup = rewrite.replace(original, change.text) if change.text != original.text else None
+    counts = [
+        f"{len(change.added)} added",
+        f"{len(change.updated)} updated",
+        f"{len(change.removed)} removed",
+        f"{len(change.unchanged)} unchanged",
+    ]
+    sys.stderr.write(
+        f"credproc: {len(change.added + change.updated + change.unchanged)} profiles for "
+        f"sso-session {session.name} in {path}: "
+        f"{', '.join(counts)}" + (f"; the previous file is {backup}\n" if backup else "\n")
+    )
+    return 0
+
+
+def _print_diff(before: str, after: str, path: str) -> None:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=path,
+        tofile=f"{path} (after sso populate)",
+    )
+    for line in lines:
+        sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
