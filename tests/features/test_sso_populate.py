@@ -1,0 +1,270 @@
+"""``credproc sso populate`` and ``credproc sso logout`` against the SSO stand-in
+(tests/support/ssoserver.py) and moto's STS, with the real aws CLI and boto3.
+
+The session is signed in for real (``credproc sso login --use-device-code``, approved at the
+stand-in). Every call is counted where it lands: the portal's listings, GetRoleCredentials and
+Logout at the stand-in, the identity calls at moto (with the key that signed them)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+
+import pytest
+from support.assertions import assert_fails
+from support.constants import BIN
+from support.sandbox import Result, Sandbox
+from support.ssoserver import Account, SsoStandIn, running_sso
+
+pytestmark = pytest.mark.integration
+
+START_URL = "https://example.awsapps.com/start"
+SESSION = f"""[sso-session corp]
+sso_start_url = {START_URL}
+sso_region = eu-west-1
+"""
+# The user's own config around the block: it must stay byte for byte.
+MINE = "# my own settings\n[profile mine]\nregion = us-east-2 ; a comment\noutput = json\n"
+
+
+@pytest.fixture
+def stand_in() -> Iterator[SsoStandIn]:
+    with running_sso() as server:
+        server.page_size = 2  # every listing below spans pages
+        server.accounts = [
+            Account("111111111111", "Sandbox", ["Developer", "ReadOnly", "Admin"]),
+            Account("222222222222", "Production", ["ReadOnly"]),
+            Account("333333333333", "Sandbox", ["Developer"]),  # a second account of that name
+        ]
+        yield server
+
+
+@pytest.fixture
+def corp(sandbox: Sandbox, stand_in: SsoStandIn) -> Sandbox:
+    """The sandbox signed in to sso-session corp, its config the user's own plus the session."""
+    sandbox.env.update(stand_in.env)
+    sandbox.write_config(MINE + "\n" + SESSION)
+    login = sandbox.popen("sso", "login", "--sso-session", "corp", "--use-device-code")
+    stand_in.wait_for("StartDeviceAuthorization", 1)
+    stand_in.approve()
+    _, stderr = login.communicate(timeout=60)
+    assert login.returncode == 0, stderr
+    return sandbox
+
+
+def populate(sandbox: Sandbox, *extra: str) -> Result:
+    return sandbox.credproc("sso", "populate", "--sso-session", "corp", *extra)
+
+
+def generated(sandbox: Sandbox) -> set[str]:
+    """The profiles botocore finds in the config, in a process of its own (the user's aside)."""
+    script = "import botocore.session as s; print(*s.Session().available_profiles)"
+    listed = sandbox.run([sys.executable, "-c", script])
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.split()) - {"mine", "base"}
+
+
+def test_every_assignment_across_pages_becomes_a_profile(
+    corp: Sandbox, stand_in: SsoStandIn
+) -> None:
+    before = corp.config.read_text()
+
+    result = populate(corp)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "5 profiles for sso-session corp" in result.stderr
+    assert "5 added" in result.stderr
+    assert generated(corp) == {
+        "Sandbox.Developer-111111111111",
+        "Sandbox.ReadOnly",
+        "Sandbox.Admin",
+        "Production.ReadOnly",
+        "Sandbox.Developer-333333333333",
+    }
+    text = corp.config.read_text()
+    assert text.startswith(before)  # the user's config, byte for byte, then the block
+    assert text[len(before) :].startswith("\n# BEGIN credproc sso populate, sso-session corp")
+    # 3 accounts at 2 a page; 3 + 1 + 1 roles at 2 a page
+    assert stand_in.count("ListAccounts") == 2
+    assert stand_in.count("ListAccountRoles") == 4
+
+
+def test_the_config_keeps_its_mode_and_a_backup_is_made(corp: Sandbox) -> None:
+    corp.config.chmod(0o640)
+    result = populate(corp)
+    assert result.returncode == 0, result.stderr
+    assert corp.config.stat().st_mode & 0o777 == 0o640
+    [backup] = corp.config.parent.glob("config.*.bak")
+    assert backup.read_text() == MINE + "\n" + SESSION
+    assert backup.stat().st_mode & 0o777 == 0o600
+
+
+def test_generated_profiles_go_through_credprocs_cache_for_aws_and_boto3(
+    corp: Sandbox, stand_in: SsoStandIn
+) -> None:
+    populate(corp)
+    profile = "Sandbox.Developer-333333333333"
+
+    by_aws = [
+        corp.run([str(BIN / "aws"), "--profile", profile, "sts", "get-caller-identity"])
+        for _ in range(2)
+    ]
+    script = (
+        "import boto3, sys; "
+        "print(boto3.Session(profile_name=sys.argv[1]).client('sts').get_caller_identity()['Arn'])"
+    )
+    by_boto3 = corp.run([sys.executable, "-c", script, profile])
+
+    for result in (*by_aws, by_boto3):
+        assert result.returncode == 0, result.stderr
+    signers = set(corp.server.signers("GetCallerIdentity"))
+    assert len(signers) == 1  # one key for all three processes: credproc's cached one
+    [key] = signers
+    assert stand_in.issued_keys[key] == {"account_id": "333333333333", "role_name": "Developer"}
+    assert stand_in.count("GetRoleCredentials") == 1
+
+
+def test_a_rerun_removes_what_is_gone_and_keeps_the_users_profiles(
+    corp: Sandbox, stand_in: SsoStandIn
+) -> None:
+    populate(corp)
+    corp.config.write_text(corp.config.read_text() + "\n[profile after]\nregion = eu-north-1\n")
+    first = corp.config.read_text()
+    stand_in.accounts[0].roles.remove("Admin")
+    stand_in.accounts.append(Account("444444444444", "Lab", ["Developer"]))
+
+    result = populate(corp)
+
+    assert result.returncode == 0, result.stderr
+    assert "1 added, 0 updated, 1 removed, 4 unchanged" in result.stderr
+    assert generated(corp) == {
+        "Sandbox.Developer-111111111111",
+        "Sandbox.ReadOnly",
+        "Production.ReadOnly",
+        "Sandbox.Developer-333333333333",
+        "Lab.Developer",
+        "after",
+    }
+    text = corp.config.read_text()
+    head = first[: first.index("# BEGIN")]
+    tail = first[first.index("# END") :].split("\n", 1)[1]
+    assert text.startswith(head) and text.endswith(tail)
+    assert tail == "\n[profile after]\nregion = eu-north-1\n"
+
+    again = populate(corp)
+    assert "0 added, 0 updated, 0 removed, 5 unchanged" in again.stderr
+    assert corp.config.read_text() == text
+    assert len(list(corp.config.parent.glob("config.*.bak"))) == 2  # no write, no backup
+
+
+def test_no_prune_keeps_profiles_of_assignments_that_are_gone(
+    corp: Sandbox, stand_in: SsoStandIn
+) -> None:
+    populate(corp)
+    stand_in.accounts[0].roles.remove("Admin")
+
+    result = populate(corp, "--no-prune")
+
+    assert result.returncode == 0, result.stderr
+    assert "0 removed" in result.stderr
+    assert "Sandbox.Admin" in generated(corp)
+
+
+def test_dry_run_prints_a_diff_and_writes_nothing(corp: Sandbox) -> None:
+    before = corp.config.read_text()
+
+    result = populate(corp, "--dry-run", "--template", "{sso_session}-{account_id}-{role_name}")
+
+    assert result.returncode == 0, result.stderr
+    assert corp.config.read_text() == before
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("--- ") and lines[1].startswith("+++ ")
+    assert "+[profile corp-222222222222-ReadOnly]" in lines
+    assert not [line for line in lines[2:] if line.startswith("-") and not line.startswith("---")]
+
+
+def test_a_profile_of_the_users_is_never_shadowed(corp: Sandbox) -> None:
+    corp.write_config(corp.config.read_text() + "\n[profile Sandbox.ReadOnly]\nregion = x\n")
+    before = corp.config.read_text()
+
+    result = populate(corp)
+
+    assert result.returncode == 0
+    [warning] = result.stderr.splitlines()[:-1]
+    assert warning.startswith("credproc: WARNING: not generating profile Sandbox.ReadOnly")
+    assert corp.config.read_text().startswith(before)
+    assert corp.config.read_text().count("[profile Sandbox.ReadOnly]") == 1
+
+
+def test_bad_input_fails_before_any_portal_call(corp: Sandbox, stand_in: SsoStandIn) -> None:
+    stand_in.reset()
+    assert_fails(populate(corp, "--template", "{account}"), 2, "--template")
+    assert_fails(populate(corp, "--region", "moon"), 2, "--region")
+    missing = corp.credproc("sso", "populate", "--sso-session", "nope")
+    assert_fails(missing, 3, "[sso-session nope]")
+    assert_fails(corp.credproc("sso", "populate"), 2)
+    assert stand_in.count("ListAccounts") == 0
+
+
+def test_the_portal_down_is_an_outage_and_the_config_is_untouched(
+    corp: Sandbox, stand_in: SsoStandIn
+) -> None:
+    before = corp.config.read_text()
+    stand_in.fault("ListAccountRoles", status=503, code="InternalServerException")
+
+    assert_fails(populate(corp), 5, "ListAccountRoles")
+    assert corp.config.read_text() == before
+
+
+def test_logout_ends_the_session_at_the_portal_and_here(
+    corp: Sandbox, stand_in: SsoStandIn
+) -> None:
+    populate(corp)
+    role = corp.credproc("--profile", "Production.ReadOnly")
+    assert role.returncode == 0, role.stderr
+    token_dir = corp.home / ".aws" / "sso" / "cache"
+    assert list(token_dir.glob("*.json"))
+
+    result = corp.credproc("sso", "logout", "--profile", "Production.ReadOnly")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "removed 1 token file and cleared 1 cached role credential" in result.stderr
+    assert stand_in.count("Logout") == 1
+    assert stand_in.access_tokens == {}  # the portal no longer takes it
+    assert not [p for p in token_dir.glob("*.json") if "refreshToken" in p.read_text()]
+    assert corp.credproc("cache", "list", "--json").json_list() == []
+    after = corp.credproc("--profile", "Production.ReadOnly", "--sso-login", "never")
+    assert_fails(after, 4, "credproc sso login --profile Production.ReadOnly")
+
+
+def test_logout_with_the_portal_down_still_signs_out_here(
+    corp: Sandbox, stand_in: SsoStandIn
+) -> None:
+    stand_in.fault("Logout", reset=True)
+
+    result = corp.credproc("sso", "logout", "--sso-session", "corp")
+
+    assert_fails(result, 5, "signed out of SSO session 'corp' here", "stays valid at AWS until")
+    token_dir = corp.home / ".aws" / "sso" / "cache"
+    assert not [p for p in token_dir.glob("*.json") if "accessToken" in p.read_text()]
+
+
+def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, stand_in: SsoStandIn) -> None:
+    """--sso-session, --sso-account-id and --sso-role-name name the role a generated profile
+    names: one cache entry, one GetRoleCredentials."""
+    populate(corp)
+    by_profile = corp.credproc("--profile", "Production.ReadOnly").json()
+    flags = ["--sso-session", "corp", "--sso-account-id", "222222222222"]
+    by_flags = corp.credproc(*flags, "--sso-role-name", "ReadOnly").json()
+
+    assert by_flags == by_profile
+    assert stand_in.count("GetRoleCredentials") == 1
+    assert_fails(corp.credproc(*flags), 2, "missing --sso-role-name")
+    assert_fails(
+        corp.credproc(*flags, "--sso-role-name", "ReadOnly", "--profile", "mine"), 2, "--profile"
+    )
+    listed = json.dumps(corp.credproc("cache", "list", "--json").json_list())
+    assert by_flags["SecretAccessKey"] not in listed
