@@ -17,6 +17,8 @@ from support.constants import BIN
 from support.sandbox import Result, Sandbox
 from support.ssoserver import Account, SsoStandIn, running_sso
 
+from credproc.core.lean import BANNED_ON_HIT
+
 pytestmark = pytest.mark.integration
 
 START_URL = "https://example.awsapps.com/start"
@@ -268,3 +270,27 @@ def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, stand_in: Ss
     )
     listed = json.dumps(corp.credproc("cache", "list", "--json").json_list())
     assert by_flags["SecretAccessKey"] not in listed
+
+
+@pytest.mark.parametrize("form", ["profile", "flags"])
+def test_a_hit_for_a_generated_profile_imports_nothing_banned(
+    corp: Sandbox, stand_in: SsoStandIn, form: str
+) -> None:
+    populate(corp)
+    argv = [sys.executable, "-X", "importtime", "-m", "credproc"]
+    if form == "profile":
+        argv += ["--profile", "Production.ReadOnly"]
+    else:
+        argv += ["--sso-session", "corp", "--sso-account-id", "222222222222"]
+        argv += ["--sso-role-name", "ReadOnly"]
+    cold, hit = corp.run(argv), corp.run(argv)
+
+    assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
+    assert stand_in.count("GetRoleCredentials") == 1  # the second run was a hit
+    loaded = {
+        line.rsplit("|", 1)[1].strip()
+        for line in hit.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "credproc.core.cache" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
