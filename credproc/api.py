@@ -44,6 +44,7 @@ class Options(TypedDict, total=False):
     mfa_prompt: str  # auto, terminal, zenity, kdialog or osascript
     mfa_duration: int
     web_identity_token_file: str | os.PathLike[str]
+    sso_login: str  # auto or never
     cache_dir: str | os.PathLike[str]
     no_cache: bool
     refresh_window: int

@@ -28,7 +28,7 @@ from .options import (
     SSO_LOGINS,
     RawOptions,
 )
-from .sso import SsoRole, is_sso_profile, sso_role
+from .sso import SsoRole, check_sso_options, is_sso_profile, sso_role, with_sso_role
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
 # line (and --profile) name no identity at all: clients pass their environment on to nested
@@ -163,7 +163,7 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     if role_arn is not None:
         role_arn = validate.role_arn(role_arn)
     if sso is not None:
-        _check_sso(raw, sso)
+        check_sso_options(raw, sso)
     else:
         _check_needs(raw, role_arn)
     web_identity_token_file = _web_identity(raw)
@@ -172,6 +172,8 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     if source_profile is not None and not source_profile.strip():
         raise UsageError("--source-profile is empty")
     source_keys = _source_keys(raw, source_profile)
+    # A role assumed from an SSO profile's role: the request carries that SSO role too.
+    source_sso = sso_of_profile(source_profile, environ) if source_profile and role_arn else None
     source_key_id = None
     if source_keys is not None:
         # From the index beside the keyring, never the keyring itself: see keyindex.
@@ -213,38 +215,10 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
         sso_login=validate.choice(flag["sso_login"], raw.text("sso_login"), SSO_LOGINS),
     )
     if sso is not None:
-        return request._replace(
-            role_session_name="",
-            sso_account_id=sso.account_id,
-            sso_role_name=sso.role_name,
-            sso_start_url=sso.session.start_url,
-            sso_region=sso.session.region,
-            sso_session=sso.session.name,
-            sso_scopes=sso.session.scopes,
-            sso_profile=sso.profile,
-        )
+        return with_sso_role(request._replace(role_session_name=""), sso)
+    if source_sso is not None:
+        return with_sso_role(request, source_sso)
     return request if role_arn else request.mfa_session(refresh_window)
-
-
-def _check_sso(raw: RawOptions, sso: SsoRole) -> None:
-    """An SSO profile's role comes from the portal as it is: refuse what would shape another."""
-    if raw.has("role_arn"):
-        raise UsageError(
-            f"profile {sso.profile!r} is an SSO profile; to assume a role with its "
-            f"credentials, give --role-arn with --source-profile {sso.profile}"
-        )
-    for option, _ in raw.given():
-        shapes_a_role = option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
-            "mfa_serial",
-            "source_profile",
-            "source_keys",
-            "web_identity_token_file",
-        )
-        if shapes_a_role:
-            raise UsageError(
-                f"{option.flag} (or its profile key) does not apply to SSO profile "
-                f"{sso.profile!r}: the portal hands out its role's credentials as they are"
-            )
 
 
 def _endpoint(environ: Mapping[str, str]) -> str | None:
