@@ -19,6 +19,8 @@ from . import validate
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
+    DEFAULT_DURATION,
+    DEFAULT_MFA_DURATION,
     DEFAULT_REFRESH_WINDOW,
     MAX_TAGS,
     MFA_PROMPTS,
@@ -215,7 +217,9 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
         sso_login=validate.choice(flag["sso_login"], raw.text("sso_login"), SSO_LOGINS),
     )
     if sso is not None:
-        return with_sso_role(request._replace(role_session_name=""), sso)
+        # As Request.sso_source makes it for a role's SSO source: one cache entry for both.
+        neutral = {"role_session_name": "", "duration": DEFAULT_DURATION}
+        return with_sso_role(request._replace(**neutral, mfa_duration=DEFAULT_MFA_DURATION), sso)
     if source_sso is not None:
         return with_sso_role(request, source_sso)
     return request if role_arn else request.mfa_session(refresh_window)

@@ -187,6 +187,7 @@ def _login_for(session: SsoSession, need: Need, environ: Mapping[str, str]) -> S
 
 def login(session: SsoSession, how: How, environ: Mapping[str, str]) -> SsoToken:
     """Sign in (the caller holds the session's lock) and store the token."""
+    ssotoken.refuse_foreign(ssotoken.token_path(session, environ))  # before asking anyone
     flow = oidc.FLOW_CODE
     if how.use_device_code or session.name is None:
         flow = oidc.FLOW_DEVICE  # a legacy profile's start URL: the device flow, as the CLI
