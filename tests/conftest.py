@@ -15,6 +15,8 @@ import pytest
 from support.sandbox import Sandbox
 from support.secretservice import SecretService, running_secret_service
 from support.server import StsServer, running_sts_server
+from support.sso import configure
+from support.ssoserver import SsoStandIn, running_sso
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +38,12 @@ def secret_service(sandbox: Sandbox, tmp_path: Path) -> Iterator[SecretService]:
     with running_secret_service(sandbox.home, tmp_path / "secret-service") as service:
         sandbox.env.update(service.env)
         yield service
+
+
+@pytest.fixture
+def sso(sandbox: Sandbox) -> Iterator[SsoStandIn]:
+    """IAM Identity Center's stand-in, with the sandbox's [sso-session corp] and SSO profiles
+    (support.sso.PROFILES) pointed at it."""
+    with running_sso() as stand_in:
+        configure(sandbox, stand_in)
+        yield stand_in

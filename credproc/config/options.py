@@ -278,8 +278,7 @@ OPTIONS: tuple[Option, ...] = (
     ),
     _option(
         "sso_login",
-        "an SSO profile without a usable token: auto starts one login (a browser, or a device "
-        "code on the terminal) that every waiting process shares; never fails at once",
+        "no usable SSO token: auto starts one login that waiting processes share; never fails",
         BEHAVIOUR,
         metavar="WHEN",
         profile_key="credproc_sso_login",

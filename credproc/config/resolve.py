@@ -19,6 +19,8 @@ from . import validate
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
+    DEFAULT_DURATION,
+    DEFAULT_MFA_DURATION,
     DEFAULT_REFRESH_WINDOW,
     MAX_TAGS,
     MFA_PROMPTS,
@@ -29,7 +31,14 @@ from .options import (
     RawOptions,
 )
 from .sso import OPTION_FLAGS as SSO_OPTION_FLAGS
-from .sso import SsoRole, is_sso_profile, role_of_options, sso_role
+from .sso import (
+    SsoRole,
+    check_sso_options,
+    is_sso_profile,
+    role_of_options,
+    sso_role,
+    with_sso_role,
+)
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
 # line (and --profile) name no identity at all: clients pass their environment on to nested
@@ -175,7 +184,7 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     if role_arn is not None:
         role_arn = validate.role_arn(role_arn)
     if sso is not None:
-        _check_sso(raw, sso)
+        check_sso_options(raw, sso)
     else:
         named = [flag for dest, flag in SSO_OPTION_FLAGS.items() if raw.has(dest)]
         if named:  # from a profile that is not an SSO one (it has a role_arn)
@@ -187,6 +196,8 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     if source_profile is not None and not source_profile.strip():
         raise UsageError("--source-profile is empty")
     source_keys = _source_keys(raw, source_profile)
+    # A role assumed from an SSO profile's role: the request carries that SSO role too.
+    source_sso = sso_of_profile(source_profile, environ) if source_profile and role_arn else None
     source_key_id = None
     if source_keys is not None:
         # From the index beside the keyring, never the keyring itself: see keyindex.
@@ -228,41 +239,12 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
         sso_login=validate.choice(flag["sso_login"], raw.text("sso_login"), SSO_LOGINS),
     )
     if sso is not None:
-        return request._replace(
-            role_session_name="",
-            sso_account_id=sso.account_id,
-            sso_role_name=sso.role_name,
-            sso_start_url=sso.session.start_url,
-            sso_region=sso.session.region,
-            sso_session=sso.session.name,
-            sso_scopes=sso.session.scopes,
-            sso_profile=sso.profile or None,
-        )
+        # As Request.sso_source makes it for a role's SSO source: one cache entry for both.
+        neutral = {"role_session_name": "", "duration": DEFAULT_DURATION}
+        return with_sso_role(request._replace(**neutral, mfa_duration=DEFAULT_MFA_DURATION), sso)
+    if source_sso is not None:
+        return with_sso_role(request, source_sso)
     return request if role_arn else request.mfa_session(refresh_window)
-
-
-def _check_sso(raw: RawOptions, sso: SsoRole) -> None:
-    """An SSO profile's role comes from the portal as it is: refuse what would shape another."""
-    if raw.has("role_arn"):
-        if not sso.profile:
-            raise UsageError("--role-arn and --sso-role-name both name the role: give one")
-        raise UsageError(
-            f"profile {sso.profile!r} is an SSO profile; to assume a role with its "
-            f"credentials, give --role-arn with --source-profile {sso.profile}"
-        )
-    what = f"SSO profile {sso.profile!r}" if sso.profile else "an SSO role (--sso-role-name)"
-    for option, _ in raw.given():
-        shapes_a_role = option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
-            "mfa_serial",
-            "source_profile",
-            "source_keys",
-            "web_identity_token_file",
-        )
-        if shapes_a_role:
-            raise UsageError(
-                f"{option.flag} (or its profile key) does not apply to {what}: the portal "
-                "hands out its role's credentials as they are"
-            )
 
 
 def _endpoint(environ: Mapping[str, str]) -> str | None:

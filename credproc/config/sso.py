@@ -17,7 +17,9 @@ import re
 from collections.abc import Mapping
 
 from ..core.lean import NamedTuple
+from ..core.request import Request
 from ..errors import ConfigError, UsageError
+from .options import NEEDS_MFA, NEEDS_ROLE, RawOptions
 
 # What botocore and the AWS CLI ask for when a session names no scopes: the one that earns a
 # refresh token (a legacy profile registers without scopes, and gets none).
@@ -189,3 +191,39 @@ def session_of_profile(profile: str, environ: Mapping[str, str]) -> SsoSession:
     if "sso_start_url" not in keys:
         raise ConfigError(f"{where} has no sso_session or sso_start_url: it is not an SSO profile")
     return _legacy(keys, where)
+
+
+def with_sso_role(request: Request, sso: SsoRole) -> Request:
+    return request._replace(
+        sso_account_id=sso.account_id,
+        sso_role_name=sso.role_name,
+        sso_start_url=sso.session.start_url,
+        sso_region=sso.session.region,
+        sso_session=sso.session.name,
+        sso_scopes=sso.session.scopes,
+        sso_profile=sso.profile or None,
+    )
+
+
+def check_sso_options(raw: RawOptions, sso: SsoRole) -> None:
+    """An SSO profile's role comes from the portal as it is: refuse what would shape another."""
+    if raw.has("role_arn"):
+        if not sso.profile:
+            raise UsageError("--role-arn and --sso-role-name both name the role: give one")
+        raise UsageError(
+            f"profile {sso.profile!r} is an SSO profile; to assume a role with its "
+            f"credentials, give --role-arn with --source-profile {sso.profile}"
+        )
+    what = f"SSO profile {sso.profile!r}" if sso.profile else "an SSO role (--sso-role-name)"
+    for option, _ in raw.given():
+        shapes_a_role = option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
+            "mfa_serial",
+            "source_profile",
+            "source_keys",
+            "web_identity_token_file",
+        )
+        if shapes_a_role:
+            raise UsageError(
+                f"{option.flag} (or its profile key) does not apply to {what}: the portal "
+                "hands out its role's credentials as they are"
+            )

@@ -9,11 +9,21 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import time
 from collections.abc import Iterator
 
 from ..errors import LockTimeoutError
 from .lean import NamedTuple
 from .log import logger
+
+# When this process began to wait for each lock it is taking or holding, outermost first.
+_SINCE: list[float] = []
+
+
+def waiting_since() -> float:
+    """When this process began to wait for the outermost lock it holds (now, if none): what
+    finished after that, another process did while this one waited for it."""
+    return _SINCE[0] if _SINCE else time.time()
 
 
 class Held(NamedTuple):
@@ -30,6 +40,16 @@ def refresh_lock(path: str, timeout: float) -> Iterator[Held]:
     Yields an unlocked Held, after a warning, if no lock can be had here (a read-only file
     system, or something other than a file at the lock's path): the caller then refreshes
     without caching rather than failing."""
+    _SINCE.append(time.time())
+    try:
+        with _held(path, timeout) as held:
+            yield held
+    finally:
+        _SINCE.pop()
+
+
+@contextlib.contextmanager
+def _held(path: str, timeout: float) -> Iterator[Held]:
     import filelock  # noqa: PLC0415 - only a refresh needs it
 
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)

@@ -187,6 +187,11 @@ def _stale(entry: Entry | None, error: CredprocError, *, quiet: bool = False) ->
 
 
 def _fetch(request: Request, fetch: Fetcher) -> Fetched:
+    if request.role_arn is not None and request.sso_role_name is not None:
+        # The source profile is an SSO profile: its role, cached under its own key like an MFA
+        # session (one portal call per role lifetime), signs the AssumeRole.
+        source = get_credentials(request.sso_source(MFA_SOURCE_MINIMUM_SECONDS), fetch)
+        return fetch(request, source)
     if request.mfa_serial is None or request.role_arn is None:
         return fetch(request, None)
     # The role is assumed from the MFA session, itself cached under its own key: one code

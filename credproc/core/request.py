@@ -11,6 +11,7 @@ import json
 from ..config.options import (
     BEHAVIOUR,
     BY_DEST,
+    DEFAULT_DURATION,
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MFA_DURATION,
     MFA_PROMPTS,
@@ -95,6 +96,29 @@ class Request(NamedTuple):
         if self.sso_role_name:
             return f"SSO role {self.sso_role_name} in account {self.sso_account_id}"
         return f"MFA session for {self.mfa_serial}"
+
+    def sso_source(self, refresh_window: int) -> Request:
+        """The SSO role a role is assumed from (its source profile is an SSO profile): the
+        request ``--profile SOURCE`` makes, so that both share one cache entry."""
+        return self._replace(
+            role_arn=None,
+            source_profile=None,
+            role_session_name="",
+            duration=DEFAULT_DURATION,
+            external_id=None,
+            source_identity=None,
+            policy=None,
+            policy_arns=(),
+            tags=(),
+            transitive_tag_keys=(),
+            source_key_id=None,
+            source_keys=None,
+            mfa_serial=None,
+            mfa_duration=DEFAULT_MFA_DURATION,
+            web_identity_token_file=None,
+            refresh_window=refresh_window,
+            sso_profile=self.source_profile,
+        )
 
     def mfa_session(self, refresh_window: int) -> Request:
         """The GetSessionToken request behind this one. It keeps only what changes that token,

@@ -32,7 +32,7 @@ MAX_WEB_IDENTITY_TOKEN = 20000
 
 
 def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
-    if request.sso_role_name is not None:
+    if request.role_arn is None and request.sso_role_name is not None:
         from .sso import role_credentials  # noqa: PLC0415 - the portal, not STS
 
         return role_credentials(request)
@@ -45,7 +45,7 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
         raise ConfigError(f"AWS_CA_BUNDLE names {bundle}, which is not a file")
     if request.web_identity_token_file is not None:
         return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
-    if mfa_session is not None:
+    if mfa_session is not None:  # the MFA session, or an SSO source profile's role
         return sts.assume_role(sts.session_from(mfa_session, request.region), request)
     if request.mfa_serial is None:
         return sts.assume_role(source_session(request), request)
@@ -61,15 +61,6 @@ def source_session(request: Request) -> boto3.Session:
     --source-keys, else the source profile or the environment."""
     from ..aws import sts  # noqa: PLC0415
 
-    if request.source_profile is not None:
-        sso_source = _sso_source(request)
-        if sso_source is not None:
-            # The SSO profile's role through credproc's own cache and token store (one portal
-            # call per role lifetime, refresh under the session's lock), not botocore's.
-            from ..core.provider import get_credentials  # noqa: PLC0415
-
-            credentials = get_credentials(sso_source, from_sts)
-            return sts.session_from(credentials, request.region)
     if request.source_keys is None:
         return sts.source_session(request)
     from ..keys import keyring as keystore  # noqa: PLC0415 - imports keyring: a refresh with --source-keys only
@@ -84,28 +75,6 @@ def source_session(request: Request) -> boto3.Session:
         )
         keystore.mirror(request.source_keys, keys.access_key_id, os.environ)
     return sts.keys_session(keys.access_key_id, keys.secret_access_key, request.region)
-
-
-def _sso_source(request: Request) -> Request | None:
-    """The request for the source profile's role, if it is an SSO profile: the same request
-    ``credproc --profile SOURCE`` makes, so both share its cache entry."""
-    from ..config.awsconfig import profile_keys  # noqa: PLC0415
-    from ..config.options import RawOptions  # noqa: PLC0415
-    from ..config.resolve import resolve, sso_of_profile  # noqa: PLC0415
-
-    name = request.source_profile or ""
-    if sso_of_profile(name, os.environ) is None:
-        return None
-    options = RawOptions(
-        profile=name,
-        cache_dir=request.cache_dir,
-        no_cache=request.cache_dir is None,
-        lock_timeout=str(request.lock_timeout),
-    )
-    source = resolve(options, os.environ)
-    if "credproc_sso_login" not in (profile_keys(name, os.environ) or {}):
-        source = source._replace(sso_login=request.sso_login)  # the source says nothing: ours
-    return source
 
 
 def read_web_identity_token(request: Request) -> str:

@@ -37,9 +37,8 @@ from ..aws.ssotoken import SsoToken
 from ..config.sso import SsoSession
 from ..core.credentials import Fetched
 from ..core.lean import NamedTuple
-from ..core.lock import refresh_lock
+from ..core.lock import refresh_lock, waiting_since
 from ..core.log import logger
-from ..core.provider import STALE_MINIMUM_SECONDS, refresh_started
 from ..core.request import Request
 from ..errors import SsoLoginError, StsUnavailableError
 from ..prompt import browser, devicecode
@@ -53,6 +52,8 @@ REFRESH_WINDOW = 15 * 60
 BROWSER_TIMEOUT = 300
 # RFC 8628: a SlowDown answer adds 5 seconds to the polling interval, for good.
 SLOW_DOWN_STEP = 5
+# A token with less left than this is not handed to the portal (as provider does with roles).
+STALE_MINIMUM_SECONDS = 60
 
 
 class How(NamedTuple):
@@ -178,7 +179,7 @@ def _refresh(session: SsoSession, token: SsoToken, environ: Mapping[str, str]) -
 def _login_for(session: SsoSession, need: Need, environ: Mapping[str, str]) -> SsoToken:
     """A login on behalf of a process that needs the token, if allowed and possible."""
     failure = ssotoken.last_failure(session, environ)
-    if failure is not None and failure[0] >= refresh_started():
+    if failure is not None and failure[0] >= waiting_since():
         raise SsoLoginError(
             f"the login to {session.describe()} that another credproc started while this one "
             f"waited failed ({failure[1]}); run again to retry, or {need.command}"
@@ -197,6 +198,7 @@ def _login_for(session: SsoSession, need: Need, environ: Mapping[str, str]) -> S
 
 def login(session: SsoSession, how: How, environ: Mapping[str, str]) -> SsoToken:
     """Sign in (the caller holds the session's lock) and store the token."""
+    ssotoken.refuse_foreign(ssotoken.token_path(session, environ))  # before asking anyone
     flow = oidc.FLOW_CODE
     if how.use_device_code or session.name is None:
         flow = oidc.FLOW_DEVICE  # a legacy profile's start URL: the device flow, as the CLI

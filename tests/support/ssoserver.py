@@ -146,6 +146,7 @@ class SsoStandIn:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        self.log: list[tuple[float, str]] = []  # (time.time(), operation) of every call
         self.faults: dict[str, dict[str, Any]] = {}
         self._fault_seen: Counter[str] = Counter()
         # What the tests may change before (or during) a run.
@@ -226,7 +227,13 @@ class SsoStandIn:
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
+            self.log.clear()
             self.faults.clear()
+
+    def times(self, name: str) -> list[float]:
+        """When each call of ``name`` arrived (time.time()), oldest first."""
+        with self.lock:
+            return [moment for moment, operation in self.log if operation == name]
 
     def wait_for(self, name: str, count: int, timeout: float = 30) -> None:
         """Until ``count`` calls of ``name`` arrived (bounded): never a sleep and a hope."""
@@ -438,6 +445,7 @@ class SsoStandIn:
         """The fault this request of ``operation`` gets, honouring skip and times."""
         with self.lock:
             self.calls[operation] += 1
+            self.log.append((time.time(), operation))
             fault = dict(self.faults.get(operation, {}))
             seen = self._fault_seen[operation]
             self._fault_seen[operation] += 1

@@ -12,7 +12,13 @@ MAX_LINES = 400
 # The modules that talk to AWS through boto3; each is imported only when AWS must be called.
 # iam: IAM's access key calls, for `keys rotate` alone (no other command talks to IAM, and sts
 # has no room for them under the size limit).
-AWS_MODULES = {"credproc.aws.sts", "credproc.aws.answers", "credproc.aws.iam"}
+# oidc: IAM Identity Center's OIDC service, and the unsigned clients the portal module uses.
+AWS_MODULES = {
+    "credproc.aws.sts",
+    "credproc.aws.answers",
+    "credproc.aws.iam",
+    "credproc.aws.oidc",
+}
 
 
 def _module_name(path: Path) -> str:

@@ -26,9 +26,20 @@ from credproc.errors import ConfigError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "options.md"
 # Request fields that are not options: facts of the environment that change the token.
-DERIVED_IDENTITY = {"endpoint_url", "source_key_id"}
-# Request fields that are neither options nor identity: the role an MFA session is for.
-CONTEXT = {"for_role"}
+# The SSO role's fields come from the profile's sso_* keys and its [sso-session] (config.sso),
+# not from options: an SSO profile, or the SSO profile a role is assumed from.
+SSO_IDENTITY = {
+    "sso_account_id",
+    "sso_role_name",
+    "sso_start_url",
+    "sso_region",
+    "sso_session",
+    "sso_scopes",
+}
+DERIVED_IDENTITY = {"endpoint_url", "source_key_id", *SSO_IDENTITY}
+# Request fields that are neither options nor identity: the role an MFA session is for, and
+# the SSO profile the login line names.
+CONTEXT = {"for_role", "sso_profile"}
 
 
 def test_names_are_unique() -> None:

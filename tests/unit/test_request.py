@@ -91,6 +91,12 @@ def test_key_covers_every_identity_field() -> None:
         "mfa_serial": "arn:aws:iam::123456789012:mfa/me",
         "mfa_duration": 3600,
         "web_identity_token_file": "/token",
+        "sso_account_id": "111111111111",
+        "sso_role_name": "Developer",
+        "sso_start_url": "https://example.awsapps.com/start",
+        "sso_region": "eu-west-1",
+        "sso_session": "corp",
+        "sso_scopes": ("sso:account:access",),
     }
     assert set(changes) == set(base.identity())
     keys = {base._replace(**{name: value}).key for name, value in changes.items()}
