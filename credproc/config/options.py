@@ -109,22 +109,8 @@ def _option(
     """A row; the flag is the dest's own name unless given (--policy-arn for policy_arns)."""
     long = "--" + (flag or dest.replace("_", "-"))
     flags = (short, long) if short else (long,)
-    return Option(
-        dest,
-        flags,
-        text,
-        kind,
-        metavar,
-        profile_key,
-        env,
-        many,
-        switch,
-        default,
-        bounds,
-        needs,
-        group,
-        choices,
-    )
+    shape = (many, switch, default, bounds, needs, group, choices)
+    return Option(dest, flags, text, kind, metavar, profile_key, env, *shape)
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -258,12 +244,7 @@ OPTIONS: tuple[Option, ...] = (
         profile_key="web_identity_token_file",
         needs=NEEDS_ROLE,
     ),
-    _option(
-        "sso_session",
-        "SSO: the [sso-session NAME] to sign in with, for the role --sso-account-id and "
-        "--sso-role-name name (the profile key is botocore's sso_session)",
-        metavar="NAME",
-    ),
+    _option("sso_session", "SSO: the [sso-session NAME] to sign in with", metavar="NAME"),
     _option(
         "sso_account_id",
         "SSO: the account of the role the portal hands out",

@@ -30,15 +30,8 @@ from .options import (
     SSO_LOGINS,
     RawOptions,
 )
-from .sso import OPTION_FLAGS as SSO_OPTION_FLAGS
-from .sso import (
-    SsoRole,
-    check_sso_options,
-    is_sso_profile,
-    role_of_options,
-    sso_role,
-    with_sso_role,
-)
+from .sso import OPTION_FLAGS as SSO_OPTIONS
+from .sso import SsoRole, check_sso_options, flags_role, is_sso_profile, sso_role, with_sso_role
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
 # line (and --profile) name no identity at all: clients pass their environment on to nested
@@ -58,22 +51,12 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
     Naming a profile names an identity, so the web identity variables are then left alone."""
     raw = flags.over(from_environment(environ))
     profile = raw.text("profile")
-    sso = None
+    sso = flags_role(flags, environ, profile)  # --sso-* flags: refused beside --profile
     if profile:
-        named = [flag for dest, flag in SSO_OPTION_FLAGS.items() if flags.has(dest)]
-        if named:
-            raise UsageError(f"{named[0]} and --profile both name the role: give one")
         raw = raw.over(options_from_profile(profile, environ))
         sso = sso_of_profile(profile, environ)
     else:
         raw = _web_identity_from_environment(raw, environ)
-        if any(raw.has(dest) for dest in SSO_OPTION_FLAGS):
-            sso = role_of_options(
-                raw.text("sso_session"),
-                raw.text("sso_account_id"),
-                raw.text("sso_role_name"),
-                environ,
-            )
     return build(raw, environ, sso)
 
 
@@ -155,7 +138,7 @@ def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) 
             "source_profile",
             "source_keys",
             "web_identity_token_file",
-            *SSO_OPTION_FLAGS,
+            *SSO_OPTIONS,
         )
     ):
         return raw
@@ -186,9 +169,6 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     if sso is not None:
         check_sso_options(raw, sso)
     else:
-        named = [flag for dest, flag in SSO_OPTION_FLAGS.items() if raw.has(dest)]
-        if named:  # from a profile that is not an SSO one (it has a role_arn)
-            raise UsageError(f"{named[0]} (or its profile key) names an SSO role, not --role-arn's")
         _check_needs(raw, role_arn)
     web_identity_token_file = _web_identity(raw)
     duration, mfa_duration, refresh_window = _lifetimes(raw, role_arn)
@@ -240,8 +220,10 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     )
     if sso is not None:
         # As Request.sso_source makes it for a role's SSO source: one cache entry for both.
-        neutral = {"role_session_name": "", "duration": DEFAULT_DURATION}
-        return with_sso_role(request._replace(**neutral, mfa_duration=DEFAULT_MFA_DURATION), sso)
+        neutral = request._replace(
+            role_session_name="", duration=DEFAULT_DURATION, mfa_duration=DEFAULT_MFA_DURATION
+        )
+        return with_sso_role(neutral, sso)
     if source_sso is not None:
         return with_sso_role(request, source_sso)
     return request if role_arn else request.mfa_session(refresh_window)

@@ -69,6 +69,9 @@ class SsoRole(NamedTuple):
 
 
 def is_sso_profile(keys: Mapping[str, str]) -> bool:
+    """ConfigError for credproc's own SSO keys beside a role_arn, which would be ignored."""
+    if "role_arn" in keys and any(key in keys for key in CREDPROC_KEYS):
+        raise ConfigError(f"a profile with role_arn cannot have {', '.join(CREDPROC_KEYS)}")
     return "role_arn" not in keys and any(key in keys for key in (*PROFILE_KEYS, *CREDPROC_KEYS))
 
 
@@ -101,24 +104,28 @@ def _with_credproc_keys(keys: Mapping[str, str], where: str) -> Mapping[str, str
     return merged
 
 
-def role_of_options(
-    session: str | None, account: str | None, role: str | None, environ: Mapping[str, str]
-) -> SsoRole:
-    """The SSO role --sso-session, --sso-account-id and --sso-role-name name (all three)."""
-    given = dict(zip(OPTION_FLAGS.values(), (session, account, role), strict=True))
+def flags_role(
+    flags: RawOptions, environ: Mapping[str, str], profile: str | None
+) -> SsoRole | None:
+    """The SSO role --sso-session, --sso-account-id and --sso-role-name name (all three, and
+    not beside --profile), or None if they are not given."""
+    given = {flag: flags.text(dest) for dest, flag in OPTION_FLAGS.items()}
+    named = [flag for flag, value in given.items() if value is not None]
+    if not named:
+        return None
+    if profile:
+        raise UsageError(f"{named[0]} and --profile both name the role: give one")
     missing = [flag for flag, value in given.items() if not (value or "").strip()]
     if missing:
         raise UsageError(
-            f"an SSO role needs {', '.join(OPTION_FLAGS.values())} together; "
-            f"missing {', '.join(missing)}"
+            f"an SSO role needs {', '.join(given)} together; missing {', '.join(missing)}"
         )
-    account, role = (account or "").strip(), (role or "").strip()
+    session, account, role = ((value or "").strip() for value in given.values())
     if not re.fullmatch(ACCOUNT_ID, account):
         raise UsageError(f"--sso-account-id {account!r} is not a 12-digit account id")
     if not re.fullmatch(PERMISSION_SET, role):
         raise UsageError(f"--sso-role-name {role!r} is not a permission set name")
-    name = (session or "").strip()
-    return SsoRole("", session_named(name, environ), account, role)
+    return SsoRole("", session_named(session, environ), account, role)
 
 
 def session_named(
