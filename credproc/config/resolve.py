@@ -218,8 +218,10 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     )
     if sso is not None:
         # As Request.sso_source makes it for a role's SSO source: one cache entry for both.
-        neutral = {"role_session_name": "", "duration": DEFAULT_DURATION}
-        return with_sso_role(request._replace(**neutral, mfa_duration=DEFAULT_MFA_DURATION), sso)
+        neutral = request._replace(
+            role_session_name="", duration=DEFAULT_DURATION, mfa_duration=DEFAULT_MFA_DURATION
+        )
+        return with_sso_role(neutral, sso)
     if source_sso is not None:
         return with_sso_role(request, source_sso)
     return request if role_arn else request.mfa_session(refresh_window)

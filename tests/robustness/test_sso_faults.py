@@ -17,7 +17,7 @@ from support.ssoserver import SsoStandIn
 
 pytestmark = pytest.mark.integration
 
-OUTAGES = {
+OUTAGES: dict[str, dict[str, object]] = {
     "down": {"status": 503},
     "throttling": {"status": 429, "code": "TooManyRequestsException"},
     "garbage": {"garbage": True},
