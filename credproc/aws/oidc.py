@@ -148,35 +148,31 @@ def poll_device(session: SsoSession, registration: Registration, device: Device)
 def exchange_code(
     session: SsoSession, registration: Registration, code: str, redirect_uri: str, verifier: str
 ) -> Granted:
-    answer = _call(
+    return _create_token(
         session,
-        "CreateToken",
-        lambda client: client.create_token(
-            clientId=registration.client_id,
-            clientSecret=registration.client_secret,
-            grantType="authorization_code",
-            code=code,
-            redirectUri=redirect_uri,
-            codeVerifier=verifier,
-        ),
+        clientId=registration.client_id,
+        clientSecret=registration.client_secret,
+        grantType="authorization_code",
+        code=code,
+        redirectUri=redirect_uri,
+        codeVerifier=verifier,
     )
-    return _granted(answer)
 
 
 def refresh(session: SsoSession, token: SsoToken) -> Granted:
     """CreateToken with the refresh_token grant. The service may rotate the refresh token: the
     old one is then dead, so the caller stores the answer before anything else."""
-    answer = _call(
+    return _create_token(
         session,
-        "CreateToken",
-        lambda client: client.create_token(
-            clientId=token.client_id or "",
-            clientSecret=token.client_secret or "",
-            grantType="refresh_token",
-            refreshToken=token.refresh_token or "",
-        ),
+        clientId=token.client_id or "",
+        clientSecret=token.client_secret or "",
+        grantType="refresh_token",
+        refreshToken=token.refresh_token or "",
     )
-    return _granted(answer)
+
+
+def _create_token(session: SsoSession, **params: str) -> Granted:
+    return _granted(_call(session, "CreateToken", lambda client: client.create_token(**params)))
 
 
 def authorize_url(

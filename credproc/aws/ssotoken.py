@@ -30,9 +30,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from ..config.sso import SsoSession
-from ..core.cache import is_private_file, unusable_dir
+from ..core.cache import unusable_dir
 from ..core.credentials import format_expiration, parse_expiration
-from ..core.files import O_CLOEXEC, atomic_write
+from ..core.files import atomic_write, is_private_file, read_private
 from ..core.lean import NamedTuple
 from ..errors import ConfigError
 
@@ -149,19 +149,9 @@ def _load(path: str) -> SsoToken | None:
 
 def _document(path: str) -> dict[str, object] | None:
     """The JSON object in a private regular file of ours, else None (missing or not ours)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
-    except OSError:
+    raw = read_private(path, MAX_TOKEN_BYTES)
+    if raw is None:
         return None
-    try:
-        info = os.fstat(fd)
-        if not is_private_file(info) or info.st_size > MAX_TOKEN_BYTES:
-            return None
-        raw = os.read(fd, MAX_TOKEN_BYTES + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError):

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from ..config.options import BY_DEST
 from .credentials import Credentials
 from .dirs import user_cache_dir
-from .files import O_CLOEXEC, atomic_write
+from .files import atomic_write, read_private
 from .lean import TYPE_CHECKING, NamedTuple
 from .log import logger
 
@@ -110,26 +110,8 @@ class Cache:
         return os.path.join(self.directory, key + suffix)
 
     def _load(self, key: str) -> Entry | None:
-        raw = self._read_private(self.path(key))
+        raw = read_private(self.path(key), MAX_ENTRY_BYTES)
         return None if raw is None else parse_entry(raw, key)
-
-    def _read_private(self, path: str) -> bytes | None:
-        """A file's bytes if it is a private regular file of ours and small; else None."""
-        try:
-            # O_NOFOLLOW: a symlink planted in place of an entry is never followed;
-            # O_NONBLOCK: a FIFO planted there cannot make the reader hang.
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
-        except OSError:
-            return None
-        try:
-            info = os.fstat(fd)
-            if not is_private_file(info) or info.st_size > MAX_ENTRY_BYTES:
-                return None
-            return os.read(fd, MAX_ENTRY_BYTES + 1)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
 
     # -- failed refreshes with no token to serve ------------------------------------------
 
@@ -138,7 +120,7 @@ class Cache:
         (see ``provider``); none if there is no record of ours for this request."""
         if not self._dir_is_safe(create=False):
             return Backoff()
-        raw = self._read_private(self.path(request.key, FAILURE_SUFFIX))
+        raw = read_private(self.path(request.key, FAILURE_SUFFIX), MAX_ENTRY_BYTES)
         try:
             document = json.loads(raw) if raw is not None else None
         except (ValueError, RecursionError):
@@ -278,11 +260,6 @@ def unusable_dir(info: os.stat_result) -> str | None:
     if info.st_mode & 0o022:
         return "others can write to it (make it chmod 700)"
     return None
-
-
-def is_private_file(info: os.stat_result) -> bool:
-    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
 
 
 def parse_entry(raw: bytes, key: str) -> Entry | None:

@@ -4,9 +4,35 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import time
 
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_PRIVATE = 0o077  # group and other permission bits
+
+
+def is_private_file(info: os.stat_result) -> bool:
+    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
+
+
+def read_private(path: str, limit: int) -> bytes | None:
+    """The content of a private regular file of ours, else None: missing, a symlink (never
+    followed), a FIFO (never waited on), another user's, readable by others, or over
+    ``limit`` bytes (not what credproc or the tool it shares the file with writes)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not is_private_file(info) or info.st_size > limit:
+            return None
+        return os.read(fd, limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:

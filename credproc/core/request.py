@@ -100,23 +100,14 @@ class Request(NamedTuple):
     def sso_source(self, refresh_window: int) -> Request:
         """The SSO role a role is assumed from (its source profile is an SSO profile): the
         request ``--profile SOURCE`` makes, so that both share one cache entry."""
-        return self._replace(
-            role_arn=None,
+        return self._without_role(
+            refresh_window,
             source_profile=None,
-            role_session_name="",
             duration=DEFAULT_DURATION,
-            external_id=None,
-            source_identity=None,
-            policy=None,
-            policy_arns=(),
-            tags=(),
-            transitive_tag_keys=(),
             source_key_id=None,
             source_keys=None,
             mfa_serial=None,
             mfa_duration=DEFAULT_MFA_DURATION,
-            web_identity_token_file=None,
-            refresh_window=refresh_window,
             sso_profile=self.source_profile,
         )
 
@@ -124,10 +115,15 @@ class Request(NamedTuple):
         """The GetSessionToken request behind this one. It keeps only what changes that token,
         so every role using the same source and device (and ``--mfa-serial`` alone, which
         prints the session itself) shares one cache entry, and so one code."""
+        return self._without_role(
+            refresh_window, duration=self.mfa_duration, for_role=self.role_arn
+        )
+
+    def _without_role(self, refresh_window: int, **changes: object) -> Request:
+        """This request with nothing left of the role it assumes, and ``changes``."""
         return self._replace(
             role_arn=None,
             role_session_name="",
-            duration=self.mfa_duration,
             external_id=None,
             source_identity=None,
             policy=None,
@@ -136,5 +132,5 @@ class Request(NamedTuple):
             transitive_tag_keys=(),
             web_identity_token_file=None,
             refresh_window=refresh_window,
-            for_role=self.role_arn,
+            **changes,  # type: ignore[arg-type]
         )

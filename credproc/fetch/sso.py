@@ -126,14 +126,14 @@ def access_token(session: SsoSession, need: Need, rejected: str | None = None) -
             assert token is not None  # noqa: S101
             logger().info("the token of %s was renewed by another process", session.describe())
             return token
-        if token is not None and token.access_token != rejected:
-            if token.refreshable():
-                refreshed = _refresh(session, token, environ)
-                if refreshed is not None:
-                    return refreshed
-                token = ssotoken.read(session, environ)
-            if token is not None and token.seconds_left() >= STALE_MINIMUM_SECONDS:
-                return token  # not refreshable (a legacy login), but it still works
+        if token is not None and token.refreshable():
+            refreshed = _refresh(session, token, environ)
+            if refreshed is not None and refreshed.access_token != rejected:
+                return refreshed
+            token = ssotoken.read(session, environ)
+        usable = token is not None and token.seconds_left() >= STALE_MINIMUM_SECONDS
+        if usable and token is not None and token.access_token != rejected:
+            return token  # not refreshable (a legacy login), but it still works
         return _login_for(session, need, environ)
 
 
@@ -152,7 +152,7 @@ def _refresh(session: SsoSession, token: SsoToken, environ: Mapping[str, str]) -
     except SsoLoginError as error:
         # Rotated away (a refresher killed before it stored the new one), revoked, or the
         # registration expired: nobody may try it again. The access token stays while it lives.
-        logger().warning("cannot refresh the token of %s: %s", session.describe(), error)
+        logger().info("cannot refresh the token of %s: %s", session.describe(), error)
         ssotoken.write(session, token._replace(refresh_token=None), environ)
         return None
     except StsUnavailableError as error:

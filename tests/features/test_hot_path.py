@@ -7,12 +7,15 @@ benchmark (make bench), not here."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from support.constants import ROLE
 from support.sandbox import Sandbox
 from support.secretservice import SecretService
 from support.sourcekeys import add, new_user
+from support.sso import counting_browser
+from support.ssoserver import SsoStandIn
 
 from credproc.core.lean import BANNED_ON_HIT
 
@@ -73,4 +76,26 @@ def test_a_source_keys_hit_touches_no_keyring(
     assert "credproc.keys.keyring" not in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
     assert sorted(m for m in loaded if m.split(".")[0] in ("secretstorage", "jeepney")) == []
+    assert "argparse" not in loaded
+
+
+@pytest.mark.parametrize("profile", ["dev-sso", "chained"])
+def test_an_sso_hit_imports_no_more_than_any_other(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path, profile: str
+) -> None:
+    """An SSO profile's role, and a role whose source is one: the hit reads the profile, its
+    [sso-session] and the cache entry; never the token store, boto3 or filelock."""
+    browser, _ = counting_browser(tmp_path, sso)
+    sandbox.add_profile("chained", role_arn=ROLE, source_profile="dev-sso")
+    argv = [sys.executable, "-X", "importtime", "-m", "credproc", "--profile", profile]
+    cold = sandbox.run(["setsid", *argv], env={"BROWSER": browser})
+    hit = sandbox.run(argv)
+
+    assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
+    assert sso.count("GetRoleCredentials") == 1  # the second run really was a hit
+    assert "credproc.aws.ssotoken" in _imported_modules(cold.stderr)
+    loaded = _imported_modules(hit.stderr)
+    assert "credproc.config.sso" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
+    assert sorted(m for m in loaded if m.startswith(("credproc.aws", "credproc.fetch"))) == []
     assert "argparse" not in loaded

@@ -29,6 +29,10 @@ _LINES = st.sampled_from(
         "[profile]",
         "[DEFAULT]",
         "[sso-session x]",
+        "[sso-session 'my corp']",
+        "[sso-sessionx y]",
+        "[sso-session a b]",
+        "sso_start_url = https://example.awsapps.com/start",
         "[profile dev] trailing",
         "  [profile indented]",
         "region = eu-west-1",
@@ -84,12 +88,13 @@ def test_profiles_are_the_ones_botocore_finds(
     try:
         raw_config_parse(str(path))  # as botocore loads it: indented blocks parsed too
         # The same, with those blocks as the text credproc keeps.
-        botocore_profiles = build_profile_map(raw_config_parse(str(path), False))["profiles"]
+        botocore_map = build_profile_map(raw_config_parse(str(path), False))
     except Exception:  # noqa: BLE001 - botocore refuses the file: so must credproc
         with pytest.raises(ConfigError, match="cannot parse"):
             awsconfig.config_profiles(environ)
         return
-    assert awsconfig.config_profiles(environ) == botocore_profiles
+    assert awsconfig.config_profiles(environ) == botocore_map["profiles"]
+    assert awsconfig.sso_sessions(environ) == botocore_map["sso_sessions"]
 
 
 @pytest.mark.parametrize(
