@@ -68,6 +68,18 @@ def assignments(region: str, access_token: str) -> list[Assignment]:
     return found
 
 
+def reach(region: str, access_token: str) -> str:
+    """Whether the portal answers and takes the token (one ListAccounts of one row, for
+    ``doctor``): its endpoint, or the error a call would meet."""
+    client = service_client("sso", region)
+    try:
+        with translated_sso_errors("portal", "ListAccounts", client.meta.endpoint_url):
+            client.list_accounts(accessToken=access_token, maxResults=1)
+        return str(client.meta.endpoint_url)
+    finally:
+        client.close()
+
+
 def logout(region: str, access_token: str) -> None:
     """End the session at the portal: the access token stops working there, for everyone."""
     client = service_client("sso", region)

@@ -9,49 +9,36 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 
 import pytest
 from support.assertions import assert_fails
 from support.constants import BIN
 from support.sandbox import Result, Sandbox
-from support.ssoserver import Account, SsoStandIn, running_sso
+from support.sso import PROFILES, device_login
+from support.ssoserver import Account, SsoStandIn
 
 from credproc.core.lean import BANNED_ON_HIT
 
 pytestmark = pytest.mark.integration
 
-START_URL = "https://example.awsapps.com/start"
-SESSION = f"""[sso-session corp]
-sso_start_url = {START_URL}
-sso_region = eu-west-1
-"""
-# The user's own config around the block: it must stay byte for byte.
+# The user's own config beside the block: it must stay byte for byte.
 MINE = "# my own settings\n[profile mine]\nregion = us-east-2 ; a comment\noutput = json\n"
+USERS = {"base", "mine", *PROFILES}
 
 
 @pytest.fixture
-def stand_in() -> Iterator[SsoStandIn]:
-    with running_sso() as server:
-        server.page_size = 2  # every listing below spans pages
-        server.accounts = [
-            Account("111111111111", "Sandbox", ["Developer", "ReadOnly", "Admin"]),
-            Account("222222222222", "Production", ["ReadOnly"]),
-            Account("333333333333", "Sandbox", ["Developer"]),  # a second account of that name
-        ]
-        yield server
-
-
-@pytest.fixture
-def corp(sandbox: Sandbox, stand_in: SsoStandIn) -> Sandbox:
-    """The sandbox signed in to sso-session corp, its config the user's own plus the session."""
-    sandbox.env.update(stand_in.env)
-    sandbox.write_config(MINE + "\n" + SESSION)
-    login = sandbox.popen("sso", "login", "--sso-session", "corp", "--use-device-code")
-    stand_in.wait_for("StartDeviceAuthorization", 1)
-    stand_in.approve()
-    _, stderr = login.communicate(timeout=60)
-    assert login.returncode == 0, stderr
+def corp(sandbox: Sandbox, sso: SsoStandIn) -> Sandbox:
+    """The sandbox signed in to sso-session corp (a device code, approved at the stand-in),
+    whose portal lists its accounts and roles over several pages."""
+    sso.page_size = 2
+    sso.accounts = [
+        Account("111111111111", "Sandbox", ["Developer", "ReadOnly", "Admin"]),
+        Account("222222222222", "Production", ["ReadOnly"]),
+        Account("333333333333", "Sandbox", ["Developer"]),  # a second account of that name
+    ]
+    with sandbox.config.open("a") as file:
+        file.write("\n" + MINE)
+    device_login(sandbox, sso)
     return sandbox
 
 
@@ -64,12 +51,10 @@ def generated(sandbox: Sandbox) -> set[str]:
     script = "import botocore.session as s; print(*s.Session().available_profiles)"
     listed = sandbox.run([sys.executable, "-c", script])
     assert listed.returncode == 0, listed.stderr
-    return set(listed.stdout.split()) - {"mine", "base"}
+    return set(listed.stdout.split()) - USERS
 
 
-def test_every_assignment_across_pages_becomes_a_profile(
-    corp: Sandbox, stand_in: SsoStandIn
-) -> None:
+def test_every_assignment_across_pages_becomes_a_profile(corp: Sandbox, sso: SsoStandIn) -> None:
     before = corp.config.read_text()
 
     result = populate(corp)
@@ -89,8 +74,8 @@ def test_every_assignment_across_pages_becomes_a_profile(
     assert text.startswith(before)  # the user's config, byte for byte, then the block
     assert text[len(before) :].startswith("\n# BEGIN credproc sso populate, sso-session corp")
     # 3 accounts at 2 a page; 3 + 1 + 1 roles at 2 a page
-    assert stand_in.count("ListAccounts") == 2
-    assert stand_in.count("ListAccountRoles") == 4
+    assert sso.count("ListAccounts") == 2
+    assert sso.count("ListAccountRoles") == 4
 
 
 def test_the_config_keeps_its_mode_and_a_backup_is_made(corp: Sandbox) -> None:
@@ -99,12 +84,12 @@ def test_the_config_keeps_its_mode_and_a_backup_is_made(corp: Sandbox) -> None:
     assert result.returncode == 0, result.stderr
     assert corp.config.stat().st_mode & 0o777 == 0o640
     [backup] = corp.config.parent.glob("config.*.bak")
-    assert backup.read_text() == MINE + "\n" + SESSION
+    assert corp.config.read_text().startswith(backup.read_text())  # what was there, then the block
     assert backup.stat().st_mode & 0o777 == 0o600
 
 
 def test_generated_profiles_go_through_credprocs_cache_for_aws_and_boto3(
-    corp: Sandbox, stand_in: SsoStandIn
+    corp: Sandbox, sso: SsoStandIn
 ) -> None:
     populate(corp)
     profile = "Sandbox.Developer-333333333333"
@@ -124,18 +109,18 @@ def test_generated_profiles_go_through_credprocs_cache_for_aws_and_boto3(
     signers = set(corp.server.signers("GetCallerIdentity"))
     assert len(signers) == 1  # one key for all three processes: credproc's cached one
     [key] = signers
-    assert stand_in.issued_keys[key] == {"account_id": "333333333333", "role_name": "Developer"}
-    assert stand_in.count("GetRoleCredentials") == 1
+    assert sso.issued_keys[key] == {"account_id": "333333333333", "role_name": "Developer"}
+    assert sso.count("GetRoleCredentials") == 1
 
 
 def test_a_rerun_removes_what_is_gone_and_keeps_the_users_profiles(
-    corp: Sandbox, stand_in: SsoStandIn
+    corp: Sandbox, sso: SsoStandIn
 ) -> None:
     populate(corp)
     corp.config.write_text(corp.config.read_text() + "\n[profile after]\nregion = eu-north-1\n")
     first = corp.config.read_text()
-    stand_in.accounts[0].roles.remove("Admin")
-    stand_in.accounts.append(Account("444444444444", "Lab", ["Developer"]))
+    sso.accounts[0].roles.remove("Admin")
+    sso.accounts.append(Account("444444444444", "Lab", ["Developer"]))
 
     result = populate(corp)
 
@@ -162,10 +147,10 @@ def test_a_rerun_removes_what_is_gone_and_keeps_the_users_profiles(
 
 
 def test_no_prune_keeps_profiles_of_assignments_that_are_gone(
-    corp: Sandbox, stand_in: SsoStandIn
+    corp: Sandbox, sso: SsoStandIn
 ) -> None:
     populate(corp)
-    stand_in.accounts[0].roles.remove("Admin")
+    sso.accounts[0].roles.remove("Admin")
 
     result = populate(corp, "--no-prune")
 
@@ -200,29 +185,27 @@ def test_a_profile_of_the_users_is_never_shadowed(corp: Sandbox) -> None:
     assert corp.config.read_text().count("[profile Sandbox.ReadOnly]") == 1
 
 
-def test_bad_input_fails_before_any_portal_call(corp: Sandbox, stand_in: SsoStandIn) -> None:
-    stand_in.reset()
+def test_bad_input_fails_before_any_portal_call(corp: Sandbox, sso: SsoStandIn) -> None:
+    sso.reset()
     assert_fails(populate(corp, "--template", "{account}"), 2, "--template")
     assert_fails(populate(corp, "--region", "moon"), 2, "--region")
     missing = corp.credproc("sso", "populate", "--sso-session", "nope")
     assert_fails(missing, 3, "[sso-session nope]")
     assert_fails(corp.credproc("sso", "populate"), 2)
-    assert stand_in.count("ListAccounts") == 0
+    assert sso.count("ListAccounts") == 0
 
 
 def test_the_portal_down_is_an_outage_and_the_config_is_untouched(
-    corp: Sandbox, stand_in: SsoStandIn
+    corp: Sandbox, sso: SsoStandIn
 ) -> None:
     before = corp.config.read_text()
-    stand_in.fault("ListAccountRoles", status=503, code="InternalServerException")
+    sso.fault("ListAccountRoles", status=503, code="InternalServerException")
 
     assert_fails(populate(corp), 5, "ListAccountRoles")
     assert corp.config.read_text() == before
 
 
-def test_logout_ends_the_session_at_the_portal_and_here(
-    corp: Sandbox, stand_in: SsoStandIn
-) -> None:
+def test_logout_ends_the_session_at_the_portal_and_here(corp: Sandbox, sso: SsoStandIn) -> None:
     populate(corp)
     role = corp.credproc("--profile", "Production.ReadOnly")
     assert role.returncode == 0, role.stderr
@@ -234,18 +217,16 @@ def test_logout_ends_the_session_at_the_portal_and_here(
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "removed 1 token file and cleared 1 cached role credential" in result.stderr
-    assert stand_in.count("Logout") == 1
-    assert stand_in.access_tokens == {}  # the portal no longer takes it
+    assert sso.count("Logout") == 1
+    assert sso.access_tokens == {}  # the portal no longer takes it
     assert not [p for p in token_dir.glob("*.json") if "refreshToken" in p.read_text()]
     assert corp.credproc("cache", "list", "--json").json_list() == []
     after = corp.credproc("--profile", "Production.ReadOnly", "--sso-login", "never")
     assert_fails(after, 4, "credproc sso login --profile Production.ReadOnly")
 
 
-def test_logout_with_the_portal_down_still_signs_out_here(
-    corp: Sandbox, stand_in: SsoStandIn
-) -> None:
-    stand_in.fault("Logout", reset=True)
+def test_logout_with_the_portal_down_still_signs_out_here(corp: Sandbox, sso: SsoStandIn) -> None:
+    sso.fault("Logout", reset=True)
 
     result = corp.credproc("sso", "logout", "--sso-session", "corp")
 
@@ -254,7 +235,7 @@ def test_logout_with_the_portal_down_still_signs_out_here(
     assert not [p for p in token_dir.glob("*.json") if "accessToken" in p.read_text()]
 
 
-def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, stand_in: SsoStandIn) -> None:
+def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, sso: SsoStandIn) -> None:
     """--sso-session, --sso-account-id and --sso-role-name name the role a generated profile
     names: one cache entry, one GetRoleCredentials."""
     populate(corp)
@@ -263,7 +244,7 @@ def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, stand_in: Ss
     by_flags = corp.credproc(*flags, "--sso-role-name", "ReadOnly").json()
 
     assert by_flags == by_profile
-    assert stand_in.count("GetRoleCredentials") == 1
+    assert sso.count("GetRoleCredentials") == 1
     assert_fails(corp.credproc(*flags), 2, "missing --sso-role-name")
     assert_fails(
         corp.credproc(*flags, "--sso-role-name", "ReadOnly", "--profile", "mine"), 2, "--profile"
@@ -274,7 +255,7 @@ def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, stand_in: Ss
 
 @pytest.mark.parametrize("form", ["profile", "flags"])
 def test_a_hit_for_a_generated_profile_imports_nothing_banned(
-    corp: Sandbox, stand_in: SsoStandIn, form: str
+    corp: Sandbox, sso: SsoStandIn, form: str
 ) -> None:
     populate(corp)
     argv = [sys.executable, "-X", "importtime", "-m", "credproc"]
@@ -286,7 +267,7 @@ def test_a_hit_for_a_generated_profile_imports_nothing_banned(
     cold, hit = corp.run(argv), corp.run(argv)
 
     assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
-    assert stand_in.count("GetRoleCredentials") == 1  # the second run was a hit
+    assert sso.count("GetRoleCredentials") == 1  # the second run was a hit
     loaded = {
         line.rsplit("|", 1)[1].strip()
         for line in hit.stderr.splitlines()

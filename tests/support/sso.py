@@ -110,3 +110,14 @@ def chromium_browser(tmp_path: Path) -> tuple[str, Path]:
 
 def opened(count: Path) -> list[str]:
     return [line for line in count.read_text().splitlines() if line]
+
+
+def device_login(sandbox: Sandbox, stand_in: SsoStandIn, session: str = SESSION) -> None:
+    """``credproc sso login --use-device-code``, the code approved at the stand-in as a person
+    would: the session signed in for real."""
+    login = sandbox.popen("sso", "login", "--sso-session", session, "--use-device-code")
+    before = stand_in.count("StartDeviceAuthorization")
+    stand_in.wait_for("StartDeviceAuthorization", before + 1)
+    stand_in.approve()
+    _, stderr = login.communicate(timeout=60)
+    assert login.returncode == 0, stderr

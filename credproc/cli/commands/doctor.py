@@ -37,8 +37,10 @@ from ..checks import Check, cache_check, clock_check, failed, refresh_window_che
 if TYPE_CHECKING:
     from ...aws.sts import Identity
 
-# Keys that botocore's credential chain serves before it ever looks at credential_process.
-_SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
+# Keys that botocore's credential chain serves before it ever looks at credential_process. Its
+# SSO provider needs the account or the role: sso_session or sso_start_url alone only name a
+# session (the profiles `sso populate` writes), and leave the profile to credential_process.
+_SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_account_id", "sso_role_name")
 OPTIONS = EVERY_OPTION
 
 
@@ -99,7 +101,10 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     if keyring is not None:
         yield keyring
     identity = None
-    if all(check is None or check.status != "fail" for check in (chain, keyring)):
+    if request.sso_role_name is not None:  # the role, or its source, is an SSO role
+        if chain is None or chain.status != "fail":
+            yield from _sso(request)
+    elif all(check is None or check.status != "fail" for check in (chain, keyring)):
         source, identity = _source(request, environ)
         yield source
         if source.status != "fail":
@@ -237,8 +242,27 @@ def _next_hop(profile: str, environ: Mapping[str, str]) -> str | None:
 # -- the options, the source, the role ----------------------------------------------------
 
 
+def _sso(request: Request) -> Iterator[Check]:
+    """The SSO session, token and portal, then the role, without ever signing in."""
+    from ..ssochecks import sso_checks  # noqa: PLC0415 - imports boto3
+
+    fine = True
+    for check in sso_checks(request):
+        fine = fine and check.status != "fail"
+        yield check
+    if fine:
+        yield _role(request._replace(sso_login="never"))
+
+
 def _describe(request: Request) -> str:
-    if request.web_identity_token_file:
+    if request.sso_role_name and not request.role_arn:
+        return (
+            f"SSO role {request.sso_role_name} in account {request.sso_account_id}, "
+            f"from the portal in {request.sso_region}"
+        )
+    if request.sso_role_name:
+        source = f"SSO role {request.sso_role_name} in account {request.sso_account_id}"
+    elif request.web_identity_token_file:
         source = f"the web identity token in {request.web_identity_token_file}"
     elif request.source_profile:
         source = f"profile {request.source_profile!r}"
@@ -307,4 +331,6 @@ def _role(request: Request) -> Check:
         return failed("role", error)
     minutes = int(credentials.seconds_left(time.time()) // 60)
     what = f"assumed {request.role_arn}" if request.role_arn else "got an MFA session"
+    if request.sso_role_name and not request.role_arn:
+        what = f"got {request.describe()} from the portal"
     return Check("role", "ok", f"{what}: a {minutes}-minute token (fetched now, not cached)")
