@@ -37,6 +37,9 @@ from ..core.lean import NamedTuple
 from ..errors import ConfigError
 
 MAX_TOKEN_BYTES = 64 * 1024
+# botocore's SSOTokenProvider refreshes with less than this left; so does credproc, so a token
+# handed to the CLI or an SDK is never one they would refresh themselves.
+REFRESH_WINDOW = 15 * 60
 
 
 class SsoToken(NamedTuple):

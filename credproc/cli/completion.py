@@ -7,7 +7,8 @@ for each command of the registry (``commands.COMMANDS``): the commands, each one
 with their help, its subcommands and positional arguments, and the values an option takes,
 from its choices (argparse's, or the option table's) or its metavar (``options.PROFILE``,
 ``PATH``, ``JSON_OR_FILE``). A new option or command needs no change here. Profile names are
-read at each Tab, from the files ``AWS_CONFIG_FILE`` and ``AWS_SHARED_CREDENTIALS_FILE`` name.
+read at each Tab, from the files ``AWS_CONFIG_FILE`` and ``AWS_SHARED_CREDENTIALS_FILE`` name,
+and so are the ``[sso-session NAME]`` names (``options.SESSION``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..config.awsconfig import config_profiles, credentials_profiles
-from ..config.options import BY_DEST, JSON_OR_FILE, PATH, PROFILE
+from ..config.awsconfig import config_profiles, credentials_profiles, sso_sessions
+from ..config.options import BY_DEST, JSON_OR_FILE, PATH, PROFILE, SESSION
 from ..core.lean import NamedTuple
 from ..errors import CredprocError
 from .commands import COMMANDS
@@ -141,6 +142,8 @@ def _values(
     choices: Iterable[str] = action.choices or (option.choices if option else ()) or ()
     if action.metavar == PROFILE:
         choices = profile_names(environ)
+    elif action.metavar == SESSION:
+        choices = session_names(environ)
     elif action.metavar == PATH:
         return Completions(files=prefix)
     elif action.metavar == JSON_OR_FILE:
@@ -159,6 +162,14 @@ def profile_names(environ: Mapping[str, str]) -> list[str]:
         except (CredprocError, OSError, ValueError):
             continue
     return sorted(names)
+
+
+def session_names(environ: Mapping[str, str]) -> list[str]:
+    """Every [sso-session NAME] of the config file; none if it cannot be read or parsed."""
+    try:
+        return sorted(sso_sessions(environ))
+    except (CredprocError, OSError, ValueError):
+        return []
 
 
 def _takes_value(action: argparse.Action) -> bool:

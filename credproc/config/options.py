@@ -41,9 +41,9 @@ MAX_TAGS = 50
 # MFA session, which has none of them); "mfa" options need --mfa-serial.
 NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
 # Metavars that say what a value is, for shell completion (``completion``): profile names for
-# PROFILE, file names for PATH and after the @ of JSON_OR_FILE. Commands' own arguments use
-# them too.
-PROFILE, PATH, JSON_OR_FILE = "PROFILE", "PATH", "JSON_OR_@FILE"
+# PROFILE, [sso-session] names for SESSION, file names for PATH and after the @ of
+# JSON_OR_FILE. Commands' own arguments use them too.
+PROFILE, SESSION, PATH, JSON_OR_FILE = "PROFILE", "SESSION", "PATH", "JSON_OR_@FILE"
 # How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
 MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 # Whether a process that finds no usable SSO token starts a login (docs/sso.md).
@@ -244,7 +244,7 @@ OPTIONS: tuple[Option, ...] = (
         profile_key="web_identity_token_file",
         needs=NEEDS_ROLE,
     ),
-    _option("sso_session", "SSO: the [sso-session NAME] to sign in with", metavar="NAME"),
+    _option("sso_session", "SSO: the [sso-session NAME] to sign in with", metavar=SESSION),
     _option(
         "sso_account_id",
         "SSO: the account of the role the portal hands out",

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from ..aws import oidc, portal, ssotoken
-from ..aws.ssotoken import SsoToken
+from ..aws.ssotoken import REFRESH_WINDOW, SsoToken
 from ..config.sso import SsoSession
 from ..core.credentials import Fetched
 from ..core.lean import NamedTuple
@@ -44,9 +44,6 @@ from ..errors import SsoLoginError, StsUnavailableError
 from ..prompt import browser, devicecode
 
 T = TypeVar("T")
-# botocore's SSOTokenProvider refreshes with less than this left; so does credproc, so a token
-# handed to the CLI or an SDK is never one they would refresh themselves.
-REFRESH_WINDOW = 15 * 60
 # How long a browser sign-in may take before the login gives up (the device flow has its own
 # limit, the code's lifetime, usually 10 minutes).
 BROWSER_TIMEOUT = 300

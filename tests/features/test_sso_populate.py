@@ -275,3 +275,18 @@ def test_a_hit_for_a_generated_profile_imports_nothing_banned(
     }
     assert "credproc.core.cache" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
+
+
+def test_doctor_passes_a_generated_profile(corp: Sandbox, sso: SsoStandIn) -> None:
+    populate(corp)
+
+    result = corp.credproc("doctor", "Production.ReadOnly")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split(None, 1) == [
+        "ok",
+        "profile: 'Production.ReadOnly' gets its credentials from credential_process",
+    ]
+    assert not [line for line in lines if not line.startswith("ok ")]
+    assert any(line.startswith("ok    sso portal:") for line in lines)

@@ -210,3 +210,21 @@ def test_it_never_reads_past_what_argparse_would(environ: dict[str, str]) -> Non
     # A value that looks like a command is a value: "--profile env" does not switch commands.
     assert words("--profile env --for", environ) == []
     assert words("--profile env --reg", environ) == ["--region"]
+
+
+def test_sso_its_actions_and_session_names(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\n"
+        "[sso-session lab]\n[profile dev]\nsso_session = corp\n"
+    )
+    environ = {"AWS_CONFIG_FILE": str(config)}
+    assert "sso" in words("s")
+    assert words("sso ") == ["login", "logout", "populate"]
+    assert words("sso populate --sso-session ", environ) == ["corp", "lab"]
+    assert words("sso logout --sso-session=l", environ) == ["--sso-session=lab"]
+    assert words("--sso-session c", environ) == ["corp"]
+    assert words("sso populate --profile ", environ) == ["dev"]
+    assert "--no-prune" in words("sso populate --")
+    config.write_text("[sso-session broken\n")
+    assert words("sso login --sso-session ", environ) == []

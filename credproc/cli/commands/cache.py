@@ -6,13 +6,16 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from ...config.options import CACHE_DIR_OPTION, OUTPUT_OPTIONS, ROLE_OPTIONS, RawOptions
 from ...config.resolve import resolve
 from ...core.cache import Cache, Entry, cache_dir_from
+from ...core.credentials import format_expiration
+from ...core.log import logger
 from ...core.provider import MFA_SOURCE_MINIMUM_SECONDS
-from ...errors import UsageError
+from ...errors import CredprocError, UsageError
 from ..parser import Parser, add_options
 from ..table import table
 
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
 def cache_list(args: argparse.Namespace) -> int:
     rows = [summary(entry) for entry in Cache(cache_dir_from(args.cache_dir, os.environ)).entries()]
+    rows += sso_sessions(os.environ)
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
@@ -78,18 +82,7 @@ def summary(entry: Entry) -> dict[str, object]:
     """One row: who and until when, never a secret."""
     identity = entry.identity
     left = entry.seconds_left()
-    if identity.get("role_arn"):
-        role = str(identity["role_arn"])
-    else:
-        role = f"MFA session {identity.get('mfa_serial')}"
-    if identity.get("web_identity_token_file"):
-        source = f"web identity {identity['web_identity_token_file']}"
-    elif identity.get("mfa_serial") and identity.get("role_arn"):
-        source = f"MFA session {identity['mfa_serial']}"
-    elif identity.get("source_keys"):
-        source = f"keys {identity['source_keys']}"
-    else:
-        source = str(identity.get("source_profile") or "environment")
+    role, source = _who(identity)
     waiting = entry.backoff.seconds_to_wait()
     if left <= 0:
         state = "expired"
@@ -116,6 +109,82 @@ def summary(entry: Entry) -> dict[str, object]:
         "sts_clock": skew(entry.clock_offset),
         "key": entry.key,
     }
+
+
+def _who(identity: Mapping[str, object]) -> tuple[str, str]:
+    """The row's role and source, as a person names them."""
+    sso_role = ""
+    if identity.get("sso_role_name"):
+        sso_role = f"SSO role {identity['sso_role_name']} in {identity.get('sso_account_id')}"
+    if identity.get("role_arn"):
+        role = str(identity["role_arn"])
+    elif sso_role:
+        sso_session = identity.get("sso_session") or identity.get("sso_start_url")
+        return sso_role, f"SSO session {sso_session}"
+    else:
+        role = f"MFA session {identity.get('mfa_serial')}"
+    if sso_role:
+        source = sso_role
+    elif identity.get("web_identity_token_file"):
+        source = f"web identity {identity['web_identity_token_file']}"
+    elif identity.get("mfa_serial") and identity.get("role_arn"):
+        source = f"MFA session {identity['mfa_serial']}"
+    elif identity.get("source_keys"):
+        source = f"keys {identity['source_keys']}"
+    else:
+        source = str(identity.get("source_profile") or "environment")
+    return role, source
+
+
+def sso_sessions(environ: Mapping[str, str]) -> list[dict[str, object]]:
+    """One row per SSO session of the AWS config: its token's expiry and whether credproc can
+    renew it, never the token. A config that cannot be read lists none (said once)."""
+    from ...aws import ssotoken  # noqa: PLC0415 - reads token files; no boto3
+    from ...aws.ssotoken import REFRESH_WINDOW  # noqa: PLC0415
+    from ...config.awsconfig import sso_sessions as configured  # noqa: PLC0415
+    from ...config.sso import session_named  # noqa: PLC0415
+
+    rows: list[dict[str, object]] = []
+    try:
+        sessions = [session_named(name, environ) for name in sorted(configured(environ))]
+    except CredprocError as error:
+        logger().warning("not listing SSO sessions: %s", error)
+        return rows
+    for session in sessions:
+        token = ssotoken.read(session, environ)
+        left = token.seconds_left() if token is not None else 0.0
+        if token is None:
+            state = "signed out"
+        elif left > REFRESH_WINDOW:
+            state = "fresh"
+        elif token.refreshable():
+            state = "refresh due" if left > 0 else "expired, renewable"
+        else:
+            state = "expiring, login due" if left > 0 else "expired, login due"
+        expires = (
+            "-"
+            if token is None
+            else format_expiration(datetime.fromtimestamp(token.expires_at, timezone.utc)).replace(
+                "T", " "
+            )
+        )
+        rows.append(
+            {
+                "role": f"SSO session {session.name}",
+                "source": session.start_url,
+                "session_name": "-",
+                "expires": expires,
+                "left": duration(left),
+                "seconds_left": int(left),
+                "state": state,
+                "refresh_failures": 0,
+                "backoff_seconds": 0,
+                "clock_skew_seconds": 0,
+                "sts_clock": "-",
+                "key": os.path.basename(ssotoken.token_path(session, environ))[: -len(".json")],
+            }
+        )
+    return rows
 
 
 def skew(clock_offset: float) -> str:

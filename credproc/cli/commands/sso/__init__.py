@@ -11,7 +11,7 @@ import importlib
 import os
 from types import ModuleType
 
-from ....config.options import BY_DEST, PROFILE
+from ....config.options import BY_DEST, PROFILE, SESSION
 from ....config.resolve import lock_timeout
 from ....config.sso import SsoSession, session_named, session_of_profile
 from ...parser import Parser, add_options
@@ -51,7 +51,7 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     which.add_argument(
         "--profile", metavar=PROFILE, help="the session of this profile (sso_session, or legacy)"
     )
-    which.add_argument("--sso-session", metavar="NAME", help="the [sso-session NAME] section")
+    which.add_argument("--sso-session", metavar=SESSION, help="the [sso-session NAME] section")
 
 
 def chosen_session(args: argparse.Namespace) -> tuple[SsoSession, str]:
