@@ -63,7 +63,7 @@ def cache_clear(args: argparse.Namespace) -> int:
         for key in cache.failures():  # MFA sessions in backoff with no token (provider)
             cache.clear_failure(key)
     else:
-        if not any(options.has(d) for d in ("role_arn", "profile", "mfa_serial")):
+        if not any(options.has(d) for d in ("role_arn", "profile", "mfa_serial", "sso_role_name")):
             raise UsageError("cache clear needs --all, or the role options of the entry to clear")
         # The request's own cache dir: a profile may name one with credproc_cache_dir.
         request = resolve(options, os.environ)
