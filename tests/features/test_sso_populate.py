@@ -251,6 +251,8 @@ def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, sso: SsoStan
     )
     listed = json.dumps(corp.credproc("cache", "list", "--json").json_list())
     assert by_flags["SecretAccessKey"] not in listed
+    cleared = corp.credproc("cache", "clear", *flags, "--sso-role-name", "ReadOnly")
+    assert cleared.stdout == "removed 1 cached token\n", cleared.stderr
 
 
 @pytest.mark.parametrize("form", ["profile", "flags"])
