@@ -309,3 +309,20 @@ def test_the_login_waits_for_the_person_and_a_refusal_is_one_clear_line(
     assert error.startswith("credproc: error: ") and "refused or abandoned (access_denied)" in error
     assert not token_path(sandbox).exists()
     assert sso.count("CreateToken") == 0
+
+
+def test_env_and_exec_take_an_sso_profile(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    browser, _ = counting_browser(tmp_path, sso)
+    _signed_in_with(sandbox, sso, browser)
+    exported = sandbox.credproc("env", "--profile", "dev-sso")
+    ran = sandbox.credproc(
+        "exec", "--profile", "dev-sso", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"
+    )
+
+    assert exported.returncode == 0 and ran.returncode == 0, exported.stderr + ran.stderr
+    key = ran.stdout.strip()
+    assert f"AWS_ACCESS_KEY_ID={key}" in exported.stdout.replace("'", "").replace('"', "")
+    assert sso.issued_keys[key]["role_name"] == "Developer"
+    assert sso.count("GetRoleCredentials") == 1
