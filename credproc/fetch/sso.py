@@ -36,7 +36,7 @@ from ..aws.ssotoken import SsoToken
 from ..config.sso import SsoSession
 from ..core.credentials import Fetched
 from ..core.lean import NamedTuple
-from ..core.lock import refresh_lock, waiting_since
+from ..core.lock import waiting_since
 from ..core.log import logger
 from ..core.request import Request
 from ..errors import SsoLoginError, StsUnavailableError
@@ -109,7 +109,7 @@ def access_token(session: SsoSession, need: Need, rejected: str | None = None) -
     if _fresh(token, rejected):
         assert token is not None  # noqa: S101 - _fresh says so
         return token
-    with refresh_lock(ssotoken.lock_path(session, environ), need.lock_timeout):
+    with ssotoken.session_lock(session, environ, need.lock_timeout):
         token = ssotoken.read(session, environ)
         if _fresh(token, rejected):
             assert token is not None  # noqa: S101

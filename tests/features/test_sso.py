@@ -5,6 +5,7 @@ the aws CLI both ways. Every count is taken at the stand-in (tests/support/ssose
 from __future__ import annotations
 
 import json
+import stat
 import time
 from pathlib import Path
 
@@ -239,6 +240,8 @@ def test_thirty_processes_without_a_token_open_one_browser(
     _storm(sandbox, {"BROWSER": browser})
 
     assert len(opened(count)) == 1
+    assert stat.S_IMODE(token_path(sandbox).parent.stat().st_mode) == 0o700
+    assert is_private(token_path(sandbox))
     assert sso.count("Authorize") == 1 and sso.count("RegisterClient") == 1
     assert sso.count("CreateToken") == 1
     assert sso.count("GetRoleCredentials") == 3
