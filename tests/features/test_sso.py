@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import stat
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -329,3 +330,72 @@ def test_env_and_exec_take_an_sso_profile(
     assert f"AWS_ACCESS_KEY_ID={key}" in exported.stdout.replace("'", "").replace('"', "")
     assert sso.issued_keys[key]["role_name"] == "Developer"
     assert sso.count("GetRoleCredentials") == 1
+
+
+def test_no_browser_prints_the_url_and_the_sign_in_completes_there(
+    sandbox: Sandbox, sso: SsoStandIn
+) -> None:
+    login = sandbox.popen(
+        "sso", "login", "--profile", "dev-sso", "--no-browser", start_new_session=True
+    )
+    assert login.stderr is not None
+    line = login.stderr.readline()
+    assert "open this URL on this machine: " in line, line
+    url = line.split("open this URL on this machine: ", 1)[1].strip()
+    with urllib.request.urlopen(url, timeout=30) as page:  # noqa: S310 - the stand-in's page
+        assert b"Signed in" in page.read()  # credproc's callback answered the browser
+    [done] = wait_all([login])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert sso.count("CreateToken:authorization_code") == 1
+
+
+def test_processes_waiting_on_a_refused_login_fail_with_it_and_the_next_one_retries(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    browser, count = counting_browser(tmp_path, sso)
+    sso.auto_approve = False
+    env = {"BROWSER": browser}
+    first = sandbox.popen("--profile", "dev-sso", env=env, start_new_session=True)
+    sso.wait_for("Authorize", 1)  # the sign-in page is open, waiting for the person
+    waiting = sandbox.waiting(4, "--profile", "dev-sso")  # queued behind the login
+    sso.deny_browser()
+    results = wait_all([first, *waiting])
+
+    for result in results:
+        assert_fails(result, 4, "refused or abandoned (access_denied)")
+    assert len(opened(count)) == 1  # the waiters opened no tab of their own
+
+    sso.auto_approve = True
+    retry = sandbox.run(["setsid", str(BIN / "credproc"), "--profile", "dev-sso"], env=env)
+    assert retry.returncode == 0, retry.stderr
+    assert len(opened(count)) == 2
+
+
+def test_a_legacy_profile_storm_makes_one_device_authorization(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    """A legacy profile (sso_start_url in the profile) signs in with a device code; the
+    browser opens the page with the code filled in, where the person confirms it."""
+    for name, role in (("old-dev", "Developer"), ("old-read", "ReadOnly")):
+        sandbox.add_profile(
+            name,
+            sso_start_url=START_URL,
+            sso_region="eu-west-1",
+            sso_account_id="111111111111",
+            sso_role_name=role,
+        )
+    browser, count = counting_browser(tmp_path, sso)
+    processes = [
+        sandbox.popen("--profile", name, env={"BROWSER": browser}, start_new_session=True)
+        for _ in range(10)
+        for name in ("old-dev", "old-read")
+    ]
+    results = wait_all(processes, timeout=120)
+
+    assert [r.returncode for r in results] == [0] * 20, results[0].stderr
+    assert sso.count("StartDeviceAuthorization") == 1 and len(opened(count)) == 1
+    assert sso.count("GetRoleCredentials") == 2
+    legacy = token_path(sandbox, START_URL)  # named after the start URL, as the CLI names it
+    assert set(json.loads(legacy.read_text())) >= {"startUrl", "accessToken", "expiresAt"}
+    assert "refreshToken" not in json.loads(legacy.read_text())  # no scopes: not refreshable
