@@ -142,6 +142,11 @@ def test_sso_as_the_source_of_a_role(sandbox: Sandbox, sso: SsoStandIn, tmp_path
     # ...which credproc cached under the SSO profile's own key: the direct run shares it.
     assert direct.json()["AccessKeyId"] == signer
     assert sso.count("GetRoleCredentials") == 1
+    rows = {
+        row["role"]: row["source"]
+        for row in sandbox.credproc("cache", "list", "--json").json_list()
+    }
+    assert rows == {"SSO Developer in 111111111111": "SSO session corp", ROLE: "dev-sso"}
 
 
 def test_boto3_and_the_aws_cli_use_the_token_credproc_wrote(

@@ -72,9 +72,13 @@ def summary(entry: Entry) -> dict[str, object]:
     left = entry.seconds_left()
     if identity.get("role_arn"):
         role = str(identity["role_arn"])
+    elif identity.get("sso_role_name"):
+        role = f"SSO {identity['sso_role_name']} in {identity.get('sso_account_id')}"
     else:
         role = f"MFA session {identity.get('mfa_serial')}"
-    if identity.get("web_identity_token_file"):
+    if identity.get("sso_role_name") and not identity.get("role_arn"):
+        source = f"SSO session {identity.get('sso_session') or identity.get('sso_start_url')}"
+    elif identity.get("web_identity_token_file"):
         source = f"web identity {identity['web_identity_token_file']}"
     elif identity.get("mfa_serial") and identity.get("role_arn"):
         source = f"MFA session {identity['mfa_serial']}"
