@@ -404,3 +404,19 @@ def test_a_legacy_profile_storm_makes_one_device_authorization(
     legacy = token_path(sandbox, START_URL)  # named after the start URL, as the CLI names it
     assert set(json.loads(legacy.read_text())) >= {"startUrl", "accessToken", "expiresAt"}
     assert "refreshToken" not in json.loads(legacy.read_text())  # no scopes: not refreshable
+
+
+def test_the_python_api_takes_an_sso_profile(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    browser, _ = counting_browser(tmp_path, sso)
+    _signed_in_with(sandbox, sso, browser)
+    code = (
+        "import credproc\n"
+        "session = credproc.session(profile='dev-sso', sso_login='never')\n"
+        "print(session.get_credentials().get_frozen_credentials().access_key)\n"
+    )
+    result = sandbox.run([str(BIN / "python"), "-c", code])
+    assert result.returncode == 0, result.stderr
+    assert sso.issued_keys[result.stdout.strip()]["role_name"] == "Developer"
+    assert sso.count("GetRoleCredentials") == 1
