@@ -142,6 +142,10 @@ def _refresh(session: SsoSession, token: SsoToken, environ: Mapping[str, str]) -
         # Rotated away (a refresher killed before it stored the new one), revoked, or the
         # registration expired: nobody may try it again. The access token stays while it lives.
         logger().info("cannot refresh the token of %s: %s", session.describe(), error)
+        current = ssotoken.read(session, environ)
+        if current is not None and current.access_token != token.access_token:
+            # Another tool (the aws CLI, an SDK: no lock of ours) refreshed it meanwhile.
+            return current if current.seconds_left() > REFRESH_WINDOW else None
         ssotoken.write(session, token._replace(refresh_token=None), environ)
         return None
     except StsUnavailableError as error:
