@@ -34,6 +34,7 @@ from ..core.cache import unusable_dir
 from ..core.credentials import format_expiration, parse_expiration
 from ..core.files import atomic_write, is_private_file, read_private
 from ..core.lean import NamedTuple
+from ..core.lock import Held, refresh_lock
 from ..errors import ConfigError
 
 MAX_TOKEN_BYTES = 64 * 1024
@@ -110,6 +111,15 @@ def token_path(session: SsoSession, environ: Mapping[str, str]) -> str:
 def lock_path(session: SsoSession, environ: Mapping[str, str]) -> str:
     """credproc's lock on the session: held to refresh, to log in and to write the token."""
     return token_path(session, environ)[: -len(".json")] + ".credproc.lock"
+
+
+def session_lock(
+    session: SsoSession, environ: Mapping[str, str], timeout: float
+) -> contextlib.AbstractContextManager[Held]:
+    """Hold the session's lock (waiting up to ``timeout``), in a token directory that is ours:
+    created 0700 here, rather than by the lock with the umask's mode."""
+    _ready_dir(token_dir(environ))
+    return refresh_lock(lock_path(session, environ), timeout)
 
 
 def read(session: SsoSession, environ: Mapping[str, str]) -> SsoToken | None:
@@ -207,8 +217,8 @@ def refuse_foreign(path: str) -> None:
         )
 
 
-def _write_json(path: str, document: Mapping[str, object]) -> None:
-    directory = os.path.dirname(path)
+def _ready_dir(directory: str) -> None:
+    """The token directory, created 0700 if missing; ConfigError if it must not be used."""
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         why = unusable_dir(os.lstat(directory))
@@ -216,6 +226,10 @@ def _write_json(path: str, document: Mapping[str, object]) -> None:
         raise ConfigError(f"cannot use {directory}: {error.strerror or error}") from None
     if why is not None:
         raise ConfigError(f"not writing SSO tokens to {directory}: {why}")
+
+
+def _write_json(path: str, document: Mapping[str, object]) -> None:
+    _ready_dir(os.path.dirname(path))
     try:
         atomic_write(path, json.dumps(document).encode())
     except OSError as error:

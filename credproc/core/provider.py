@@ -150,7 +150,8 @@ def _refresh_locked(
             cache.clear_failure(request.key)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
-            logger().info("new token from STS for %s, cached", request.describe())
+            origin = "the SSO portal" if request.sso_role_name and not request.role_arn else "STS"
+            logger().info("new token from %s for %s, cached", origin, request.describe())
         return _in_local_clock(fetched.credentials, fetched.clock_offset)
 
 

@@ -37,7 +37,7 @@ from ..aws.ssotoken import REFRESH_WINDOW, SsoToken
 from ..config.sso import SsoSession
 from ..core.credentials import Fetched
 from ..core.lean import NamedTuple
-from ..core.lock import refresh_lock, waiting_since
+from ..core.lock import waiting_since
 from ..core.log import logger
 from ..core.request import Request
 from ..errors import SsoLoginError, StsUnavailableError
@@ -117,7 +117,7 @@ def access_token(session: SsoSession, need: Need, rejected: str | None = None) -
     if _fresh(token, rejected):
         assert token is not None  # noqa: S101 - _fresh says so
         return token
-    with refresh_lock(ssotoken.lock_path(session, environ), need.lock_timeout):
+    with ssotoken.session_lock(session, environ, need.lock_timeout):
         token = ssotoken.read(session, environ)
         if _fresh(token, rejected):
             assert token is not None  # noqa: S101
@@ -150,6 +150,10 @@ def _refresh(session: SsoSession, token: SsoToken, environ: Mapping[str, str]) -
         # Rotated away (a refresher killed before it stored the new one), revoked, or the
         # registration expired: nobody may try it again. The access token stays while it lives.
         logger().info("cannot refresh the token of %s: %s", session.describe(), error)
+        current = ssotoken.read(session, environ)
+        if current is not None and current.access_token != token.access_token:
+            # Another tool (the aws CLI, an SDK: no lock of ours) refreshed it meanwhile.
+            return current if current.seconds_left() > REFRESH_WINDOW else None
         ssotoken.write(session, token._replace(refresh_token=None), environ)
         return None
     except StsUnavailableError as error:

@@ -5,7 +5,9 @@ the aws CLI both ways. Every count is taken at the stand-in (tests/support/ssose
 from __future__ import annotations
 
 import json
+import stat
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -140,6 +142,11 @@ def test_sso_as_the_source_of_a_role(sandbox: Sandbox, sso: SsoStandIn, tmp_path
     # ...which credproc cached under the SSO profile's own key: the direct run shares it.
     assert direct.json()["AccessKeyId"] == signer
     assert sso.count("GetRoleCredentials") == 1
+    rows = {
+        row["role"]: row["source"]
+        for row in sandbox.credproc("cache", "list", "--json").json_list()
+    }
+    assert rows == {"SSO Developer in 111111111111": "SSO session corp", ROLE: "dev-sso"}
 
 
 def test_boto3_and_the_aws_cli_use_the_token_credproc_wrote(
@@ -239,6 +246,8 @@ def test_thirty_processes_without_a_token_open_one_browser(
     _storm(sandbox, {"BROWSER": browser})
 
     assert len(opened(count)) == 1
+    assert stat.S_IMODE(token_path(sandbox).parent.stat().st_mode) == 0o700
+    assert is_private(token_path(sandbox))
     assert sso.count("Authorize") == 1 and sso.count("RegisterClient") == 1
     assert sso.count("CreateToken") == 1
     assert sso.count("GetRoleCredentials") == 3
@@ -309,3 +318,105 @@ def test_the_login_waits_for_the_person_and_a_refusal_is_one_clear_line(
     assert error.startswith("credproc: error: ") and "refused or abandoned (access_denied)" in error
     assert not token_path(sandbox).exists()
     assert sso.count("CreateToken") == 0
+
+
+def test_env_and_exec_take_an_sso_profile(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    browser, _ = counting_browser(tmp_path, sso)
+    _signed_in_with(sandbox, sso, browser)
+    exported = sandbox.credproc("env", "--profile", "dev-sso")
+    ran = sandbox.credproc(
+        "exec", "--profile", "dev-sso", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"
+    )
+
+    assert exported.returncode == 0 and ran.returncode == 0, exported.stderr + ran.stderr
+    key = ran.stdout.strip()
+    assert f"AWS_ACCESS_KEY_ID={key}" in exported.stdout.replace("'", "").replace('"', "")
+    assert sso.issued_keys[key]["role_name"] == "Developer"
+    assert sso.count("GetRoleCredentials") == 1
+
+
+def test_no_browser_prints_the_url_and_the_sign_in_completes_there(
+    sandbox: Sandbox, sso: SsoStandIn
+) -> None:
+    login = sandbox.popen(
+        "sso", "login", "--profile", "dev-sso", "--no-browser", start_new_session=True
+    )
+    assert login.stderr is not None
+    line = login.stderr.readline()
+    assert "open this URL on this machine: " in line, line
+    url = line.split("open this URL on this machine: ", 1)[1].strip()
+    with urllib.request.urlopen(url, timeout=30) as page:  # noqa: S310 - the stand-in's page
+        assert b"Signed in" in page.read()  # credproc's callback answered the browser
+    [done] = wait_all([login])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert sso.count("CreateToken:authorization_code") == 1
+
+
+def test_processes_waiting_on_a_refused_login_fail_with_it_and_the_next_one_retries(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    browser, count = counting_browser(tmp_path, sso)
+    sso.auto_approve = False
+    env = {"BROWSER": browser}
+    first = sandbox.popen("--profile", "dev-sso", env=env, start_new_session=True)
+    sso.wait_for("Authorize", 1)  # the sign-in page is open, waiting for the person
+    waiting = sandbox.waiting(4, "--profile", "dev-sso")  # queued behind the login
+    sso.deny_browser()
+    results = wait_all([first, *waiting])
+
+    for result in results:
+        assert_fails(result, 4, "refused or abandoned (access_denied)")
+    assert len(opened(count)) == 1  # the waiters opened no tab of their own
+
+    sso.auto_approve = True
+    retry = sandbox.run(["setsid", str(BIN / "credproc"), "--profile", "dev-sso"], env=env)
+    assert retry.returncode == 0, retry.stderr
+    assert len(opened(count)) == 2
+
+
+def test_a_legacy_profile_storm_makes_one_device_authorization(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    """A legacy profile (sso_start_url in the profile) signs in with a device code; the
+    browser opens the page with the code filled in, where the person confirms it."""
+    for name, role in (("old-dev", "Developer"), ("old-read", "ReadOnly")):
+        sandbox.add_profile(
+            name,
+            sso_start_url=START_URL,
+            sso_region="eu-west-1",
+            sso_account_id="111111111111",
+            sso_role_name=role,
+        )
+    browser, count = counting_browser(tmp_path, sso)
+    processes = [
+        sandbox.popen("--profile", name, env={"BROWSER": browser}, start_new_session=True)
+        for _ in range(10)
+        for name in ("old-dev", "old-read")
+    ]
+    results = wait_all(processes, timeout=120)
+
+    assert [r.returncode for r in results] == [0] * 20, results[0].stderr
+    assert sso.count("StartDeviceAuthorization") == 1 and len(opened(count)) == 1
+    assert sso.count("GetRoleCredentials") == 2
+    legacy = token_path(sandbox, START_URL)  # named after the start URL, as the CLI names it
+    assert set(json.loads(legacy.read_text())) >= {"startUrl", "accessToken", "expiresAt"}
+    assert "refreshToken" not in json.loads(legacy.read_text())  # no scopes: not refreshable
+
+
+def test_the_python_api_takes_an_sso_profile(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+) -> None:
+    browser, _ = counting_browser(tmp_path, sso)
+    _signed_in_with(sandbox, sso, browser)
+    code = (
+        "import credproc\n"
+        "session = credproc.session(profile='dev-sso', sso_login='never')\n"
+        "print(session.get_credentials().get_frozen_credentials().access_key)\n"
+    )
+    result = sandbox.run([str(BIN / "python"), "-c", code])
+    assert result.returncode == 0, result.stderr
+    assert sso.issued_keys[result.stdout.strip()]["role_name"] == "Developer"
+    assert sso.count("GetRoleCredentials") == 1

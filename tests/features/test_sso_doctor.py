@@ -98,7 +98,7 @@ def test_cache_list_shows_sso_sessions_beside_roles_without_secrets(
     assert [(r["role"], r["state"]) for r in before] == [("SSO session corp", "signed out")]
     assert {(r["role"], r["source"], r["state"]) for r in rows} == {
         ("SSO session corp", "https://example.awsapps.com/start", "fresh"),
-        ("SSO role ReadOnly in 222222222222", "SSO session corp", "fresh"),
+        ("SSO ReadOnly in 222222222222", "SSO session corp", "fresh"),
     }
     assert table.stdout.splitlines()[0].split()[:2] == ["ROLE", "SOURCE"]
     assert "SSO session corp" in table.stdout

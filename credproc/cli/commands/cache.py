@@ -82,7 +82,22 @@ def summary(entry: Entry) -> dict[str, object]:
     """One row: who and until when, never a secret."""
     identity = entry.identity
     left = entry.seconds_left()
-    role, source = _who(identity)
+    if identity.get("role_arn"):
+        role = str(identity["role_arn"])
+    elif identity.get("sso_role_name"):
+        role = f"SSO {identity['sso_role_name']} in {identity.get('sso_account_id')}"
+    else:
+        role = f"MFA session {identity.get('mfa_serial')}"
+    if identity.get("sso_role_name") and not identity.get("role_arn"):
+        source = f"SSO session {identity.get('sso_session') or identity.get('sso_start_url')}"
+    elif identity.get("web_identity_token_file"):
+        source = f"web identity {identity['web_identity_token_file']}"
+    elif identity.get("mfa_serial") and identity.get("role_arn"):
+        source = f"MFA session {identity['mfa_serial']}"
+    elif identity.get("source_keys"):
+        source = f"keys {identity['source_keys']}"
+    else:
+        source = str(identity.get("source_profile") or "environment")
     waiting = entry.backoff.seconds_to_wait()
     if left <= 0:
         state = "expired"
@@ -109,31 +124,6 @@ def summary(entry: Entry) -> dict[str, object]:
         "sts_clock": skew(entry.clock_offset),
         "key": entry.key,
     }
-
-
-def _who(identity: Mapping[str, object]) -> tuple[str, str]:
-    """The row's role and source, as a person names them."""
-    sso_role = ""
-    if identity.get("sso_role_name"):
-        sso_role = f"SSO role {identity['sso_role_name']} in {identity.get('sso_account_id')}"
-    if identity.get("role_arn"):
-        role = str(identity["role_arn"])
-    elif sso_role:
-        sso_session = identity.get("sso_session") or identity.get("sso_start_url")
-        return sso_role, f"SSO session {sso_session}"
-    else:
-        role = f"MFA session {identity.get('mfa_serial')}"
-    if sso_role:
-        source = sso_role
-    elif identity.get("web_identity_token_file"):
-        source = f"web identity {identity['web_identity_token_file']}"
-    elif identity.get("mfa_serial") and identity.get("role_arn"):
-        source = f"MFA session {identity['mfa_serial']}"
-    elif identity.get("source_keys"):
-        source = f"keys {identity['source_keys']}"
-    else:
-        source = str(identity.get("source_profile") or "environment")
-    return role, source
 
 
 def sso_sessions(environ: Mapping[str, str]) -> list[dict[str, object]]:

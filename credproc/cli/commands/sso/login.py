@@ -9,7 +9,6 @@ import sys
 
 from ....config.options import BY_DEST, OUTPUT_OPTIONS
 from ....core.credentials import format_expiration
-from ....core.lock import refresh_lock
 from ....fetch.sso import How, login
 from . import add_session_arguments, chosen_lock_timeout, chosen_session
 
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     session, _ = chosen_session(args)
     how = How(use_device_code=args.use_device_code, no_browser=args.no_browser, to_stderr=True)
-    with refresh_lock(ssotoken.lock_path(session, os.environ), chosen_lock_timeout(args)):
+    with ssotoken.session_lock(session, os.environ, chosen_lock_timeout(args)):
         token = login(session, how, os.environ)
     until = format_expiration(datetime.fromtimestamp(token.expires_at, timezone.utc))
     renewal = "; credproc renews it silently" if token.refresh_token else ""
