@@ -220,7 +220,8 @@ def test_logout_ends_the_session_at_the_portal_and_here(corp: Sandbox, sso: SsoS
     assert sso.count("Logout") == 1
     assert sso.access_tokens == {}  # the portal no longer takes it
     assert not [p for p in token_dir.glob("*.json") if "refreshToken" in p.read_text()]
-    assert corp.credproc("cache", "list", "--json").json_list() == []
+    listed = corp.credproc("cache", "list", "--json").json_list()
+    assert [(row["role"], row["state"]) for row in listed] == [("SSO session corp", "signed out")]
     after = corp.credproc("--profile", "Production.ReadOnly", "--sso-login", "never")
     assert_fails(after, 4, "credproc sso login --profile Production.ReadOnly")
 
