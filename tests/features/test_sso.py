@@ -146,7 +146,11 @@ def test_sso_as_the_source_of_a_role(sandbox: Sandbox, sso: SsoStandIn, tmp_path
         row["role"]: row["source"]
         for row in sandbox.credproc("cache", "list", "--json").json_list()
     }
-    assert rows == {"SSO Developer in 111111111111": "SSO session corp", ROLE: "dev-sso"}
+    assert rows == {
+        "SSO Developer in 111111111111": "SSO session corp",
+        ROLE: "dev-sso",
+        "SSO session corp": START_URL,  # the session itself, beside its roles
+    }
 
 
 def test_boto3_and_the_aws_cli_use_the_token_credproc_wrote(
