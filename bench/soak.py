@@ -1,14 +1,16 @@
 """The chaos soak: `python bench/soak.py --seconds N [--seed S]` (`make soak`: ten minutes).
 
-A local moto STS on loopback (tests/support/stsserver.py), an isolated user with four roles
-(plain; chained through another credproc profile; MFA through a token command; due every few
-seconds), and concurrent callers through the real paths: credproc processes (flags and
---profile), `credproc env` read back by a real shell, the `aws` CLI running credproc as its
-credential_process, and a long-lived Python process using credproc.session() from 16 threads
-(bench/soak_api.py). Meanwhile a seeded chaos schedule (bench/soak_chaos.py) slows STS,
-throttles it, fails it with 5xx, drops its connections, makes it answer garbage or go away,
-jumps its clock, SIGKILLs credproc processes (mid-refresh by preference) and truncates,
-garbles, opens up or replaces cache entries with symlinks.
+A local moto STS on loopback (tests/support/stsserver.py) and an SSO stand-in
+(tests/support/ssoserver.py), an isolated user with five roles (plain; chained through another
+credproc profile; MFA through a token command; an SSO role from the portal, its session signed
+in once through a BROWSER script; due every few seconds), and concurrent callers through the
+real paths: credproc processes (flags and --profile), `credproc env` read back by a real shell,
+the `aws` CLI running credproc as its credential_process, and a long-lived Python process using
+credproc.session() from 16 threads (bench/soak_api.py). Meanwhile a seeded chaos schedule
+(bench/soak_chaos.py) slows STS, throttles it, fails it with 5xx, drops its connections, makes
+it answer garbage or go away (and does the same to the SSO portal and OIDC service), jumps its
+clock, SIGKILLs credproc processes (mid-refresh by preference) and truncates, garbles, opens up
+or replaces cache entries with symlinks.
 
 Every call is held to the contract (bench/soak_judge.py). When the chaos stops, every role must
 work at once by every path; no temp file may be left but those of killed processes; the Python
@@ -30,6 +32,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,9 +46,11 @@ from soak_judge import (
     check_tokens,
     judge,
 )
-from soak_world import CREDPROC, PATHS, Role, World, argv, build
+from soak_world import ACCOUNT, CREDPROC, PATHS, SSO_ROLE, SSO_SESSION, Role, World, argv, build
 from support.health import Health
 from support.server import StsServer, running_sts_server
+from support.sso import opened
+from support.ssoserver import Account, SsoStandIn, running_sso
 
 from credproc.core.cache import FAILURE_SUFFIX
 
@@ -63,9 +68,12 @@ class SetupError(Exception):
 
 
 class Soak:
-    def __init__(self, world: World, server: StsServer, args: argparse.Namespace) -> None:
+    def __init__(
+        self, world: World, server: StsServer, sso: SsoStandIn, args: argparse.Namespace
+    ) -> None:
         self.world = world
         self.server = server
+        self.sso = sso
         self.args = args
         self.tally = Tally()
         self.lock = threading.Lock()  # the tally, and the registry of running calls
@@ -179,7 +187,7 @@ class Soak:
         role = self.world.role(record["role"])
         final = bool(record.get("final"))
         if record["ok"]:
-            if f":assumed-role/{role.arn.rpartition('/')[2]}/" not in record["arn"]:
+            if role.identity not in record["arn"]:
                 self.tally.add("api", "broken")
                 self.tally.fail(f"api {role.name} ran as {record['arn']}")
                 return
@@ -197,7 +205,22 @@ class Soak:
 
     # -- the run ----------------------------------------------------------------------------
 
+    def sign_in(self) -> None:
+        """Sign in to the SSO role's session as a person would: the browser (the world's
+        BROWSER script follows the stand-in's sign-in page)."""
+        login = subprocess.run(
+            [CREDPROC, "sso", "login", "--sso-session", SSO_SESSION],
+            env=self.world.env,
+            capture_output=True,
+            text=True,
+            timeout=CALL_TIMEOUT,
+            check=False,
+        )
+        if login.returncode != 0:
+            raise SetupError(f"cannot sign in to the SSO session: {login.stderr.strip()}")
+
     def run(self) -> int:
+        self.sign_in()
         for role in self.world.roles:  # every role works before the chaos starts
             first = self.call("credproc", role)
             if first.returncode != 0:
@@ -205,7 +228,14 @@ class Soak:
         api = self.start_api()
         started = self.chaos_started = time.monotonic()
         ends_at = started + self.args.seconds
-        chaos = Chaos(self.server, self.world.cache_dir, self.args.seed, ends_at, self.mark_killed)
+        chaos = Chaos(
+            self.server,
+            self.world.cache_dir,
+            self.args.seed,
+            ends_at,
+            self.mark_killed,
+            sso=self.sso,
+        )
         chaos.spared.add(api.pid)
         chaos.start()
         callers = [
@@ -225,7 +255,9 @@ class Soak:
             raise SetupError(f"the chaos failed: {chaos.error!r}")
         self.after_the_chaos(api)
         leftovers = self.temp_files(chaos.killed_pids)
-        across_jumps = check_tokens(self.tally, self.server.issued(), chaos.skews)
+        issued = {**self.server.issued(), **self.portal_issued()}
+        across_jumps = check_tokens(self.tally, issued, chaos.skews)
+        self.check_signers(issued)
         check_claims(self.tally, chaos.disruptions)
         self.check_api_health()
         for line in self.report(chaos, time.monotonic() - started, leftovers, across_jumps):
@@ -291,6 +323,27 @@ class Soak:
                 self.tally.fail(f"cache clear did not lift the MFA backoff: {done.stderr.strip()}")
         return True
 
+    def portal_issued(self) -> dict[str, dict[str, object]]:
+        """The SSO role's credentials the portal handed out, as the STS server records its
+        tokens (the stand-in's clock is never skewed)."""
+        role = self.world.role("sso")
+        issued: dict[str, dict[str, object]] = {}
+        for key_id, record in dict(self.sso.issued_keys).items():
+            expiration = datetime.fromtimestamp(int(record["expiration"]) / 1000, timezone.utc)
+            issued[key_id] = {
+                "action": "GetRoleCredentials",
+                "role_arn": role.arn,
+                "expiration": expiration.isoformat(),
+                "skew": 0,
+            }
+        return issued
+
+    def check_signers(self, issued: dict[str, dict[str, object]]) -> None:
+        """Every identity call was signed with keys STS or the portal issued: the SSO role's
+        callers (whose identity moto cannot name) used the portal's keys and nothing else."""
+        for key_id in set(self.server.signers("GetCallerIdentity")) - set(issued):
+            self.tally.fail(f"GetCallerIdentity signed with keys nobody issued ({key_id})")
+
     def temp_files(self, killed: set[int]) -> int:
         """Temp files left in the cache: those of killed processes are documented (the next
         writer of the key removes them); any other is broken."""
@@ -346,6 +399,9 @@ class Soak:
         row("kills (SIGKILL)", {"in all": chaos.kills, "mid-refresh": chaos.kills_mid_refresh})
         row("tamperings", dict(chaos.tamperings))
         row("MFA codes asked", str(self.world.token_command.runs()))
+        sso_calls = ("GetRoleCredentials", "CreateToken:refresh_token", "Authorize", "Logout")
+        row("SSO requests", {name: self.sso.count(name) for name in sso_calls})
+        row("SSO sign-ins (browser opened)", str(len(opened(self.world.browser_opened))))
         row("MFA backoff lifted after the chaos", "yes" if self.mfa_backoff_lifted else "no")
         row("temp files left by killed processes", str(leftovers))
         row("tokens served after a clock jump made them expired by STS", str(across_jumps))
@@ -383,8 +439,13 @@ def main(argv_: list[str] | None = None) -> int:
         with (
             tempfile.TemporaryDirectory(prefix="credproc-soak-") as root,
             running_sts_server() as server,
+            running_sso() as sso,
         ):
-            return Soak(build(Path(root), server.url), server, args).run()
+            # The SSO role: 15-minute role credentials (due every 30 s at the role's window)
+            # and 16-minute session tokens (due for a refresh after one minute).
+            sso.accounts = [Account(ACCOUNT, "Soak", [SSO_ROLE])]
+            sso.role_seconds, sso.token_seconds = 900, 960
+            return Soak(build(Path(root), server.url, sso), server, sso, args).run()
     except SetupError as error:
         print(f"soak: error: {error}", file=sys.stderr)
         return 2

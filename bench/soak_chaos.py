@@ -1,5 +1,6 @@
-"""The soak's chaos: STS faults and clock jumps at the test server, tampered cache entries, and
-SIGKILL for credproc processes, on a seeded random schedule.
+"""The soak's chaos: STS faults and clock jumps at the test server, faults of IAM Identity
+Center's portal and OIDC service at the SSO stand-in, tampered cache entries, and SIGKILL for
+credproc processes, on a seeded random schedule.
 
 Bounded in time and count: events come every 0.3..1.5 s until the chaos ends, at most
 ``MAX_EVENTS_PER_SECOND`` per second of chaos; each fault window lasts a few seconds (an outage
@@ -21,9 +22,14 @@ from pathlib import Path
 
 from soak_judge import Skews
 from support.server import StsServer
+from support.ssoserver import SsoStandIn
 
 MAX_EVENTS_PER_SECOND = 3
 CREDENTIAL_ACTIONS = ("AssumeRole", "GetSessionToken")
+# The SSO role's calls: its credentials, and its session token's refresh (and any login).
+SSO_ACTIONS = ("GetRoleCredentials", "CreateToken")
+# Where a fault window strikes: STS, IAM Identity Center, or both at once.
+TARGETS = ("sts", "sso", "both")
 # What may happen at each event, and how often (weights).
 EVENTS = {"fault": 3.0, "tamper": 3.0, "kill": 3.0, "clock": 1.0}
 FAULT_KINDS = ("slow", "throttle", "5xx", "reset", "garbage", "outage")
@@ -60,6 +66,15 @@ def _fault(kind: str, rng: random.Random) -> tuple[dict[str, object], float]:
     return ({"reset": True} if unreachable else {"delay": 7.0}), rng.uniform(12, 25)
 
 
+def _in_sso_words(fault: dict[str, object]) -> dict[str, object]:
+    """The same fault as IAM Identity Center would answer it (its JSON error types)."""
+    if fault.get("code") == "Throttling":
+        return {"status": 429, "code": "TooManyRequestsException"}
+    if "code" in fault:
+        return {"status": 500, "code": "InternalServerException"}
+    return dict(fault)
+
+
 class Chaos(threading.Thread):
     """Runs the schedule until ``ends_at`` (time.monotonic), then puts STS right again."""
 
@@ -70,9 +85,12 @@ class Chaos(threading.Thread):
         seed: int,
         ends_at: float,
         mark_killed: Callable[[int], None],
+        *,
+        sso: SsoStandIn,
     ) -> None:
         super().__init__(name="chaos", daemon=True)
         self.server = server
+        self.sso = sso  # the SSO role's portal and OIDC service, in this process
         self.cache_dir = cache_dir
         self.rng = random.Random(seed)  # noqa: S311 - a schedule, not a secret
         self.ends_at = ends_at
@@ -130,14 +148,20 @@ class Chaos(threading.Thread):
     def _start_fault(self, now: float) -> None:
         kind = self.rng.choice(FAULT_KINDS)
         fault, seconds = _fault(kind, self.rng)
+        target = self.rng.choice(TARGETS)
         # A slow STS still answers within the read timeout: nothing fails in that window.
         self._fault_started = time.time() if kind != "slow" else 0.0
-        self.server.faults(dict.fromkeys(CREDENTIAL_ACTIONS, fault))
+        if target != "sso":
+            self.server.faults(dict.fromkeys(CREDENTIAL_ACTIONS, fault))
+        if target != "sts":
+            for operation in SSO_ACTIONS:
+                self.sso.fault(operation, **_in_sso_words(fault))
         self._fault_ends = min(now + seconds, self.ends_at)
-        self.faults[kind] += 1
+        self.faults[kind if target == "sts" else f"{kind} ({target})"] += 1
 
     def _end_fault(self) -> None:
         self.server.clear_faults()
+        self.sso.clear_faults()
         if self._fault_ends and self._fault_started:
             self.disruptions.append((self._fault_started, time.time()))
         self._fault_ends = 0.0

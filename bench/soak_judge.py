@@ -210,7 +210,7 @@ def _aws(call: Call, tally: Tally) -> str:
         except (ValueError, KeyError, TypeError):
             tally.fail("aws printed no identity", call)
             return "broken"
-        if f":assumed-role/{call.role.arn.rpartition('/')[2]}/" not in arn:
+        if call.role.identity not in arn:
             tally.fail(f"aws ran as {arn}", call)
             return "broken"
         return "ok"

@@ -19,9 +19,14 @@ if str(TESTS) not in sys.path:
 
 from support.constants import BASE_KEY_ID, BASE_SECRET, BIN, MFA_SERIAL  # noqa: E402
 from support.mfa import TokenCommand  # noqa: E402
+from support.sso import counting_browser  # noqa: E402
+from support.ssoserver import SsoStandIn  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
+# The SSO role: a session signed in before the chaos, its role from the stand-in's portal.
+SSO_SESSION, SSO_ROLE = "soak", "SoakOperator"
+SSO_START_URL = "https://soak.awsapps.com/start"
 CREDPROC = str(BIN / "credproc")
 AWS = str(BIN / "aws")
 
@@ -32,8 +37,22 @@ class Role:
     keys: dict[str, str]  # profile keys of its credproc options profile
 
     @property
+    def sso(self) -> bool:
+        """An SSO role: its credentials come from the SSO stand-in's portal, not from STS."""
+        return "credproc_sso_role_name" in self.keys
+
+    @property
     def arn(self) -> str:
+        """The role's ARN (an SSO role's as IAM Identity Center names the role it makes)."""
+        if self.sso:
+            return _arn(f"AWSReservedSSO_{self.keys['credproc_sso_role_name']}")
         return self.keys["role_arn"]
+
+    @property
+    def identity(self) -> str:
+        """What STS's GetCallerIdentity answers with this role's credentials contains: moto's
+        default user for keys it did not issue (the portal's; the soak checks their signers)."""
+        return ":user/moto" if self.sso else f":assumed-role/{self.arn.rpartition('/')[2]}/"
 
     @property
     def flags(self) -> list[str]:
@@ -45,6 +64,10 @@ class Role:
             "credproc_refresh_window": "--refresh-window",
             "mfa_serial": "--mfa-serial",
             "credproc_mfa_token_command": "--mfa-token-command",
+            "region": "--region",
+            "sso_session": "--sso-session",
+            "credproc_sso_account_id": "--sso-account-id",
+            "credproc_sso_role_name": "--sso-role-name",
         }
         return [word for key, value in self.keys.items() for word in (flag[key], value)]
 
@@ -56,8 +79,12 @@ class Role:
             "credproc_refresh_window": "refresh_window",
             "mfa_serial": "mfa_serial",
             "credproc_mfa_token_command": "mfa_token_command",
+            "region": "region",
+            "sso_session": "sso_session",
+            "credproc_sso_account_id": "sso_account_id",
+            "credproc_sso_role_name": "sso_role_name",
         }
-        options: dict[str, Any] = {"role_arn": self.arn}
+        options: dict[str, Any] = {} if self.sso else {"role_arn": self.arn}
         for key, value in self.keys.items():
             if key in name:
                 numeric = key in ("duration_seconds", "credproc_refresh_window")
@@ -97,6 +124,16 @@ def roles(token_command: str) -> list[Role]:
             },
         ),
         Role(
+            "sso",
+            {
+                "sso_session": SSO_SESSION,
+                "credproc_sso_account_id": ACCOUNT,
+                "credproc_sso_role_name": SSO_ROLE,
+                "credproc_refresh_window": "870",
+                "region": REGION,  # no source profile to take it from
+            },
+        ),
+        Role(
             "due",
             {
                 "role_arn": _arn("soak-due"),
@@ -117,6 +154,7 @@ class World:
     env: dict[str, str]
     roles: list[Role]
     token_command: TokenCommand
+    browser_opened: Path  # a line for each sign-in page a login opened
 
     @property
     def cache_dir(self) -> Path:
@@ -126,12 +164,15 @@ class World:
         return next(role for role in self.roles if role.name == name)
 
 
-def build(root: Path, endpoint: str) -> World:
-    """An isolated user under ``root`` whose profiles reach the STS at ``endpoint``."""
+def build(root: Path, endpoint: str, sso: SsoStandIn) -> World:
+    """An isolated user under ``root`` whose profiles reach the STS at ``endpoint``, and IAM
+    Identity Center at the stand-in ``sso`` (whose sign-in page a BROWSER script follows, as
+    a person would, should a process need a login)."""
     home = root / "home"
     (home / ".aws").mkdir(parents=True)
     token_command = TokenCommand(root)
     world_roles = roles(str(token_command))
+    browser, browser_opened = counting_browser(root, sso)
     env = {
         # A clean login, plus the isolation: nothing of the machine's own AWS setup leaks in.
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
@@ -143,9 +184,15 @@ def build(root: Path, endpoint: str) -> World:
         "AWS_EC2_METADATA_DISABLED": "true",
         "XDG_CACHE_HOME": str(home / ".cache"),
         "CREDPROC_CACHE_DIR": str(root / "cache"),
+        "BROWSER": browser,
+        **sso.env,
     }
     region = {"region": REGION}
     sections = [
+        (
+            f"sso-session {SSO_SESSION}",
+            {"sso_start_url": SSO_START_URL, "sso_region": REGION},
+        ),
         (
             "profile base",
             {"aws_access_key_id": BASE_KEY_ID, "aws_secret_access_key": BASE_SECRET, **region},
@@ -169,7 +216,7 @@ def build(root: Path, endpoint: str) -> World:
             for header, keys in sections
         )
     )
-    return World(root, env, world_roles, token_command)
+    return World(root, env, world_roles, token_command, browser_opened)
 
 
 # How a caller reaches a role. Each is a real path a user takes; the judge knows what each

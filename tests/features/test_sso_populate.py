@@ -109,7 +109,8 @@ def test_generated_profiles_go_through_credprocs_cache_for_aws_and_boto3(
     signers = set(corp.server.signers("GetCallerIdentity"))
     assert len(signers) == 1  # one key for all three processes: credproc's cached one
     [key] = signers
-    assert sso.issued_keys[key] == {"account_id": "333333333333", "role_name": "Developer"}
+    assert sso.issued_keys[key]["account_id"] == "333333333333"
+    assert sso.issued_keys[key]["role_name"] == "Developer"
     assert sso.count("GetRoleCredentials") == 1
 
 

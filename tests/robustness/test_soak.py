@@ -45,6 +45,9 @@ def test_thirty_seconds_of_chaos_break_nothing() -> None:
     assert calls >= 100, report
     assert faults > 0 and kills > 0 and tamperings > 0, report
     assert "| calls: aws |" in done.stdout and "| calls: api |" in done.stdout
+    # The SSO role was signed in to once and served from the portal, through the chaos.
+    assert re.search(r"\| SSO requests \| [1-9]\d* GetRoleCredentials", done.stdout), report
+    assert "| SSO sign-ins (browser opened) | " in done.stdout
 
 
 def test_the_server_records_every_token_and_the_skew_it_stated(sandbox: Sandbox) -> None:

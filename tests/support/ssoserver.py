@@ -168,7 +168,8 @@ class SsoStandIn:
         self.authorizations: list[Authorization] = []
         self.access_tokens: dict[str, float] = {}  # live access token -> expiry
         self.refresh_tokens: set[str] = set()  # live refresh tokens (each works once)
-        self.issued_keys: dict[str, dict[str, str]] = {}  # access key id -> account, role
+        # access key id -> account, role, expiration (ms)
+        self.issued_keys: dict[str, dict[str, str]] = {}
         self.user_codes: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -398,8 +399,12 @@ class SsoStandIn:
         key_id = "ASIA" + "".join(
             secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
         )
-        self.issued_keys[key_id] = {"account_id": account.account_id, "role_name": role}
         expiration = int((time.time() + self.role_seconds) * 1000)
+        self.issued_keys[key_id] = {
+            "account_id": account.account_id,
+            "role_name": role,
+            "expiration": str(expiration),  # milliseconds, as the portal states it
+        }
         return {
             "roleCredentials": {
                 "accessKeyId": key_id,
