@@ -112,6 +112,18 @@ def test_clearing_the_role_asks_now(sandbox: Sandbox, tmp_path: Path) -> None:
     assert token.runs() == 2
 
 
+def test_clearing_everything_lifts_the_backoff_too(sandbox: Sandbox, tmp_path: Path) -> None:
+    token = TokenCommand(tmp_path)
+    _outage(sandbox)
+    sandbox.credproc(*_args(token))
+    assert _failure_record(sandbox).exists()
+
+    cleared = sandbox.credproc("cache", "clear", "--all")
+
+    assert cleared.returncode == 0, cleared.stderr
+    assert not list(sandbox.cache_dir.glob(f"*{FAILURE_SUFFIX}"))
+
+
 def test_processes_waiting_for_the_one_that_asked_do_not_ask(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
