@@ -238,14 +238,21 @@ def test_logout_with_the_portal_down_still_signs_out_here(corp: Sandbox, sso: Ss
 
 
 def test_the_cache_list_and_flags_name_the_same_role(corp: Sandbox, sso: SsoStandIn) -> None:
-    """--sso-session, --sso-account-id and --sso-role-name name the role a generated profile
-    names: one cache entry, one GetRoleCredentials."""
+    """--sso-session, --sso-account-id and --sso-role-name (and the Python API's keywords)
+    name the role a generated profile names: one cache entry, one GetRoleCredentials."""
     populate(corp)
     by_profile = corp.credproc("--profile", "Production.ReadOnly").json()
     flags = ["--sso-session", "corp", "--sso-account-id", "222222222222"]
     by_flags = corp.credproc(*flags, "--sso-role-name", "ReadOnly").json()
 
+    script = (
+        "import credproc; print(credproc.get_credentials(sso_session='corp', "
+        "sso_account_id='222222222222', sso_role_name='ReadOnly').access_key_id)"
+    )
+    by_api = corp.run([sys.executable, "-c", script])
+
     assert by_flags == by_profile
+    assert by_api.stdout.strip() == by_flags["AccessKeyId"], by_api.stderr
     assert sso.count("GetRoleCredentials") == 1
     assert_fails(corp.credproc(*flags), 2, "missing --sso-role-name")
     assert_fails(
