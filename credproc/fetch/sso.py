@@ -113,16 +113,15 @@ def with_access_token(session: SsoSession, need: Need, call: Callable[[str], T])
 def access_token(session: SsoSession, need: Need, rejected: str | None = None) -> SsoToken:
     """A token for the session that the portal should take (see the module docstring)."""
     environ = os.environ
-    token = ssotoken.read(session, environ)
-    if _fresh(token, rejected):
-        assert token is not None  # noqa: S101 - _fresh says so
-        return token
+    fresh = _fresh(ssotoken.read(session, environ), rejected)
+    if fresh is not None:
+        return fresh
     with ssotoken.session_lock(session, environ, need.lock_timeout):
         token = ssotoken.read(session, environ)
-        if _fresh(token, rejected):
-            assert token is not None  # noqa: S101
+        fresh = _fresh(token, rejected)
+        if fresh is not None:
             logger().info("the token of %s was renewed by another process", session.describe())
-            return token
+            return fresh
         if token is not None and token.refreshable():
             refreshed = _refresh(session, token, environ)
             if refreshed is not None and refreshed.access_token != rejected:
@@ -134,12 +133,11 @@ def access_token(session: SsoSession, need: Need, rejected: str | None = None) -
         return _login_for(session, need, environ)
 
 
-def _fresh(token: SsoToken | None, rejected: str | None) -> bool:
-    return (
-        token is not None
-        and token.access_token != rejected
-        and token.seconds_left() > REFRESH_WINDOW
-    )
+def _fresh(token: SsoToken | None, rejected: str | None) -> SsoToken | None:
+    """The token, if it is not the one refused and has more than the refresh window left."""
+    if token is None or token.access_token == rejected or token.seconds_left() <= REFRESH_WINDOW:
+        return None
+    return token
 
 
 def _refresh(session: SsoSession, token: SsoToken, environ: Mapping[str, str]) -> SsoToken | None:

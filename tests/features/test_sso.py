@@ -313,7 +313,7 @@ def test_the_login_waits_for_the_person_and_a_refusal_is_one_clear_line(
     login = sandbox.popen(
         "sso", "login", "--profile", "dev-sso", env={"BROWSER": browser}, start_new_session=True
     )
-    sso.wait_for("Authorize", 1)
+    sso.wait_for_sign_in(1)
     sso.deny_browser()
     [result] = wait_all([login])
     assert result.returncode == 4 and result.stdout == ""
@@ -366,7 +366,7 @@ def test_processes_waiting_on_a_refused_login_fail_with_it_and_the_next_one_retr
     sso.auto_approve = False
     env = {"BROWSER": browser}
     first = sandbox.popen("--profile", "dev-sso", env=env, start_new_session=True)
-    sso.wait_for("Authorize", 1)  # the sign-in page is open, waiting for the person
+    sso.wait_for_sign_in(1)  # the sign-in page is open, waiting for the person
     waiting = sandbox.waiting(4, "--profile", "dev-sso")  # queued behind the login
     sso.deny_browser()
     results = wait_all([first, *waiting])

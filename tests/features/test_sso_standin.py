@@ -173,7 +173,6 @@ def test_authorization_code_with_pkce_and_rotating_refresh(
         )
     stand_in.auto_approve = False
     stand_in.clients[client["clientId"]].expires_at += 10_000
-    stand_in.deny_browser()  # nothing pending yet: the next sign-in is decided below
     denied: dict[str, str] = {}
 
     def sign_in() -> None:
@@ -181,7 +180,7 @@ def test_authorization_code_with_pkce_and_rotating_refresh(
 
     browser = threading.Thread(target=sign_in)
     browser.start()
-    stand_in.wait_for("Authorize", 2)
+    stand_in.wait_for_sign_in(2)
     stand_in.deny_browser()
     browser.join(timeout=10)
     assert denied == {"error": "access_denied", "state": "the-state"}

@@ -20,5 +20,7 @@ secretservice  a real Secret Service (gnome-keyring on a private D-Bus) for the 
 sourcekeys   IAM users and their keys on the server, what credproc stored, secrets on disk
 ssoserver    SsoStandIn: IAM Identity Center (OIDC + portal) on loopback in botocore's shapes,
              counted and disturbed per operation; running_sso() starts one
+sso          an SSO setup in a sandbox: [sso-session corp] and SSO profiles, the token file, and
+             the browsers a login opens (one that counts and follows, a headless Chromium)
 health       what a long-lived process holds: open files, threads, memory, from /proc
 """

@@ -231,6 +231,18 @@ class SsoStandIn:
             self.log.clear()
             self.faults.clear()
 
+    def wait_for_sign_in(self, count: int = 1, timeout: float = 30) -> None:
+        """Until ``count`` browser sign-ins are open at the authorize page (bounded): then
+        ``approve`` or ``deny_browser`` decides them. (The Authorize count rises a moment
+        before the sign-in is there to decide.)"""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                if len(self.authorizations) >= count:
+                    return
+            assert time.monotonic() < deadline, f"no sign-in {count} at the authorize page"
+            time.sleep(0.02)
+
     def times(self, name: str) -> list[float]:
         """When each call of ``name`` arrived (time.time()), oldest first."""
         with self.lock:
