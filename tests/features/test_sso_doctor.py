@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support.constants import ROLE
 from support.sandbox import Result, Sandbox
 from support.sso import counting_browser, device_login, opened, token, token_path
 from support.ssoserver import SsoStandIn
@@ -107,3 +108,18 @@ def test_cache_list_shows_sso_sessions_beside_roles_without_secrets(
     secrets = ("accessToken", "refreshToken", "clientSecret")
     for secret in (role["SecretAccessKey"], role["SessionToken"], *map(document.get, secrets)):
         assert str(secret) not in shown
+
+
+def test_doctor_checks_the_sso_source_of_a_role(sandbox: Sandbox, sso: SsoStandIn) -> None:
+    device_login(sandbox, sso)
+
+    result = sandbox.credproc("doctor", "--role-arn", ROLE, "--source-profile", "dev-sso")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = verdicts(result)
+    assert "from SSO role Developer in account 111111111111" in found["options"]
+    assert found["sso token"].startswith("ok: valid until")
+    assert found["role"].startswith(f"ok: assumed {ROLE}")
+    assert "source" not in found  # GetCallerIdentity through botocore's own SSO: not ours
+    [signer] = sandbox.server.signers("AssumeRole")
+    assert sso.issued_keys[signer]["role_name"] == "Developer"
