@@ -69,14 +69,15 @@ def run(args: argparse.Namespace) -> int:
             "populate needs an [sso-session NAME] section for the profiles to name"
         )
     path = config_path(os.environ)
-    original = rewrite.read_for_rewrite(path)  # unreadable: fail before any sign-in
+    rewrite.read_for_rewrite(path)  # unreadable: fail before any sign-in
     option = BY_DEST["sso_login"]
     login = choice(option.flag, args.sso_login or os.environ.get(option.env or ""), SSO_LOGINS)
     need = Need(chosen_lock_timeout(args), login, login_command(args.profile, session))
     found = with_access_token(
         session, need, lambda token: portal.assignments(session.region, token)
     )
-
+    # Read now, not before: a sign-in may have taken minutes, and the file may have changed.
+    original = rewrite.read_for_rewrite(path)
     outside = populate.outside_sections(original.text, session.name, original.path)
     taken = {profile_of_header(header) or "" for header in outside}
     taken |= set(credentials_profiles(os.environ)) | {"default"}
@@ -105,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.dry_run:
         _print_diff(original.text, change.text, original.path)
+        if change.text == original.text:
+            sys.stderr.write(f"credproc: {path} needs no change\n")
         return 0
     backup = rewrite.replace(original, change.text) if change.text != original.text else None
     counts = [
