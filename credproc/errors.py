@@ -16,7 +16,12 @@ Only ``cli.main`` turns these into an exit status and one line on stderr; librar
 
 from __future__ import annotations
 
-from typing import TypeVar
+from .core.lean import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    E = TypeVar("E", bound="CredprocError")
 
 # How cli prints every failure. A parent credproc reads a nested one's stderr (botocore hands
 # it over in its credential_process error) and finds its own kind of line there.
@@ -29,9 +34,6 @@ NESTED_CODE = "[exit {code}] "
 # Starts every LoopError message: the user reads "loop:", and a parent credproc older than the
 # exit code marker still tells a loop apart.
 LOOP_MARKER = "loop:"
-
-
-E = TypeVar("E", bound="CredprocError")
 
 
 class CredprocError(Exception):

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from ..config import keyindex
 from ..core.files import atomic_write
 from ..core.lean import TYPE_CHECKING, NamedTuple
+from ..core.lock import file_lock
 from ..errors import ConfigError, LockTimeoutError
 
 if TYPE_CHECKING:
@@ -113,20 +114,17 @@ def _fields(entry: Indexed) -> dict[str, str]:
 def index_lock(environ: Mapping[str, str], timeout: float) -> Iterator[None]:
     """One ``keys`` command changing keys at a time (two rotations of one key would each
     delete the other's new key)."""
-    import filelock  # noqa: PLC0415
-
     path = keyindex.path(environ) + ".lock"
+    held = contextlib.ExitStack()
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with filelock.FileLock(path, timeout=timeout, mode=0o600):
-            yield
-    except filelock.Timeout:
-        raise LockTimeoutError(
-            f"another credproc keys command has held {path} for over {timeout:g} s; retry, or "
-            "raise --lock-timeout"
-        ) from None
+        held.enter_context(
+            file_lock(path, timeout, "another credproc keys command", "changing keys")
+        )
     except OSError as error:
         raise ConfigError(f"cannot lock {path}: {error.strerror or error}") from None
+    with held:
+        yield
 
 
 # -- the keyring: bounded calls, one clear line per failure --------------------------------
