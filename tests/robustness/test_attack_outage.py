@@ -25,7 +25,7 @@ from support.hostile import only_entry
 from support.processes import stopped_at, wait_all
 from support.sandbox import Result, Sandbox
 
-from credproc.aws.answers import MAX_ATTEMPTS, READ_TIMEOUT
+from credproc.aws.client import MAX_ATTEMPTS, READ_TIMEOUT
 from credproc.core.credentials import parse_expiration
 
 pytestmark = pytest.mark.integration

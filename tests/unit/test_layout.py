@@ -12,7 +12,12 @@ MAX_LINES = 400
 # The modules that talk to AWS through boto3; each is imported only when AWS must be called.
 # iam: IAM's access key calls, for `keys rotate` alone (no other command talks to IAM, and sts
 # has no room for them under the size limit).
-AWS_MODULES = {"credproc.aws.sts", "credproc.aws.answers", "credproc.aws.iam"}
+AWS_MODULES = {
+    "credproc.aws.sts",
+    "credproc.aws.answers",
+    "credproc.aws.client",
+    "credproc.aws.iam",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -95,7 +100,9 @@ def _importers(packages: tuple[str, ...]) -> set[str]:
             names = (
                 [alias.name for alias in node.names]
                 if isinstance(node, ast.Import)
-                else [node.module or ""] if not node.level else []
+                else [node.module or ""]
+                if not node.level
+                else []
             )
             if any(name.split(".")[0] in packages for name in names):
                 importers.add(_module_name(path))
