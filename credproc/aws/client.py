@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.client import BaseClient
@@ -25,7 +25,6 @@ from botocore.config import Config
 from botocore.model import OperationModel
 
 from ..core.deadline import DeadlinePassed, run_within
-from ..core.lean import NamedTuple
 
 # Bounded: 3 attempts of at most 3 s to connect and 5 s per read, with standard-mode backoff
 # (under 1 s, then under 2 s) between them. The services answer in well under 1 s.
@@ -82,11 +81,14 @@ def make_client(
 
 
 def _with_deadline(base_classes: list[type], **_: object) -> None:
+    """botocore's hook for extending the client classes it builds (boto3 adds its own this
+    way): the deadline comes first in the class's bases."""
     base_classes.insert(0, _Deadlined)
 
 
 class _Deadlined(BaseClient):
-    """Every API call (paginators' too) in a worker thread, waited for up to ``DEADLINE``."""
+    """Every API call in a worker thread, waited for up to ``DEADLINE``: ``_make_api_call`` is
+    where each operation (a paginator's pages too) goes, with its retries inside it."""
 
     def _make_api_call(self, operation_name: str, api_params: Mapping[str, Any]) -> dict[str, Any]:
         make_call: Callable[[str, Mapping[str, Any]], dict[str, Any]]
