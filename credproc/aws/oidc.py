@@ -2,8 +2,9 @@
 device authorization, and CreateToken with its three grants.
 
 Calls are unsigned (the service takes none) and go wherever botocore sends them: the region's
-endpoint, or ``AWS_ENDPOINT_URL_SSO_OIDC`` / ``AWS_ENDPOINT_URL``. Errors leave as credproc's
-(``answers.translated_sso_errors``): a refusal that only a new login cures is SsoLoginError;
+endpoint, or ``AWS_ENDPOINT_URL_SSO_OIDC`` / ``AWS_ENDPOINT_URL``, through the one client
+construction (``client.make_client``: bounded attempts, a deadline). Errors leave as credproc's
+(``answers.sso_error``): a refusal that only a new login cures is SsoLoginError;
 AuthorizationPending and SlowDown, which a device flow waits out, are answers here, not errors.
 """
 
@@ -21,9 +22,10 @@ from botocore.config import Config
 from ..config.sso import SsoSession
 from ..core.lean import NamedTuple
 from ..errors import StsUnavailableError
-from .answers import remember_answer, translated_sso_errors
+from .answers import sso_error, translated
+from .client import CLIENT_CONFIG, make_client
 from .ssotoken import Registration, SsoToken
-from .sts import CLIENT_CONFIG, _profileless
+from .sts import _profileless
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,18 +61,18 @@ def service_client(service: str, region: str) -> Any:  # noqa: ANN401 - no stubs
     session = boto3.Session(botocore_session=_profileless(), region_name=region)
     config = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
     try:
-        client = session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+        return make_client(session, service, region, config)
     except botocore.exceptions.BotoCoreError as error:
         raise StsUnavailableError(f"cannot set up the {service} client: {error}") from None
-    client.meta.events.register("before-parse", remember_answer)
-    return client
+
+
+OIDC = "SSO OIDC service"
 
 
 def _call(session: SsoSession, operation: str, call: Callable[[Any], Any]) -> dict[str, Any]:
     client = service_client("sso-oidc", session.region)
     try:
-        with translated_sso_errors("OIDC service", operation, client.meta.endpoint_url):
-            answer: dict[str, Any] = call(client)
+        answer: dict[str, Any] = translated(OIDC, operation, lambda: call(client), mapper=sso_error)
     finally:
         client.close()
     return answer
@@ -127,22 +129,26 @@ PENDING, SLOW_DOWN = "pending", "slow_down"
 def poll_device(session: SsoSession, registration: Registration, device: Device) -> Granted | str:
     """One CreateToken with the device code: the token, or PENDING / SLOW_DOWN."""
     client = service_client("sso-oidc", session.region)
+
+    def poll() -> dict[str, Any] | str:
+        try:
+            answer: dict[str, Any] = client.create_token(
+                clientId=registration.client_id,
+                clientSecret=registration.client_secret,
+                grantType=DEVICE_GRANT,
+                deviceCode=device.device_code,
+            )
+        except client.exceptions.AuthorizationPendingException:
+            return PENDING
+        except client.exceptions.SlowDownException:
+            return SLOW_DOWN
+        return answer
+
     try:
-        with translated_sso_errors("OIDC service", "CreateToken", client.meta.endpoint_url):
-            try:
-                answer = client.create_token(
-                    clientId=registration.client_id,
-                    clientSecret=registration.client_secret,
-                    grantType=DEVICE_GRANT,
-                    deviceCode=device.device_code,
-                )
-            except client.exceptions.AuthorizationPendingException:
-                return PENDING
-            except client.exceptions.SlowDownException:
-                return SLOW_DOWN
+        answer = translated(OIDC, "CreateToken", poll, mapper=sso_error)
     finally:
         client.close()
-    return _granted(answer)
+    return answer if isinstance(answer, str) else _granted(answer)
 
 
 def exchange_code(
@@ -206,4 +212,4 @@ def _granted(answer: dict[str, Any]) -> Granted:
 
 
 def _garbage(operation: str) -> StsUnavailableError:
-    return StsUnavailableError(f"the SSO OIDC service answered {operation} without its fields")
+    return StsUnavailableError(f"SSO OIDC service answered {operation} without its fields")

@@ -11,17 +11,21 @@ from typing import Any
 from ..config.populate import Assignment
 from ..core.credentials import Credentials, Fetched
 from ..errors import StsUnavailableError
-from .answers import translated_sso_errors
+from .answers import sso_error, translated
 from .oidc import service_client
 
 
 def role_credentials(region: str, access_token: str, account_id: str, role_name: str) -> Fetched:
     client = service_client("sso", region)
     try:
-        with translated_sso_errors("portal", "GetRoleCredentials", client.meta.endpoint_url):
-            answer: dict[str, Any] = client.get_role_credentials(
+        answer: dict[str, Any] = translated(
+            "SSO portal",
+            "GetRoleCredentials",
+            lambda: client.get_role_credentials(
                 roleName=role_name, accountId=account_id, accessToken=access_token
-            )
+            ),
+            mapper=sso_error,
+        )
     finally:
         client.close()
     try:
