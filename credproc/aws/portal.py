@@ -14,12 +14,14 @@ from ..errors import StsUnavailableError
 from .answers import sso_error, translated
 from .oidc import service_client
 
+PORTAL = "SSO portal"  # how errors name it
+
 
 def role_credentials(region: str, access_token: str, account_id: str, role_name: str) -> Fetched:
     client = service_client("sso", region)
     try:
         answer: dict[str, Any] = translated(
-            "SSO portal",
+            PORTAL,
             "GetRoleCredentials",
             lambda: client.get_role_credentials(
                 roleName=role_name, accountId=account_id, accessToken=access_token
@@ -77,8 +79,12 @@ def reach(region: str, access_token: str) -> str:
     ``doctor``): its endpoint, or the error a call would meet."""
     client = service_client("sso", region)
     try:
-        with translated_sso_errors("portal", "ListAccounts", client.meta.endpoint_url):
-            client.list_accounts(accessToken=access_token, maxResults=1)
+        translated(
+            PORTAL,
+            "ListAccounts",
+            lambda: client.list_accounts(accessToken=access_token, maxResults=1),
+            mapper=sso_error,
+        )
         return str(client.meta.endpoint_url)
     finally:
         client.close()
@@ -88,8 +94,9 @@ def logout(region: str, access_token: str) -> None:
     """End the session at the portal: the access token stops working there, for everyone."""
     client = service_client("sso", region)
     try:
-        with translated_sso_errors("portal", "Logout", client.meta.endpoint_url):
-            client.logout(accessToken=access_token)
+        translated(
+            PORTAL, "Logout", lambda: client.logout(accessToken=access_token), mapper=sso_error
+        )
     finally:
         client.close()
 
@@ -102,13 +109,18 @@ def _pages(
 ) -> list[dict[str, Any]]:
     """Every row of a paginated listing (botocore's paginator follows nextToken)."""
     name = {"ListAccounts": "list_accounts", "ListAccountRoles": "list_account_roles"}[operation]
+    pages: list[dict[str, Any]] = translated(
+        PORTAL,
+        operation,
+        lambda: list(client.get_paginator(name).paginate(**params)),
+        mapper=sso_error,
+    )
     rows: list[dict[str, Any]] = []
-    with translated_sso_errors("portal", operation, client.meta.endpoint_url):
-        for page in client.get_paginator(name).paginate(**params):
-            listed = page.get(member)
-            if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
-                raise StsUnavailableError(f"the SSO portal answered {operation} without {member}")
-            rows += listed
+    for page in pages:
+        listed = page.get(member)
+        if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
+            raise StsUnavailableError(f"the SSO portal answered {operation} without {member}")
+        rows += listed
     return rows
 
 
