@@ -79,7 +79,7 @@ def test_doctor_says_a_token_cannot_be_renewed_and_the_portal_is_down(
     assert result.returncode == 5
     found = verdicts(result)
     assert found["sso refresh"].startswith("warn: not renewable: the token came without")
-    assert found["sso portal"].startswith("FAIL: the SSO portal at")
+    assert found["sso portal"].startswith("FAIL: SSO portal failed ListAccounts")
     assert "role" not in found
 
 
