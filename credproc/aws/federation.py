@@ -19,9 +19,6 @@ from ..core.credentials import Credentials
 from ..errors import AuthError, StsUnavailableError, UsageError
 
 FEDERATION_URL_VARIABLE = "CREDPROC_FEDERATION_URL"
-# The service's own bounds on SessionDuration, in seconds.
-MIN_CONSOLE_SECONDS = 900
-MAX_CONSOLE_SECONDS = 43200
 TIMEOUT_SECONDS = 15
 # Each partition's sign-in endpoint and console host.
 PARTITIONS = {

@@ -20,22 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from ..core.lean import NamedTuple
+from ..core.request import (
+    DEFAULT_DURATION,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_MFA_DURATION,
+    DEFAULT_REFRESH_WINDOW,
+    MFA_PROMPTS,
+)
+from .limits import MAX_POLICY_ARNS, MAX_TAGS, MFA_DURATION, ROLE_DURATION
 
 IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
-
-DEFAULT_DURATION = 3600
-DEFAULT_MFA_DURATION = 43200
-# botocore (CLI, boto3) refreshes when less than 15 minutes remain and then re-runs the process
-# on every API call, so a token handed out with less than that left costs one process per call.
-DEFAULT_REFRESH_WINDOW = 900
-# Long enough for a person to type an MFA code while parallel processes wait for it; a refresh
-# without MFA gives up well within it (docs/security.md, "Outages").
-DEFAULT_LOCK_TIMEOUT = 60.0
-# AWS caps a session assumed from another role's session at one hour.
-CHAINED_MAX_DURATION = 3600
-MAX_POLICY_CHARS = 2048
-MAX_POLICY_ARNS = 10
-MAX_TAGS = 50
 
 # Where an option is needed: "role" options shape an assumed role (--mfa-serial alone gets an
 # MFA session, which has none of them); "mfa" options need --mfa-serial.
@@ -44,8 +38,6 @@ NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
 # PROFILE, file names for PATH and after the @ of JSON_OR_FILE. Commands' own arguments use
 # them too.
 PROFILE, PATH, JSON_OR_FILE = "PROFILE", "PATH", "JSON_OR_@FILE"
-# How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
-MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 
 
 class Option(NamedTuple):
@@ -158,7 +150,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
         profile_key="duration_seconds",
         default=DEFAULT_DURATION,
-        bounds=(900, 43200),
+        bounds=ROLE_DURATION,
         needs=NEEDS_ROLE,
     ),
     _option(
@@ -246,7 +238,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
         profile_key="credproc_mfa_duration",
         default=DEFAULT_MFA_DURATION,
-        bounds=(900, 129600),
+        bounds=MFA_DURATION,
         needs=NEEDS_MFA,
     ),
     _option(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from ..config.limits import WEB_IDENTITY_TOKEN_LENGTH
 from ..core.credentials import Credentials, Fetched
 from ..core.lean import TYPE_CHECKING
 from ..core.log import logger
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
 
     # (request, the MFA session to sign with or None) -> the new token
     Fetcher = Callable[[Request, Credentials | None], Fetched]
-
-# STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
-MIN_WEB_IDENTITY_TOKEN = 4
-MAX_WEB_IDENTITY_TOKEN = 20000
 
 
 def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
@@ -84,9 +81,10 @@ def read_web_identity_token(request: Request) -> str:
         raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
     if not token:
         raise ConfigError(f"the web identity token file {path} is empty")
-    if not MIN_WEB_IDENTITY_TOKEN <= len(token) <= MAX_WEB_IDENTITY_TOKEN:
+    low, high = WEB_IDENTITY_TOKEN_LENGTH
+    if not low <= len(token) <= high:
         raise ConfigError(
             f"the web identity token file {path} holds {len(token)} characters; STS takes "
-            f"{MIN_WEB_IDENTITY_TOKEN}..{MAX_WEB_IDENTITY_TOKEN}"
+            f"{low}..{high}"
         )
     return token

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from ..aws import iam, sts
+from ..config.limits import IAM_KEY_LIMIT
 from ..config.resolve import ENV_ENDPOINTS
 from ..core.lean import TYPE_CHECKING, NamedTuple
 from ..core.request import Request
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-IAM_KEY_LIMIT = 2  # access keys per IAM user
 MAX_RETRY_DELAY = 5.0
 
 

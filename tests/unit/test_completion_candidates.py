@@ -12,7 +12,8 @@ from credproc.cli.commands.completion import render
 from credproc.cli.completion import Candidate, Completions, complete
 from credproc.cli.main import command_parser
 from credproc.cli.shell import ALIASES, FORMATS
-from credproc.config.options import BY_DEST, MFA_PROMPTS, OPTIONS
+from credproc.config.options import BY_DEST, OPTIONS
+from credproc.core.request import MFA_PROMPTS
 
 
 @pytest.fixture

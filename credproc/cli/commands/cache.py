@@ -9,8 +9,8 @@ import sys
 from datetime import datetime, timezone
 
 from ...config.options import CACHE_DIR_OPTION, OUTPUT_OPTIONS, ROLE_OPTIONS, RawOptions
-from ...config.resolve import resolve
-from ...core.cache import Cache, Entry, cache_dir_from
+from ...config.resolve import cache_dir_from, resolve
+from ...core.cache import Cache, Entry
 from ...errors import UsageError
 from ..parser import Parser, add_options
 from ..table import table

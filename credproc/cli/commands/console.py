@@ -13,6 +13,7 @@ import sys
 import time
 
 from ...aws import federation
+from ...config.limits import CONSOLE_SECONDS
 from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
@@ -43,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--console-duration",
         metavar="SECONDS",
         help=(
-            f"how long the console session lasts, {federation.MIN_CONSOLE_SECONDS}.."
-            f"{federation.MAX_CONSOLE_SECONDS} (default {DEFAULT_CONSOLE_SECONDS}; at most "
+            f"how long the console session lasts, {CONSOLE_SECONDS[0]}.."
+            f"{CONSOLE_SECONDS[1]} (default {DEFAULT_CONSOLE_SECONDS}; at most "
             "what the role session has left)"
         ),
     )
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         duration = None
     else:
         left = int(credentials.seconds_left(time.time()))
-        duration = max(federation.MIN_CONSOLE_SECONDS, min(wanted, left))
+        duration = max(CONSOLE_SECONDS[0], min(wanted, left))
     token = federation.signin_token(url, credentials, duration)
     link = federation.login_url(url, token, ISSUER, target)
     sys.stderr.write(
@@ -98,7 +99,7 @@ def _console_seconds(value: str | None) -> int:
         raise UsageError(
             f"--console-duration {value[:20]!r} is not a whole number of seconds"
         ) from None
-    low, high = federation.MIN_CONSOLE_SECONDS, federation.MAX_CONSOLE_SECONDS
+    low, high = CONSOLE_SECONDS
     if not low <= seconds <= high:
         raise UsageError(f"--console-duration {seconds} is out of range ({low}..{high} seconds)")
     return seconds
