@@ -10,6 +10,7 @@ from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.lean import TYPE_CHECKING
 from ...core.provider import get_credentials
+from ...fetch.fetch import from_sts
 
 if TYPE_CHECKING:  # argparse is not imported on a cache hit: see fastargs
     import argparse
@@ -18,7 +19,7 @@ OPTIONS = EVERY_OPTION  # and nothing else: fastargs reads it on the hot path
 
 
 def run(args: argparse.Namespace) -> int:
-    credentials = get_credentials(resolve(RawOptions.of(args), os.environ))
+    credentials = get_credentials(resolve(RawOptions.of(args), os.environ), from_sts)
     # One write of the whole document: nothing partial on stdout, whatever happens after.
     sys.stdout.write(credentials.to_process_json() + "\n")
     sys.stdout.flush()
