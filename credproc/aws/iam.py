@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.exceptions
 
+from ..core.credentials import SourceKeys
 from ..errors import AuthError, CredprocError, StsUnavailableError
-from ..keys.keyring import SourceKeys
 from .answers import MAX_ATTEMPTS
 from .sts import CLIENT_CONFIG
 

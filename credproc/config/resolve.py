@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 
 from ..core.dirs import user_cache_dir
-from ..core.request import DEFAULT_REFRESH_WINDOW, MFA_PROMPTS, Request
+from ..core.request import DEFAULT_DURATION, DEFAULT_REFRESH_WINDOW, MFA_PROMPTS, Request
 from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from . import validate
 from .limits import EXTERNAL_ID_LENGTH, MAX_TAGS, SESSION_NAME_LENGTH, span
@@ -204,6 +204,22 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
     )
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def keys_request(name: str | None, region: str | None, environ: Mapping[str, str]) -> Request:
+    """The request that proves long-term keys with STS (``keys add``, ``keys rotate``): no role,
+    the keys' NAME (for STS's refusals to name), the region as given and the environment's STS
+    endpoint, checked as every request's is. Never cached, so nothing else matters."""
+    return Request(
+        role_arn=None,
+        source_profile=None,
+        role_session_name="",
+        duration=DEFAULT_DURATION,
+        region=validate.region(BY_DEST["region"].flag, region),
+        endpoint_url=_endpoint(environ),
+        source_keys=name,
+        cache_dir=None,
+    )
 
 
 def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:

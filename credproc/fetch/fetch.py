@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 
+from ..config import keyindex
 from ..config.limits import WEB_IDENTITY_TOKEN_LENGTH
-from ..core.credentials import Credentials, Fetched
+from ..core.credentials import Credentials, Fetched, mask
 from ..core.lean import TYPE_CHECKING
 from ..core.log import logger
 from ..errors import ConfigError
@@ -38,15 +39,15 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
     if mfa_session is not None:
         return sts.assume_role(sts.session_from(mfa_session, request.region), request)
     if request.mfa_serial is None:
-        return sts.assume_role(source_session(request), request)
+        return sts.assume_role(signing_session(request), request)
     from ..prompt.mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
 
-    session = source_session(request)  # the keyring first: a locked one must not waste a code
+    session = signing_session(request)  # the keyring first: a locked one must not waste a code
     code = get_code(request)
     return sts.get_session_token(session, request, request.mfa_serial, code)
 
 
-def source_session(request: Request) -> boto3.Session:
+def signing_session(request: Request) -> boto3.Session:
     """The session whose credentials sign for the request: the OS keyring's keys with
     --source-keys, else the source profile or the environment."""
     from ..aws import sts  # noqa: PLC0415
@@ -60,10 +61,8 @@ def source_session(request: Request) -> boto3.Session:
         # The keyring is the truth about the key; the index, which gave this request its cache
         # key, only mirrors it (changed behind credproc's back, or a `keys` command died between
         # the two writes). Mend it: the next run's key names the key really used.
-        logger().info(
-            "the keyring holds %s for %r", keystore.mask(keys.access_key_id), request.source_keys
-        )
-        keystore.mirror(request.source_keys, keys.access_key_id, os.environ)
+        logger().info("the keyring holds %s for %r", mask(keys.access_key_id), request.source_keys)
+        keyindex.mirror(request.source_keys, keys.access_key_id, os.environ)
     return sts.keys_session(keys.access_key_id, keys.secret_access_key, request.region)
 
 

@@ -10,12 +10,12 @@ import platformdirs
 import pytest
 from support.constants import ROLE
 
+from credproc.config.keyindex import Indexed, write_index
 from credproc.config.options import RawOptions
 from credproc.config.resolve import default_session_name, resolve
 from credproc.core.dirs import user_cache_dir, user_config_dir
 from credproc.core.request import KEY_FIELDS, OTHER_FIELDS, Request
 from credproc.errors import ConfigError, UsageError
-from credproc.keys.keyring import Indexed, write_index
 
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
 

@@ -24,6 +24,7 @@ from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import PROFILE, RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
+from ...core.credentials import mask
 from ...core.request import Request
 from ...errors import (
     ConfigError,
@@ -267,9 +268,9 @@ def _keyring(request: Request) -> Check:
         keys = keystore.load(name, request.lock_timeout)
     except CredprocError as error:
         return failed("keyring", error)
-    verdict = f"{backend} holds {name!r}: {keystore.mask(keys.access_key_id)}"
+    verdict = f"{backend} holds {name!r}: {mask(keys.access_key_id)}"
     if keys.access_key_id != request.source_key_id:
-        indexed = keystore.mask(request.source_key_id or "")
+        indexed = mask(request.source_key_id or "")
         fix = "the next refresh corrects the index"
         return Check("keyring", "warn", f"{verdict}, but credproc's index says {indexed}", fix)
     return Check("keyring", "ok", verdict)
@@ -288,11 +289,11 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
         )
         return Check("source", "ok", verdict), None
     from ...aws import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
-    from ...fetch.fetch import source_session  # noqa: PLC0415
+    from ...fetch.fetch import signing_session  # noqa: PLC0415
 
     try:
         check_source(request, environ)
-        identity = sts.caller_identity(source_session(request), request)
+        identity = sts.caller_identity(signing_session(request), request)
     except CredprocError as error:
         return failed("source", error), None
     return Check("source", "ok", f"the source credentials are {identity.arn}"), identity

@@ -15,13 +15,13 @@ import sys
 import time
 from collections.abc import Mapping
 
-from ...config import validate
+from ...config import keyindex, validate
 from ...config.awsconfig import credentials_path, read_sections
 from ...config.options import BY_DEST, OUTPUT_OPTIONS, PROFILE
 from ...config.resolve import lock_timeout
+from ...core.credentials import SourceKeys, mask
 from ...errors import ConfigError, CredprocError, UsageError
 from ...keys import keyring as keystore
-from ...keys.keyring import Indexed, SourceKeys, mask
 from ...prompt.terminal import close, open_terminal, read_hidden
 from ..parser import Parser, add_options
 from ..table import table
@@ -89,7 +89,7 @@ def add(args: argparse.Namespace) -> int:
         raise UsageError("--remove-from-file needs --from-profile: it edits that profile")
     _refuse_overwrite(name, args.force, wait)  # before anyone types a secret
     keys = _read_keys(name, args, os.environ)
-    with keystore.index_lock(os.environ, wait):
+    with keyindex.index_lock(os.environ, wait):
         _refuse_overwrite(name, args.force, wait)
         user_arn = None
         if not args.no_verify:
@@ -101,7 +101,9 @@ def add(args: argparse.Namespace) -> int:
                 raise type(error)(f"{error}; nothing was stored") from None
         keystore.store(name, keys, wait)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        keystore.write_index(os.environ, name, Indexed(name, keys.access_key_id, user_arn, now))
+        keyindex.write_index(
+            os.environ, name, keyindex.Indexed(name, keys.access_key_id, user_arn, now)
+        )
     if args.remove_from_file:
         _remove_from_file(name, args.from_profile, keys)
     who = f" ({user_arn})" if user_arn else " (not verified)"
@@ -208,7 +210,7 @@ def listing(args: argparse.Namespace) -> int:
             "added": entry.added,
             "rotated": entry.rotated or "-",
         }
-        for entry in keystore.read_index(os.environ).values()
+        for entry in keyindex.read_index(os.environ).values()
     ]
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -224,13 +226,13 @@ def listing(args: argparse.Namespace) -> int:
 def remove(args: argparse.Namespace) -> int:
     name = _name(args.name)
     wait = _keyring_timeout(args, os.environ)
-    with keystore.index_lock(os.environ, wait):
-        entry = keystore.read_index(os.environ).get(name)
+    with keyindex.index_lock(os.environ, wait):
+        entry = keyindex.read_index(os.environ).get(name)
         in_keyring = keystore.delete(name, wait)
         if entry is None and not in_keyring:
             raise ConfigError(f"no source keys named {name!r} (credproc keys list shows them)")
         if entry is not None:
-            keystore.write_index(os.environ, name, None)
+            keyindex.write_index(os.environ, name, None)
     key = f" ({mask(entry.access_key_id)})" if entry is not None else ""
     sys.stdout.write(
         f"removed {name!r}{key} from the OS keyring; the key itself still exists in IAM\n"
@@ -247,7 +249,7 @@ def rotate(args: argparse.Namespace) -> int:
     )
     from ...keys.rotation import rotate as rotate_key  # noqa: PLC0415 - imports boto3
 
-    with keystore.index_lock(os.environ, wait):
+    with keyindex.index_lock(os.environ, wait):
         rotated = rotate_key(name, os.environ, region, verify_timeout, wait)
     sys.stdout.write(
         f"rotated {name!r}: {mask(rotated.old)} -> {mask(rotated.new)} ({rotated.user_arn}); "
