@@ -14,42 +14,16 @@ import time
 
 from ...aws import federation
 from ...config.limits import CONSOLE_SECONDS
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import source_kind
+from ...config.syntax import DEFAULT_CONSOLE_SECONDS
 from ...core.log import logger
 from ...core.provider import get_credentials
 from ...errors import ConfigError, UsageError
 from ...fetch.fetch import from_sts
 
-OPTIONS = EVERY_OPTION
 ISSUER = "credproc"
-DEFAULT_CONSOLE_SECONDS = 3600
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    console = parser.add_argument_group("console options")
-    console.add_argument(
-        "--destination",
-        metavar="SERVICE_OR_URL",
-        help="a service (s3, ec2, cloudwatch...) or a https:// console URL (default: home)",
-    )
-    console.add_argument(
-        "--print",
-        dest="print_url",
-        action="store_true",
-        help="print the sign-in link on stdout instead of opening a browser",
-    )
-    console.add_argument(
-        "--console-duration",
-        metavar="SECONDS",
-        help=(
-            f"how long the console session lasts, {CONSOLE_SECONDS[0]}.."
-            f"{CONSOLE_SECONDS[1]} (default {DEFAULT_CONSOLE_SECONDS}; at most "
-            "what the role session has left)"
-        ),
-    )
 
 
 def run(args: argparse.Namespace) -> int:

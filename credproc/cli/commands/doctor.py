@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
-from ...config.options import OPTIONS as EVERY_OPTION
-from ...config.options import PROFILE, RawOptions
+from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
 from ...core.credentials import mask
@@ -40,12 +39,6 @@ if TYPE_CHECKING:
 
 # Keys that botocore's credential chain serves before it ever looks at credential_process.
 _SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
-OPTIONS = EVERY_OPTION
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # What people type first: `credproc doctor dev`.
-    parser.add_argument("profile_name", nargs="?", metavar=PROFILE, help="the same as --profile")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,59 +17,16 @@ from collections.abc import Mapping
 
 from ...config import keyindex, validate
 from ...config.awsconfig import credentials_path, read_sections
-from ...config.options import BY_DEST, OUTPUT_OPTIONS, PROFILE
+from ...config.options import BY_DEST
 from ...config.resolve import lock_timeout
+from ...config.syntax import DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
 from ...core.credentials import SourceKeys, mask
 from ...errors import ConfigError, CredprocError, UsageError
 from ...keys import keyring as keystore
 from ...prompt.terminal import close, open_terminal, read_hidden
-from ..parser import Parser, add_options
-from ..table import table
+from ..render import table
 
-OPTIONS = ()  # each action has its own
-DEFAULT_VERIFY_TIMEOUT = 60.0  # IAM spreads a new key to STS within seconds, rarely more
-MAX_VERIFY_TIMEOUT = 600.0
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, parser_class=Parser)
-    general = (BY_DEST["lock_timeout"], *OUTPUT_OPTIONS)
-
-    add = actions.add_parser("add", help="store an IAM user's access key in the OS keyring")
-    add.add_argument("name", metavar="NAME", help="the name for --source-keys NAME")
-    source = add.add_mutually_exclusive_group()
-    source.add_argument(
-        "--from-env", action="store_true", help="read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-    )
-    source.add_argument(
-        "--from-profile", metavar=PROFILE, help="read PROFILE's keys from the credentials file"
-    )
-    add.add_argument(
-        "--remove-from-file",
-        action="store_true",
-        help="with --from-profile: then delete them there (a private backup is kept)",
-    )
-    add.add_argument("--no-verify", action="store_true", help="skip STS GetCallerIdentity")
-    add.add_argument("--force", action="store_true", help="replace the keys stored as NAME")
-    add_options(add, (BY_DEST["region"], *general))
-
-    listing = actions.add_parser("list", help="names and masked key ids, never a secret")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
-    add_options(listing, OUTPUT_OPTIONS)
-
-    remove = actions.add_parser("remove", help="delete NAME from the OS keyring (not from IAM)")
-    remove.add_argument("name", metavar="NAME", help="a name from credproc keys list")
-    add_options(remove, general)
-
-    rotate = actions.add_parser("rotate", help="a new key in IAM for NAME, the old one deleted")
-    rotate.add_argument("name", metavar="NAME", help="a name from credproc keys list")
-    rotate.add_argument(
-        "--verify-timeout",
-        metavar="SECONDS",
-        help=f"wait this long for STS to accept the new key (default {DEFAULT_VERIFY_TIMEOUT:g})",
-    )
-    add_options(rotate, (BY_DEST["region"], *general))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.lean import TYPE_CHECKING
@@ -14,8 +13,6 @@ from ...fetch.fetch import from_sts
 
 if TYPE_CHECKING:  # argparse is not imported on a cache hit: see fastargs
     import argparse
-
-OPTIONS = EVERY_OPTION  # and nothing else: fastargs reads it on the hot path
 
 
 def run(args: argparse.Namespace) -> int:
