@@ -1,18 +1,21 @@
-"""Every option, declared once: the table everything that knows an option's name derives from.
+"""The option table: one row per option, naming it everywhere it can be given.
 
 A row gives an option's flag, its name in Python (``dest``: the argparse destination, the
 Python API's keyword, the ``Request`` field), its key in ``[profile NAME]``, its environment
 variable, its default and bounds, its help, and its kind:
 
-- identity: changes which token STS hands out, so it is part of the cache key;
+- identity: changes which token STS hands out (its ``Request`` field is one of the cache key's,
+  ``request.KEY_FIELDS``; a test checks the two agree);
 - behaviour: changes only how credproc gets or keeps the token;
 - select: ``--profile``, which fills the other options from the AWS config;
 - output: where diagnostics go (not part of a request).
 
-argparse (``arguments``), the profile keys and the environment (``resolve``), the Python API's
-keywords (``api``), ``configure``'s command line, ``doctor``, ``cache clear`` and
-docs/options.md (a test compares them) all read this table. Adding an option means one row
-here, its field in ``Request``, its check in ``validate``, its docs and its tests.
+What reads an option derives from its row: the command line (``syntax``, and through it
+argparse, completion and the hot path's reader), the profile keys and the environment
+(``resolve``), the Python API's keywords (``api``), ``configure``'s output, ``cache clear`` and
+docs/options.md. What an option means is not here: a new option is a row, its ``Request``
+field (in the cache key or not), its check in ``validate`` or ``resolve``, its line in
+docs/options.md and its tests; ``tests/unit/test_options.py`` fails until they agree.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from support.constants import ROLE
 
 from credproc.config.keyindex import Indexed, write_index
 from credproc.config.options import RawOptions
-from credproc.config.resolve import default_session_name, resolve
+from credproc.config.resolve import default_session_name, keys_request, resolve
 from credproc.core.dirs import user_cache_dir, user_config_dir
 from credproc.core.request import KEY_FIELDS, OTHER_FIELDS, Request
 from credproc.errors import ConfigError, UsageError
@@ -136,6 +136,14 @@ def test_a_damaged_index_of_source_keys_is_a_config_error(tmp_path: Path) -> Non
         (tmp_path / "credproc" / "keys.json").write_text(text)
         with pytest.raises(ConfigError, match="is not credproc's index of source keys"):
             resolve(RawOptions(role_arn=ROLE, source_keys="a"), environ)
+
+
+def test_proving_keys_checks_the_endpoint_as_every_request_does() -> None:
+    request = keys_request("dev", "eu-west-1", {"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1"})
+    assert (request.source_keys, request.region) == ("dev", "eu-west-1")
+    assert request.endpoint_url == "http://127.0.0.1:1"
+    with pytest.raises(ConfigError, match="AWS_ENDPOINT_URL is not an http:// or https:// URL"):
+        keys_request("dev", None, {"AWS_ENDPOINT_URL": "ftp://sts"})
 
 
 def test_endpoint_is_part_of_the_identity() -> None:
