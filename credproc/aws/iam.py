@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.exceptions
 
-from ..core.credentials import SourceKeys
+from ..core.sourcekeys import SourceKeys
 from ..errors import AuthError, CredprocError, StsUnavailableError
 from .answers import MAX_ATTEMPTS
 from .sts import CLIENT_CONFIG

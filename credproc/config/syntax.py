@@ -12,7 +12,6 @@ tuples only, no argparse.
 
 from __future__ import annotations
 
-from ..core.lean import NamedTuple
 from .limits import CONSOLE_SECONDS
 from .options import (
     BY_DEST,
@@ -37,23 +36,58 @@ MAX_VERIFY_TIMEOUT = 600.0
 ACTION = "action"
 
 
-class Argument(NamedTuple):
-    """A command's own argument, not in the option table: a flag, or a positional (no flags)."""
+class Argument:
+    """A command's own argument, not in the option table: a flag, or a positional (no flags).
 
-    dest: str
-    help: str
-    flags: tuple[str, ...] = ()  # the long flag last, as in the table
-    metavar: str | None = None
-    switch: bool = False  # takes no value
-    choices: tuple[str, ...] = ()
-    default: object = None
-    required: bool = False
-    optional: bool = False  # a positional that may be left out
-    exclusive: str = ""  # the arguments that share a non-empty name exclude each other
-    section: str = ""  # its heading in --help; "" puts it with -h
+    A plain class, not a named tuple: this module is read on every cache hit, and building a
+    named tuple's class costs more than all the declarations below (see ``lean``)."""
+
+    __slots__ = (
+        "choices",
+        "default",
+        "dest",
+        "exclusive",
+        "flags",
+        "help",
+        "metavar",
+        "optional",
+        "required",
+        "section",
+        "switch",
+    )
+
+    def __init__(
+        self,
+        dest: str,
+        help: str,
+        flags: tuple[str, ...] = (),  # the long flag last, as in the table
+        *,
+        metavar: str | None = None,
+        switch: bool = False,  # takes no value
+        choices: tuple[str, ...] = (),
+        default: object = None,
+        required: bool = False,
+        optional: bool = False,  # a positional that may be left out
+        exclusive: str = "",  # the arguments that share a non-empty name exclude each other
+        section: str = "",  # its heading in --help; "" puts it with -h
+    ) -> None:
+        self.dest = dest
+        self.help = help
+        self.flags = flags
+        self.metavar = metavar
+        self.switch = switch
+        self.choices = choices
+        self.default = default
+        self.required = required
+        self.optional = optional
+        self.exclusive = exclusive
+        self.section = section
 
     def help_text(self) -> str:
         return self.help
+
+    def __repr__(self) -> str:
+        return f"Argument({self.dest!r})"
 
 
 # Every parser's own flags, and the default command's --version.
@@ -61,17 +95,44 @@ HELP = Argument("help", "show this help and exit", ("-h", "--help"), switch=True
 VERSION = Argument("version", "show the version", ("--version",), switch=True)
 
 
-class Command(NamedTuple):
-    """A command (or an action of one: ``cache list``) and everything it accepts."""
+class Command:
+    """A command (or an action of one: ``cache list``) and everything it accepts; a plain
+    class for the reason ``Argument`` is."""
 
-    name: str  # "" for the default command
-    summary: str  # the first line of its --help
-    options: tuple[Option, ...] = ()  # from the table, in the table's order
-    arguments: tuple[Argument, ...] = ()
-    actions: tuple[Command, ...] = ()  # the first word after the command picks one
-    takes_command: bool = False  # a command line follows "--"
-    usage: str | None = None  # --help's usage line, where argparse's own would mislead
-    epilog: str | None = None
+    __slots__ = (
+        "actions",
+        "arguments",
+        "epilog",
+        "name",
+        "options",
+        "summary",
+        "takes_command",
+        "usage",
+    )
+
+    def __init__(
+        self,
+        name: str,  # "" for the default command
+        summary: str,  # the first line of its --help
+        options: tuple[Option, ...] = (),  # from the table, in the table's order
+        arguments: tuple[Argument, ...] = (),
+        *,
+        actions: tuple[Command, ...] = (),  # the first word after the command picks one
+        takes_command: bool = False,  # a command line follows "--"
+        usage: str | None = None,  # --help's usage line, where argparse's own would mislead
+        epilog: str | None = None,
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.options = options
+        self.arguments = arguments
+        self.actions = actions
+        self.takes_command = takes_command
+        self.usage = usage
+        self.epilog = epilog
+
+    def __repr__(self) -> str:
+        return f"Command({self.name!r})"
 
     def flags(self) -> tuple[Option | Argument, ...]:
         """Everything that starts with a dash here, in --help's order."""

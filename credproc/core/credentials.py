@@ -115,18 +115,3 @@ class Fetched(NamedTuple):
 
     credentials: Credentials
     clock_offset: float  # STS's clock minus ours, in seconds; 0 when within noise
-
-
-class SourceKeys(NamedTuple):
-    """An IAM user's long-term access key (from the OS keyring, or new from IAM)."""
-
-    access_key_id: str
-    secret_access_key: str
-
-    def __repr__(self) -> str:  # a stray log or traceback must never show the secret
-        return f"SourceKeys({mask(self.access_key_id)})"
-
-
-def mask(access_key_id: str) -> str:
-    """The first 4 and last 4 characters: enough to tell keys apart, too little to use."""
-    return f"{access_key_id[:4]}...{access_key_id[-4:]}"

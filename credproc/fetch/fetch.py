@@ -2,8 +2,7 @@
 
 ``provider`` calls it under the key's lock; the callers of ``provider.get_credentials`` (the
 commands, the Python API) hand it over, so the algorithm can be tested in-process with another.
-Imported on a cache hit (by ``credproc``'s default command), so it imports what it calls only
-when a refresh calls it. It makes the local checks of the source first (a typo costs no
+It makes the local checks of the source first (a typo costs no
 STS call), then picks the STS call: AssumeRoleWithWebIdentity, GetSessionToken with an MFA code
 (the MFA session itself), or AssumeRole, signed by the source profile or by the MFA session
 ``provider`` hands it. boto3 is imported only here, through ``sts``, and only when called.
@@ -13,9 +12,8 @@ from __future__ import annotations
 
 import os
 
-from ..config import keyindex
 from ..config.limits import WEB_IDENTITY_TOKEN_LENGTH
-from ..core.credentials import Credentials, Fetched, mask
+from ..core.credentials import Credentials, Fetched
 from ..core.lean import TYPE_CHECKING
 from ..core.log import logger
 from ..errors import ConfigError
@@ -54,7 +52,9 @@ def signing_session(request: Request) -> boto3.Session:
 
     if request.source_keys is None:
         return sts.source_session(request)
-    from ..keys import keyring as keystore  # noqa: PLC0415 - imports keyring: a refresh with --source-keys only
+    from ..config import keyindex  # noqa: PLC0415 - a refresh with --source-keys only
+    from ..core.sourcekeys import mask  # noqa: PLC0415
+    from ..keys import keyring as keystore  # noqa: PLC0415 - imports keyring
 
     keys = keystore.load(request.source_keys, request.lock_timeout)
     if keys.access_key_id != request.source_key_id:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..core.credentials import SourceKeys
 from ..core.lean import TYPE_CHECKING
+from ..core.sourcekeys import SourceKeys
 from ..errors import ConfigError
 
 if TYPE_CHECKING:

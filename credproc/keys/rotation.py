@@ -24,8 +24,8 @@ from ..aws import iam, sts
 from ..config import keyindex
 from ..config.limits import IAM_KEY_LIMIT
 from ..config.resolve import keys_request
-from ..core.credentials import SourceKeys, mask
 from ..core.lean import TYPE_CHECKING, NamedTuple
+from ..core.sourcekeys import SourceKeys, mask
 from ..errors import AuthError, CredprocError, StsUnavailableError, UsageError
 from . import keyring as keystore
 

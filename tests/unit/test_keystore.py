@@ -13,7 +13,7 @@ import pytest
 
 from credproc.config import keyindex
 from credproc.config.keyindex import Indexed
-from credproc.core.credentials import SourceKeys, mask
+from credproc.core.sourcekeys import SourceKeys, mask
 from credproc.errors import ConfigError
 from credproc.keys import keyring as keystore
 

@@ -23,8 +23,8 @@ from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, s
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
-from ...core.credentials import mask
 from ...core.request import Request
+from ...core.sourcekeys import mask
 from ...errors import (
     ConfigError,
     ConfigFileError,

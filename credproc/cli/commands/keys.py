@@ -20,7 +20,7 @@ from ...config.awsconfig import credentials_path, read_sections
 from ...config.options import BY_DEST
 from ...config.resolve import lock_timeout
 from ...config.syntax import DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
-from ...core.credentials import SourceKeys, mask
+from ...core.sourcekeys import SourceKeys, mask
 from ...errors import ConfigError, CredprocError, UsageError
 from ...keys import keyring as keystore
 from ...prompt.terminal import close, open_terminal, read_hidden
