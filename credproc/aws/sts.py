@@ -1,8 +1,8 @@
-"""Everything that talks to AWS: source sessions and the STS calls (their errors:
-``sts_errors``).
+"""STS through boto3: source sessions and the STS calls (what STS answers, as credproc's
+errors: ``answers``).
 
-With ``sts_errors``, the only module that imports boto3, and it is imported only when a token
-must be fetched: a cache hit never pays for boto3's import.
+Like the rest of the ``aws`` layer, imported only when a token must be fetched: a cache hit
+never pays for boto3's import.
 """
 
 from __future__ import annotations

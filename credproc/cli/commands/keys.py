@@ -3,7 +3,7 @@
 The secret goes into the keyring and nowhere else. It is typed on the terminal without echo, or
 read from the environment or the credentials file, never taken from the command line (where
 ``ps`` shows it). What is not secret (the key id, the IAM user's ARN, dates) goes to the index
-beside the keyring (see ``keystore``), which ``list`` reads and ``--source-keys`` uses.
+beside the keyring (``config.keyindex``), which ``list`` reads and ``--source-keys`` uses.
 """
 
 from __future__ import annotations
