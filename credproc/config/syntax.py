@@ -6,8 +6,8 @@ parsers (``parser``), the hot path's reader of the default command (``cli.fastar
 completion (``cli.completion``), the reader of ``credential_process`` lines (``cmdline``) and
 ``cli.main``'s dispatch. A command is a module of ``credproc.cli.commands`` that does the work
 (see the contract there); what it accepts is written here, so the grammar is known without
-importing any command. Read on every cache hit (the default command's options): records and
-tuples only, no argparse.
+importing any command. Read on every cache hit (the default command's options): plain records,
+no argparse.
 """
 
 from __future__ import annotations
@@ -135,7 +135,8 @@ class Command:
         return f"Command({self.name!r})"
 
     def flags(self) -> tuple[Option | Argument, ...]:
-        """Everything that starts with a dash here, in --help's order."""
+        """Everything that starts with a dash here: -h (and the default command's --version),
+        the table's options, the command's own flags."""
         own = (HELP, VERSION) if self.name == "" else (HELP,)
         return (*own, *self.options, *(a for a in self.arguments if a.flags))
 
