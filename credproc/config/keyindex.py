@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from ..core.dirs import user_config_dir
 from ..core.files import atomic_write
 from ..core.lean import NamedTuple
+from ..core.lock import file_lock
 from ..errors import ConfigError, LockTimeoutError
 
 FORMAT = 1
@@ -147,17 +148,14 @@ def _fields(entry: Indexed) -> dict[str, str]:
 def index_lock(environ: Mapping[str, str], timeout: float) -> Iterator[None]:
     """One ``keys`` command changing keys at a time (two rotations of one key would each
     delete the other's new key)."""
-    import filelock  # noqa: PLC0415
-
     lock = path(environ) + ".lock"
+    held = contextlib.ExitStack()
     try:
         os.makedirs(os.path.dirname(lock), mode=0o700, exist_ok=True)
-        with filelock.FileLock(lock, timeout=timeout, mode=0o600):
-            yield
-    except filelock.Timeout:
-        raise LockTimeoutError(
-            f"another credproc keys command has held {lock} for over {timeout:g} s; retry, or "
-            "raise --lock-timeout"
-        ) from None
+        held.enter_context(
+            file_lock(lock, timeout, "another credproc keys command", "changing keys")
+        )
     except OSError as error:
         raise ConfigError(f"cannot lock {lock}: {error.strerror or error}") from None
+    with held:
+        yield

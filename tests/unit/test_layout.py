@@ -15,9 +15,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "credproc"
 
 # Each layer may import the layers below it and modules of its own folder; nothing above it,
 # nor a layer of the same rank (aws and prompt know nothing of each other, nor do endpoint and
-# the Python API). errors is the error tree every layer raises; the package itself (its
+# the Python API). errors is the error tree every layer raises, below it only lean, the
+# stand-ins for the standard library that keep a cache hit cheap; the package itself (its
 # __init__), api and __main__ are its face.
 LAYER_ORDER: tuple[tuple[str, ...], ...] = (
+    ("credproc.core.lean",),
     ("credproc.errors",),
     ("credproc.core",),
     ("credproc.config",),
