@@ -14,7 +14,7 @@ import os
 from ..core.lean import NamedTuple
 from ..errors import ConfigError, UsageError
 from .options import RawOptions
-from .syntax import COMMANDS, DEFAULT
+from .syntax import COMMANDS, DEFAULT, HELP, VERSION
 
 
 class CredprocLine(NamedTuple):
@@ -64,6 +64,6 @@ def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
         raise UsageError(
             f"credential_process runs credproc {command}, which prints no credential_process JSON"
         )
-    if {"-h", "--help", "--version"} & set(arguments):
+    if {*HELP.flags, *VERSION.flags} & set(arguments):
         raise UsageError("credential_process asks credproc for its help or version")
     return command, RawOptions.of(parser_for(DEFAULT).parse_args(arguments))
