@@ -98,7 +98,7 @@ class _Line:
                     self.expecting = found
         else:
             slot = self._next_positional()
-            actions = slot is not None and not isinstance(slot, Argument)  # a named tuple too
+            actions = slot is not None and not isinstance(slot, Argument)
             chosen = self.declared.action(word) if actions else None
             if chosen is not None:
                 self.declared = chosen
