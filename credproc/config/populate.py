@@ -29,8 +29,9 @@ from ..core.lean import NamedTuple
 from ..errors import ConfigError, UsageError
 from .awsconfig import Sections, parse_sections, profile_of_header, section_name
 from .rewrite import appended
+from .syntax import DEFAULT_SSO_TEMPLATE
 
-DEFAULT_TEMPLATE = "{account_name}.{role_name}"
+DEFAULT_TEMPLATE = DEFAULT_SSO_TEMPLATE
 TEMPLATE_FIELDS = ("account_id", "account_name", "role_name", "sso_session", "email")
 _BEGIN = "# BEGIN credproc sso populate, sso-session {session}"
 _END = "# END credproc sso populate, sso-session {session}"

@@ -158,16 +158,10 @@ def test_boto3_and_the_aws_cli_use_the_token_credproc_wrote(
 ) -> None:
     browser, _ = counting_browser(tmp_path, sso)
     _signed_in_with(sandbox, sso, browser)
-    code = (
-        "import boto3, json\n"
-        "session = boto3.Session(profile_name='read-sso')\n"
-        "print(json.dumps(session.get_credentials().get_frozen_credentials().access_key))\n"
-    )
-    boto = sandbox.run([str(BIN / "python"), "-c", code])
+    boto = _access_key(sandbox, "boto3.Session(profile_name='read-sso')")
     cli = sandbox.run([str(BIN / "aws"), "sts", "get-caller-identity", "--profile", "prod-sso"])
 
-    assert boto.returncode == 0, boto.stderr
-    assert sso.issued_keys[json.loads(boto.stdout)]["role_name"] == "ReadOnly"
+    assert sso.issued_keys[boto]["role_name"] == "ReadOnly"
     assert cli.returncode == 0, cli.stderr
     [signer] = sandbox.server.signers("GetCallerIdentity")
     assert sso.issued_keys[signer]["account_id"] == "222222222222"
@@ -214,12 +208,28 @@ provider.load_token().get_frozen_token()  # inside 15 minutes: botocore refreshe
     assert sso.count("GetRoleCredentials") == 1
 
 
-def _storm(sandbox: Sandbox, env: dict[str, str], per_profile: int = 10) -> None:
-    """30 credential_process runs at once, 10 for each of three SSO roles; all must succeed."""
+def _access_key(sandbox: Sandbox, session: str) -> str:
+    """The access key id a boto3 session (a Python expression) signs with, in a new process."""
+    code = (
+        "import boto3, credproc\n"
+        f"print({session}.get_credentials().get_frozen_credentials().access_key)\n"
+    )
+    result = sandbox.run([str(BIN / "python"), "-c", code])
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def _storm(
+    sandbox: Sandbox,
+    env: dict[str, str],
+    per_profile: int = 10,
+    profiles: tuple[str, ...] = ("dev-sso", "read-sso", "prod-sso"),
+) -> None:
+    """Runs at once, ``per_profile`` for each profile (30 by default); all must succeed."""
     processes = [
         sandbox.popen("--profile", name, env=env, start_new_session=True)
         for _ in range(per_profile)
-        for name in ("dev-sso", "read-sso", "prod-sso")
+        for name in profiles
     ]
     results = wait_all(processes, timeout=120)
     assert [r.returncode for r in results] == [0] * len(processes), [
@@ -395,14 +405,8 @@ def test_a_legacy_profile_storm_makes_one_device_authorization(
             sso_role_name=role,
         )
     browser, count = counting_browser(tmp_path, sso)
-    processes = [
-        sandbox.popen("--profile", name, env={"BROWSER": browser}, start_new_session=True)
-        for _ in range(10)
-        for name in ("old-dev", "old-read")
-    ]
-    results = wait_all(processes, timeout=120)
+    _storm(sandbox, {"BROWSER": browser}, profiles=("old-dev", "old-read"))
 
-    assert [r.returncode for r in results] == [0] * 20, results[0].stderr
     assert sso.count("StartDeviceAuthorization") == 1 and len(opened(count)) == 1
     assert sso.count("GetRoleCredentials") == 2
     legacy = token_path(sandbox, START_URL)  # named after the start URL, as the CLI names it
@@ -415,12 +419,6 @@ def test_the_python_api_takes_an_sso_profile(
 ) -> None:
     browser, _ = counting_browser(tmp_path, sso)
     _signed_in_with(sandbox, sso, browser)
-    code = (
-        "import credproc\n"
-        "session = credproc.session(profile='dev-sso', sso_login='never')\n"
-        "print(session.get_credentials().get_frozen_credentials().access_key)\n"
-    )
-    result = sandbox.run([str(BIN / "python"), "-c", code])
-    assert result.returncode == 0, result.stderr
-    assert sso.issued_keys[result.stdout.strip()]["role_name"] == "Developer"
+    key = _access_key(sandbox, "credproc.session(profile='dev-sso', sso_login='never')")
+    assert sso.issued_keys[key]["role_name"] == "Developer"
     assert sso.count("GetRoleCredentials") == 1

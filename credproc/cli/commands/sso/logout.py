@@ -18,28 +18,21 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from ....config.options import BY_DEST, OUTPUT_OPTIONS
+from ....config.resolve import cache_dir_from
 from ....config.sso import SsoSession
-from ....core.cache import Cache, cache_dir_from
+from ....core.cache import Cache
 from ....core.credentials import format_expiration
-from ....core.lock import refresh_lock
 from ....errors import SsoLoginError, StsUnavailableError
-from . import add_session_arguments, chosen_lock_timeout, chosen_session
-
-OPTIONS = (BY_DEST["cache_dir"], BY_DEST["lock_timeout"], *OUTPUT_OPTIONS)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_session_arguments(parser)
+from .target import chosen_lock_timeout, chosen_session
 
 
 def run(args: argparse.Namespace) -> int:
     from ....aws import oidc, portal, ssotoken  # noqa: PLC0415 - imports boto3
 
-    session, _ = chosen_session(args)
+    session = chosen_session(args)
     environ = os.environ
     failure: StsUnavailableError | None = None
-    with refresh_lock(ssotoken.lock_path(session, environ), chosen_lock_timeout(args)):
+    with ssotoken.session_lock(session, environ, chosen_lock_timeout(args)):
         token = ssotoken.read(session, environ)
         if token is not None and token.seconds_left() > 0:
             try:

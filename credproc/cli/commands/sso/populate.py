@@ -23,37 +23,13 @@ import sys
 
 from ....config import populate, rewrite
 from ....config.awsconfig import config_path, credentials_profiles, profile_of_header
-from ....config.options import BY_DEST, OUTPUT_OPTIONS, SSO_LOGINS
+from ....config.options import BY_DEST
 from ....config.validate import choice, region
 from ....core.log import logger
+from ....core.request import SSO_LOGINS
 from ....errors import UsageError
 from ..configure import credproc_command, joined
-from . import add_session_arguments, chosen_lock_timeout, chosen_session
-
-OPTIONS = (BY_DEST["sso_login"], BY_DEST["lock_timeout"], *OUTPUT_OPTIONS)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_session_arguments(parser)
-    parser.add_argument(
-        "--template",
-        default=populate.DEFAULT_TEMPLATE,
-        help="how profiles are named, from {account_id}, {account_name}, {role_name}, "
-        "{sso_session} and {email}, made safe for a profile name (default %(default)s)",
-    )
-    parser.add_argument(
-        "--region",
-        metavar="REGION",
-        help="the region line of each profile (default: the session's sso_region)",
-    )
-    parser.add_argument(
-        "--no-prune",
-        action="store_true",
-        help="keep the profiles of assignments that are gone (by default they are removed)",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the change as a diff; write nothing"
-    )
+from .target import chosen_lock_timeout, chosen_session
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     populate.check_template(args.template)  # a typo costs no sign-in
     profiles_region = region("--region", args.region) if args.region else None
-    session, _ = chosen_session(args)
+    session = chosen_session(args)
     if session.name is None:
         raise UsageError(
             f"profile {args.profile!r} signs in with its own sso_start_url (a legacy setup); "
