@@ -8,6 +8,7 @@ import hashlib
 import json
 import stat
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -116,8 +117,17 @@ def device_login(sandbox: Sandbox, stand_in: SsoStandIn, session: str = SESSION)
     """``credproc sso login --use-device-code``, the code approved at the stand-in as a person
     would: the session signed in for real."""
     login = sandbox.popen("sso", "login", "--sso-session", session, "--use-device-code")
-    before = stand_in.count("StartDeviceAuthorization")
-    stand_in.wait_for("StartDeviceAuthorization", before + 1)
-    stand_in.approve()
-    _, stderr = login.communicate(timeout=60)
+    try:
+        # The call is counted as it arrives, before its device code exists: approve once there
+        # is one to approve (bounded), never a sleep and a hope.
+        deadline = time.monotonic() + 30
+        while not stand_in.approve():
+            assert time.monotonic() < deadline, "no device code to approve"
+            assert login.poll() is None, login.communicate()[1]
+            time.sleep(0.02)
+        _, stderr = login.communicate(timeout=60)
+    finally:
+        if login.poll() is None:
+            login.kill()
+            login.communicate()
     assert login.returncode == 0, stderr
