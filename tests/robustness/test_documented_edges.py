@@ -13,6 +13,7 @@ from support.assertions import assert_fails
 from support.constants import MFA_SERIAL, ROLE
 from support.processes import wait_for_calls
 from support.sandbox import Sandbox
+from support.signals import default_signals
 
 from credproc.core.provider import MAX_CHAIN_DEPTH
 from credproc.core.request import Request
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 def test_an_interrupt_is_exit_130_with_one_line(sandbox: Sandbox) -> None:
     sandbox.server.fault("AssumeRole", delay=30)
-    process = sandbox.popen(*sandbox.role_args())
+    process = sandbox.popen(*sandbox.role_args(), preexec_fn=default_signals)
     wait_for_calls(sandbox, "AssumeRole", 1)  # inside the STS call now
 
     process.send_signal(signal.SIGINT)

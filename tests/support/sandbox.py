@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -113,8 +113,10 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         timeout: float = 60,
         stdin: int | None = subprocess.DEVNULL,
+        preexec_fn: Callable[[], object] | None = None,
     ) -> Result:
-        return self.run([str(BIN / "credproc"), *args], env=env, timeout=timeout, stdin=stdin)
+        argv = [str(BIN / "credproc"), *args]
+        return self.run(argv, env=env, timeout=timeout, stdin=stdin, preexec_fn=preexec_fn)
 
     def run(
         self,
@@ -122,7 +124,10 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         timeout: float = 60,
         stdin: int | None = subprocess.DEVNULL,
+        preexec_fn: Callable[[], object] | None = None,
     ) -> Result:
+        """``argv`` run as this user, from HOME; ``preexec_fn`` as subprocess takes it (see
+        support/signals.py)."""
         done = subprocess.run(
             list(argv),
             env={**self.env, **(env or {})},
@@ -132,6 +137,7 @@ class Sandbox:
             stdin=stdin,
             check=False,
             cwd=self.home,
+            preexec_fn=preexec_fn,
         )
         return Result(done.returncode, done.stdout, done.stderr)
 
