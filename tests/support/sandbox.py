@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from support.constants import BASE_KEY_ID, BASE_SECRET, BIN, ROLE
+from support.inprocess import run_main
 from support.server import StsServer
 
 
 @dataclass
 class Result:
-    """What one finished process gave: ``Sandbox.run`` and ``wait_all`` return these."""
+    """What one finished run gave: ``Sandbox.run``, ``Sandbox.main`` and ``wait_all`` return
+    these."""
 
     returncode: int
     stdout: str
@@ -117,6 +119,11 @@ class Sandbox:
     ) -> Result:
         argv = [str(BIN / "credproc"), *args]
         return self.run(argv, env=env, timeout=timeout, stdin=stdin, preexec_fn=preexec_fn)
+
+    def main(self, *args: str, env: Mapping[str, str] | None = None) -> Result:
+        """``credproc ARGS`` in this process (support/inprocess.py): the twin of ``credproc``
+        for a test of what credproc does, not of the process that does it."""
+        return Result(*run_main(args, {**self.env, **(env or {})}, self.home))
 
     def run(
         self,

@@ -1,0 +1,68 @@
+"""credproc's command line run inside the test process, as a fresh process would run it.
+
+``Sandbox.main`` is the twin of ``Sandbox.credproc``: the same arguments, the same ``Result``,
+without starting Python and importing boto3 again (most of a subprocess's second). A test
+switches by that one word wherever the process itself is not what it tests (see
+docs/development.md, "Tests"). What a new process would not share with the last run is reset
+before and after each run: the environment (replaced whole, so the caller's AWS setup or a
+CREDPROC_CHAIN cannot leak in), the working directory, stdin/stdout/stderr, credproc's logging
+set-up, and the module-level memories that live for one process: the parsed AWS config files,
+the backoffs already reported, the keyring backend chosen from the environment.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from credproc.cli.main import main
+from credproc.config import awsconfig
+from credproc.core import log, provider
+
+
+def run_main(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> tuple[int, str, str]:
+    """``credproc ARGV`` through ``credproc.cli.main.main``: (exit status, stdout, stderr)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with _as_a_new_process(env, cwd), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", io.StringIO())  # as /dev/null
+        patch.setattr(sys, "stdout", stdout)
+        patch.setattr(sys, "stderr", stderr)
+        status = main(list(argv))
+    return status, stdout.getvalue(), stderr.getvalue()
+
+
+@contextmanager
+def _as_a_new_process(env: Mapping[str, str], cwd: Path) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.chdir(cwd)
+        _forget_process_state()
+        try:
+            yield
+        finally:
+            _forget_process_state()
+
+
+def _forget_process_state() -> None:
+    awsconfig._READ.clear()
+    provider._SAID_BACKOFF.clear()
+    # main() sets logging up for its own run (its stderr, its level): undo it, so that the next
+    # run, or a test that reads credproc's log with caplog, starts from a clean logger.
+    log._forget_setup()
+    credproc_log = logging.getLogger(log.NAME)
+    credproc_log.setLevel(logging.NOTSET)
+    credproc_log.propagate = True
+    keyring_core = sys.modules.get("keyring.core")
+    if keyring_core is not None:
+        # keyring picks its backend once per process, from the environment of that moment.
+        keyring_core._keyring_backend = None  # type: ignore[attr-defined]
