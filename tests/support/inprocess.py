@@ -15,10 +15,12 @@ from __future__ import annotations
 import io
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -27,15 +29,41 @@ from credproc.config import awsconfig
 from credproc.core import log, provider
 
 
-def run_main(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> tuple[int, str, str]:
-    """``credproc ARGV`` through ``credproc.cli.main.main``: (exit status, stdout, stderr)."""
+class TimedOut(BaseException):
+    """The run took longer than its timeout. Not an ``Exception``: main() must not catch it."""
+
+
+def run_main(
+    argv: Sequence[str], env: Mapping[str, str], cwd: Path, timeout: float
+) -> tuple[int, str, str]:
+    """``credproc ARGV`` through ``credproc.cli.main.main``: (exit status, stdout, stderr).
+    Past ``timeout`` seconds the run is interrupted and the test fails, as
+    ``subprocess.run(timeout=...)`` would make it fail, instead of hanging."""
+    if list(argv[:1]) == ["exec"]:
+        # It replaces the process (os.exec) or supervises it (signals): here, pytest's.
+        raise ValueError("credproc exec runs only as a process: use Sandbox.credproc")
     stdout, stderr = io.StringIO(), io.StringIO()
     with _as_a_new_process(env, cwd), pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "stdin", io.StringIO())  # as /dev/null
         patch.setattr(sys, "stdout", stdout)
         patch.setattr(sys, "stderr", stderr)
-        status = main(list(argv))
+        with _deadline(timeout):
+            status = main(list(argv))
     return status, stdout.getvalue(), stderr.getvalue()
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimedOut(f"credproc did not finish in {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @contextmanager

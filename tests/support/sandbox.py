@@ -120,10 +120,10 @@ class Sandbox:
         argv = [str(BIN / "credproc"), *args]
         return self.run(argv, env=env, timeout=timeout, stdin=stdin, preexec_fn=preexec_fn)
 
-    def main(self, *args: str, env: Mapping[str, str] | None = None) -> Result:
+    def main(self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60) -> Result:
         """``credproc ARGS`` in this process (support/inprocess.py): the twin of ``credproc``
         for a test of what credproc does, not of the process that does it."""
-        return Result(*run_main(args, {**self.env, **(env or {})}, self.home))
+        return Result(*run_main(args, {**self.env, **(env or {})}, self.home, timeout))
 
     def run(
         self,
