@@ -285,8 +285,13 @@ def test_waiters_for_a_token_sts_issues_already_due_serve_it_without_a_warning(
 
 
 def test_no_clock_column_without_skew(sandbox: Sandbox) -> None:
-    sandbox.main(*sandbox.role_args())
+    cached = sandbox.main(*sandbox.role_args())
+    assert cached.returncode == 0, cached.stderr
 
     table = sandbox.main("cache", "list")
 
+    assert table.returncode == 0, table.stderr
+    header, _row = table.stdout.splitlines()  # the entry is listed, yet no clock column
+    assert header.split()[-1] == "STATE"
     assert "CLOCK" not in table.stdout
+    assert sandbox.server.calls("AssumeRole") == 1
