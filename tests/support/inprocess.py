@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 import pytest
 
@@ -33,17 +34,26 @@ class TimedOut(BaseException):
     """The run took longer than its timeout. Not an ``Exception``: main() must not catch it."""
 
 
+class WouldExec(BaseException):
+    """The run reached ``os.exec``: only a subprocess can test that (``Sandbox.credproc``)."""
+
+
+def _no_exec(*args: object) -> NoReturn:
+    raise WouldExec(f"credproc in-process would exec {args[0]!r}: use Sandbox.credproc")
+
+
 def run_main(
     argv: Sequence[str], env: Mapping[str, str], cwd: Path, timeout: float
 ) -> tuple[int, str, str]:
     """``credproc ARGV`` through ``credproc.cli.main.main``: (exit status, stdout, stderr).
     Past ``timeout`` seconds the run is interrupted and the test fails, as
     ``subprocess.run(timeout=...)`` would make it fail, instead of hanging."""
-    if list(argv[:1]) == ["exec"]:
-        # It replaces the process (os.exec) or supervises it (signals): here, pytest's.
-        raise ValueError("credproc exec runs only as a process: use Sandbox.credproc")
     stdout, stderr = io.StringIO(), io.StringIO()
     with _as_a_new_process(env, cwd), pytest.MonkeyPatch.context() as patch:
+        # `credproc exec` would replace this process, pytest, with the command: every os.exec*
+        # function goes through these two.
+        patch.setattr(os, "execv", _no_exec)
+        patch.setattr(os, "execve", _no_exec)
         patch.setattr(sys, "stdin", io.StringIO())  # as /dev/null
         patch.setattr(sys, "stdout", stdout)
         patch.setattr(sys, "stderr", stderr)
