@@ -56,7 +56,9 @@ _PROCESS_STARTERS: tuple[tuple[Any, str], ...] = (
     (os, "posix_spawnp"),
 )
 _STARTED: list[str] = []  # by the current test, its fixtures included
-_STARTERS: set[str] = set()  # module-scoped fixtures that started one: their tests did too
+# Module-scoped fixtures that started one, by where they are defined and their name: every
+# test that uses one started it too (only the first one ran its setup).
+_STARTERS: set[tuple[str, str]] = set()
 _ORIGINALS: list[tuple[Any, str, Any]] = []
 
 
@@ -95,8 +97,8 @@ def pytest_fixture_setup(
     try:
         return (yield)
     finally:
-        if len(_STARTED) > before:
-            _STARTERS.add(fixturedef.argname)
+        if len(_STARTED) > before and fixturedef.scope != "function":
+            _STARTERS.add((fixturedef.baseid, fixturedef.argname))
 
 
 @pytest.fixture(autouse=True)
@@ -104,7 +106,12 @@ def _the_marker_says_who_starts_processes(request: pytest.FixtureRequest) -> Ite
     """Fail a test whose ``integration`` marker disagrees with what it did: started a process
     (itself or a fixture of function or module scope) or not."""
     yield
-    started = _STARTED[:1] + sorted(_STARTERS.intersection(request.fixturenames))
+    node = request.node.nodeid
+    started = _STARTED[:1] + [
+        name
+        for where, name in sorted(_STARTERS)
+        if node.startswith(where) and name in request.fixturenames
+    ]
     marked = request.node.get_closest_marker("integration") is not None
     if started and not marked:
         pytest.fail(f"started a process ({started[0]}): mark the test integration", False)
