@@ -21,19 +21,19 @@ import time
 from collections.abc import Callable, Mapping
 
 from ..aws import iam, sts
-from ..config.resolve import ENV_ENDPOINTS
+from ..config import keyindex
+from ..config.limits import IAM_KEY_LIMIT
+from ..config.resolve import keys_request
 from ..core.lean import TYPE_CHECKING, NamedTuple
-from ..core.request import Request
+from ..core.sourcekeys import SourceKeys, mask
 from ..errors import AuthError, CredprocError, StsUnavailableError, UsageError
 from . import keyring as keystore
-from .keyring import SourceKeys, mask
 
 if TYPE_CHECKING:
     from typing import TypeVar
 
     T = TypeVar("T")
 
-IAM_KEY_LIMIT = 2  # access keys per IAM user
 MAX_RETRY_DELAY = 5.0
 
 
@@ -46,15 +46,7 @@ class Rotated(NamedTuple):
 def identity(keys: SourceKeys, name: str | None, region: str | None) -> sts.Identity:
     """GetCallerIdentity signed by the keys: whose they are, or AuthError (whose message
     points at NAME's keyring entry when the keys are the ones stored there)."""
-    request = Request(
-        role_arn=None,
-        source_profile=None,
-        role_session_name="",
-        duration=900,
-        region=region,
-        endpoint_url=next((os.environ[v] for v in ENV_ENDPOINTS if os.environ.get(v)), None),
-        source_keys=name,
-    )
+    request = keys_request(name, region, os.environ)
     session = sts.keys_session(keys.access_key_id, keys.secret_access_key, region)
     return sts.caller_identity(session, request)
 
@@ -71,7 +63,7 @@ def rotate(
     try:
         who = identity(old, name, region)
     except CredprocError as error:
-        raise type(error)(f"{error}; nothing was changed") from None
+        raise error.with_context("nothing was changed") from None
     user = _user_name(who.arn)
     iam_region = iam.region_for(who.arn, region)
     signer = sts.keys_session(old.access_key_id, old.secret_access_key, iam_region)
@@ -87,8 +79,8 @@ def rotate(
         )
     new = _step(lambda: iam.create_access_key(signer, user, iam_region), unchanged)
 
-    def undo(why: str, kind: type[CredprocError] = AuthError) -> CredprocError:
-        """Delete the new key again; the error (of the failure's kind) says what is left where."""
+    def undo(failure: CredprocError) -> CredprocError:
+        """Delete the new key again; the failure then says what is left where."""
         try:
             iam.delete_access_key(signer, user, new.access_key_id, iam_region)
             iam_state = "it was deleted in IAM again"
@@ -97,38 +89,40 @@ def rotate(
                 f"deleting it in IAM failed too ({error}): delete it yourself with aws iam "
                 f"delete-access-key{_user_flag(user)} --access-key-id {new.access_key_id}"
             )
-        return kind(
-            f"{why}; {iam_state}; the keyring still holds {mask(old.access_key_id)}, which works"
+        return failure.with_context(iam_state).with_context(
+            f"the keyring still holds {mask(old.access_key_id)}, which works"
         )
 
     try:
         proven = _accepted(new, region, verify_timeout)
     except CredprocError as error:
-        raise undo(
-            f"STS did not accept the new key {mask(new.access_key_id)} within "
-            f"{verify_timeout:g} s ({error})",
-            type(error),
-        ) from None
+        new_key = mask(new.access_key_id)
+        lead = f"STS did not accept the new key {new_key} within {verify_timeout:g} s"
+        raise undo(error.with_context(lead, lead=True)) from None
     if proven.arn != who.arn:
-        raise undo(f"the new key signs as {proven.arn}, not {who.arn}")
+        raise undo(AuthError(f"the new key signs as {proven.arn}, not {who.arn}"))
     try:
         keystore.store(name, new, keyring_timeout)
     except CredprocError as error:
-        raise undo(f"cannot store the new key in the keyring ({error})", type(error)) from None
+        lead = "cannot store the new key in the keyring"
+        raise undo(error.with_context(lead, lead=True)) from None
 
     # From here on the keyring holds the new key, which works.
     try:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        entry = keystore.read_index(environ).get(name)
+        entry = keyindex.read_index(environ).get(name)
         added = entry.added if entry is not None else now
-        indexed = keystore.Indexed(name, new.access_key_id, who.arn, added, now)
-        keystore.write_index(environ, name, indexed)
+        indexed = keyindex.Indexed(name, new.access_key_id, who.arn, added, now)
+        keyindex.write_index(environ, name, indexed)
         iam.delete_access_key(signer, user, old.access_key_id, iam_region)
     except CredprocError as error:
-        raise type(error)(
+        raise error.with_context(
             f"the keyring holds the new key {mask(new.access_key_id)}, which works, but IAM "
-            f"still has the old key ({error}): delete it with aws iam "
-            f"delete-access-key{_user_flag(user)} --access-key-id {old.access_key_id}"
+            "still has the old key",
+            lead=True,
+        ).with_context(
+            f"delete it with aws iam delete-access-key{_user_flag(user)} "
+            f"--access-key-id {old.access_key_id}"
         ) from None
     return Rotated(old.access_key_id, new.access_key_id, who.arn)
 
@@ -137,7 +131,7 @@ def _step(call: Callable[[], T], unchanged: str) -> T:
     try:
         return call()
     except CredprocError as error:
-        raise type(error)(f"{error}; {unchanged}") from None
+        raise error.with_context(unchanged) from None
 
 
 def _accepted(keys: SourceKeys, region: str | None, timeout: float) -> sts.Identity:

@@ -13,7 +13,7 @@ import pytest
 from support.sandbox import Sandbox
 from support.tools import require
 
-from credproc.cli.commands import COMMANDS
+from credproc.config.syntax import COMMANDS
 
 pytestmark = pytest.mark.integration
 

@@ -4,6 +4,7 @@ the browser BROWSER names or printed."""
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,16 +141,19 @@ def test_an_mfa_session_alone_cannot_sign_in(sandbox: Sandbox, stand_in: Federat
     assert stand_in.requests == []
 
 
+# As processes: credproc leaves the refused answer's socket to the garbage collector, which
+# pytest (filterwarnings = error) would blame on whichever test runs next in-process.
+@pytest.mark.integration
 @pytest.mark.parametrize(("status", "code"), [(400, 4), (403, 4), (500, 5), (503, 5)])
 def test_the_federation_endpoint_refusing_or_failing(
     sandbox: Sandbox, stand_in: FederationStandIn, status: int, code: int
 ) -> None:
     stand_in.status = status
 
-    result = sandbox.main("console", *sandbox.role_args(), "--print")
+    result = sandbox.credproc("console", *sandbox.role_args(), "--print")
 
     line = assert_fails(result, code, f"HTTP {status}", "127.0.0.1")
-    cached = sandbox.main(*sandbox.role_args()).json()
+    cached = sandbox.credproc(*sandbox.role_args()).json()
     for secret in (cached["SecretAccessKey"], cached["SessionToken"]):
         assert secret not in line
 
@@ -160,6 +164,23 @@ def test_a_federation_endpoint_that_is_down(sandbox: Sandbox, stand_in: Federati
     result = sandbox.main("console", *sandbox.role_args(), "--print")
 
     assert_fails(result, 5, "cannot reach the federation endpoint 127.0.0.1:9")
+
+
+@pytest.mark.integration
+def test_a_federation_endpoint_that_drips_its_answer_is_given_up_at_the_deadline(
+    sandbox: Sandbox, stand_in: FederationStandIn
+) -> None:
+    sandbox.credproc(*sandbox.role_args())  # the role session, cached: only the link is slow
+    stand_in.drip = 1  # each read well inside the timeout; the whole answer takes over 30 s
+
+    started = time.monotonic()
+    result = sandbox.credproc("console", *sandbox.role_args(), "--print")
+    took = time.monotonic() - started
+
+    deadline = federation.TIMEOUT_SECONDS
+    assert_fails(result, 5, f"did not answer getSigninToken within {deadline} s")
+    assert deadline <= took < deadline + 5, took
+    assert len(stand_in.requests) == 1
 
 
 @pytest.mark.integration

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import credproc
-from credproc.cli.commands import COMMANDS
+from credproc.config.syntax import COMMANDS
 
 # Every test here builds or installs the package in another process.
 pytestmark = pytest.mark.integration
