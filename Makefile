@@ -21,7 +21,8 @@ test: lint
 	$(BIN)/pytest
 
 # The tests that start no process: unit tests and credproc run in-process against the local
-# STS: under a minute of CPU (2 busy cores take longer). tests/conftest.py keeps the `integration` marker exact.
+# STS. Under a minute of CPU (busy cores take longer); tests/conftest.py keeps the
+# `integration` marker exact.
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
