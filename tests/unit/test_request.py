@@ -69,38 +69,54 @@ def test_policy_is_stored_compact_and_read_from_a_file(tmp_path: Path) -> None:
     assert from_file.key == inline.key
 
 
+# A value for every field of the identity, each unlike the default.
+EVERY_IDENTITY_FIELD: dict[str, Any] = {
+    "role_arn": "arn:aws:iam::123456789012:role/other",
+    "source_profile": "other",
+    "role_session_name": "someone",
+    "duration": 7200,
+    "external_id": "ext",
+    "source_identity": "alice",
+    "policy": "{}",
+    "policy_arns": ("arn:aws:iam::aws:policy/ReadOnlyAccess",),
+    "tags": (("team", "a"),),
+    "transitive_tag_keys": ("team",),
+    "region": "us-east-2",
+    "endpoint_url": "http://127.0.0.1:1",
+    "source_key_id": "AKIAOTHER",
+    "source_keys": "other-keys",
+    "mfa_serial": "arn:aws:iam::123456789012:mfa/me",
+    "mfa_duration": 3600,
+    "web_identity_token_file": "/token",
+}
+# An SSO role's fields: in the key only when there is an SSO role (old keys stay as they were).
+SSO_IDENTITY_FIELDS: dict[str, Any] = {
+    "sso_account_id": "111111111111",
+    "sso_role_name": "Developer",
+    "sso_start_url": "https://example.awsapps.com/start",
+    "sso_region": "eu-west-1",
+    "sso_session": "corp",
+    "sso_scopes": ("sso:account:access",),
+}
+
+
 def test_key_covers_every_identity_field() -> None:
-    base = _request()._replace(sso_role_name="Base")  # an SSO field in the key: all are
-    changes: dict[str, Any] = {
-        "role_arn": "arn:aws:iam::123456789012:role/other",
-        "source_profile": "other",
-        "role_session_name": "someone",
-        "duration": 7200,
-        "external_id": "ext",
-        "source_identity": "alice",
-        "policy": "{}",
-        "policy_arns": ("arn:aws:iam::aws:policy/ReadOnlyAccess",),
-        "tags": (("team", "a"),),
-        "transitive_tag_keys": ("team",),
-        "region": "us-east-2",
-        "endpoint_url": "http://127.0.0.1:1",
-        "source_key_id": "AKIAOTHER",
-        "source_keys": "other-keys",
-        "mfa_serial": "arn:aws:iam::123456789012:mfa/me",
-        "mfa_duration": 3600,
-        "web_identity_token_file": "/token",
-        "sso_account_id": "111111111111",
-        "sso_role_name": "Developer",
-        "sso_start_url": "https://example.awsapps.com/start",
-        "sso_region": "eu-west-1",
-        "sso_session": "corp",
-        "sso_scopes": ("sso:account:access",),
-    }
+    base = _request()
+    changes = EVERY_IDENTITY_FIELD
     assert set(changes) == set(base.identity())
     keys = {base._replace(**{name: value}).key for name, value in changes.items()}
 
     assert len(keys) == len(changes)
     assert base.key not in keys
+
+
+def test_key_covers_every_sso_field_of_an_sso_role() -> None:
+    base = _request()._replace(sso_role_name="Base")
+    changes = {**EVERY_IDENTITY_FIELD, **SSO_IDENTITY_FIELDS}
+    assert set(changes) == set(base.identity())
+    keys = {base._replace(**{name: value}).key for name, value in changes.items()}
+    assert len(keys) == len(changes)
+    assert base.key not in keys and _request().key not in keys
 
 
 def test_key_ignores_behaviour_fields() -> None:
