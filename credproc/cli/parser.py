@@ -63,23 +63,32 @@ class _Formatter(argparse.HelpFormatter):
 
 
 def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
-    """Each option as the table declares it, under "role options" or "general options"."""
+    """Each option as the table declares it, under "role options", "console options" or
+    "general options"."""
     groups: dict[str, argparse._ArgumentGroup] = {}
     for option in options:
-        title = "role options" if option.group == "role" else "general options"
+        title = _TITLES.get(option.group, "general options")
         group = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
-        if option.switch:
-            group.add_argument(
-                *option.flags, dest=option.dest, action="store_true", help=option.help_text()
-            )
-        else:
-            group.add_argument(
-                *option.flags,
-                dest=option.dest,
-                metavar=option.metavar,
-                action="append" if option.many else "store",
-                help=option.help_text(),
-            )
+        add_option(group, option)
+
+
+_TITLES = {"role": "role options", "console": "console options"}
+
+
+def add_option(group: argparse._ActionsContainer, option: Option) -> None:
+    """One option of the table, as its row declares it."""
+    if option.switch:
+        group.add_argument(
+            *option.flags, dest=option.dest, action="store_true", help=option.help_text()
+        )
+    else:
+        group.add_argument(
+            *option.flags,
+            dest=option.dest,
+            metavar=option.metavar,
+            action="append" if option.many else "store",
+            help=option.help_text(),
+        )
 
 
 def request_parser(prog: str = "credproc", description: str | None = None) -> Parser:

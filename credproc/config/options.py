@@ -7,7 +7,9 @@ variable, its default and bounds, its help, and its kind:
 - identity: changes which token STS hands out, so it is part of the cache key;
 - behaviour: changes only how credproc gets or keeps the token;
 - select: ``--profile``, which fills the other options from the AWS config;
-- output: where diagnostics go (not part of a request).
+- output: where diagnostics go (not part of a request);
+- console: how ``credproc console`` opens the console (not part of a request either; these rows
+  are ``CONSOLE_OPTIONS``, outside ``OPTIONS``, so no other command takes them).
 
 argparse (``arguments``), the profile keys and the environment (``resolve``), the Python API's
 keywords (``api``), ``configure``'s command line, ``doctor``, ``cache clear`` and
@@ -22,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from ..core.lean import NamedTuple
 
 IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
+CONSOLE = "console"
 
 DEFAULT_DURATION = 3600
 DEFAULT_MFA_DURATION = 43200
@@ -46,6 +49,10 @@ NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
 PROFILE, PATH, JSON_OR_FILE = "PROFILE", "PATH", "JSON_OR_@FILE"
 # How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
 MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
+# The browsers `credproc console --browser` knows by name ("default": Python's webbrowser, which
+# follows BROWSER), and how it keeps each AWS profile's console apart in one.
+BROWSERS = ("default", "chromium", "chrome", "brave", "edge", "firefox")
+ISOLATIONS = ("profile", "none")
 
 
 class Option(NamedTuple):
@@ -308,12 +315,46 @@ OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-BY_DEST: dict[str, Option] = {option.dest: option for option in OPTIONS}
+CONSOLE_OPTIONS: tuple[Option, ...] = (
+    _option(
+        "browser",
+        "the browser to open the console in: " + ", ".join(BROWSERS[1:]) + ", a path, or "
+        "default (Python's webbrowser, which follows BROWSER)",
+        CONSOLE,
+        metavar="NAME_OR_PATH",
+        profile_key="credproc_browser",
+        env="CREDPROC_BROWSER",
+        default=BROWSERS[0],
+        group=CONSOLE,
+    ),
+    _option(
+        "isolate",
+        "profile: each AWS profile (or role) in its own browser context, side by side; none: "
+        "the browser's own context (default: profile when --browser names a browser)",
+        CONSOLE,
+        metavar="HOW",
+        profile_key="credproc_isolate",
+        group=CONSOLE,
+        choices=ISOLATIONS,
+    ),
+    _option(
+        "browser_profile",
+        "the context: a profile of your own Chromium-family browser (--profile-directory) or a "
+        "Firefox profile (-P), instead of the one credproc makes",
+        CONSOLE,
+        metavar="NAME",
+        profile_key="credproc_browser_profile",
+        group=CONSOLE,
+    ),
+)
+# Every row: names are unique across them, and docs/options.md lists them all.
+TABLE = OPTIONS + CONSOLE_OPTIONS
+BY_DEST: dict[str, Option] = {option.dest: option for option in TABLE}
 # The sets commands take (each command module names its own as OPTIONS).
 ROLE_OPTIONS = tuple(option for option in OPTIONS if option.group == "role")
 CACHE_DIR_OPTION = (BY_DEST["cache_dir"],)
 OUTPUT_OPTIONS = tuple(option for option in OPTIONS if option.group == "output")
-BY_PROFILE_KEY: dict[str, Option] = {o.profile_key: o for o in OPTIONS if o.profile_key}
+BY_PROFILE_KEY: dict[str, Option] = {o.profile_key: o for o in TABLE if o.profile_key}
 # Options that are part of a request (everything but where diagnostics go).
 REQUEST_OPTIONS = tuple(option for option in OPTIONS if option.kind != OUTPUT)
 
@@ -358,7 +399,7 @@ class RawOptions:
 
     def given(self) -> Iterator[tuple[Option, object]]:
         """The options given, in the table's order, with their values."""
-        for option in OPTIONS:
+        for option in TABLE:
             if option.dest in self._values:
                 yield option, self._values[option.dest]
 

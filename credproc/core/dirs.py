@@ -1,5 +1,6 @@
-"""Where credproc keeps its files: the user cache dir (tokens) and the user config dir (the
-index of source keys), as platformdirs names them.
+"""Where credproc keeps its files: the user cache dir (tokens), the user config dir (the
+index of source keys) and the user data dir (the console's browser contexts), as platformdirs
+names them.
 
 On Linux and macOS the rule is short and fixed, and importing platformdirs (which pulls in
 tempfile, shutil and random) would cost a cache hit half a bare interpreter's start-up; a test
@@ -33,6 +34,17 @@ def user_config_dir(environ: Mapping[str, str]) -> str:
     import platformdirs  # noqa: PLC0415
 
     return platformdirs.user_config_dir("credproc", appauthor=False)
+
+
+def user_data_dir(environ: Mapping[str, str]) -> str:
+    """platformdirs' user data dir for credproc."""
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Application Support/credproc")
+    if sys.platform.startswith("linux"):
+        return os.path.join(_xdg(environ, "XDG_DATA_HOME", "~/.local/share"), "credproc")
+    import platformdirs  # noqa: PLC0415
+
+    return platformdirs.user_data_dir("credproc", appauthor=False)
 
 
 def _xdg(environ: Mapping[str, str], variable: str, default: str) -> str:

@@ -1,9 +1,11 @@
 """`credproc console`: the cached role session, turned into a console sign-in link by the
 federation endpoint (a stand-in on loopback: no local implementation of it exists), opened in
-the browser BROWSER names or printed."""
+the browser BROWSER names or printed. Named browsers, their contexts and real browsers are in
+test_console_browsers.py."""
 
 from __future__ import annotations
 
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,14 +32,41 @@ def stand_in(sandbox: Sandbox) -> Iterator[FederationStandIn]:
 
 @pytest.fixture
 def browser(sandbox: Sandbox, tmp_path: Path) -> Path:
-    """A BROWSER that records what it was given, one argument per line."""
+    """A BROWSER that does what a browser does with the page it is given (reads the file, goes
+    to the address in it) and records its arguments, then where that address sent it."""
     record = tmp_path / "browser-args"
-    script = tmp_path / "browser"
-    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\n')
-    script.chmod(0o755)
-    sandbox.env["BROWSER"] = str(script)
+    sandbox.env["BROWSER"] = str(page_follower(tmp_path / "browser", record))
     sandbox.env.pop("DISPLAY", None)
     return record
+
+
+def page_follower(script: Path, record: Path) -> Path:
+    """A program that records its arguments, opens the page its last one names (a file: URL,
+    or an ext+container: URL's url), and records where the address in it redirects."""
+    script.write_text(
+        f"""#!{sys.executable}
+import re, sys, urllib.error, urllib.parse, urllib.request
+arguments = sys.argv[1:]
+with open({str(record)!r}, "w") as out:
+    out.write("\\n".join(arguments) + "\\n")
+page = arguments[-1]
+if page.startswith("file://"):
+    text = open(urllib.parse.unquote(page[len("file://"):])).read()
+    address = re.search(r'url=([^"]+)"', text).group(1)
+else:
+    address = dict(urllib.parse.parse_qsl(page.split(":", 1)[1]))["url"]
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+try:
+    urllib.request.build_opener(Stay).open(address)
+except urllib.error.HTTPError as answer:
+    with open({str(record)!r}, "a") as out:
+        out.write(str(answer.code) + " " + answer.headers["Location"] + "\\n")
+"""
+    )
+    script.chmod(0o755)
+    return script
 
 
 def _query(link: str) -> dict[str, str]:
@@ -72,7 +101,7 @@ def test_print_gives_a_login_link_for_the_cached_session(
     assert sandbox.server.calls("AssumeRole") == 1  # one STS call for the CLI and the console
 
 
-def test_the_browser_gets_the_link_and_nothing_secret_reaches_stderr(
+def test_the_browser_gets_the_link_through_a_private_page_and_nothing_secret_reaches_stderr(
     sandbox: Sandbox, stand_in: FederationStandIn, browser: Path
 ) -> None:
     result = sandbox.credproc("console", *sandbox.role_args(), "--destination", "s3")
@@ -80,7 +109,15 @@ def test_the_browser_gets_the_link_and_nothing_secret_reaches_stderr(
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert result.stderr == NOTE
-    (link,) = browser.read_text().splitlines()
+    page, answer = browser.read_text().splitlines()
+    assert page.startswith("file:///") and "SigninToken" not in page  # argv is world-readable
+    assert not Path(urllib.parse.unquote(page[len("file://") :])).exists()  # removed once read
+    status, logout = answer.split(" ", 1)
+    assert status == "303"
+    # The browser's own context may hold anyone's session: sign out, then in.
+    assert logout.startswith(stand_in.url.replace("/federation", "/oauth?"))
+    assert _query(logout)["Action"] == "logout"
+    link = _query(logout)["redirect_uri"]
     assert _query(link)["Destination"] == (
         "https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1"
     )
@@ -103,6 +140,24 @@ def test_destinations(
 
     assert result.returncode == 0, result.stderr
     assert _query(result.stdout.strip())["Destination"] == (expected or given)
+
+
+def test_the_console_region_leaves_the_sts_region_and_the_cached_token_alone(
+    sandbox: Sandbox, stand_in: FederationStandIn
+) -> None:
+    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base")
+    cached = sandbox.credproc("--profile", "dev").json()
+
+    result = sandbox.credproc(
+        "console", "--profile", "dev", "--region", "ap-southeast-2", "--print"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert _query(result.stdout.strip())["Destination"] == (
+        "https://ap-southeast-2.console.aws.amazon.com/console/home?region=ap-southeast-2"
+    )
+    assert stand_in.session()["sessionId"] == cached["AccessKeyId"]
+    assert sandbox.server.calls("AssumeRole") == 1  # the CLI's token, from its STS region
 
 
 def test_the_console_duration_is_bounded_by_the_session_left(
@@ -183,6 +238,8 @@ def test_no_browser_is_exit_3_suggesting_print(
         ["--console-duration", "soon"],
         ["--destination", "not a service"],
         ["--destination", "http://example.com/"],
+        ["--region", "mars"],
+        ["--isolate", "tabs"],
     ],
 )
 def test_bad_console_options_fail_before_any_call(

@@ -14,7 +14,7 @@ from support.constants import ROLE
 
 from credproc.config.options import RawOptions
 from credproc.config.resolve import default_session_name, resolve
-from credproc.core.dirs import user_cache_dir, user_config_dir
+from credproc.core.dirs import user_cache_dir, user_config_dir, user_data_dir
 from credproc.core.request import Request
 from credproc.errors import ConfigError, UsageError
 from credproc.keys.keyring import Indexed, write_index
@@ -194,6 +194,20 @@ def test_user_config_dir_agrees_with_platformdirs(
 
     expected = platformdirs.user_config_dir("credproc", appauthor=False)
     assert user_config_dir(os.environ) == expected
+
+
+@pytest.mark.parametrize("xdg", [None, "/custom/data", "relative/ignored", "  "])
+def test_user_data_dir_agrees_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", xdg)
+
+    expected = platformdirs.user_data_dir("credproc", appauthor=False)
+    assert user_data_dir(os.environ) == expected
 
 
 def test_key_is_the_sha256_of_the_canonical_identity() -> None:

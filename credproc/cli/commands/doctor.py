@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
+from ...config.options import CONSOLE_OPTIONS, PROFILE, RawOptions
 from ...config.options import OPTIONS as EVERY_OPTION
-from ...config.options import PROFILE, RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
 from ...core.request import Request
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Keys that botocore's credential chain serves before it ever looks at credential_process.
 _SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
-OPTIONS = EVERY_OPTION
+OPTIONS = (*EVERY_OPTION, *CONSOLE_OPTIONS)  # the console's: doctor says what it would open
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         args.profile = args.profile_name
     labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
     status = 0
-    for check in diagnose(RawOptions.of(args), os.environ):
+    flags = RawOptions.of(args).updated({o.dest: getattr(args, o.dest) for o in CONSOLE_OPTIONS})
+    for check in diagnose(flags, os.environ):
         fix = f" \u2014 {check.fix}" if check.fix else ""
         sys.stdout.write(f"{labels[check.status]:<4}  {check.name}: {check.verdict}{fix}\n")
         sys.stdout.flush()  # each verdict as soon as it is known: the STS checks take a moment
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
 def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     """Every check, yielded as it completes (the STS ones take a moment)."""
     start = flags.text("profile")
+    console_flags = {o.dest: flags.text(o.dest) for o in CONSOLE_OPTIONS}
     if start is not None:
         checks, resolved = _profile(flags, environ)
         yield from checks
@@ -90,6 +92,8 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
         yield failed("options", error)
         return
     yield Check("options", "ok", _describe(request))
+    if request.role_arn is not None:
+        yield _console(flags.updated(console_flags), request.role_arn, environ)
     # The profile doctor was asked about, then the one its credential_process line names.
     named = [name for name in dict.fromkeys((start, flags.text("profile"))) if name]
     chain = _chain(named, request, environ)
@@ -108,6 +112,18 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     yield refresh_window_check(request)
     if identity is not None:
         yield clock_check(identity.clock_offset)
+
+
+def _console(flags: RawOptions, role_arn: str, environ: Mapping[str, str]) -> Check:
+    """The browser and the context `credproc console` would use (a warning if none: the
+    credentials themselves do not need a browser)."""
+    from .console import plan  # noqa: PLC0415
+
+    try:
+        browser, where = plan(flags, role_arn, environ)
+    except CredprocError as error:
+        return Check("console", "warn", str(error))
+    return Check("console", "ok", f"{browser.describe()}, in {where.describe}")
 
 
 # -- the profile and its credential_process line ------------------------------------------
