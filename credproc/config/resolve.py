@@ -71,12 +71,13 @@ def from_environment(environ: Mapping[str, str], options: Iterable[Option] = OPT
 
 def console_options(flags: RawOptions, environ: Mapping[str, str]) -> RawOptions:
     """``credproc console``'s own options (``CONSOLE_OPTIONS``), with the same precedence as
-    a request's: flags, ``CREDPROC_*`` variables, the ``--profile``'s keys, defaults."""
+    a request's: flags, ``CREDPROC_*`` variables, the ``--profile``'s keys, defaults; with
+    the profile they came from."""
     raw = flags.over(from_environment(environ, CONSOLE_OPTIONS))
     profile = raw.text("profile")
     if profile:
         raw = raw.over(options_from_profile(profile, environ))
-    values: dict[str, object] = {}
+    values: dict[str, object] = {"profile": profile}
     for option in CONSOLE_OPTIONS:
         value = raw.text(option.dest)
         if value is not None and not value.strip():

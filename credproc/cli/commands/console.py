@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     target = federation.destination(args.destination, partition, region)
     # The browser and its context are settled before any network call: a wrong name fails
     # at once, and costs no STS call.
-    opener = None if args.print_url else plan(given(args), request.role_arn, os.environ)
+    settings = console_options(given(args), os.environ)
+    opener = None if args.print_url else plan(settings, request.role_arn, os.environ)
     credentials = get_credentials(request)
     chained = (
         request.source_profile is not None
@@ -131,15 +132,15 @@ def given(args: argparse.Namespace) -> RawOptions:
 
 
 def plan(
-    flags: RawOptions, role_arn: str, environ: Mapping[str, str]
+    raw: RawOptions, role_arn: str, environ: Mapping[str, str]
 ) -> tuple[browsers.Browser, browsers.Context]:
-    """The browser and the context ``console`` opens the console in (doctor names them)."""
-    raw = console_options(flags, environ)
+    """The browser and the context ``console`` opens the console in (doctor names them), for
+    the options ``console_options`` resolved."""
     return browsers.choose(
         raw.text("browser") or browsers.DEFAULT,
         isolate=raw.text("isolate"),
         own_profile=raw.text("browser_profile"),
-        name=context_name(flags.text("profile"), role_arn),
+        name=context_name(raw.text("profile"), role_arn),
         contexts_dir=os.path.join(user_data_dir(environ), "browsers"),
         environ=environ,
     )

@@ -117,10 +117,11 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
 def _console(flags: RawOptions, role_arn: str, environ: Mapping[str, str]) -> Check:
     """The browser and the context `credproc console` would use (a warning if none: the
     credentials themselves do not need a browser)."""
+    from ...config.resolve import console_options  # noqa: PLC0415
     from .console import plan  # noqa: PLC0415
 
     try:
-        browser, where = plan(flags, role_arn, environ)
+        browser, where = plan(console_options(flags, environ), role_arn, environ)
     except CredprocError as error:
         return Check("console", "warn", str(error))
     return Check("console", "ok", f"{browser.describe()}, in {where.describe}")
