@@ -12,7 +12,8 @@ import os
 import sys
 from collections.abc import Iterable
 
-from ..config.options import OPTIONS, Option
+from ..config.option import Option
+from ..config.options import OPTIONS
 from ..core.lean import TYPE_CHECKING
 from ..errors import UsageError
 

@@ -16,6 +16,7 @@ from ..core.cache import cache_dir_from
 from ..core.request import Request
 from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from . import validate
+from .option import Option
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
@@ -27,7 +28,6 @@ from .options import (
     NEEDS_MFA,
     NEEDS_ROLE,
     OPTIONS,
-    Option,
     RawOptions,
 )
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
+from ..config.option import BEHAVIOUR
 from ..config.options import (
-    BEHAVIOUR,
     BY_DEST,
     DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MFA_DURATION,

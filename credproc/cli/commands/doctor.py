@@ -3,7 +3,8 @@
 Checks run in the order a client depends on them: the profile and its credential_process
 line, the options, the chain of source profiles, the source credentials (GetCallerIdentity),
 the role itself (a real refresh that is not cached), the cache dir, the refresh window
-against the clients' own, and this machine's clock against STS's. A check whose input
+against the clients' own, this machine's clock against STS's, and last the browser and
+context `credproc console` would use. A check whose input
 failed is skipped rather than reported twice.
 """
 
@@ -92,8 +93,6 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
         yield failed("options", error)
         return
     yield Check("options", "ok", _describe(request))
-    if request.role_arn is not None:
-        yield _console(flags.updated(console_flags), request.role_arn, environ)
     # The profile doctor was asked about, then the one its credential_process line names.
     named = [name for name in dict.fromkeys((start, flags.text("profile"))) if name]
     chain = _chain(named, request, environ)
@@ -112,6 +111,8 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     yield refresh_window_check(request)
     if identity is not None:
         yield clock_check(identity.clock_offset)
+    if request.role_arn is not None:  # last: the credentials need no browser
+        yield _console(flags.updated(console_flags), request.role_arn, environ)
 
 
 def _console(flags: RawOptions, role_arn: str, environ: Mapping[str, str]) -> Check:
