@@ -166,7 +166,9 @@ def context(browser: Browser, name: str, own_profile: str | None, contexts_dir: 
             return Context((f"--profile-directory={own_profile}",), f"profile {own_profile!r}")
         directory = os.path.join(contexts_dir, CHROMIUM, _file_name(name))
         private_dir(directory)
-        return Context((f"--user-data-dir={directory}",), f"user-data dir {directory}")
+        # A context of credproc's own: no welcome pages or default-browser question in each.
+        flags = (f"--user-data-dir={directory}", "--no-first-run", "--no-default-browser-check")
+        return Context(flags, f"user-data dir {directory}")
     if browser.family == FIREFOX:
         if own_profile:
             return Context(("-P", own_profile), f"Firefox profile {own_profile!r}")

@@ -70,7 +70,8 @@ def test_chromium_contexts(tmp_path: Path) -> None:
     kept = browser.context(chromium, "dev/prod ops", None, str(tmp_path))
 
     assert own.arguments == ("--profile-directory=Profile 2",)
-    (argument,) = kept.arguments
+    argument, *rest = kept.arguments
+    assert rest == ["--no-first-run", "--no-default-browser-check"]
     directory = Path(argument.removeprefix("--user-data-dir="))
     assert directory.parent == tmp_path / "chromium"
     assert directory.name.startswith("dev_prod_ops-")
