@@ -95,6 +95,22 @@ def test_the_browser_gets_the_link_through_a_private_page_and_nothing_secret_rea
     assert _query(link)["SigninToken"] == "signin-token-1"
 
 
+def test_the_link_stays_out_of_logs(
+    sandbox: Sandbox, stand_in: FederationStandIn, browser: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "credproc.log"
+
+    result = sandbox.credproc("console", *sandbox.role_args(), "-v", "--log-file", str(log))
+
+    assert result.returncode == 0, result.stderr
+    told = result.stderr + log.read_text()
+    assert "signing out of the browser's own context first" in told
+    assert "the console opened in the default browser" in told
+    assert "signin-token" not in told
+    assert "SigninToken" not in told
+    assert "signin-token-1" in browser.read_text()  # the browser did get it
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
