@@ -239,12 +239,11 @@ CONSOLE_OPTIONS: tuple[Option, ...] = (
     _option(
         "browser",
         "the browser to open the console in: " + ", ".join(BROWSERS[1:]) + ", a path, or "
-        "default (Python's webbrowser, which follows BROWSER)",
+        "default, the default (Python's webbrowser, which follows BROWSER)",
         CONSOLE,
         metavar="NAME_OR_PATH",
         profile_key="credproc_browser",
         env="CREDPROC_BROWSER",
-        default=BROWSERS[0],
         group=CONSOLE,
     ),
     _option(
