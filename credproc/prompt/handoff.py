@@ -47,16 +47,20 @@ class Handoff:
         self._thread.start()
         self._file = os.path.join(directory, f"credproc-{secrets.token_hex(8)}.html")
         shown = html.escape(self.address, quote=True)
-        atomic_write(
-            self._file,
-            (
-                "<!doctype html><html><head><meta charset=utf-8>"
-                '<meta name="referrer" content="no-referrer">'
-                f'<meta http-equiv="refresh" content="0;url={shown}">'
-                f"<script>location.replace({_js_string(self.address)})</script>"
-                "<title>credproc</title></head><body></body></html>\n"
-            ).encode(),
-        )
+        try:
+            atomic_write(
+                self._file,
+                (
+                    "<!doctype html><html><head><meta charset=utf-8>"
+                    '<meta name="referrer" content="no-referrer">'
+                    f'<meta http-equiv="refresh" content="0;url={shown}">'
+                    f"<script>location.replace({_js_string(self.address)})</script>"
+                    "<title>credproc</title></head><body></body></html>\n"
+                ).encode(),
+            )
+        except BaseException:
+            self.close()
+            raise
         self.page = pathlib.Path(self._file).as_uri()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
