@@ -5,15 +5,15 @@ each context's cookie carried. The browsers are Debian's, run through a wrapper 
 the browser (credproc tells the family from the name) that adds the headless flags and notes
 each process so the test can stop it. Headless browsers do not hand a page to a running
 instance of the same profile, as a desktop one does, so a test stops a context's browser
-before it opens that context again; headless Firefox keeps no cookies across such a stop
-(it writes none on SIGTERM, and ignores SIGINT), so reusing a context and signing out of it
-are proven with Chromium, and Firefox profiles side by side."""
+(the way that keeps its cookies) before it opens that context again."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -52,6 +52,7 @@ class Browsers:
         folder.mkdir()
         self.pids = folder / "pids"
         self.arguments = folder / "arguments"
+        self.marionettes: list[int] = []  # ports of Firefox profiles that quit when told
 
     def wrapper(
         self, name: str, program: str, *flags: str, group: bool = False, env: str = ""
@@ -59,7 +60,7 @@ class Browsers:
         """A program ``name`` that runs ``program`` with ``flags``. Stopping it: SIGINT to the
         browser, which quits its helpers itself after writing its cookies (on SIGTERM headless
         Chromium quits without them: it commits them every 30 s); with ``group``, SIGTERM to
-        its whole process group (headless Firefox ignores SIGINT)."""
+        its whole process group, for what Marionette has not already made quit (Firefox)."""
         script = self.folder / name
         script.write_text(
             "#!/bin/sh\n"
@@ -71,6 +72,9 @@ class Browsers:
         return script
 
     def stop_all(self) -> None:
+        for port in self.marionettes:
+            with contextlib.suppress(OSError):  # that profile's Firefox is not running
+                _marionette_quit(port)
         if not self.pids.exists():
             return
         for line in set(self.pids.read_text().splitlines()):
@@ -84,6 +88,41 @@ class Browsers:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)  # whatever is left of it
         self.pids.unlink()
+
+
+def _marionette_quit(port: int) -> None:
+    """Ask a Firefox started with --marionette to quit as from its menu, writing its cookies
+    (the Marionette protocol: "length:json" frames; a session, then Marionette:Quit)."""
+
+    def send(connection: socket.socket, message: list[object]) -> None:
+        data = json.dumps(message).encode()
+        connection.sendall(str(len(data)).encode() + b":" + data)
+
+    def receive(connection: socket.socket) -> Any:
+        size = b""
+        while not size.endswith(b":"):
+            byte = connection.recv(1)
+            if not byte:
+                raise ConnectionError("Marionette closed the connection")
+            size += byte
+        data = b""
+        while len(data) < int(size[:-1]):
+            data += connection.recv(int(size[:-1]) - len(data))
+        return json.loads(data)
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        receive(connection)  # the greeting
+        send(connection, [0, 1, "WebDriver:NewSession", {}])
+        assert receive(connection)[2] is None
+        send(connection, [0, 2, "Marionette:Quit", {"flags": ["eAttemptQuit"]}])
+        assert receive(connection)[2] is None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _wait_gone(group: int, timeout: float = 30) -> None:
@@ -189,16 +228,27 @@ def test_firefox_keeps_each_profile_in_a_firefox_profile(
 ) -> None:
     program = require("firefox-esr")
     for name in ("dev", "ops"):
+        profile = sandbox.home / f"ff-{name}"
         subprocess.run(
-            [program, "-headless", "-CreateProfile", f"{name} {sandbox.home / ('ff-' + name)}"],
+            [program, "-headless", "-CreateProfile", f"{name} {profile}"],
             env=sandbox.env,
             check=True,
             capture_output=True,
             timeout=60,
         )
+        # Headless Firefox writes no cookies when stopped by a signal (and ignores SIGINT):
+        # it is asked to quit through Marionette instead, each profile on its own port.
+        port = _free_port()
+        (profile / "user.js").write_text(f'user_pref("marionette.port", {port});\n')
+        browsers.marionettes.append(port)
     # No crash helper: it would start in a session of its own, and outlive the test.
     firefox = browsers.wrapper(
-        "firefox", program, "-headless", group=True, env="MOZ_CRASHREPORTER_DISABLE=1 "
+        "firefox",
+        program,
+        "-headless",
+        "--marionette",
+        group=True,
+        env="MOZ_CRASHREPORTER_DISABLE=1 ",
     )
     for name, role in (("dev", ROLE), ("ops", OTHER_ROLE)):
         sandbox.add_profile(
@@ -210,6 +260,7 @@ def test_firefox_keeps_each_profile_in_a_firefox_profile(
         )
 
     _side_by_side(sandbox, console)
+    _again(sandbox, console, browsers)
 
     launched = browsers.arguments.read_text()
     assert "-P\ndev\n" in launched and "-P\nops\n" in launched
