@@ -3,7 +3,8 @@
 No local implementation of that service exists, so this one answers ``getSigninToken`` in the
 service's documented form (GET or POST, the ``Session`` JSON with sessionId, sessionKey and
 sessionToken, an optional SessionDuration) and records each request, so that a test can check
-exactly what credproc sent. ``status`` makes it refuse (4xx) or fail (5xx) instead.
+exactly what credproc sent. ``status`` makes it refuse (4xx) or fail (5xx) instead; ``drip``
+makes it send its answer that many bytes a second.
 
 It is also a stand-in console, for a real browser: ``login`` with a token it issued sets a
 session cookie (persistent, as the console's are) and redirects to its console page, which
@@ -16,6 +17,7 @@ knows; without, the session's key id stands for it."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import threading
@@ -34,6 +36,7 @@ class FederationStandIn:
     def __init__(self, sts_url: str | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.status = 200
+        self.drip = 0  # bytes a second; 0: all at once
         self.visits: list[dict[str, Any]] = []  # login, logout, page: with the cookie's role
         self._tokens: dict[str, str] = {}  # sign-in token -> the role it signs in
         self._sts_url = sts_url
@@ -127,7 +130,14 @@ class FederationStandIn:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                step = stand_in.drip or len(data)
+                # A reader may give up on a dripped answer, as it should.
+                with contextlib.suppress(ConnectionError):
+                    for start in range(0, len(data), step):
+                        if start:
+                            time.sleep(1)
+                        self.wfile.write(data[start : start + step])
+                        self.wfile.flush()
 
             def log_message(self, *args: Any) -> None:
                 """Quiet: the tests read what was recorded."""
