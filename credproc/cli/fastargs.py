@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..config.option import Option
+from ..config.options import Option
 from ..core.lean import TYPE_CHECKING
 
 if TYPE_CHECKING:

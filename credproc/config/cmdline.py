@@ -14,6 +14,7 @@ import os
 from ..core.lean import NamedTuple
 from ..errors import ConfigError, UsageError
 from .options import RawOptions
+from .syntax import COMMANDS, DEFAULT, HELP, VERSION
 
 
 class CredprocLine(NamedTuple):
@@ -56,14 +57,13 @@ def parse_line(line: str) -> CredprocLine | None:
 
 def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
     """credproc's own words: the command and its options."""
-    from ..cli.commands import COMMANDS  # noqa: PLC0415
-    from ..cli.parser import request_parser  # noqa: PLC0415
+    from .parser import parser_for  # noqa: PLC0415 - imports argparse
 
     command = arguments[0] if arguments[:1] and arguments[0] in COMMANDS else ""
     if command:
         raise UsageError(
             f"credential_process runs credproc {command}, which prints no credential_process JSON"
         )
-    if {"-h", "--help", "--version"} & set(arguments):
+    if {*HELP.flags, *VERSION.flags} & set(arguments):
         raise UsageError("credential_process asks credproc for its help or version")
-    return command, RawOptions.of(request_parser().parse_args(arguments))
+    return command, RawOptions.of(parser_for(DEFAULT).parse_args(arguments))

@@ -1,41 +1,41 @@
-"""Every option, declared once: the table everything that knows an option's name derives from.
+"""The option table: one row per option, naming it everywhere it can be given.
 
 A row gives an option's flag, its name in Python (``dest``: the argparse destination, the
 Python API's keyword, the ``Request`` field), its key in ``[profile NAME]``, its environment
 variable, its default and bounds, its help, and its kind:
 
-- identity: changes which token STS hands out, so it is part of the cache key;
+- identity: changes which token STS hands out (its ``Request`` field is one of the cache key's,
+  ``request.KEY_FIELDS``; a test checks the two agree);
 - behaviour: changes only how credproc gets or keeps the token;
 - select: ``--profile``, which fills the other options from the AWS config;
 - output: where diagnostics go (not part of a request);
 - console: how ``credproc console`` opens the console (not part of a request either; these rows
-  are ``CONSOLE_OPTIONS``, outside ``OPTIONS``, so no other command takes them).
+  are ``CONSOLE_OPTIONS``, outside ``OPTIONS``, so only ``console`` and ``doctor`` take them).
 
-argparse (``arguments``), the profile keys and the environment (``resolve``), the Python API's
-keywords (``api``), ``configure``'s command line, ``doctor``, ``cache clear`` and
-docs/options.md (a test compares them) all read this table. Adding an option means one row
-here, its field in ``Request``, its check in ``validate``, its docs and its tests.
+What reads an option derives from its row: the command line (``syntax``, and through it
+argparse, completion and the hot path's reader), the profile keys and the environment
+(``resolve``), the Python API's keywords (``api``), ``configure``'s output, ``cache clear`` and
+docs/options.md. What an option means is not here: a new option is a row, its ``Request``
+field (in the cache key or not), its check in ``validate`` or ``resolve``, its line in
+docs/options.md and its tests; ``tests/unit/test_options.py`` fails until they agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from .option import BEHAVIOUR, CONSOLE, OUTPUT, SELECT, Option, _option
+from ..core.lean import NamedTuple
+from ..core.request import (
+    DEFAULT_DURATION,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_MFA_DURATION,
+    DEFAULT_REFRESH_WINDOW,
+    MFA_PROMPTS,
+)
+from .limits import MAX_POLICY_ARNS, MAX_TAGS, MFA_DURATION, ROLE_DURATION
 
-DEFAULT_DURATION = 3600
-DEFAULT_MFA_DURATION = 43200
-# botocore (CLI, boto3) refreshes when less than 15 minutes remain and then re-runs the process
-# on every API call, so a token handed out with less than that left costs one process per call.
-DEFAULT_REFRESH_WINDOW = 900
-# Long enough for a person to type an MFA code while parallel processes wait for it; a refresh
-# without MFA gives up well within it (docs/security.md, "Outages").
-DEFAULT_LOCK_TIMEOUT = 60.0
-# AWS caps a session assumed from another role's session at one hour.
-CHAINED_MAX_DURATION = 3600
-MAX_POLICY_CHARS = 2048
-MAX_POLICY_ARNS = 10
-MAX_TAGS = 50
+IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
+CONSOLE = "console"
 
 # Where an option is needed: "role" options shape an assumed role (--mfa-serial alone gets an
 # MFA session, which has none of them); "mfa" options need --mfa-serial.
@@ -44,12 +44,87 @@ NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
 # PROFILE, file names for PATH and after the @ of JSON_OR_FILE. Commands' own arguments use
 # them too.
 PROFILE, PATH, JSON_OR_FILE = "PROFILE", "PATH", "JSON_OR_@FILE"
-# How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
-MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 # The browsers `credproc console --browser` knows by name ("default": Python's webbrowser, which
 # follows BROWSER), and how it keeps each AWS profile's console apart in one.
 BROWSERS = ("default", "chromium", "chrome", "brave", "edge", "firefox")
 ISOLATIONS = ("profile", "none")
+
+
+class Option(NamedTuple):
+    dest: str
+    flags: tuple[str, ...]  # the long flag last: it names the option in messages
+    help: str
+    kind: str
+    metavar: str | None = None
+    profile_key: str | None = None
+    env: str | None = None
+    many: bool = False  # repeatable: a list of values
+    switch: bool = False  # takes no value
+    default: object = None  # shown in help and docs; resolve applies it
+    bounds: tuple[float, float | None] | None = None  # inclusive, for numbers of seconds
+    needs: str | None = None
+    group: str = "role"  # "role", "cache", "output" or "console": which commands take it
+    choices: tuple[str, ...] = ()  # the values it takes, when they are a fixed few
+
+    @property
+    def flag(self) -> str:
+        return self.flags[-1]
+
+    def help_text(self) -> str:
+        """The help line: the text, then bounds, default and variable from the row itself."""
+        extras = []
+        if self.choices:
+            extras.append("|".join(self.choices))
+        if self.bounds is not None:
+            low, high = self.bounds
+            extras.append(f"{low:g}..{high:g}" if high is not None else f"at least {low:g}")
+        if self.default is not None and not self.switch:
+            extras.append(
+                f"default {self.default:g}"
+                if isinstance(self.default, (int, float))
+                else f"default {self.default}"
+            )
+        text = self.help + (f" ({', '.join(extras)})" if extras else "")
+        return text + (f"; env {self.env}" if self.env else "")
+
+
+def _option(
+    dest: str,
+    text: str,
+    kind: str = IDENTITY,
+    *,
+    flag: str | None = None,
+    short: str | None = None,
+    metavar: str | None = None,
+    profile_key: str | None = None,
+    env: str | None = None,
+    many: bool = False,
+    switch: bool = False,
+    default: object = None,
+    bounds: tuple[float, float | None] | None = None,
+    needs: str | None = None,
+    group: str = "role",
+    choices: tuple[str, ...] = (),
+) -> Option:
+    """A row; the flag is the dest's own name unless given (--policy-arn for policy_arns)."""
+    long = "--" + (flag or dest.replace("_", "-"))
+    flags = (short, long) if short else (long,)
+    return Option(
+        dest,
+        flags,
+        text,
+        kind,
+        metavar,
+        profile_key,
+        env,
+        many,
+        switch,
+        default,
+        bounds,
+        needs,
+        group,
+        choices,
+    )
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -85,7 +160,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
         profile_key="duration_seconds",
         default=DEFAULT_DURATION,
-        bounds=(900, 43200),
+        bounds=ROLE_DURATION,
         needs=NEEDS_ROLE,
     ),
     _option(
@@ -173,7 +248,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
         profile_key="credproc_mfa_duration",
         default=DEFAULT_MFA_DURATION,
-        bounds=(900, 129600),
+        bounds=MFA_DURATION,
         needs=NEEDS_MFA,
     ),
     _option(

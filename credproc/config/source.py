@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from ..core.request import Request
 from ..errors import ConfigError, UsageError
-from .options import CHAINED_MAX_DURATION
+from .limits import CHAINED_MAX_DURATION
 
 
 def check_source(request: Request, environ: Mapping[str, str]) -> None:

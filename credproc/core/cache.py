@@ -13,12 +13,10 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-from ..config.options import BY_DEST
 from .credentials import Credentials
-from .dirs import user_cache_dir
 from .files import O_CLOEXEC, atomic_write
 from .lean import TYPE_CHECKING, NamedTuple
 from .log import logger
@@ -275,11 +273,3 @@ def _is_int(value: object, expected: int | None = None) -> bool:
 def _jsonable(value: object) -> object:
     """The form a value takes after a trip through JSON (tuples become lists)."""
     return json.loads(json.dumps(value))
-
-
-def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
-    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
-    value = value or environ.get(BY_DEST["cache_dir"].env or "")
-    if value:
-        return os.path.expanduser(value)
-    return user_cache_dir(environ)

@@ -14,7 +14,7 @@ The shims below give credproc what it needs of them without the import:
 - Records are named tuples, not dataclasses (which import inspect); paths are ``os.path``
   strings, not pathlib; SHA-256 comes from CPython's built-in module, not OpenSSL's hashlib;
   logging is imported only when something is logged (``log``); argparse runs without the
-  shutil and gettext look-ups it makes by default (``arguments``); the AWS config is read
+  shutil and gettext look-ups it makes by default (``config.parser``); the AWS config is read
   without configparser or shlex when it holds nothing unusual (``awsconfig``).
 """
 

@@ -11,17 +11,19 @@ import pytest
 
 import credproc
 from credproc import api
-from credproc.cli.main import command_parser
-from credproc.cli.parser import request_parser
-from credproc.config.option import BEHAVIOUR, IDENTITY, OUTPUT
 from credproc.config.options import (
+    BEHAVIOUR,
     CONSOLE_OPTIONS,
+    IDENTITY,
     OPTIONS,
+    OUTPUT,
     REQUEST_OPTIONS,
     TABLE,
     RawOptions,
 )
+from credproc.config.parser import parser_for
 from credproc.config.resolve import from_environment, options_from_profile
+from credproc.config.syntax import DEFAULT, command
 from credproc.core.request import Request
 from credproc.errors import ConfigError, UsageError
 
@@ -39,7 +41,7 @@ def test_names_are_unique() -> None:
 
 
 def test_every_option_is_parsed_into_its_own_name() -> None:
-    parser = request_parser()
+    parser = parser_for(DEFAULT)
     for option in OPTIONS:
         value: list[str] = [] if option.switch else ["x"]
         args = parser.parse_args([option.flags[0], *value])
@@ -49,7 +51,7 @@ def test_every_option_is_parsed_into_its_own_name() -> None:
 
 def test_console_options_are_parsed_by_console_and_doctor_alone() -> None:
     for name in ("console", "doctor"):
-        parser = command_parser(name)
+        parser = parser_for(command(name))
         for option in CONSOLE_OPTIONS:
             assert getattr(parser.parse_args([option.flag, "x"]), option.dest) == "x"
         help_text = " ".join(parser.format_help().split())
@@ -57,11 +59,11 @@ def test_console_options_are_parsed_by_console_and_doctor_alone() -> None:
         assert "profile|none" in help_text
     for name in ("", "env", "exec"):
         with pytest.raises(UsageError, match="unrecognized arguments: --browser"):
-            command_parser(name).parse_args(["--browser", "firefox"])
+            parser_for(command(name)).parse_args(["--browser", "firefox"])
 
 
 def test_help_shows_each_bound_and_default() -> None:
-    help_text = " ".join(request_parser().format_help().split())
+    help_text = " ".join(parser_for(DEFAULT).format_help().split())
     for option in OPTIONS:
         if option.bounds and option.bounds[1] is not None:
             assert f"{option.bounds[0]:g}..{option.bounds[1]:g}" in help_text, option.flag
@@ -117,7 +119,7 @@ def test_an_unknown_credproc_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_raw_options_from_the_command_line_round_trip() -> None:
-    args = request_parser().parse_args(["--role-arn", "r", "--tag", "a=1", "--tag", "b=2", "-v"])
+    args = parser_for(DEFAULT).parse_args(["--role-arn", "r", "--tag", "a=1", "--tag", "b=2", "-v"])
     assert RawOptions.of(args) == RawOptions(role_arn="r", tags=("a=1", "b=2"))
 
 

@@ -5,7 +5,7 @@ credential_process, so the console and the CLI share one STS call. The federatio
 turns it into a sign-in link; ``--print`` prints it, or a browser opens it: by default in a
 context of its own for each AWS profile (``prompt.browser``), through a private page rather
 than its command line (``prompt.handoff``), signing out first when that context last held
-another role.
+another role. Its ``--region`` is the console's alone (see ``syntax``).
 """
 
 from __future__ import annotations
@@ -20,57 +20,21 @@ from collections.abc import Mapping
 
 from ...aws import federation
 from ...config import validate
+from ...config.limits import CONSOLE_SECONDS
 from ...config.options import CONSOLE_OPTIONS, RawOptions
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.resolve import console_options, resolve
 from ...config.source import source_kind
+from ...config.syntax import DEFAULT_CONSOLE_REGION, DEFAULT_CONSOLE_SECONDS
 from ...core.dirs import user_data_dir
 from ...core.files import atomic_write
 from ...core.log import logger
 from ...core.provider import get_credentials
 from ...errors import UsageError
+from ...fetch.fetch import from_sts
 from ...prompt import browser as browsers
 from ...prompt.handoff import handoff
-from ..parser import add_option
 
-# --region is the console's own here (below): the role session is the one credential_process
-# gets for the same profile, in the same STS region, so the two share one cached token.
-OPTIONS = tuple(option for option in EVERY_OPTION if option.dest != "region")
 ISSUER = "credproc"
-DEFAULT_CONSOLE_SECONDS = 3600
-DEFAULT_REGION = "us-east-1"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    console = parser.add_argument_group("console options")
-    console.add_argument(
-        "--destination",
-        metavar="SERVICE_OR_URL",
-        help="a service (s3, ec2, cloudwatch...) or a https:// console URL (default: home)",
-    )
-    console.add_argument(
-        "--print",
-        dest="print_url",
-        action="store_true",
-        help="print the sign-in link on stdout instead of opening a browser",
-    )
-    console.add_argument(
-        "--console-duration",
-        metavar="SECONDS",
-        help=(
-            f"how long the console session lasts, {federation.MIN_CONSOLE_SECONDS}.."
-            f"{federation.MAX_CONSOLE_SECONDS} (default {DEFAULT_CONSOLE_SECONDS}; at most "
-            "what the role session has left)"
-        ),
-    )
-    console.add_argument(
-        "--region",
-        metavar="REGION",
-        help="the console's region, and the destination's (default: the profile's region, "
-        f"else {DEFAULT_REGION}); the role session stays in the profile's STS region",
-    )
-    for option in CONSOLE_OPTIONS:
-        add_option(console, option)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             "(or --profile)"
         )
     wanted = _console_seconds(args.console_duration)
-    region = validate.region("--region", args.region) or request.region or DEFAULT_REGION
+    region = validate.region("--region", args.region) or request.region or DEFAULT_CONSOLE_REGION
     partition = federation.partition_of(request.role_arn)
     url = federation.federation_url(partition, os.environ)
     target = federation.destination(args.destination, partition, region)
@@ -89,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     # at once, and costs no STS call.
     settings = console_options(given(args), os.environ)
     opener = None if args.print_url else plan(settings, request.role_arn, os.environ)
-    credentials = get_credentials(request)
+    credentials = get_credentials(request, from_sts)
     chained = (
         request.source_profile is not None
         and request.mfa_serial is None
@@ -101,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         duration = None
     else:
         left = int(credentials.seconds_left(time.time()))
-        duration = max(federation.MIN_CONSOLE_SECONDS, min(wanted, left))
+        duration = max(CONSOLE_SECONDS[0], min(wanted, left))
     token = federation.signin_token(url, credentials, duration)
     link = federation.login_url(url, token, ISSUER, target)
     sys.stderr.write(
@@ -196,7 +160,7 @@ def _console_seconds(value: str | None) -> int:
         raise UsageError(
             f"--console-duration {value[:20]!r} is not a whole number of seconds"
         ) from None
-    low, high = federation.MIN_CONSOLE_SECONDS, federation.MAX_CONSOLE_SECONDS
+    low, high = CONSOLE_SECONDS
     if not low <= seconds <= high:
         raise UsageError(f"--console-duration {seconds} is out of range ({low}..{high} seconds)")
     return seconds

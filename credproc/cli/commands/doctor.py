@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
-from ...config.options import CONSOLE_OPTIONS, PROFILE, RawOptions
-from ...config.options import OPTIONS as EVERY_OPTION
+from ...config.options import CONSOLE_OPTIONS, RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
 from ...core.request import Request
+from ...core.sourcekeys import mask
 from ...errors import (
     ConfigError,
     ConfigFileError,
@@ -40,12 +40,6 @@ if TYPE_CHECKING:
 
 # Keys that botocore's credential chain serves before it ever looks at credential_process.
 _SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
-OPTIONS = (*EVERY_OPTION, *CONSOLE_OPTIONS)  # the console's: doctor says what it would open
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # What people type first: `credproc doctor dev`.
-    parser.add_argument("profile_name", nargs="?", metavar=PROFILE, help="the same as --profile")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -285,9 +279,9 @@ def _keyring(request: Request) -> Check:
         keys = keystore.load(name, request.lock_timeout)
     except CredprocError as error:
         return failed("keyring", error)
-    verdict = f"{backend} holds {name!r}: {keystore.mask(keys.access_key_id)}"
+    verdict = f"{backend} holds {name!r}: {mask(keys.access_key_id)}"
     if keys.access_key_id != request.source_key_id:
-        indexed = keystore.mask(request.source_key_id or "")
+        indexed = mask(request.source_key_id or "")
         fix = "the next refresh corrects the index"
         return Check("keyring", "warn", f"{verdict}, but credproc's index says {indexed}", fix)
     return Check("keyring", "ok", verdict)
@@ -306,11 +300,11 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
         )
         return Check("source", "ok", verdict), None
     from ...aws import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
-    from ...fetch.fetch import source_session  # noqa: PLC0415
+    from ...fetch.fetch import signing_session  # noqa: PLC0415
 
     try:
         check_source(request, environ)
-        identity = sts.caller_identity(source_session(request), request)
+        identity = sts.caller_identity(signing_session(request), request)
     except CredprocError as error:
         return failed("source", error), None
     return Check("source", "ok", f"the source credentials are {identity.arn}"), identity
@@ -318,9 +312,10 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
 
 def _role(request: Request) -> Check:
     from ...core.provider import get_credentials  # noqa: PLC0415
+    from ...fetch.fetch import from_sts  # noqa: PLC0415
 
     try:
-        credentials = get_credentials(request._replace(cache_dir=None))
+        credentials = get_credentials(request._replace(cache_dir=None), from_sts)
     except CredprocError as error:
         return failed("role", error)
     minutes = int(credentials.seconds_left(time.time()) // 60)

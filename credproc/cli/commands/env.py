@@ -6,33 +6,22 @@ import argparse
 import os
 import sys
 
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.provider import get_credentials
-from ..shell import ALIASES, FORMATS, render
-
-OPTIONS = EVERY_OPTION
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format",
-        choices=(*FORMATS, *ALIASES),
-        default=FORMATS[0],
-        help="sh (the default; bash and zsh are names for it), fish, powershell or dotenv",
-    )
+from ...fetch.fetch import from_sts
+from ..render import environment
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(render(role_environment(args), args.format))
+    sys.stdout.write(environment(role_environment(args), args.format))
     return 0
 
 
 def role_environment(args: argparse.Namespace) -> dict[str, str]:
     """The role's credentials as variables, with the region when one is known."""
     request = resolve(RawOptions.of(args), os.environ)
-    variables = get_credentials(request).to_env()
+    variables = get_credentials(request, from_sts).to_env()
     if request.region:
         variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = request.region
     return variables

@@ -12,12 +12,10 @@ import argparse
 import os
 import sys
 
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...errors import CredprocError
 from .env import role_environment
 
-OPTIONS = EVERY_OPTION
 # The child must use the role, not the profile its parent used to run credproc.
 PROFILE_VARIABLES = frozenset({"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
 
@@ -28,20 +26,6 @@ class CannotRunError(CredprocError):
     def __init__(self, command: str, error: OSError) -> None:
         super().__init__(f"cannot run {command!r}: {error.strerror}")
         self.exit_code = 127 if isinstance(error, FileNotFoundError) else 126
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.usage = "%(prog)s [options] [--server] [-- COMMAND [ARG ...]]"
-    parser.epilog = (
-        "Runs COMMAND with the role's credentials in its environment. With no command (nothing "
-        "after --, or no --), starts your $SHELL (else /bin/sh) with them; exit it to drop them."
-    )
-    parser.add_argument(
-        "--server",
-        action="store_true",
-        help="serve the credentials to the command from a local endpoint that keeps them "
-        "fresh, for a command that outlives a token (a long job, a shell)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,13 +56,14 @@ def _serve(args: argparse.Namespace) -> int:
     from ...core.provider import get_credentials  # noqa: PLC0415
     from ...endpoint.server import Endpoint, default_profile_shadow  # noqa: PLC0415
     from ...endpoint.supervise import Supervisor, exit_status  # noqa: PLC0415
+    from ...fetch.fetch import from_sts  # noqa: PLC0415
     from ...prompt.mfa import ask_only_in_foreground  # noqa: PLC0415
 
     request = resolve(RawOptions.of(args), os.environ)
     # Once before the command starts: a bad setup fails with credproc's own line and status,
     # and an MFA prompt has the terminal to itself.
-    get_credentials(request)
-    endpoint = Endpoint(lambda: get_credentials(request))
+    get_credentials(request, from_sts)
+    endpoint = Endpoint(lambda: get_credentials(request, from_sts))
     env = endpoint.command_environment(os.environ, request.region)
     try:
         shadow = default_profile_shadow(env)
