@@ -72,6 +72,7 @@ def test_the_api_takes_the_command_lines_options() -> None:
     ]
 
 
+@pytest.mark.integration  # a fresh interpreter
 def test_import_credproc_loads_neither_the_api_nor_boto3() -> None:
     probe = (
         "import sys, credproc\n"

@@ -59,6 +59,7 @@ def test_the_page_is_private_and_the_address_answers_once(tmp_path: Path) -> Non
     assert not file.exists()
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a process as another user")
 def test_another_user_is_refused_the_address(tmp_path: Path) -> None:
     with handoff(TARGET, str(tmp_path / "pages")) as page:
