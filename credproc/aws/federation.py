@@ -130,3 +130,12 @@ def login_url(url: str, token: str, issuer: str, target: str) -> str:
         {"Action": "login", "Issuer": issuer, "Destination": target, "SigninToken": token}
     )
     return f"{url}?{query}"
+
+
+def logout_url(url: str, then: str) -> str:
+    """The console's sign-out beside the federation endpoint (``/oauth?Action=logout``), which
+    then goes on to ``then``: the console signs a browser context in as one role at a time,
+    and refuses a second role's link while another role's session is there."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.urlencode({"Action": "logout", "redirect_uri": then})
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/oauth", query, ""))

@@ -8,7 +8,9 @@ variable, its default and bounds, its help, and its kind:
   ``request.KEY_FIELDS``; a test checks the two agree);
 - behaviour: changes only how credproc gets or keeps the token;
 - select: ``--profile``, which fills the other options from the AWS config;
-- output: where diagnostics go (not part of a request).
+- output: where diagnostics go (not part of a request);
+- console: how ``credproc console`` opens the console (not part of a request either; these rows
+  are ``CONSOLE_OPTIONS``, outside ``OPTIONS``, so only ``console`` and ``doctor`` take them).
 
 What reads an option derives from its row: the command line (``syntax``, and through it
 argparse, completion and the hot path's reader), the profile keys and the environment
@@ -34,6 +36,7 @@ from ..core.request import (
 from .limits import MAX_POLICY_ARNS, MAX_TAGS, MFA_DURATION, ROLE_DURATION
 
 IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
+CONSOLE = "console"
 
 # Where an option is needed: "role" options shape an assumed role (--mfa-serial alone gets an
 # MFA session, which has none of them); "mfa" options need --mfa-serial.
@@ -42,6 +45,10 @@ NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
 # PROFILE, [sso-session] names for SESSION, file names for PATH and after the @ of
 # JSON_OR_FILE. Commands' own arguments use them too.
 PROFILE, SESSION, PATH, JSON_OR_FILE = "PROFILE", "SESSION", "PATH", "JSON_OR_@FILE"
+# The browsers `credproc console --browser` knows by name ("default": Python's webbrowser, which
+# follows BROWSER), and how it keeps each AWS profile's console apart in one.
+BROWSERS = ("default", "chromium", "chrome", "brave", "edge", "firefox")
+ISOLATIONS = ("profile", "none")
 
 
 class Option(NamedTuple):
@@ -57,7 +64,7 @@ class Option(NamedTuple):
     default: object = None  # shown in help and docs; resolve applies it
     bounds: tuple[float, float | None] | None = None  # inclusive, for numbers of seconds
     needs: str | None = None
-    group: str = "role"  # "role", "cache" or "output": which commands take it
+    group: str = "role"  # "role", "cache", "output" or "console": which commands take it
     choices: tuple[str, ...] = ()  # the values it takes, when they are a fixed few
 
     @property
@@ -313,12 +320,45 @@ OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-BY_DEST: dict[str, Option] = {option.dest: option for option in OPTIONS}
+CONSOLE_OPTIONS: tuple[Option, ...] = (
+    _option(
+        "browser",
+        "the browser to open the console in: " + ", ".join(BROWSERS[1:]) + ", a path, or "
+        "default, the default (Python's webbrowser, which follows BROWSER)",
+        CONSOLE,
+        metavar="NAME_OR_PATH",
+        profile_key="credproc_browser",
+        env="CREDPROC_BROWSER",
+        group=CONSOLE,
+    ),
+    _option(
+        "isolate",
+        "profile: each AWS profile (or role) in its own browser context, side by side; none: "
+        "the browser's own context (default: profile when --browser names a browser)",
+        CONSOLE,
+        metavar="HOW",
+        profile_key="credproc_isolate",
+        group=CONSOLE,
+        choices=ISOLATIONS,
+    ),
+    _option(
+        "browser_profile",
+        "the context: a profile of your own Chromium-family browser (--profile-directory) or a "
+        "Firefox profile (-P), instead of the one credproc makes",
+        CONSOLE,
+        metavar="NAME",
+        profile_key="credproc_browser_profile",
+        group=CONSOLE,
+    ),
+)
+# Every row: names are unique across them, and docs/options.md lists them all.
+TABLE = OPTIONS + CONSOLE_OPTIONS
+BY_DEST: dict[str, Option] = {option.dest: option for option in TABLE}
 # The sets commands take (each command module names its own as OPTIONS).
 ROLE_OPTIONS = tuple(option for option in OPTIONS if option.group == "role")
 CACHE_DIR_OPTION = (BY_DEST["cache_dir"],)
 OUTPUT_OPTIONS = tuple(option for option in OPTIONS if option.group == "output")
-BY_PROFILE_KEY: dict[str, Option] = {o.profile_key: o for o in OPTIONS if o.profile_key}
+BY_PROFILE_KEY: dict[str, Option] = {o.profile_key: o for o in TABLE if o.profile_key}
 # Options that are part of a request (everything but where diagnostics go).
 REQUEST_OPTIONS = tuple(option for option in OPTIONS if option.kind != OUTPUT)
 
@@ -363,7 +403,7 @@ class RawOptions:
 
     def given(self) -> Iterator[tuple[Option, object]]:
         """The options given, in the table's order, with their values."""
-        for option in OPTIONS:
+        for option in TABLE:
             if option.dest in self._values:
                 yield option, self._values[option.dest]
 

@@ -90,22 +90,30 @@ def _fill(parser: argparse.ArgumentParser, command: Command, *, action: bool = F
         parser.usage = command.usage
     if command.epilog:
         parser.epilog = command.epilog
+    # One group per heading, whoever fills it: the table's console options and console's own
+    # arguments share "console options".
+    groups: dict[str, argparse._ArgumentGroup] = {}
     if action:
-        _add_arguments(parser, command.arguments)
-    add_options(parser, command.options)
+        _add_arguments(parser, command.arguments, groups)
+    add_options(parser, command.options, groups)
     if not action:
-        _add_arguments(parser, command.arguments)
+        _add_arguments(parser, command.arguments, groups)
     if command.actions:
         actions = parser.add_subparsers(dest=ACTION, required=True, parser_class=Parser)
         for each in command.actions:
             _fill(actions.add_parser(each.name, help=each.summary), each, action=True)
 
 
-def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
-    """Each option as the table declares it, under "role options" or "general options"."""
-    groups: dict[str, argparse._ArgumentGroup] = {}
+def add_options(
+    parser: argparse.ArgumentParser,
+    options: Iterable[Option],
+    groups: dict[str, argparse._ArgumentGroup] | None = None,
+) -> None:
+    """Each option as the table declares it, under "role options", "console options" or
+    "general options"."""
+    groups = {} if groups is None else groups
     for option in options:
-        title = "role options" if option.group == "role" else "general options"
+        title = _TITLES.get(option.group, "general options")
         group = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
         if option.switch:
             group.add_argument(
@@ -121,8 +129,14 @@ def add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> N
             )
 
 
-def _add_arguments(parser: argparse.ArgumentParser, arguments: Iterable[Argument]) -> None:
-    sections: dict[str, argparse._ArgumentGroup] = {}
+_TITLES = {"role": "role options", "console": "console options"}
+
+
+def _add_arguments(
+    parser: argparse.ArgumentParser,
+    arguments: Iterable[Argument],
+    sections: dict[str, argparse._ArgumentGroup],
+) -> None:
     exclusive: dict[str, argparse._MutuallyExclusiveGroup] = {}
     for argument in arguments:
         where: argparse._ActionsContainer = parser

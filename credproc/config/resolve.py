@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ..core.dirs import user_cache_dir
 from ..core.request import (
@@ -27,9 +27,12 @@ from .limits import EXTERNAL_ID_LENGTH, MAX_TAGS, SESSION_NAME_LENGTH, span
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
+    CONSOLE_OPTIONS,
+    ISOLATIONS,
     NEEDS_MFA,
     NEEDS_ROLE,
     OPTIONS,
+    Option,
     RawOptions,
 )
 from .sso import OPTION_FLAGS as SSO_OPTIONS
@@ -70,17 +73,37 @@ def sso_of_profile(profile: str, environ: Mapping[str, str]) -> SsoRole | None:
     return sso_role(profile, keys, environ) if is_sso_profile(keys) else None
 
 
-def from_environment(environ: Mapping[str, str]) -> RawOptions:
+def from_environment(environ: Mapping[str, str], options: Iterable[Option] = OPTIONS) -> RawOptions:
     """The options set by ``CREDPROC_*`` variables: behaviour only. Identity options have none,
     since clients pass their environment to nested credproc runs (role chains), where an
     inherited role ARN would silently change what the inner call fetches."""
     return RawOptions(
         {
             o.dest: environ[o.env]
-            for o in OPTIONS
+            for o in options
             if o.env and o.kind != "output" and environ.get(o.env)
         }
     )
+
+
+def console_options(flags: RawOptions, environ: Mapping[str, str]) -> RawOptions:
+    """``credproc console``'s own options (``CONSOLE_OPTIONS``), with the same precedence as
+    a request's: flags, ``CREDPROC_*`` variables, the ``--profile``'s keys, defaults; with
+    the profile they came from."""
+    raw = flags.over(from_environment(environ, CONSOLE_OPTIONS))
+    profile = raw.text("profile")
+    if profile:
+        raw = raw.over(options_from_profile(profile, environ))
+    values: dict[str, object] = {"profile": profile}
+    for option in CONSOLE_OPTIONS:
+        value = raw.text(option.dest)
+        if value is not None and not value.strip():
+            raise UsageError(f"{option.flag} is empty")
+        values[option.dest] = value.strip() if value else None
+    if values["isolate"] is not None:
+        flag = BY_DEST["isolate"].flag
+        values["isolate"] = validate.choice(flag, raw.text("isolate"), ISOLATIONS)
+    return RawOptions(values)
 
 
 def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions:

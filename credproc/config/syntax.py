@@ -16,6 +16,7 @@ from .limits import CONSOLE_SECONDS
 from .options import (
     BY_DEST,
     CACHE_DIR_OPTION,
+    CONSOLE_OPTIONS,
     OPTIONS,
     OUTPUT_OPTIONS,
     PROFILE,
@@ -31,6 +32,7 @@ ENV_FORMAT_ALIASES = {"bash": "sh", "zsh": "sh"}
 # The shells ``credproc completion`` has a script for.
 SHELLS = ("bash", "zsh", "fish")
 DEFAULT_CONSOLE_SECONDS = 3600
+DEFAULT_CONSOLE_REGION = "us-east-1"
 DEFAULT_VERIFY_TIMEOUT = 60.0  # IAM spreads a new key to STS within seconds, rarely more
 MAX_VERIFY_TIMEOUT = 600.0
 # How `sso populate` names the profiles it writes (config.populate).
@@ -246,14 +248,17 @@ COMMANDS: dict[str, Command] = {
         Command(
             "doctor",
             "Check a profile or role setup end to end, one verdict per line.",
-            OPTIONS,
+            (*OPTIONS, *CONSOLE_OPTIONS),  # the console's: doctor says what it would open
             # What people type first: `credproc doctor dev`.
             (Argument("profile_name", "the same as --profile", metavar=PROFILE, optional=True),),
         ),
         Command(
             "console",
             "Open the AWS console as the role, from the cached session.",
-            OPTIONS,
+            # --region is the console's own here (below): the role session is the one
+            # credential_process gets for the profile, in its STS region, so the two share one
+            # cached token.
+            (*(option for option in OPTIONS if option.dest != "region"), *CONSOLE_OPTIONS),
             (
                 Argument(
                     "destination",
@@ -276,6 +281,15 @@ COMMANDS: dict[str, Command] = {
                     "the role session has left)",
                     ("--console-duration",),
                     metavar="SECONDS",
+                    section="console options",
+                ),
+                Argument(
+                    "region",
+                    "the console's region, and the destination's (default: the profile's "
+                    f"region, else {DEFAULT_CONSOLE_REGION}); the role session stays in the "
+                    "profile's STS region",
+                    ("--region",),
+                    metavar="REGION",
                     section="console options",
                 ),
             ),

@@ -65,6 +65,25 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -
         raise
 
 
+def private_dir(path: str) -> None:
+    """Make ``path`` (and its missing parents) 0700, and check it is private: a real directory,
+    ours, that no one else may enter. ConfigError naming it otherwise."""
+    import stat  # noqa: PLC0415 - not on the hot path
+
+    from ..errors import ConfigError  # noqa: PLC0415
+
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"{path} is not a directory")
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise ConfigError(f"{path} belongs to another user")
+    if info.st_mode & 0o077:
+        raise ConfigError(
+            f"{path} is not private (mode {stat.S_IMODE(info.st_mode):o}): chmod 700 it"
+        )
+
+
 def private_backup(path: str, data: bytes) -> str:
     """A private (0600) copy of ``data`` beside ``path``, named by the time, never replacing
     another file: taken before credproc rewrites a file of the user's (the AWS config, the

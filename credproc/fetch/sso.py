@@ -41,7 +41,7 @@ from ..core.lock import waiting_since
 from ..core.log import logger
 from ..core.request import Request
 from ..errors import SsoLoginError, StsUnavailableError
-from ..prompt import browser, devicecode
+from ..prompt import devicecode, weblogin
 
 T = TypeVar("T")
 # How long a browser sign-in may take before the login gives up (the device flow has its own
@@ -201,7 +201,7 @@ def login(session: SsoSession, how: How, environ: Mapping[str, str]) -> SsoToken
     flow = oidc.FLOW_CODE
     if how.use_device_code or session.name is None:
         flow = oidc.FLOW_DEVICE  # a legacy profile's start URL: the device flow, as the CLI
-    elif not how.no_browser and not browser.can_open(environ):
+    elif not how.no_browser and not weblogin.can_open(environ):
         flow = oidc.FLOW_DEVICE  # no browser here (SSH): a code to confirm on another device
     try:
         granted, registration = _with_registration(session, flow, how, environ)
@@ -260,12 +260,12 @@ def _browser_flow(
     verifier = secrets.token_urlsafe(64)  # 86 characters of the unreserved set
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-    callback = browser.Callback()
+    callback = weblogin.Callback()
     try:
         url = oidc.authorize_url(
             session, registration, callback.redirect_uri, callback.state, challenge
         )
-        opened = not how.no_browser and browser.open_url(url, environ)
+        opened = not how.no_browser and weblogin.open_url(url, environ)
         if opened:
             told = devicecode.tell(
                 f"signing in to {session.describe()} in your browser; if it did not open, "
@@ -295,8 +295,8 @@ def _device_flow(
         f"{device.user_code}",
         to_stderr=how.to_stderr,
     )
-    opened = not how.no_browser and browser.can_open(environ)
-    opened = opened and browser.open_url(device.uri_complete, environ)
+    opened = not how.no_browser and weblogin.can_open(environ)
+    opened = opened and weblogin.open_url(device.uri_complete, environ)
     if not (told or opened):
         raise SsoLoginError(
             f"nowhere to show the sign-in code for {session.describe()} (no terminal, no browser)"

@@ -1,125 +1,267 @@
-"""A browser for an SSO login: whether one can be opened, opening it, and the one-shot loopback
-callback the authorization-code flow (PKCE) returns to.
+"""Browsers: find one by name or path, and open a page in it, in a context of the caller's.
 
-``BROWSER`` is honoured first, as a list of commands separated by the path separator, each
-given the URL in place of ``%s`` (or after its words); otherwise Python's ``webbrowser`` finds
-the desktop's. A browser is only tried where one can be seen: ``BROWSER`` set, a display
-(``DISPLAY``, ``WAYLAND_DISPLAY``), macOS or Windows. Never a text browser in the terminal of
-an SSH session, whose output would land in the client's captured streams.
+A context is where the browser keeps cookies: its own default one, a Chromium-family
+user-data dir (``--user-data-dir``) or profile (``--profile-directory``), a Firefox profile
+(``-P``), or a Firefox container, reached through the URL scheme of the "Open external links in
+a container" extension (``ext+container:name=NAME&url=URL``). ``default`` is Python's
+``webbrowser``, which follows ``BROWSER``, as before credproc knew browsers by name.
+
+Nothing here knows what the page is for: ``credproc console`` opens the AWS console with it,
+and a sign-in flow can open its page the same way.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
-import secrets
-import shlex
+import shutil
 import subprocess
 import sys
-import time
 import urllib.parse
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from ..errors import SsoLoginError
+from ..config.options import BROWSERS
+from ..core.files import private_dir
+from ..core.lean import NamedTuple
+from ..errors import ConfigError, UsageError
 
-CALLBACK_PATH = "/oauth/callback"
+CHROMIUM, FIREFOX = "chromium", "firefox"
+DEFAULT = BROWSERS[0]
+# Each name: its family, the programs that run it on PATH, and its macOS application.
+KNOWN = {
+    "chromium": (
+        CHROMIUM,
+        ("chromium", "chromium-browser"),
+        "Chromium.app/Contents/MacOS/Chromium",
+    ),
+    "chrome": (
+        CHROMIUM,
+        ("google-chrome", "google-chrome-stable", "chrome"),
+        "Google Chrome.app/Contents/MacOS/Google Chrome",
+    ),
+    "brave": (
+        CHROMIUM,
+        ("brave-browser", "brave"),
+        "Brave Browser.app/Contents/MacOS/Brave Browser",
+    ),
+    "edge": (
+        CHROMIUM,
+        ("microsoft-edge", "microsoft-edge-stable", "msedge"),
+        "Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+    ),
+    "firefox": (FIREFOX, ("firefox", "firefox-esr"), "Firefox.app/Contents/MacOS/firefox"),
+}
+MAC_APPLICATIONS = ("/Applications", "~/Applications")
+# Words in a program's file name that say its family, for a browser given as a path.
+_FAMILY_WORDS = (
+    ("chrom", CHROMIUM),
+    ("brave", CHROMIUM),
+    ("edge", CHROMIUM),
+    ("firefox", FIREFOX),
+)
+# The published extension whose URL scheme opens a page in a named container: "Open external
+# links in a container" (addons.mozilla.org/firefox/addon/open-url-in-container), parameters
+# name (created if missing) and url (http or https only: extensions cannot open file: pages).
+CONTAINER_SCHEME = "ext+container"
+CONTAINER_EXTENSION = "Open external links in a container"
+# Where Firefox keeps profiles.ini: Linux (classic and XDG), the Linux snap, macOS.
+FIREFOX_HOMES = (
+    "~/.mozilla/firefox",
+    "~/.config/mozilla/firefox",
+    "~/snap/firefox/common/.mozilla/firefox",
+    "~/Library/Application Support/Firefox",
+)
 
 
-def can_open(environ: Mapping[str, str]) -> bool:
-    if environ.get("BROWSER", "").strip():
-        return True
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+class Browser(NamedTuple):
+    name: str  # as chosen: "default", a known name, or the path given
+    path: str | None  # None: Python's webbrowser chooses (BROWSER honoured)
+    family: str | None  # CHROMIUM, FIREFOX, or None when credproc does not know it
+
+    def describe(self) -> str:
+        if self.path is None:
+            browser = os.environ.get("BROWSER")
+            return f"the default browser (BROWSER={browser})" if browser else "the default browser"
+        return f"{self.name} ({self.path})" if self.name != self.path else self.path
 
 
-def open_url(url: str, environ: Mapping[str, str]) -> bool:
-    """Start a browser on ``url`` without waiting for it; False if none could be started."""
-    for command in environ.get("BROWSER", "").split(os.pathsep):
-        words = shlex.split(command) if command.strip() else []
-        if not words:
+class Context(NamedTuple):
+    """Where a page opens: the browser's flags for it, or a Firefox container's name."""
+
+    arguments: tuple[str, ...]
+    describe: str
+    container: str | None = None
+
+
+OWN_CONTEXT = Context((), "the browser's own context")
+
+
+def choose(
+    choice: str,
+    *,
+    isolate: str | None,
+    own_profile: str | None,
+    name: str,
+    contexts_dir: str,
+    environ: Mapping[str, str],
+) -> tuple[Browser, Context]:
+    """The browser ``choice`` means and the context to open a page for ``name`` in:
+    ``isolate`` "profile" (the default for a named browser) gives each name its own, "none"
+    (the default for ``default``) the browser's own."""
+    browser = find(choice, environ)
+    if (isolate or ("none" if browser.path is None else "profile")) == "none":
+        if own_profile:
+            raise UsageError("--browser-profile names a context: it needs --isolate profile")
+        return browser, OWN_CONTEXT
+    where = context(browser, name, own_profile, contexts_dir)
+    if where.container:
+        check_container_handler()
+    return browser, where
+
+
+def find(choice: str, environ: Mapping[str, str]) -> Browser:
+    """The browser a name or a path means; ConfigError naming what was looked for."""
+    if choice == DEFAULT:
+        return Browser(DEFAULT, None, None)
+    if os.sep in choice or choice.startswith("~"):
+        path = os.path.abspath(os.path.expanduser(choice))
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise ConfigError(f"browser {choice!r}: there is no executable file there")
+        return Browser(choice, path, family_of(path))
+    if choice not in KNOWN:
+        raise ConfigError(
+            f"unknown browser {choice[:40]!r}: use {', '.join(BROWSERS)} or a path to a browser"
+        )
+    family, programs, application = KNOWN[choice]
+    for program in programs:
+        found = shutil.which(program, path=environ.get("PATH", os.defpath))
+        if found:
+            return Browser(choice, found, family)
+    looked = [f"{', '.join(programs)} on PATH"]
+    if sys.platform == "darwin":
+        for folder in MAC_APPLICATIONS:
+            candidate = os.path.join(os.path.expanduser(folder), application)
+            if os.access(candidate, os.X_OK):
+                return Browser(choice, candidate, family)
+        looked.append(f"{application} in {' and '.join(MAC_APPLICATIONS)}")
+    raise ConfigError(f"browser {choice} not found: looked for {' and '.join(looked)}")
+
+
+def family_of(path: str) -> str | None:
+    """A program's family from its file name, or the name of the file it links to."""
+    for candidate in (path, os.path.realpath(path)):
+        name = os.path.basename(candidate).lower()
+        for word, family in _FAMILY_WORDS:
+            if word in name:
+                return family
+    return None
+
+
+def context(browser: Browser, name: str, own_profile: str | None, contexts_dir: str) -> Context:
+    """The context named ``name`` for this browser: ``own_profile`` (a profile of the user's
+    own browser) if given, else one credproc keeps under ``contexts_dir`` (Chromium family),
+    or a container (Firefox)."""
+    if browser.family == CHROMIUM:
+        if own_profile:
+            return Context((f"--profile-directory={own_profile}",), f"profile {own_profile!r}")
+        directory = os.path.join(contexts_dir, CHROMIUM, _file_name(name))
+        private_dir(directory)
+        # A context of credproc's own: no welcome pages or default-browser question in each.
+        flags = (f"--user-data-dir={directory}", "--no-first-run", "--no-default-browser-check")
+        return Context(flags, f"user-data dir {directory}")
+    if browser.family == FIREFOX:
+        if own_profile:
+            return Context(("-P", own_profile), f"Firefox profile {own_profile!r}")
+        return Context((), f"container {name!r} ({CONTAINER_SCHEME}:)", container=name)
+    raise ConfigError(
+        f"credproc cannot keep profiles apart in {browser.describe()}: name a browser "
+        f"({', '.join(BROWSERS[1:])}) or use --isolate none"
+    )
+
+
+def container_url(name: str, url: str) -> str:
+    """The extension's URL that opens ``url`` in the container ``name``."""
+    return f"{CONTAINER_SCHEME}:" + urllib.parse.urlencode({"name": name, "url": url})
+
+
+def check_container_handler() -> str:
+    """The default Firefox profile's handlers.json, if it hands ext+container: links to an
+    extension (Firefox records there the schemes extensions register); ConfigError saying
+    what to install otherwise."""
+    where = "no Firefox profile"
+    for home in FIREFOX_HOMES:
+        profile = _default_profile(os.path.expanduser(home))
+        if profile is None:
             continue
-        argv = [w.replace("%s", url) for w in words] if "%s" in command else [*words, url]
+        handlers = os.path.join(profile, "handlers.json")
+        where = handlers
         try:
-            # Its own session and no streams of ours: the browser outlives nothing of ours
-            # and writes nothing to the stdout a client reads credentials from.
-            subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
+            with open(handlers, encoding="utf-8") as file:
+                schemes = json.load(file).get("schemes", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(schemes, dict) and schemes.get(CONTAINER_SCHEME):
+            return handlers
+    raise ConfigError(
+        f"Firefox has no handler for {CONTAINER_SCHEME}: links (looked in {where}): install "
+        f'the "{CONTAINER_EXTENSION}" extension, or use --browser-profile NAME (a Firefox '
+        "profile) or --isolate none"
+    )
+
+
+def _default_profile(home: str) -> str | None:
+    """The directory of the profile Firefox starts by default, from profiles.ini."""
+    import configparser  # noqa: PLC0415 - only for a Firefox container
+
+    ini = configparser.ConfigParser(interpolation=None)
+    try:
+        if not ini.read(os.path.join(home, "profiles.ini"), encoding="utf-8"):
+            return None
+    except configparser.Error:
+        return None
+    installs = [ini[s] for s in ini.sections() if s.startswith("Install")]
+    chosen = next((install["Default"] for install in installs if "Default" in install), None)
+    relative = True
+    if chosen is None:
+        for section in ini.sections():
+            if section.startswith("Profile") and ini[section].get("Default") == "1":
+                chosen = ini[section].get("Path")
+                relative = ini[section].get("IsRelative", "1") == "1"
+                break
+    if not chosen:
+        return None
+    return os.path.join(home, chosen) if relative and not os.path.isabs(chosen) else chosen
+
+
+def open_page(browser: Browser, where: Context, page: str) -> subprocess.Popen[bytes] | None:
+    """Start the browser on ``page`` in ``where``; the process, or None for ``default``
+    (webbrowser has opened it). ConfigError if it cannot be started."""
+    if browser.path is None:
+        import webbrowser  # noqa: PLC0415 - only to open a browser
+
+        if not webbrowser.open(page):
+            raise ConfigError(
+                "no browser could be opened here; use --print and open the link yourself"
             )
-        except OSError:
-            continue
-        return True
-    if not can_open(environ) or environ.get("BROWSER", "").strip():
-        return False
-    import webbrowser  # noqa: PLC0415 - the desktop's own browser
+        return None
+    target = container_url(where.container, page) if where.container else page
+    try:
+        return subprocess.Popen(
+            [browser.path, *where.arguments, target],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # the browser outlives credproc and its terminal
+        )
+    except OSError as error:
+        raise ConfigError(
+            f"the browser {browser.describe()} could not be started: {error.strerror}"
+        ) from None
 
-    with contextlib.redirect_stdout(sys.stderr):
-        return webbrowser.open(url)
 
+def _file_name(name: str) -> str:
+    """A directory name for a context: readable, and distinct for distinct names."""
+    import hashlib  # noqa: PLC0415
 
-class Callback:
-    """The loopback end of the authorization-code flow: serves 127.0.0.1 on a free port until
-    the browser comes back with the code for our ``state`` (anything else is refused)."""
-
-    def __init__(self) -> None:
-        self.state = secrets.token_urlsafe(24)
-        self.result: dict[str, str] | None = None
-        self._server = HTTPServer(("127.0.0.1", 0), self._handler())
-        self.redirect_uri = f"http://127.0.0.1:{self._server.server_address[1]}{CALLBACK_PATH}"
-
-    def wait(self, timeout: float) -> str:
-        """The authorization code; SsoLoginError if refused or not back within ``timeout``."""
-        deadline = time.monotonic() + timeout
-        try:
-            while self.result is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise SsoLoginError(
-                        f"the browser sign-in did not finish within {timeout:.0f} s; run again "
-                        "to retry"
-                    )
-                self._server.timeout = min(left, 1.0)
-                self._server.handle_request()
-        finally:
-            self._server.server_close()
-        if "code" not in self.result:
-            error = self.result.get("error", "no code")
-            raise SsoLoginError(f"the browser sign-in was refused or abandoned ({error})")
-        return self.result["code"]
-
-    def close(self) -> None:
-        self._server.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        callback = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                parts = urllib.parse.urlsplit(self.path)
-                query = dict(urllib.parse.parse_qsl(parts.query))
-                if parts.path != CALLBACK_PATH or query.get("state") != callback.state:
-                    self._page(400, "This is not the sign-in credproc is waiting for.")
-                    return
-                callback.result = query
-                if "code" in query:
-                    self._page(200, "Signed in. You can close this tab.")
-                else:
-                    self._page(200, "The sign-in did not complete. You can close this tab.")
-
-            def _page(self, status: int, text: str) -> None:
-                body = f"<!doctype html><title>credproc</title><p>{text}</p>".encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                """Nothing on stderr: the client may show it to the user as an error."""
-
-        return Handler
+    readable = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:60]
+    return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from . import browser
+from . import weblogin
 from .terminal import open_terminal_fd
 
 
@@ -25,7 +25,7 @@ def has_terminal() -> bool:
 
 def person_reachable(environ: Mapping[str, str]) -> bool:
     """Whether a login can reach a person: a browser can be opened, or a terminal asked."""
-    return browser.can_open(environ) or has_terminal()
+    return weblogin.can_open(environ) or has_terminal()
 
 
 def tell(text: str, *, to_stderr: bool) -> bool:

@@ -1,6 +1,7 @@
 """`credproc console`: the cached role session, turned into a console sign-in link by the
 federation endpoint (a stand-in on loopback: no local implementation of it exists), opened in
-the browser BROWSER names or printed."""
+the browser BROWSER names or printed. Named browsers, their contexts and real browsers are in
+test_console_browsers.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.assertions import assert_fails
+from support.browser import page_follower
 from support.constants import MFA_SERIAL, ROLE
 from support.federation import FederationStandIn, running_federation
 from support.sandbox import Sandbox
@@ -29,12 +31,10 @@ def stand_in(sandbox: Sandbox) -> Iterator[FederationStandIn]:
 
 @pytest.fixture
 def browser(sandbox: Sandbox, tmp_path: Path) -> Path:
-    """A BROWSER that records what it was given, one argument per line."""
+    """A BROWSER that does what a browser does with the page it is given (reads the file, goes
+    to the address in it) and records its arguments, then where that address sent it."""
     record = tmp_path / "browser-args"
-    script = tmp_path / "browser"
-    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\n')
-    script.chmod(0o755)
-    sandbox.env["BROWSER"] = str(script)
+    sandbox.env["BROWSER"] = str(page_follower(tmp_path / "browser", record))
     sandbox.env.pop("DISPLAY", None)
     return record
 
@@ -72,7 +72,7 @@ def test_print_gives_a_login_link_for_the_cached_session(
 
 
 @pytest.mark.integration
-def test_the_browser_gets_the_link_and_nothing_secret_reaches_stderr(
+def test_the_browser_gets_the_link_through_a_private_page_and_nothing_secret_reaches_stderr(
     sandbox: Sandbox, stand_in: FederationStandIn, browser: Path
 ) -> None:
     result = sandbox.credproc("console", *sandbox.role_args(), "--destination", "s3")
@@ -80,11 +80,36 @@ def test_the_browser_gets_the_link_and_nothing_secret_reaches_stderr(
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert result.stderr == NOTE
-    (link,) = browser.read_text().splitlines()
+    page, answer = browser.read_text().splitlines()
+    assert page.startswith("file:///") and "SigninToken" not in page  # argv is world-readable
+    assert not Path(urllib.parse.unquote(page[len("file://") :])).exists()  # removed once read
+    status, logout = answer.split(" ", 1)
+    assert status == "303"
+    # The browser's own context may hold anyone's session: sign out, then in.
+    assert logout.startswith(stand_in.url.replace("/federation", "/oauth?"))
+    assert _query(logout)["Action"] == "logout"
+    link = _query(logout)["redirect_uri"]
     assert _query(link)["Destination"] == (
         "https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1"
     )
     assert _query(link)["SigninToken"] == "signin-token-1"
+
+
+@pytest.mark.integration
+def test_the_link_stays_out_of_logs(
+    sandbox: Sandbox, stand_in: FederationStandIn, browser: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "credproc.log"
+
+    result = sandbox.credproc("console", *sandbox.role_args(), "-v", "--log-file", str(log))
+
+    assert result.returncode == 0, result.stderr
+    told = result.stderr + log.read_text()
+    assert "signing out of the browser's own context first" in told
+    assert "the console opened in the default browser" in told
+    assert "signin-token" not in told
+    assert "SigninToken" not in told
+    assert "signin-token-1" in browser.read_text()  # the browser did get it
 
 
 @pytest.mark.parametrize(
@@ -103,6 +128,22 @@ def test_destinations(
 
     assert result.returncode == 0, result.stderr
     assert _query(result.stdout.strip())["Destination"] == (expected or given)
+
+
+def test_the_console_region_leaves_the_sts_region_and_the_cached_token_alone(
+    sandbox: Sandbox, stand_in: FederationStandIn
+) -> None:
+    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base")
+    cached = sandbox.main("--profile", "dev").json()
+
+    result = sandbox.main("console", "--profile", "dev", "--region", "ap-southeast-2", "--print")
+
+    assert result.returncode == 0, result.stderr
+    assert _query(result.stdout.strip())["Destination"] == (
+        "https://ap-southeast-2.console.aws.amazon.com/console/home?region=ap-southeast-2"
+    )
+    assert stand_in.session()["sessionId"] == cached["AccessKeyId"]
+    assert sandbox.server.calls("AssumeRole") == 1  # the CLI's token, from its STS region
 
 
 def test_the_console_duration_is_bounded_by_the_session_left(
@@ -205,6 +246,8 @@ def test_no_browser_is_exit_3_suggesting_print(
         ["--console-duration", "soon"],
         ["--destination", "not a service"],
         ["--destination", "http://example.com/"],
+        ["--region", "mars"],
+        ["--isolate", "tabs"],
     ],
 )
 def test_bad_console_options_fail_before_any_call(

@@ -47,8 +47,10 @@ def test_a_healthy_setup_is_all_ok(sandbox: Sandbox) -> None:
         "cache",
         "refresh window",
         "clock",
+        "console",
     ]
     assert all(line.startswith("ok  ") for line in verdicts.values())
+    assert "the default browser, in the browser's own context" in verdicts["console"]
     assert "dev -> dev-role -> base" in verdicts["chain"]
     assert "arn:aws:sts::123456789012:user/moto" in verdicts["source"]
     assert "not cached" in verdicts["role"]

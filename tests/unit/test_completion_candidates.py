@@ -52,9 +52,10 @@ def test_every_flag_a_command_parses_is_offered(name: str) -> None:
     assert offered == parsed
     # Each with its help, as the shells that show descriptions print it.
     descriptions = {c.word: c.description for c in complete(line, {}).words}
-    for option in OPTIONS:
-        if option.flag in offered:
-            assert descriptions[option.flag].startswith(option.help_text()[:20]), option.flag
+    for action in parser._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and action.help:
+                assert descriptions[flag].startswith(action.help[:20]), flag
 
 
 def test_the_option_table_reaches_every_command_that_takes_it() -> None:

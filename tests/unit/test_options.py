@@ -13,17 +13,19 @@ import credproc
 from credproc import api
 from credproc.config.options import (
     BEHAVIOUR,
+    CONSOLE_OPTIONS,
     IDENTITY,
     OPTIONS,
     OUTPUT,
     REQUEST_OPTIONS,
+    TABLE,
     RawOptions,
 )
 from credproc.config.parser import parser_for
 from credproc.config.resolve import from_environment, options_from_profile
-from credproc.config.syntax import DEFAULT
+from credproc.config.syntax import DEFAULT, command
 from credproc.core.request import Request
-from credproc.errors import ConfigError
+from credproc.errors import ConfigError, UsageError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "options.md"
 # Request fields that are not options: facts of the environment that change the token.
@@ -45,7 +47,7 @@ CONTEXT = {"for_role", "sso_profile"}
 
 def test_names_are_unique() -> None:
     for field in ("dest", "flag", "profile_key", "env"):
-        values = [getattr(option, field) for option in OPTIONS if getattr(option, field)]
+        values = [getattr(option, field) for option in TABLE if getattr(option, field)]
         assert len(values) == len(set(values)), field
 
 
@@ -56,6 +58,19 @@ def test_every_option_is_parsed_into_its_own_name() -> None:
         args = parser.parse_args([option.flags[0], *value])
         expected: object = True if option.switch else ["x"] if option.many else "x"
         assert getattr(args, option.dest) == expected, option.flag
+
+
+def test_console_options_are_parsed_by_console_and_doctor_alone() -> None:
+    for name in ("console", "doctor"):
+        parser = parser_for(command(name))
+        for option in CONSOLE_OPTIONS:
+            assert getattr(parser.parse_args([option.flag, "x"]), option.dest) == "x"
+        help_text = " ".join(parser.format_help().split())
+        assert "env CREDPROC_BROWSER" in help_text
+        assert "profile|none" in help_text
+    for name in ("", "env", "exec"):
+        with pytest.raises(UsageError, match="unrecognized arguments: --browser"):
+            parser_for(command(name)).parse_args(["--browser", "firefox"])
 
 
 def test_help_shows_each_bound_and_default() -> None:
@@ -101,7 +116,7 @@ def test_only_behaviour_comes_from_the_environment() -> None:
 
 
 def test_every_profile_key_is_read(tmp_path: Path) -> None:
-    keys = [option for option in OPTIONS if option.profile_key]
+    keys = [option for option in TABLE if option.profile_key]
     config = tmp_path / "config"
     lines = [f"{option.profile_key} = v{index}" for index, option in enumerate(keys)]
     config.write_text("[profile p]\n" + "\n".join(lines) + "\n")
@@ -142,5 +157,5 @@ def test_the_documented_options_are_the_table() -> None:
     for extra in ("--version", "--help"):
         documented.pop(extra)
     assert documented == {
-        option.flag: (option.profile_key or "-", option.env or "-") for option in OPTIONS
+        option.flag: (option.profile_key or "-", option.env or "-") for option in TABLE
     }

@@ -13,7 +13,7 @@ from support.constants import ROLE
 from credproc.config.keyindex import Indexed, write_index
 from credproc.config.options import RawOptions
 from credproc.config.resolve import default_session_name, keys_request, resolve
-from credproc.core.dirs import user_cache_dir, user_config_dir
+from credproc.core.dirs import user_cache_dir, user_config_dir, user_data_dir
 from credproc.core.request import KEY_FIELDS, OTHER_FIELDS, Request
 from credproc.errors import ConfigError, UsageError
 
@@ -196,32 +196,23 @@ def test_role_arn_accepts_paths_and_partitions() -> None:
         assert _request(role_arn=arn).role_arn == arn
 
 
-@pytest.mark.parametrize("xdg", [None, "/custom/cache", "relative/ignored", "  "])
-def test_user_cache_dir_agrees_with_platformdirs(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
+OUR_DIRS = {"cache": user_cache_dir, "config": user_config_dir, "data": user_data_dir}
+
+
+@pytest.mark.parametrize("kind", sorted(OUR_DIRS))
+@pytest.mark.parametrize("xdg", [None, "/custom/dir", "relative/ignored", "  "])
+def test_user_dirs_agree_with_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str, xdg: str | None
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    variable = f"XDG_{kind.upper()}_HOME"
     if xdg is None:
-        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        monkeypatch.delenv(variable, raising=False)
     else:
-        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+        monkeypatch.setenv(variable, xdg)
 
-    expected = platformdirs.user_cache_dir("credproc", appauthor=False)
-    assert user_cache_dir(os.environ) == expected
-
-
-@pytest.mark.parametrize("xdg", [None, "/custom/config", "relative/ignored", "  "])
-def test_user_config_dir_agrees_with_platformdirs(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, xdg: str | None
-) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    if xdg is None:
-        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
-    else:
-        monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
-
-    expected = platformdirs.user_config_dir("credproc", appauthor=False)
-    assert user_config_dir(os.environ) == expected
+    theirs = getattr(platformdirs, f"user_{kind}_dir")("credproc", appauthor=False)
+    assert OUR_DIRS[kind](os.environ) == theirs
 
 
 # Fixed requests and the keys users' caches hold for them today. A change to any of these

@@ -2,41 +2,57 @@
 
 The role session comes from the cache, refreshed under the lock when due exactly as for
 credential_process, so the console and the CLI share one STS call. The federation endpoint
-turns it into a sign-in link; the browser opens it, or ``--print`` prints it.
+turns it into a sign-in link; ``--print`` prints it, or a browser opens it: by default in a
+context of its own for each AWS profile (``prompt.browser``), through a private page rather
+than its command line (``prompt.handoff``), signing out first when that context last held
+another role. Its ``--region`` is the console's alone (see ``syntax``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 
 from ...aws import federation
+from ...config import validate
 from ...config.limits import CONSOLE_SECONDS
-from ...config.options import RawOptions
-from ...config.resolve import resolve
+from ...config.options import CONSOLE_OPTIONS, RawOptions
+from ...config.resolve import console_options, resolve
 from ...config.source import source_kind
-from ...config.syntax import DEFAULT_CONSOLE_SECONDS
+from ...config.syntax import DEFAULT_CONSOLE_REGION, DEFAULT_CONSOLE_SECONDS
+from ...core.dirs import user_data_dir
+from ...core.files import atomic_write
 from ...core.log import logger
 from ...core.provider import get_credentials
-from ...errors import ConfigError, UsageError
+from ...errors import UsageError
 from ...fetch.fetch import from_sts
+from ...prompt import browser as browsers
+from ...prompt.handoff import handoff
 
 ISSUER = "credproc"
 
 
 def run(args: argparse.Namespace) -> int:
-    request = resolve(RawOptions.of(args), os.environ)
+    request = resolve(RawOptions.of(args).without(["region"]), os.environ)
     if request.role_arn is None:
         raise UsageError(
             "an MFA session alone cannot sign in to the console: name a role with --role-arn "
             "(or --profile)"
         )
     wanted = _console_seconds(args.console_duration)
+    region = validate.region("--region", args.region) or request.region or DEFAULT_CONSOLE_REGION
     partition = federation.partition_of(request.role_arn)
     url = federation.federation_url(partition, os.environ)
-    target = federation.destination(args.destination, partition, request.region or "us-east-1")
+    target = federation.destination(args.destination, partition, region)
+    # The browser and its context are settled before any network call: a wrong name fails
+    # at once, and costs no STS call.
+    settings = console_options(given(args), os.environ)
+    opener = None if args.print_url else plan(settings, request.role_arn, os.environ)
     credentials = get_credentials(request, from_sts)
     chained = (
         request.source_profile is not None
@@ -55,14 +71,84 @@ def run(args: argparse.Namespace) -> int:
     sys.stderr.write(
         "credproc: the sign-in link signs in whoever has it for 15 minutes: do not share it\n"
     )
-    if args.print_url:
+    if opener is None:
         sys.stdout.write(link + "\n")
         return 0
-    import webbrowser  # noqa: PLC0415 - only to open a browser
-
-    if not webbrowser.open(link):
-        raise ConfigError("no browser could be opened here; use --print and open the link yourself")
+    browser, where = opener
+    record = SignedIn(os.environ)
+    if record.holds(browser, where, request.role_arn):
+        page_target = link
+    else:
+        logger().info("signing out of %s first: it may hold another role's session", where.describe)
+        page_target = federation.logout_url(url, link)
+    with handoff(page_target, os.path.join(user_data_dir(os.environ), "pages")) as page:
+        process = browsers.open_page(browser, where, page.address if where.container else page.page)
+        page.wait(process.poll if process is not None else lambda: None)
+    record.sign_in(browser, where, request.role_arn)
+    logger().info("the console opened in %s, %s", browser.describe(), where.describe)
     return 0
+
+
+def given(args: argparse.Namespace) -> RawOptions:
+    """The console options on the command line, and the profile they may come from."""
+    values = {o.dest: getattr(args, o.dest, None) for o in CONSOLE_OPTIONS}
+    return RawOptions(values, profile=args.profile)
+
+
+def plan(
+    raw: RawOptions, role_arn: str, environ: Mapping[str, str]
+) -> tuple[browsers.Browser, browsers.Context]:
+    """The browser and the context ``console`` opens the console in (doctor names them), for
+    the options ``console_options`` resolved."""
+    return browsers.choose(
+        raw.text("browser") or browsers.DEFAULT,
+        isolate=raw.text("isolate"),
+        own_profile=raw.text("browser_profile"),
+        name=context_name(raw.text("profile"), role_arn),
+        contexts_dir=os.path.join(user_data_dir(environ), "browsers"),
+        environ=environ,
+    )
+
+
+def context_name(profile: str | None, role_arn: str) -> str:
+    """The AWS profile's name, else the role's, as ``NAME@ACCOUNT``."""
+    if profile:
+        return profile
+    account, role = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+    return f"{role}@{account}"
+
+
+class SignedIn:
+    """Which role each isolated context was last signed in as (a file in the data dir), so a
+    context that held another role signs out first. The browser's own context is never
+    recorded: the user signs in there too, so it always signs out first."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.path = os.path.join(user_data_dir(environ), "signed-in.json")
+        try:
+            with open(self.path, encoding="utf-8") as file:
+                roles = json.load(file)
+        except (OSError, ValueError):
+            roles = {}
+        self.roles: dict[str, str] = roles if isinstance(roles, dict) else {}
+
+    @staticmethod
+    def _key(browser: browsers.Browser, where: browsers.Context) -> str | None:
+        if where == browsers.OWN_CONTEXT:
+            return None
+        return json.dumps([browser.path, *where.arguments, where.container])
+
+    def holds(self, browser: browsers.Browser, where: browsers.Context, role: str) -> bool:
+        key = self._key(browser, where)
+        return key is not None and self.roles.get(key) == role
+
+    def sign_in(self, browser: browsers.Browser, where: browsers.Context, role: str) -> None:
+        key = self._key(browser, where)
+        if key is None:
+            return
+        self.roles[key] = role
+        with contextlib.suppress(OSError):  # a lost record costs one sign-out next time
+            atomic_write(self.path, json.dumps(self.roles, indent=1).encode())
 
 
 def _console_seconds(value: str | None) -> int:

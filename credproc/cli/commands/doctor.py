@@ -3,7 +3,8 @@
 Checks run in the order a client depends on them: the profile and its credential_process
 line, the options, the chain of source profiles, the source credentials (GetCallerIdentity),
 the role itself (a real refresh that is not cached), the cache dir, the refresh window
-against the clients' own, and this machine's clock against STS's. A check whose input
+against the clients' own, this machine's clock against STS's, and last the browser and
+context `credproc console` would use. A check whose input
 failed is skipped rather than reported twice.
 """
 
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
-from ...config.options import RawOptions
+from ...config.options import CONSOLE_OPTIONS, RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
 from ...core.request import Request
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         args.profile = args.profile_name
     labels = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
     status = 0
-    for check in diagnose(RawOptions.of(args), os.environ):
+    flags = RawOptions.of(args).updated({o.dest: getattr(args, o.dest) for o in CONSOLE_OPTIONS})
+    for check in diagnose(flags, os.environ):
         fix = f" \u2014 {check.fix}" if check.fix else ""
         sys.stdout.write(f"{labels[check.status]:<4}  {check.name}: {check.verdict}{fix}\n")
         sys.stdout.flush()  # each verdict as soon as it is known: the STS checks take a moment
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
 def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     """Every check, yielded as it completes (the STS ones take a moment)."""
     start = flags.text("profile")
+    console_flags = {o.dest: flags.text(o.dest) for o in CONSOLE_OPTIONS}
     if start is not None:
         checks, resolved = _profile(flags, environ)
         yield from checks
@@ -94,19 +97,48 @@ def diagnose(flags: RawOptions, environ: Mapping[str, str]) -> Iterator[Check]:
     keyring = _keyring(request) if request.source_keys else None
     if keyring is not None:
         yield keyring
-    identity = None
-    if request.sso_role_name is not None:  # the role, or its source, is an SSO role
-        if chain is None or chain.status != "fail":
-            yield from _sso(request)
-    elif all(check is None or check.status != "fail" for check in (chain, keyring)):
-        source, identity = _source(request, environ)
-        yield source
-        if source.status != "fail":
-            yield _role(request)
+    origin, identity = _origin(request, environ, chain, keyring)
+    yield from origin
     yield cache_check(request)
     yield refresh_window_check(request)
     if identity is not None:
         yield clock_check(identity.clock_offset)
+    if request.role_arn is not None:  # last: the credentials need no browser
+        yield _console(flags.updated(console_flags), request.role_arn, environ)
+
+
+def _origin(
+    request: Request, environ: Mapping[str, str], chain: Check | None, keyring: Check | None
+) -> tuple[Iterator[Check], Identity | None]:
+    """Where the credentials come from (the SSO session, or the source and the role), unless
+    an earlier check already failed; with the source's identity, when STS told it."""
+    if request.sso_role_name is not None:  # the role, or its source, is an SSO role
+        if chain is not None and chain.status == "fail":
+            return iter(()), None
+        return _sso(request), None
+    if any(check is not None and check.status == "fail" for check in (chain, keyring)):
+        return iter(()), None
+    source, identity = _source(request, environ)
+    return _source_then_role(source, request), identity
+
+
+def _source_then_role(source: Check, request: Request) -> Iterator[Check]:
+    yield source  # before the role's check, which takes a moment
+    if source.status != "fail":
+        yield _role(request)
+
+
+def _console(flags: RawOptions, role_arn: str, environ: Mapping[str, str]) -> Check:
+    """The browser and the context `credproc console` would use (a warning if none: the
+    credentials themselves do not need a browser)."""
+    from ...config.resolve import console_options  # noqa: PLC0415
+    from .console import plan  # noqa: PLC0415
+
+    try:
+        browser, where = plan(console_options(flags, environ), role_arn, environ)
+    except CredprocError as error:
+        return Check("console", "warn", str(error))
+    return Check("console", "ok", f"{browser.describe()}, in {where.describe}")
 
 
 # -- the profile and its credential_process line ------------------------------------------

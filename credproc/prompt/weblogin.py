@@ -1,0 +1,125 @@
+"""The browser side of an SSO sign-in: whether one can be opened, opening it, and the one-shot
+loopback callback the authorization-code flow (PKCE) returns to.
+
+``BROWSER`` is honoured first, as a list of commands separated by the path separator, each
+given the URL in place of ``%s`` (or after its words); otherwise Python's ``webbrowser`` finds
+the desktop's. A browser is only tried where one can be seen: ``BROWSER`` set, a display
+(``DISPLAY``, ``WAYLAND_DISPLAY``), macOS or Windows. Never a text browser in the terminal of
+an SSH session, whose output would land in the client's captured streams.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shlex
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from ..errors import SsoLoginError
+
+CALLBACK_PATH = "/oauth/callback"
+
+
+def can_open(environ: Mapping[str, str]) -> bool:
+    if environ.get("BROWSER", "").strip():
+        return True
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def open_url(url: str, environ: Mapping[str, str]) -> bool:
+    """Start a browser on ``url`` without waiting for it; False if none could be started."""
+    for command in environ.get("BROWSER", "").split(os.pathsep):
+        words = shlex.split(command) if command.strip() else []
+        if not words:
+            continue
+        argv = [w.replace("%s", url) for w in words] if "%s" in command else [*words, url]
+        try:
+            # Its own session and no streams of ours: the browser outlives nothing of ours
+            # and writes nothing to the stdout a client reads credentials from.
+            subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            continue
+        return True
+    if not can_open(environ) or environ.get("BROWSER", "").strip():
+        return False
+    import webbrowser  # noqa: PLC0415 - the desktop's own browser
+
+    with contextlib.redirect_stdout(sys.stderr):
+        return webbrowser.open(url)
+
+
+class Callback:
+    """The loopback end of the authorization-code flow: serves 127.0.0.1 on a free port until
+    the browser comes back with the code for our ``state`` (anything else is refused)."""
+
+    def __init__(self) -> None:
+        self.state = secrets.token_urlsafe(24)
+        self.result: dict[str, str] | None = None
+        self._server = HTTPServer(("127.0.0.1", 0), self._handler())
+        self.redirect_uri = f"http://127.0.0.1:{self._server.server_address[1]}{CALLBACK_PATH}"
+
+    def wait(self, timeout: float) -> str:
+        """The authorization code; SsoLoginError if refused or not back within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self.result is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise SsoLoginError(
+                        f"the browser sign-in did not finish within {timeout:.0f} s; run again "
+                        "to retry"
+                    )
+                self._server.timeout = min(left, 1.0)
+                self._server.handle_request()
+        finally:
+            self._server.server_close()
+        if "code" not in self.result:
+            error = self.result.get("error", "no code")
+            raise SsoLoginError(f"the browser sign-in was refused or abandoned ({error})")
+        return self.result["code"]
+
+    def close(self) -> None:
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        callback = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(parts.query))
+                if parts.path != CALLBACK_PATH or query.get("state") != callback.state:
+                    self._page(400, "This is not the sign-in credproc is waiting for.")
+                    return
+                callback.result = query
+                if "code" in query:
+                    self._page(200, "Signed in. You can close this tab.")
+                else:
+                    self._page(200, "The sign-in did not complete. You can close this tab.")
+
+            def _page(self, status: int, text: str) -> None:
+                body = f"<!doctype html><title>credproc</title><p>{text}</p>".encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                """Nothing on stderr: the client may show it to the user as an error."""
+
+        return Handler
