@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from ..core.cache import Cache, is_private_file, unusable_dir
+from ..core.cache import Cache
+from ..core.hit import is_private_file, unusable_dir
 from ..core.lean import NamedTuple
 from ..core.request import Request
 from ..errors import AuthError, ConfigError, ConfigFileError, CredprocError, StsUnavailableError

@@ -80,6 +80,7 @@ def _run(argv: list[str]) -> int:
             args = _parse(name, command, module, rest)
         except Finished as finished:  # --help or --version has printed its text
             return finished.status
+    args.argv = argv  # the command line as given: process records it (core.index)
     _setup_logging(args)
     status: int = module.run(args)
     return status

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 
+from ..core.index import note_file
 from ..errors import ConfigFileError
 
 Sections = dict[str, dict[str, str]]
@@ -27,20 +28,29 @@ _NON_SPACE = re.compile(r"\S")
 # A header shlex splits like str.split on these four: no quotes, no backslash.
 _SHLEX_PLAIN = re.compile(r"[^'\"\\]*")
 _SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
+# os.path.expandvars' pattern on POSIX: $NAME or ${NAME}.
+_VARIABLE = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
 # Files read by this process, by path: (size, mtime, inode) and what they held.
 _READ: dict[str, tuple[tuple[int, int, int], Sections]] = {}
 
 
 def config_path(environ: Mapping[str, str]) -> str:
-    return _path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    return _path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config", environ)
 
 
 def credentials_path(environ: Mapping[str, str]) -> str:
-    return _path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+    return _path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", environ)
 
 
-def _path(value: str) -> str:
-    return os.path.expanduser(os.path.expandvars(value))
+def _path(value: str, environ: Mapping[str, str]) -> str:
+    """botocore's expandvars then expanduser, with the variables taken from ``environ``: the
+    environment resolution reads, and records (``core.index``)."""
+
+    def expanded(match: re.Match[str]) -> str:
+        name = match[1][1:-1] if match[1].startswith("{") else match[1]
+        return environ.get(name, match[0])  # an unknown variable stays as written
+
+    return os.path.expanduser(_VARIABLE.sub(expanded, value))
 
 
 def section_name(profile: str) -> str:
@@ -88,12 +98,14 @@ def read_sections(path: str) -> Sections:
     try:
         with open(path, "rb") as file:
             info = os.fstat(file.fileno())
+            note_file(path, info)
             signature = (info.st_size, info.st_mtime_ns, info.st_ino)
             known = _READ.get(path)
             if known is not None and known[0] == signature:
                 return known[1]
             data = file.read()
     except FileNotFoundError:
+        note_file(path, None)
         return {}
     except OSError as error:
         raise ConfigFileError(f"cannot read {path}: {error.strerror or error}") from None

@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping
 
 from ..core.dirs import user_config_dir
+from ..core.index import note_file
 from ..errors import ConfigError
 
 FORMAT = 1
@@ -36,8 +37,10 @@ def entries(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     where = path(environ)
     try:
         with open(where, "rb") as file:
+            note_file(where, os.fstat(file.fileno()))
             data = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
+        note_file(where, None)
         return {}
     except OSError as error:
         raise ConfigError(f"cannot read {where}: {error.strerror or error}") from None

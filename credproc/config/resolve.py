@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 
 from ..core.cache import cache_dir_from
+from ..core.index import note_cwd
 from ..core.request import Request
 from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from . import validate
@@ -269,7 +270,10 @@ def _web_identity(raw: RawOptions) -> str | None:
             "--mfa-serial: the token itself is the source"
         )
     # Absolute, so the cache key names the same file from any working directory.
-    return os.path.abspath(os.path.expanduser(path))
+    path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        note_cwd()
+    return os.path.abspath(path)
 
 
 def _lifetimes(raw: RawOptions, role_arn: str | None) -> tuple[int, int, int]:

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Sequence
 
+from ..core.index import note_file
 from ..errors import ConfigError, UsageError
 from .options import MAX_POLICY_ARNS, MAX_POLICY_CHARS, MAX_TAGS
 
@@ -111,6 +112,7 @@ def policy(option: str, value: str | None) -> str | None:
         path = os.path.expanduser(value[1:])
         try:
             with open(path, encoding="utf-8") as file:
+                note_file(path, os.fstat(file.fileno()))
                 text = file.read()
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or "not UTF-8 text"

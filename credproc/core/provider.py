@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from datetime import timedelta
 
 from ..errors import (
     LOOP_MARKER,
@@ -83,7 +82,7 @@ def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentia
     with _refreshing(request):
         if cache is None or not cache.prepare():  # no caching, or a dir we must not use
             fetched = _fetch(request, fetch)
-            return _in_local_clock(fetched.credentials, fetched.clock_offset)
+            return fetched.credentials.in_local_clock(fetched.clock_offset)
         try:
             return _refresh_locked(cache, request, fetch, entry)
         except LockTimeoutError as error:
@@ -124,7 +123,7 @@ def _refresh_locked(
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
             logger().info("new token from STS for %s, cached", request.describe())
-        return _in_local_clock(fetched.credentials, fetched.clock_offset)
+        return fetched.credentials.in_local_clock(fetched.clock_offset)
 
 
 def _replaced(entry: Entry, seen: Entry | None) -> bool:
@@ -144,13 +143,13 @@ def _stale(entry: Entry | None, error: CredprocError, *, quiet: bool = False) ->
     if entry is None or not _usable(entry):
         raise error
     if quiet and not is_verbose():
-        return _in_local_clock(entry.credentials, entry.clock_offset)
+        return entry.local_credentials()
     (logger().info if quiet else logger().warning)(
         "%s; serving the cached token, valid for %d more minutes",
         error,
         entry.seconds_left() // 60,
     )
-    return _in_local_clock(entry.credentials, entry.clock_offset)
+    return entry.local_credentials()
 
 
 def _fetch(request: Request, fetch: Fetcher) -> Fetched:
@@ -232,16 +231,7 @@ def _one_refresh_at_a_time() -> threading.RLock:
 def _served(entry: Entry, how: str) -> Credentials:
     if is_verbose():  # checked first: a quiet cache hit must not import logging
         logger().info("%s: %d s left%s", how, entry.seconds_left(), _skew_note(entry.clock_offset))
-    return _in_local_clock(entry.credentials, entry.clock_offset)
-
-
-def _in_local_clock(credentials: Credentials, clock_offset: float) -> Credentials:
-    """State Expiration in this machine's clock: clients compare it with their own clock, so a
-    machine whose clock is off still refreshes before STS considers the token expired."""
-    if not clock_offset:
-        return credentials
-    shifted = credentials.expiration - timedelta(seconds=clock_offset)
-    return credentials._replace(expiration=shifted)
+    return entry.local_credentials()
 
 
 def _report_skew(clock_offset: float) -> None:

@@ -95,7 +95,9 @@ def _importers(packages: tuple[str, ...]) -> set[str]:
             names = (
                 [alias.name for alias in node.names]
                 if isinstance(node, ast.Import)
-                else [node.module or ""] if not node.level else []
+                else [node.module or ""]
+                if not node.level
+                else []
             )
             if any(name.split(".")[0] in packages for name in names):
                 importers.add(_module_name(path))
