@@ -13,10 +13,12 @@ from credproc.core.hit import ENTRY_MAGIC, unseal
 
 
 def document(path: Path) -> dict[str, Any]:
-    """The JSON document of the entry at ``path`` (after its header and answer lines)."""
-    sealed = unseal(path.read_bytes(), ENTRY_MAGIC)
-    assert sealed is not None, f"{path} is not a whole entry"
-    found: dict[str, Any] = json.loads(sealed[1].partition(b"\n")[2])
+    """The JSON document of the entry at ``path`` (after its header and answer lines; the
+    whole file in the old format)."""
+    raw = path.read_bytes()
+    sealed = unseal(raw, ENTRY_MAGIC)
+    assert sealed is not None or raw.startswith(b"{"), f"{path} is not a whole entry"
+    found: dict[str, Any] = json.loads(raw if sealed is None else sealed[1].partition(b"\n")[2])
     return found
 
 
@@ -26,9 +28,11 @@ def old_format(document: dict[str, Any]) -> bytes:
 
 
 def rewrite(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
-    """Change the entry's document and write the entry again, sealed and answer included."""
+    """Change the entry's document and write the entry again in its format (the new one
+    sealed, its answer line made again)."""
+    old = path.read_bytes().startswith(b"{")
     changed = document(path)
     change(changed)
     entry = parse_entry(old_format(changed), path.stem)
     assert entry is not None, f"the change made {path} an entry credproc would not write"
-    path.write_bytes(encode_entry(entry))
+    path.write_bytes(old_format(changed) if old else encode_entry(entry))
