@@ -102,6 +102,11 @@ def _chmod(bits: int) -> Callable[[Path], None]:
     return lambda path: path.chmod(bits)
 
 
+def _rewrite(path: Path, old: bytes, new: bytes) -> None:
+    """The entry's bytes with the first ``old`` replaced, the seal not made again."""
+    path.write_bytes(path.read_bytes().replace(old, new, 1))
+
+
 def _set_expiration(value: object) -> Callable[[dict[str, Any]], object]:
     return lambda d: d["credentials"].__setitem__("Expiration", value)
 
@@ -138,16 +143,12 @@ SPOILED_FILES: dict[str, Callable[[Path], None]] = {
     ),
     "another format": _edit(_set("format", 3)),
     "the old format's number": _edit(_set("format", 1)),
-    "garbled, same length": lambda path: path.write_bytes(
-        path.read_bytes().replace(b'"Version":1', b'"Version":7')
-    ),
+    "garbled, same length": lambda path: _rewrite(path, b'"Version":1', b'"Version":7'),
     "an answer the document does not say": lambda path: seal_again(
         path, lambda body: body.replace(b'"Version":1', b'"Version":7', 1)
     ),
     "no answer line": lambda path: seal_again(path, lambda body: body.partition(b"\n")[2]),
-    "header for another key": lambda path: path.write_bytes(
-        path.read_bytes().replace(path.stem.encode(), b"0" * 64, 1)
-    ),
+    "header for another key": lambda path: _rewrite(path, path.stem.encode(), b"0" * 64),
     "format true": _edit(_set("format", True)),
     "another key": _edit(_set("key", "0" * 64)),
     "another role's entry": _edit(_other_role),
