@@ -57,8 +57,9 @@ def get_credentials(
 ) -> Credentials:
     """Credentials for the role: from the cache while fresh, else from STS (then cached)."""
     from .core.provider import get_credentials as fetch  # noqa: PLC0415
+    from .fetch.fetch import from_sts  # noqa: PLC0415
 
-    return fetch(_request("get_credentials", role_arn, source_profile, options))
+    return fetch(_request("get_credentials", role_arn, source_profile, options), from_sts)
 
 
 def session(
@@ -76,9 +77,10 @@ def session(
     sets it."""
     from .aws.sts import refreshing_session  # noqa: PLC0415 - boto3 only when a session is made
     from .core.provider import get_credentials as fetch  # noqa: PLC0415
+    from .fetch.fetch import from_sts  # noqa: PLC0415
 
     request = _request("session", role_arn, source_profile, options)
-    return refreshing_session(lambda: fetch(request), region_name or request.region)
+    return refreshing_session(lambda: fetch(request, from_sts), region_name or request.region)
 
 
 def _request(

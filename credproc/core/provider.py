@@ -8,9 +8,10 @@ lock key                  one refresher per key; other keys never wait
     fetch                 failed but the old token still lives -> warn, return it
     write atomically      -> return
 
-The fetch step is a parameter (default: ``fetch.from_sts``), so the algorithm is tested
-in-process with a fake one; a role behind an MFA device first gets its MFA session through
-this same algorithm, under that session's own key, and hands it to the fetch step.
+The fetch step is a parameter (a ``Fetcher``: the callers pass ``fetch.from_sts``), so the
+algorithm knows nothing of STS and is tested in-process with a fake one; a role behind an MFA
+device first gets its MFA session through this same algorithm, under that session's own key,
+and hands it to the fetch step.
 """
 
 from __future__ import annotations
@@ -35,8 +36,14 @@ from .request import Request
 
 if TYPE_CHECKING:
     import threading
+    from typing import Protocol
 
-    from ..fetch.fetch import Fetcher
+    class Fetcher(Protocol):
+        """The fetch step: the request's new token, signed by ``mfa_session`` when the request
+        has an MFA device and names a role (the provider gets that session first)."""
+
+        def __call__(self, request: Request, mfa_session: Credentials | None, /) -> Fetched: ...
+
 
 # Keys of the requests being refreshed by this process and its ancestors. Clients pass their
 # environment to credential_process, so a nested credproc (a source profile that uses credproc)
@@ -54,7 +61,7 @@ MFA_SOURCE_MINIMUM_SECONDS = 60
 _SAID_BACKOFF: set[tuple[str, float]] = set()
 
 
-def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentials:
+def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
     """Credentials for the request, with Expiration stated in this machine's clock."""
     cache = Cache(request.cache_dir) if request.cache_dir is not None else None
     entry = cache.read(request) if cache is not None else None
@@ -74,11 +81,6 @@ def get_credentials(request: Request, fetch: Fetcher | None = None) -> Credentia
         quiet = said in _SAID_BACKOFF
         _SAID_BACKOFF.add(said)
         return _stale(entry, error, quiet=quiet)
-    if fetch is None:
-        from ..fetch.fetch import from_sts  # noqa: PLC0415 - a refresh only
-
-        fetch = from_sts
-
     with _refreshing(request):
         if cache is None or not cache.prepare():  # no caching, or a dir we must not use
             fetched = _fetch(request, fetch)

@@ -1,7 +1,9 @@
 """The fetch step of the algorithm: the STS call that makes a request's token.
 
-``provider`` calls it under the key's lock (and takes it as a parameter, so the algorithm can be
-tested in-process with another). It makes the local checks of the source first (a typo costs no
+``provider`` calls it under the key's lock; the callers of ``provider.get_credentials`` (the
+commands, the Python API) hand it over, so the algorithm can be tested in-process with another.
+Imported on a cache hit (by ``credproc``'s default command), so it imports what it calls only
+when a refresh calls it. It makes the local checks of the source first (a typo costs no
 STS call), then picks the STS call: AssumeRoleWithWebIdentity, GetSessionToken with an MFA code
 (the MFA session itself), or AssumeRole, signed by the source profile or by the MFA session
 ``provider`` hands it. boto3 is imported only here, through ``sts``, and only when called.
@@ -17,14 +19,9 @@ from ..core.log import logger
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import boto3
 
     from ..core.request import Request
-
-    # (request, the MFA session to sign with or None) -> the new token
-    Fetcher = Callable[[Request, Credentials | None], Fetched]
 
 # STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
 MIN_WEB_IDENTITY_TOKEN = 4

@@ -20,6 +20,7 @@ from ...config.source import source_kind
 from ...core.log import logger
 from ...core.provider import get_credentials
 from ...errors import ConfigError, UsageError
+from ...fetch.fetch import from_sts
 
 OPTIONS = EVERY_OPTION
 ISSUER = "credproc"
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     partition = federation.partition_of(request.role_arn)
     url = federation.federation_url(partition, os.environ)
     target = federation.destination(args.destination, partition, request.region or "us-east-1")
-    credentials = get_credentials(request)
+    credentials = get_credentials(request, from_sts)
     chained = (
         request.source_profile is not None
         and request.mfa_serial is None

@@ -300,9 +300,10 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
 
 def _role(request: Request) -> Check:
     from ...core.provider import get_credentials  # noqa: PLC0415
+    from ...fetch.fetch import from_sts  # noqa: PLC0415
 
     try:
-        credentials = get_credentials(request._replace(cache_dir=None))
+        credentials = get_credentials(request._replace(cache_dir=None), from_sts)
     except CredprocError as error:
         return failed("role", error)
     minutes = int(credentials.seconds_left(time.time()) // 60)

@@ -10,6 +10,7 @@ from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.provider import get_credentials
+from ...fetch.fetch import from_sts
 from ..shell import ALIASES, FORMATS, render
 
 OPTIONS = EVERY_OPTION
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 def role_environment(args: argparse.Namespace) -> dict[str, str]:
     """The role's credentials as variables, with the region when one is known."""
     request = resolve(RawOptions.of(args), os.environ)
-    variables = get_credentials(request).to_env()
+    variables = get_credentials(request, from_sts).to_env()
     if request.region:
         variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = request.region
     return variables

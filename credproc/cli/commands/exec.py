@@ -72,13 +72,14 @@ def _serve(args: argparse.Namespace) -> int:
     from ...core.provider import get_credentials  # noqa: PLC0415
     from ...endpoint.server import Endpoint, default_profile_shadow  # noqa: PLC0415
     from ...endpoint.supervise import Supervisor, exit_status  # noqa: PLC0415
+    from ...fetch.fetch import from_sts  # noqa: PLC0415
     from ...prompt.mfa import ask_only_in_foreground  # noqa: PLC0415
 
     request = resolve(RawOptions.of(args), os.environ)
     # Once before the command starts: a bad setup fails with credproc's own line and status,
     # and an MFA prompt has the terminal to itself.
-    get_credentials(request)
-    endpoint = Endpoint(lambda: get_credentials(request))
+    get_credentials(request, from_sts)
+    endpoint = Endpoint(lambda: get_credentials(request, from_sts))
     env = endpoint.command_environment(os.environ, request.region)
     try:
         shadow = default_profile_shadow(env)

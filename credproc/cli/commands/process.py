@@ -15,6 +15,7 @@ from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.resolve import resolve
 from ...core.index import recording, remember
 from ...core.provider import get_credentials
+from ...fetch.fetch import from_sts
 
 OPTIONS = EVERY_OPTION  # and nothing else: fastargs reads the command line
 
@@ -26,7 +27,7 @@ _LOG_FILE_VARIABLE = BY_DEST["log_file"].env or ""
 def run(args: argparse.Namespace) -> int:
     with recording(os.environ, always=(_LOG_FILE_VARIABLE,)) as reads:
         request = resolve(RawOptions.of(args), reads)
-    credentials = get_credentials(request)
+    credentials = get_credentials(request, from_sts)
     # One write of the whole document: nothing partial on stdout, whatever happens after.
     sys.stdout.write(credentials.to_process_json() + "\n")
     sys.stdout.flush()
