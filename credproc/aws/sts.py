@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
 import botocore.credentials
@@ -21,7 +21,6 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from ..core.credentials import Credentials, Fetched
-from ..core.lean import NamedTuple
 from ..core.log import logger
 from ..errors import (
     LOOP_MARKER,

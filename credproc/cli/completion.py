@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from ..config.awsconfig import config_profiles, credentials_profiles
 from ..config.options import BY_DEST, JSON_OR_FILE, PATH, PROFILE
-from ..core.lean import NamedTuple
 from ..errors import CredprocError
 from .commands import COMMANDS
 from .main import command_parser

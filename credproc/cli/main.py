@@ -11,13 +11,18 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..core.lean import TYPE_CHECKING
-from ..core.log import quiet_until_warning
+from ..config.options import BY_DEST
+from ..core.log import configure, quiet_until_warning
+from ..core.provider import CHAIN_VARIABLE
 from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .commands import COMMANDS, DEFAULT, Command
+from .fastargs import parse
+from .parser import Finished, Parser, add_options
 
 if TYPE_CHECKING:
     import argparse
@@ -42,8 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(message: str, code: int, debug: bool) -> int:
     if debug:
-        import traceback  # noqa: PLC0415
-
         traceback.print_exc()
     marker = NESTED_CODE.format(code=code) if _nested() else ""
     sys.stderr.write(f"{ERROR_PREFIX}{marker}{_one_line(message)}\n")
@@ -52,8 +55,6 @@ def _fail(message: str, code: int, debug: bool) -> int:
 
 def _nested() -> bool:
     """Run by botocore inside another credproc's refresh: that one reads this error line."""
-    from ..core.provider import CHAIN_VARIABLE  # noqa: PLC0415 - failures only
-
     return bool(os.environ.get(CHAIN_VARIABLE))
 
 
@@ -70,12 +71,8 @@ def _run(argv: list[str]) -> int:
     module = importlib.import_module(f"{__package__}.commands.{command.module}")
     args = None
     if not command.takes_command and not hasattr(module, "add_arguments"):
-        from .fastargs import parse  # noqa: PLC0415
-
         args = parse(rest, module.OPTIONS)
     if args is None:
-        from .parser import Finished  # noqa: PLC0415
-
         try:
             args = _parse(name, command, module, rest)
         except Finished as finished:  # --help or --version has printed its text
@@ -106,8 +103,6 @@ def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> 
 def build_parser(name: str, command: Command, module: ModuleType) -> argparse.ArgumentParser:
     """A command's parser: its table options (``OPTIONS``), then its own (``add_arguments``).
     Shell completion reads the same parser, so it offers exactly what is parsed."""
-    from .parser import Parser, add_options  # noqa: PLC0415
-
     parser = Parser(prog=f"credproc {name}".strip(), description=command.summary)
     if not name:
         parser.add_argument(
@@ -131,12 +126,8 @@ def command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
-    from ..config.options import BY_DEST  # noqa: PLC0415
-
     log_file = args.log_file or os.environ.get(BY_DEST["log_file"].env or "")
     if not (args.verbose or args.debug or log_file):
         quiet_until_warning()
         return
-    from ..core.log import configure  # noqa: PLC0415 - imports logging
-
     configure(verbose=args.verbose, debug=args.debug, log_file=log_file)

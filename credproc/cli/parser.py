@@ -1,6 +1,6 @@
 """argparse, built from the option table: one parser per command, raising instead of exiting.
 
-argparse's defaults cost a cache hit dearly (see ``lean``): its help formatter imports shutil
+argparse's defaults cost every run that parses its command line: its help formatter imports shutil
 (with zlib, bz2 and lzma) to find the terminal's width, and its own ``-h`` looks its text up
 through gettext, which imports locale and probes for translation files. Both are replaced here.
 """
@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..config.options import OPTIONS, Option
-from ..core.lean import TYPE_CHECKING
 from ..errors import UsageError
 
 if TYPE_CHECKING:

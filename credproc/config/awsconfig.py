@@ -4,16 +4,19 @@ botocore parses both files with ``configparser.RawConfigParser()`` (its defaults
 ``:``, whole-line ``#``/``;`` comments, indented continuation lines, keys lower-cased, a
 section or key given twice is an error, ``[DEFAULT]`` keys shared by every section), then
 takes ``[profile NAME]`` headers apart with ``shlex.split`` (exactly two words) and ``[default]``
-as is. A ``--profile`` cache hit reads the config file, and configparser with shlex would cost
-it a third of its budget (see ``lean``), so a small reader here follows the same rules; any
+as is. Every ``--profile`` run that resolves reads the config file (a hit does not: see
+``core.hit``), and configparser with shlex would cost it more than the reading itself, so a
+small reader here follows the same rules; any
 file it is unsure of (an error, ``[DEFAULT]``, quotes in a header) goes to configparser and
 shlex themselves, so the answer, or the error, is always theirs. A test compares the two.
 """
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
+import shlex
 from collections.abc import Mapping
 
 from ..core.index import note_file
@@ -187,8 +190,6 @@ def _parse_plain(text: str) -> Sections | None:
 
 
 def _parse_with_configparser(text: str, path: str) -> Sections:
-    import configparser  # noqa: PLC0415 - see the module docstring
-
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=path)
@@ -219,8 +220,6 @@ def section_spans(text: str) -> list[tuple[str, int, int]]:
 
 def _problem(error: Exception) -> str:
     """Where and what, never the line's text: a mangled line may hold a secret key."""
-    import configparser  # noqa: PLC0415 - only once configparser has refused a file
-
     if isinstance(error, configparser.DuplicateSectionError):
         return f"line {error.lineno}: section [{error.section}] already exists"
     if isinstance(error, configparser.DuplicateOptionError):
@@ -237,8 +236,6 @@ def _header_words(header: str) -> list[str] | None:
     """``shlex.split(header)``, or None where shlex cannot split it (an open quote)."""
     if _SHLEX_PLAIN.fullmatch(header):
         return [word for word in _SHLEX_SPACE.split(header) if word]
-    import shlex  # noqa: PLC0415 - quotes or backslashes: shlex's own rules
-
     try:
         return shlex.split(header)
     except ValueError:

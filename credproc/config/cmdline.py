@@ -10,8 +10,11 @@ program is ``credproc`` (any path) or a Python started with ``-m credproc``, the
 from __future__ import annotations
 
 import os
+import shlex
+from typing import NamedTuple
 
-from ..core.lean import NamedTuple
+from ..cli.commands import COMMANDS
+from ..cli.parser import request_parser
 from ..errors import ConfigError, UsageError
 from .options import RawOptions
 
@@ -24,8 +27,6 @@ class CredprocLine(NamedTuple):
 
 def split(line: str) -> list[str]:
     """The line's words as botocore splits them; ConfigError if it cannot be split."""
-    import shlex  # noqa: PLC0415 - only where a credential_process line is read
-
     try:
         return shlex.split(line)
     except ValueError as error:
@@ -56,9 +57,6 @@ def parse_line(line: str) -> CredprocLine | None:
 
 def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
     """credproc's own words: the command and its options."""
-    from ..cli.commands import COMMANDS  # noqa: PLC0415
-    from ..cli.parser import request_parser  # noqa: PLC0415
-
     command = arguments[0] if arguments[:1] and arguments[0] in COMMANDS else ""
     if command:
         raise UsageError(

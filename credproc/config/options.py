@@ -18,8 +18,7 @@ here, its field in ``Request``, its check in ``validate``, its docs and its test
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-
-from ..core.lean import NamedTuple
+from typing import NamedTuple
 
 IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 
 from ..core.cache import cache_dir_from
@@ -17,6 +18,9 @@ from ..core.index import note_cwd
 from ..core.request import Request
 from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from . import validate
+from .awsconfig import config_path, profile_keys
+from .cmdline import parse_line
+from .keyindex import key_id
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
@@ -28,6 +32,9 @@ from .options import (
     OPTIONS,
     RawOptions,
 )
+
+if sys.platform != "win32":  # the login name, when no variable gives it
+    import pwd
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
 # line (and --profile) name no identity at all: clients pass their environment on to nested
@@ -69,8 +76,6 @@ def from_environment(environ: Mapping[str, str]) -> RawOptions:
 
 def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions:
     """Options from ``[profile NAME]``: the standard keys and the ``credproc_*`` keys."""
-    from .awsconfig import config_path, profile_keys  # noqa: PLC0415 - only for --profile
-
     keys = profile_keys(profile, environ)
     if keys is None:
         raise ConfigError(f"profile {profile!r} is not in {config_path(environ)}")
@@ -97,8 +102,6 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
 
 def _hint(profile: str, keys: Mapping[str, str]) -> str:
     """What to do about a profile without role options that runs credproc itself."""
-    from .cmdline import parse_line  # noqa: PLC0415
-
     try:
         line = parse_line(keys.get("credential_process", ""))
     except (ConfigError, UsageError):
@@ -161,8 +164,6 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
     source_key_id = None
     if source_keys is not None:
         # From the index beside the keyring, never the keyring itself: see keyindex.
-        from .keyindex import key_id  # noqa: PLC0415 - only with --source-keys
-
         source_key_id = key_id(source_keys, environ)
     elif source_profile is None and web_identity_token_file is None:
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
@@ -220,8 +221,6 @@ def _region(raw: RawOptions, source_profile: str | None, environ: Mapping[str, s
     if given is not None:
         return validate.region(BY_DEST["region"].flag, given)
     if source_profile:
-        from .awsconfig import profile_keys  # noqa: PLC0415 - only with a source profile
-
         value = (profile_keys(source_profile, environ) or {}).get("region", "").strip()
         if value:
             return validate.region(f"the region of profile {source_profile!r}", value)
@@ -346,11 +345,9 @@ def _user_name(environ: Mapping[str, str]) -> str:
     for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         if environ.get(variable):
             return environ[variable]
-    if not hasattr(os, "getuid"):
+    if sys.platform == "win32":
         return "user"
     try:
-        import pwd  # noqa: PLC0415 - POSIX only
-
         return pwd.getpwuid(os.getuid()).pw_name
-    except (KeyError, ImportError):  # a container user with no passwd entry
+    except KeyError:  # a container user with no passwd entry
         return str(os.getuid())

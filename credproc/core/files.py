@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from datetime import datetime, timezone
 
-O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+from .hit import O_CLOEXEC
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
@@ -43,8 +44,6 @@ def private_backup(path: str, data: bytes) -> str:
     """A private (0600) copy of ``data`` beside ``path``, named by the time, never replacing
     another file: taken before credproc rewrites a file of the user's (the AWS config, the
     credentials file). OSError if it cannot be made."""
-    from datetime import datetime, timezone  # noqa: PLC0415 - only a rewrite needs it
-
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
     for attempt in range(100):

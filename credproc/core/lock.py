@@ -10,9 +10,11 @@ import contextlib
 import os
 import stat
 from collections.abc import Iterator
+from typing import NamedTuple
+
+import filelock
 
 from ..errors import LockTimeoutError
-from .lean import NamedTuple
 from .log import logger
 
 
@@ -30,8 +32,6 @@ def refresh_lock(path: str, timeout: float) -> Iterator[Held]:
     Yields an unlocked Held, after a warning, if no lock can be had here (a read-only file
     system, or something other than a file at the lock's path): the caller then refreshes
     without caching rather than failing."""
-    import filelock  # noqa: PLC0415 - only a refresh needs it
-
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
     waited = False
     try:

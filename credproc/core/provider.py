@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import (
     LOOP_MARKER,
@@ -30,12 +32,11 @@ from ..errors import (
 )
 from .cache import Cache, Entry
 from .credentials import Credentials, Fetched
-from .lean import TYPE_CHECKING
+from .lock import refresh_lock
 from .log import is_verbose, logger
 from .request import Request
 
 if TYPE_CHECKING:
-    import threading
     from typing import Protocol
 
     class Fetcher(Protocol):
@@ -96,8 +97,6 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
 def _refresh_locked(
     cache: Cache, request: Request, fetch: Fetcher, seen: Entry | None
 ) -> Credentials:
-    from .lock import refresh_lock  # noqa: PLC0415 - a refresh only
-
     with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout) as held:
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
@@ -177,8 +176,6 @@ def _forget(request: Request, refused: Credentials) -> None:
     cache = Cache(request.cache_dir)
     if cache.read(request) is None:  # nothing cached, or no cache we may use
         return
-    from .lock import refresh_lock  # noqa: PLC0415
-
     with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout):
         entry = cache.read(request)
         if entry is not None and entry.credentials.access_key_id == refused.access_key_id:
@@ -191,7 +188,7 @@ def _refreshing(request: Request) -> Iterator[None]:
 
     Checked before taking the lock: a nested credproc waiting for a lock its parent holds
     would be a deadlock, not an error."""
-    with _one_refresh_at_a_time():
+    with _ONE_REFRESH_AT_A_TIME:
         previous = os.environ.get(CHAIN_VARIABLE)
         chain = [key for key in (previous or "").split(",") if key]
         if request.key in chain:
@@ -215,19 +212,11 @@ def _refreshing(request: Request) -> Iterator[None]:
                 os.environ[CHAIN_VARIABLE] = previous
 
 
-_PROCESS_WIDE: dict[str, threading.RLock] = {}
-
-
-def _one_refresh_at_a_time() -> threading.RLock:
-    """One refresh at a time in this process (the Python API may refresh from many threads).
-
-    The chain lives in os.environ, which the processes botocore starts inherit, so two threads
-    refreshing at once would take each other's keys for a loop. Refreshes are rare and cache
-    hits never take this lock; reentrant for the MFA session refreshed inside a role's."""
-    import threading  # noqa: PLC0415 - not on the hot path
-
-    # setdefault is atomic: threads racing here all get the one lock that was stored.
-    return _PROCESS_WIDE.setdefault("refresh", threading.RLock())
+# One refresh at a time in this process (the Python API may refresh from many threads). The
+# chain lives in os.environ, which the processes botocore starts inherit, so two threads
+# refreshing at once would take each other's keys for a loop. Refreshes are rare and cache hits
+# never take this lock; reentrant for the MFA session refreshed inside a role's.
+_ONE_REFRESH_AT_A_TIME = threading.RLock()
 
 
 def _served(entry: Entry, how: str) -> Credentials:

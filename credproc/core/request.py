@@ -6,7 +6,9 @@ fields (the table's ``behaviour`` options) change only how credproc gets or keep
 
 from __future__ import annotations
 
+import hashlib
 import json
+from typing import NamedTuple
 
 from ..config.options import (
     BEHAVIOUR,
@@ -15,9 +17,6 @@ from ..config.options import (
     DEFAULT_MFA_DURATION,
     MFA_PROMPTS,
 )
-from .lean import NamedTuple, sha256_hex
-
-# NamedTuple, not dataclass: this is built on every cache hit (see lean).
 
 
 class Request(NamedTuple):
@@ -72,7 +71,7 @@ class Request(NamedTuple):
     @property
     def key(self) -> str:
         canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
-        return sha256_hex(canonical.encode())
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     def describe(self) -> str:
         """What the token is, for messages: 'role ARN' or 'MFA session for SERIAL'."""

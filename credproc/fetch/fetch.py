@@ -12,11 +12,15 @@ STS call), then picks the STS call: AssumeRoleWithWebIdentity, GetSessionToken w
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
+from ..aws import sts
+from ..config.source import check_source
 from ..core.credentials import Credentials, Fetched
-from ..core.lean import TYPE_CHECKING
 from ..core.log import logger
 from ..errors import ConfigError
+from ..keys import keyring as keystore
+from ..prompt.mfa import get_code
 
 if TYPE_CHECKING:
     import boto3
@@ -29,9 +33,6 @@ MAX_WEB_IDENTITY_TOKEN = 20000
 
 
 def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
-    from ..aws import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
-    from ..config.source import check_source  # noqa: PLC0415
-
     check_source(request, os.environ)
     bundle = os.environ.get("AWS_CA_BUNDLE")
     if bundle and not os.path.isfile(os.path.expanduser(bundle)):
@@ -42,8 +43,6 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
         return sts.assume_role(sts.session_from(mfa_session, request.region), request)
     if request.mfa_serial is None:
         return sts.assume_role(source_session(request), request)
-    from ..prompt.mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
-
     session = source_session(request)  # the keyring first: a locked one must not waste a code
     code = get_code(request)
     return sts.get_session_token(session, request, request.mfa_serial, code)
@@ -52,12 +51,8 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
 def source_session(request: Request) -> boto3.Session:
     """The session whose credentials sign for the request: the OS keyring's keys with
     --source-keys, else the source profile or the environment."""
-    from ..aws import sts  # noqa: PLC0415
-
     if request.source_keys is None:
         return sts.source_session(request)
-    from ..keys import keyring as keystore  # noqa: PLC0415 - imports keyring: a refresh with --source-keys only
-
     keys = keystore.load(request.source_keys, request.lock_timeout)
     if keys.access_key_id != request.source_key_id:
         # The keyring is the truth about the key; the index, which gave this request its cache

@@ -5,8 +5,8 @@ Keychain, the Windows Credential Manager, a Secret Service such as gnome-keyring
 whatever the ``keyring`` package picks). What is not secret is in the index (``keyindex``),
 which a cache hit reads instead of the keyring.
 
-``keyring`` is imported only here, and only when a refresh needs the secret or a ``keys``
-command runs. Every keyring call is bounded by a timeout: an unlock prompt nobody can see (or
+``keyring`` (an optional extra) is imported only here; without it, every use says how to
+install it. Every keyring call is bounded by a timeout: an unlock prompt nobody can see (or
 answers) must end in an error, not a hang.
 """
 
@@ -16,11 +16,20 @@ import contextlib
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, NamedTuple
+
+import filelock
+
+try:  # the keyring extra
+    import keyring
+    import keyring.errors
+except ImportError:
+    keyring = None  # type: ignore[assignment]
 
 from ..config import keyindex
 from ..core.files import atomic_write
-from ..core.lean import TYPE_CHECKING, NamedTuple
 from ..errors import ConfigError, LockTimeoutError
 
 if TYPE_CHECKING:
@@ -113,8 +122,6 @@ def _fields(entry: Indexed) -> dict[str, str]:
 def index_lock(environ: Mapping[str, str], timeout: float) -> Iterator[None]:
     """One ``keys`` command changing keys at a time (two rotations of one key would each
     delete the other's new key)."""
-    import filelock  # noqa: PLC0415
-
     path = keyindex.path(environ) + ".lock"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -196,13 +203,8 @@ def require() -> None:
 
 
 def _keyring() -> ModuleType:
-    try:
-        import keyring  # noqa: PLC0415 - see the module docstring
-        import keyring.errors  # noqa: PLC0415
-    except ImportError:
-        raise ConfigError(
-            f"source keys in the OS keyring need the keyring package: {INSTALL_HINT}"
-        ) from None
+    if keyring is None:
+        raise ConfigError(f"source keys in the OS keyring need the keyring package: {INSTALL_HINT}")
     return keyring
 
 
@@ -221,8 +223,6 @@ def _bounded(what: str, timeout: float, call: Callable[[], T]) -> T:
     dialog's answer without any limit; no one may be there to see it (a client running
     credproc in the background, a session over SSH). Giving up leaves the thread blocked on
     its D-Bus socket, which ends with the process."""
-    import threading  # noqa: PLC0415
-
     outcome: list[Any] = []
     failure: list[BaseException] = []
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..aws import iam, sts
 from ..config.resolve import ENV_ENDPOINTS
-from ..core.lean import TYPE_CHECKING, NamedTuple
 from ..core.request import Request
 from ..errors import AuthError, CredprocError, StsUnavailableError, UsageError
 from . import keyring as keystore

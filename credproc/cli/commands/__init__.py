@@ -5,7 +5,7 @@ slows the default one (a cache hit). Every module has ``add_arguments(parser)`` 
 
 from __future__ import annotations
 
-from ...core.lean import NamedTuple
+from typing import NamedTuple
 
 
 class Command(NamedTuple):

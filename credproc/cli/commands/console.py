@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import time
+import webbrowser
 
 from ...aws import federation
 from ...config.options import OPTIONS as EVERY_OPTION
@@ -83,8 +84,6 @@ def run(args: argparse.Namespace) -> int:
     if args.print_url:
         sys.stdout.write(link + "\n")
         return 0
-    import webbrowser  # noqa: PLC0415 - only to open a browser
-
     if not webbrowser.open(link):
         raise ConfigError("no browser could be opened here; use --print and open the link yourself")
     return 0

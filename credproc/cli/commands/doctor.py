@@ -18,12 +18,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...aws import sts
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
 from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import PROFILE, RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
+from ...core.provider import get_credentials
 from ...core.request import Request
 from ...errors import (
     ConfigError,
@@ -32,6 +34,8 @@ from ...errors import (
     LoopError,
     UsageError,
 )
+from ...fetch.fetch import from_sts, read_web_identity_token, source_session
+from ...keys import keyring as keystore
 from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
 
 if TYPE_CHECKING:
@@ -259,8 +263,6 @@ def _describe(request: Request) -> str:
 
 def _keyring(request: Request) -> Check:
     """The keyring backend, and the keys --source-keys names in it."""
-    from ...keys import keyring as keystore  # noqa: PLC0415 - imports keyring
-
     name = request.source_keys or ""
     try:
         backend = keystore.backend_name(request.lock_timeout)
@@ -277,8 +279,6 @@ def _keyring(request: Request) -> Check:
 
 def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identity | None]:
     if request.web_identity_token_file is not None:
-        from ...fetch.fetch import read_web_identity_token  # noqa: PLC0415
-
         try:
             token = read_web_identity_token(request)
         except CredprocError as error:
@@ -287,9 +287,6 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
             f"a {len(token)}-character web identity token in {request.web_identity_token_file}"
         )
         return Check("source", "ok", verdict), None
-    from ...aws import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
-    from ...fetch.fetch import source_session  # noqa: PLC0415
-
     try:
         check_source(request, environ)
         identity = sts.caller_identity(source_session(request), request)
@@ -299,9 +296,6 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
 
 
 def _role(request: Request) -> Check:
-    from ...core.provider import get_credentials  # noqa: PLC0415
-    from ...fetch.fetch import from_sts  # noqa: PLC0415
-
     try:
         credentials = get_credentials(request._replace(cache_dir=None), from_sts)
     except CredprocError as error:

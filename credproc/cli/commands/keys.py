@@ -17,11 +17,14 @@ from collections.abc import Mapping
 
 from ...config import validate
 from ...config.awsconfig import credentials_path, read_sections
+from ...config.credfile import remove_static_keys
 from ...config.options import BY_DEST, OUTPUT_OPTIONS, PROFILE
 from ...config.resolve import lock_timeout
 from ...errors import ConfigError, CredprocError, UsageError
 from ...keys import keyring as keystore
 from ...keys.keyring import Indexed, SourceKeys, mask
+from ...keys.rotation import identity
+from ...keys.rotation import rotate as rotate_key
 from ...prompt.terminal import close, open_terminal, read_hidden
 from ..parser import Parser, add_options
 from ..table import table
@@ -93,8 +96,6 @@ def add(args: argparse.Namespace) -> int:
         _refuse_overwrite(name, args.force, wait)
         user_arn = None
         if not args.no_verify:
-            from ...keys.rotation import identity  # noqa: PLC0415 - imports boto3
-
             try:
                 user_arn = identity(keys, None, region).arn
             except CredprocError as error:
@@ -110,8 +111,6 @@ def add(args: argparse.Namespace) -> int:
 
 
 def _remove_from_file(name: str, profile: str, keys: SourceKeys) -> None:
-    from ...config.credfile import remove_static_keys  # noqa: PLC0415
-
     path = credentials_path(os.environ)
     try:
         removed = remove_static_keys(path, profile, (keys.access_key_id, keys.secret_access_key))
@@ -245,8 +244,6 @@ def rotate(args: argparse.Namespace) -> int:
     verify_timeout = validate.seconds(
         "--verify-timeout", args.verify_timeout, DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
     )
-    from ...keys.rotation import rotate as rotate_key  # noqa: PLC0415 - imports boto3
-
     with keystore.index_lock(os.environ, wait):
         rotated = rotate_key(name, os.environ, region, verify_timeout, wait)
     sys.stdout.write(
