@@ -10,7 +10,11 @@ from .core import hit
 
 
 def main() -> int:
-    if hit.serve(sys.argv[1:], os.environ):
+    try:
+        served = hit.serve(sys.argv[1:], os.environ)
+    except Exception:  # noqa: BLE001 - any doubt is a miss: the CLI runs the whole algorithm
+        served = False
+    if served:
         return 0
     from .cli.main import main as cli  # noqa: PLC0415 - everything but a hit
 

@@ -77,10 +77,14 @@ _PRIVATE = 0o077  # group and other permission bits
 def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Write the cached answer for this command line if it is a hit; False if it is not."""
     answer = cached_answer(argv, environ)
-    if answer is None:
+    if answer is None or sys.stdout is None:
         return False
-    sys.stdout.buffer.write(answer)
-    sys.stdout.buffer.flush()
+    try:
+        # One write of the whole answer, well under a pipe's atomic size: all or nothing.
+        sys.stdout.buffer.write(answer)
+        sys.stdout.buffer.flush()
+    except OSError:
+        return False  # the CLI meets the same failure and reports it
     return True
 
 
