@@ -16,6 +16,10 @@ Only ``cli.main`` turns these into an exit status and one line on stderr; librar
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+E = TypeVar("E", bound="CredprocError")
+
 # How cli prints every failure. A parent credproc reads a nested one's stderr (botocore hands
 # it over in its credential_process error) and finds its own kind of line there.
 ERROR_PREFIX = "credproc: error: "
@@ -33,6 +37,24 @@ class CredprocError(Exception):
     """Root of credproc's errors. ``str(error)`` is the one line shown to the user."""
 
     exit_code = 1
+    # Words added where the error passed through (``with_context``), innermost first.
+    leads: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+
+    def with_context(self: E, context: str, *, lead: bool = False) -> E:
+        """This error, of the same class and exit code, with ``context`` in its line: after
+        its words ("...; nothing was changed"), or before them with ``lead`` ("stored 'dev',
+        but ...: ..."). It never calls the constructor, so it serves every error class, also
+        one whose constructor takes other arguments."""
+        if lead:
+            self.leads = (*self.leads, context)
+        else:
+            self.context = (*self.context, context)
+        return self
+
+    def __str__(self) -> str:
+        leads = "".join(f"{words}: " for words in reversed(self.leads))
+        return leads + "; ".join((super().__str__(), *self.context))
 
 
 class UsageError(CredprocError):

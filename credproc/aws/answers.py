@@ -1,23 +1,30 @@
-"""What STS (or whatever answered in its place) said, as one of credproc's errors.
+"""What an AWS service (or whatever answered in its place) said, as one of credproc's errors.
 
-Every exception that escapes boto3 and botocore during an STS call ends here as a
-``CredprocError`` with the right exit code: a refusal is STS's (exit 4, or 2 for a parameter
-STS rejected), anything that is not a well-formed STS answer (a proxy's page, a captive portal,
-a TLS or proxy failure, silence) is STS being unavailable (exit 5), so a cached token that
-still lives is served instead; and a source that cannot sign is configuration (exit 3).
+One mapper for every service credproc calls: STS, IAM and those to come. ``aws_error`` takes
+what a call raised and gives the ``CredprocError`` with the right exit code; ``translated``
+runs a call through it. A refusal is the service's (exit 4, or 2 for a parameter it rejected);
+network trouble, a call past its deadline (``client.DEADLINE``) and anything that is not a
+well-formed answer of the service (a proxy's page, a captive portal, silence, garbage
+botocore cannot parse) are the service being unavailable (exit 5), so a cached token that
+still lives is served instead; a source that cannot sign is configuration (exit 3).
+
+Anything else is not the service's doing but a bug in credproc: it is left as it is, so the
+CLI reports an internal error (exit 1) instead of hiding it behind an outage.
 """
 
 from __future__ import annotations
 
-import contextlib
+import http.client
 import os
-import threading
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+import types
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import botocore.exceptions
 import botocore.parsers
+import urllib3.exceptions
 
+from ..core.deadline import DeadlinePassed
 from ..errors import (
     AuthError,
     ConfigError,
@@ -28,88 +35,120 @@ from ..errors import (
     UsageError,
     nested_failure,
 )
+from .client import MAX_ATTEMPTS, last_answer
 
 if TYPE_CHECKING:
     from ..core.request import Request
 
-# Bounded: 3 attempts of at most 3 s to connect and 5 s per read, with standard-mode backoff
-# between them: the outage bound docs/security.md ("Outages") states follows from these.
-# STS answers in well under 1 s.
-MAX_ATTEMPTS = 3
-CONNECT_TIMEOUT = 3
-READ_TIMEOUT = 5
+T = TypeVar("T")
+
+# Where botocore parses an answer: an exception of any type raised there is an answer it
+# could not read (a well-formed XML document of another shape, say, ends in a KeyError deep
+# in the parser), not a bug of credproc's.
+_PARSING_MODULES = ("botocore.parsers",)
+# The transport's own failures, when botocore lets them through unwrapped (reading a body).
+_TRANSPORT_ERRORS = (
+    botocore.exceptions.ConnectionError,
+    botocore.exceptions.HTTPClientError,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+)
 
 
-class _Answer(threading.local):
-    """The HTTP status and content type of the last answer this thread's STS client parsed:
-    what an error may name when the answer was not STS's (never its body)."""
-
-    status: int | None = None
-    content_type: str = ""
-
-
-_ANSWER = _Answer()
-
-
-def remember_answer(response_dict: Mapping[str, Any], **_: object) -> None:
-    _ANSWER.status = response_dict.get("status_code")
-    headers = response_dict.get("headers") or {}
-    _ANSWER.content_type = str(headers.get("content-type") or headers.get("Content-Type") or "")
-
-
-def _not_sts(operation: str, request: Request) -> StsUnavailableError:
-    """An answer that is not a well-formed STS response: a proxy's page, a captive portal."""
-    content_type = _ANSWER.content_type.split(";")[0].strip() or "no content type"
-    return StsUnavailableError(
-        f"STS{_where(request)} answered {operation} with HTTP {_ANSWER.status} "
-        f"({content_type}), which is not an STS response; is a proxy or a captive portal "
-        "in the way?"
-    )
-
-
-@contextlib.contextmanager
-def translated_errors(operation: str, request: Request) -> Iterator[None]:
-    """Run an STS call; whatever botocore raises leaves as a CredprocError."""
-    _ANSWER.status, _ANSWER.content_type = None, ""
+def translated(
+    service: str, operation: str, call: Callable[[], T], request: Request | None = None
+) -> T:
+    """``call()``, whose AWS failures leave as CredprocErrors (``aws_error``)."""
     try:
-        yield
-    except botocore.exceptions.ClientError as error:
-        if not _is_sts_error(error):
-            raise _not_sts(operation, request) from None
-        raise map_client_error(operation, request, error) from None
-    except botocore.exceptions.NoCredentialsError:
-        if request.source_profile is not None:
-            # Found, but botocore can sign with nothing in it (say, a key id without its
-            # secret): pointing the user at --source-profile would send them in a circle.
-            raise ConfigError(
-                f"source profile {request.source_profile!r} has no credentials to sign with "
-                "(an access key id and secret, or sso_*, role_arn or credential_process)"
-            ) from None
-        raise AuthError(f"no source credentials found: {_source_hint(request)}") from None
-    except botocore.exceptions.CredentialRetrievalError as error:
-        raise source_failure(request, error) from None
-    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
-        raise StsUnavailableError(
-            f"cannot reach STS{_where(request)} for {operation}: {_network_cause(error)} "
+        return call()
+    except Exception as error:
+        mapped = aws_error(service, operation, error, request)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def aws_error(
+    service: str, operation: str, error: Exception, request: Request | None = None
+) -> CredprocError | None:
+    """The CredprocError for what a call to ``service`` raised; None for what is no failure
+    of AWS or of the way to it (a bug). ``request``, when the call serves one, lets the line
+    name the source, the endpoint and the role, and tell an MFA session's refusal."""
+    where = f" at {request.endpoint_url}" if request is not None and request.endpoint_url else ""
+    if isinstance(error, DeadlinePassed):
+        return StsUnavailableError(
+            f"{service}{where} did not finish {operation} within {error.seconds:g} s (an answer "
+            "that trickles in, or a network that stalls); check the network and any proxy"
+        )
+    if isinstance(error, botocore.exceptions.ClientError):
+        if not _is_service_error(error):
+            return _not_service(service, operation, where)
+        return map_client_error(service, operation, error, request)
+    if isinstance(
+        error,
+        (botocore.exceptions.NoCredentialsError, botocore.exceptions.CredentialRetrievalError),
+    ):
+        return _no_signature(service, operation, error, request)
+    if isinstance(error, _TRANSPORT_ERRORS):
+        return StsUnavailableError(
+            f"cannot reach {service}{where} for {operation}: {_network_cause(error)} "
             f"(gave up after {MAX_ATTEMPTS} attempts); check the network, any proxy, or --region"
-        ) from None
-    except botocore.parsers.ResponseParserError:
-        raise _not_sts(operation, request) from None
-    except botocore.exceptions.ProfileNotFound as error:
-        raise ConfigError(
+        )
+    if isinstance(error, botocore.parsers.ResponseParserError):
+        return _not_service(service, operation, where)
+    if isinstance(error, botocore.exceptions.ProfileNotFound):
+        return ConfigError(
             f"profile {error.kwargs.get('profile')!r} (named by the source profile's "
             "configuration) is not in your AWS config"
-        ) from None
-    except botocore.exceptions.ConfigParseError as error:
-        raise ConfigFileError(
-            f"cannot parse {error.kwargs.get('path')}: botocore refuses it"
-        ) from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise AuthError(f"{operation} failed: {one_line(error)}") from None
-    except Exception:  # noqa: BLE001 - botocore choking on an answer it could not read
-        # A well-formed XML document of another shape, say, ends in a KeyError deep in the
-        # parser: whatever escapes botocore here is an answer that was not STS's.
-        raise _not_sts(operation, request) from None
+        )
+    if isinstance(error, botocore.exceptions.ConfigParseError):
+        return ConfigFileError(f"cannot parse {error.kwargs.get('path')}: botocore refuses it")
+    if isinstance(error, botocore.exceptions.BotoCoreError):
+        return AuthError(f"{operation} failed: {one_line(error)}")
+    if _raised_in(error.__traceback__, _PARSING_MODULES):
+        return _not_service(service, operation, where)
+    return None
+
+
+def _no_signature(
+    service: str, operation: str, error: Exception, request: Request | None
+) -> CredprocError:
+    """No credentials to sign the call with, or their own process failed."""
+    if isinstance(error, botocore.exceptions.CredentialRetrievalError):
+        if request is None:
+            return AuthError(f"{service} {operation}: {one_line(error)}")
+        return source_failure(request, error)
+    if request is None:
+        return AuthError(f"no credentials to sign {service} {operation} with")
+    if request.source_profile is not None:
+        # Found, but botocore can sign with nothing in it (say, a key id without its
+        # secret): pointing the user at --source-profile would send them in a circle.
+        return ConfigError(
+            f"source profile {request.source_profile!r} has no credentials to sign with "
+            "(an access key id and secret, or sso_*, role_arn or credential_process)"
+        )
+    return AuthError(f"no source credentials found: {_source_hint(request)}")
+
+
+def _raised_in(traceback: types.TracebackType | None, modules: tuple[str, ...]) -> bool:
+    """Whether the innermost frame of ``traceback`` runs code of one of ``modules``."""
+    if traceback is None:
+        return False
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    module = str(traceback.tb_frame.f_globals.get("__name__", ""))
+    return any(module == name or module.startswith(f"{name}.") for name in modules)
+
+
+def _not_service(service: str, operation: str, where: str) -> StsUnavailableError:
+    """An answer that is not a well-formed one of the service: a proxy's page, a captive
+    portal, garbage."""
+    answer = last_answer()
+    content_type = answer.content_type.split(";")[0].strip() or "no content type"
+    return StsUnavailableError(
+        f"{service}{where} answered {operation} with HTTP {answer.status} ({content_type}), "
+        f"which is not an {service} response; is a proxy or a captive portal in the way?"
+    )
 
 
 def _network_cause(error: Exception) -> str:
@@ -125,12 +164,16 @@ def _network_cause(error: Exception) -> str:
     return next((cause for kind, cause in causes if isinstance(error, kind)), "a network error")
 
 
-def _is_sts_error(error: botocore.exceptions.ClientError) -> bool:
-    """Whether STS itself sent this error: an XML error document with a code of its own.
-    For anything else (an HTML page, JSON, nothing) botocore makes the code up from the
-    HTTP status."""
+def _is_service_error(error: botocore.exceptions.ClientError) -> bool:
+    """Whether the service itself sent this error: a document in its protocol's format (XML
+    for STS and IAM, JSON for the JSON services) with a code of its own. For anything else (an
+    HTML page, another format, nothing) botocore makes the code up from the HTTP status."""
     code = str(error.response.get("Error", {}).get("Code", ""))
-    return "xml" in _ANSWER.content_type.lower() and bool(code) and not code.isdigit()
+    answer = last_answer()
+    formats = {"query": ("xml",), "rest-xml": ("xml",), "ec2": ("xml",), "": ("xml", "json")}
+    expected = formats.get(answer.protocol, ("json",))
+    content_type = answer.content_type.lower()
+    return any(kind in content_type for kind in expected) and bool(code) and not code.isdigit()
 
 
 def source_failure(
@@ -179,13 +222,41 @@ _SESSION_GONE_CODES = {"ExpiredToken", "InvalidClientTokenId"}
 
 
 def map_client_error(
-    operation: str, request: Request, error: botocore.exceptions.ClientError
+    service: str,
+    operation: str,
+    error: botocore.exceptions.ClientError,
+    request: Request | None = None,
 ) -> CredprocError:
-    """One line that says what STS refused and what to do about it."""
+    """One line that says what the service refused and what to do about it."""
     details = error.response.get("Error", {})
     code = str(details.get("Code", "Unknown"))
     message = " ".join(str(details.get("Message", "")).split())
-    target = f" {request.role_arn}" if request.role_arn and "Role" in operation else ""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if request is not None:
+        refused = _request_refused(service, operation, code, message, request)
+        if refused is not None:
+            return refused
+    target = f" {request.role_arn}" if request and request.role_arn and "Role" in operation else ""
+    if code == "AccessDenied":
+        return AuthError(f"{service} denied {operation}{target}: {message or 'access denied'}")
+    if code in _AUTH_CODES:
+        return AuthError(f"{operation} failed: {_AUTH_CODES[code]} ({code})")
+    if code in _THROTTLE_CODES:
+        return StsUnavailableError(
+            f"{service} is throttling {operation} (still after {MAX_ATTEMPTS} attempts); "
+            "try again soon"
+        )
+    if code in _INPUT_CODES:
+        return UsageError(f"{service} rejected {operation}: {message or code}")
+    if isinstance(status, int) and status >= 500:
+        return StsUnavailableError(f"{service} failed {operation} with {code} (HTTP {status})")
+    return AuthError(f"{service} refused {operation}{target}: {code}: {message}".rstrip(": "))
+
+
+def _request_refused(
+    service: str, operation: str, code: str, message: str, request: Request
+) -> CredprocError | None:
+    """What a refusal means for the request's own source: its MFA session or stored keys."""
     if operation == "GetSessionToken" and code == "AccessDenied":
         # A wrong or reused code, or a serial that is not the user's device. STS's message
         # says which; it never contains the code.
@@ -201,29 +272,12 @@ def map_client_error(
         )
     if request.source_keys and code in ("InvalidClientTokenId", "SignatureDoesNotMatch"):
         return AuthError(
-            f"STS does not accept the source keys {request.source_keys!r} ({code}); store "
+            f"{service} does not accept the source keys {request.source_keys!r} ({code}); store "
             f"working ones with credproc keys add {request.source_keys} --force"
         )
-    if code == "AccessDenied":
-        return AuthError(f"STS denied {operation}{target}: {message or 'access denied'}")
-    if code in _AUTH_CODES:
-        return AuthError(f"{operation} failed: {_AUTH_CODES[code]} ({code})")
-    if code in _THROTTLE_CODES:
-        return StsUnavailableError(
-            f"STS is throttling {operation} (still after {MAX_ATTEMPTS} attempts); try again soon"
-        )
-    if code in _INPUT_CODES:
-        return UsageError(f"STS rejected {operation}: {message or code}")
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if isinstance(status, int) and status >= 500:
-        return StsUnavailableError(f"STS failed {operation} with {code} (HTTP {status})")
-    return AuthError(f"STS refused {operation}{target}: {code}: {message}".rstrip(": "))
+    return None
 
 
 def one_line(error: Exception) -> str:
     # botocore's messages may span lines (parameter validation does); ours are one line.
     return " ".join(str(error).split())
-
-
-def _where(request: Request) -> str:
-    return f" at {request.endpoint_url}" if request.endpoint_url else ""

@@ -16,13 +16,14 @@ import urllib.request
 from collections.abc import Mapping
 
 from ..core.credentials import Credentials
+from ..core.deadline import DeadlinePassed, run_within
 from ..errors import AuthError, StsUnavailableError, UsageError
 
 FEDERATION_URL_VARIABLE = "CREDPROC_FEDERATION_URL"
 # The service's own bounds on SessionDuration, in seconds.
 MIN_CONSOLE_SECONDS = 900
 MAX_CONSOLE_SECONDS = 43200
-TIMEOUT_SECONDS = 15
+TIMEOUT_SECONDS = 15  # for the whole exchange, as for each read
 # Each partition's sign-in endpoint and console host.
 PARTITIONS = {
     "aws": ("https://signin.aws.amazon.com/federation", "console.aws.amazon.com"),
@@ -87,9 +88,21 @@ def signin_token(url: str, credentials: Credentials, session_duration: int | Non
         method="POST",
     )
     where = urllib.parse.urlsplit(url).netloc
-    try:
+
+    def exchange() -> bytes:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310
-            body = answer.read(64 * 1024)
+            body: bytes = answer.read(64 * 1024)
+            return body
+
+    try:
+        # The timeout bounds each read, the deadline the whole answer (one dripped a byte at a
+        # time would hold the command as long as the server liked).
+        body = run_within(TIMEOUT_SECONDS, exchange, "credproc-federation")
+    except DeadlinePassed:
+        raise StsUnavailableError(
+            f"the federation endpoint {where} did not answer getSigninToken within "
+            f"{TIMEOUT_SECONDS} s"
+        ) from None
     except urllib.error.HTTPError as error:
         if error.code >= 500:
             raise StsUnavailableError(

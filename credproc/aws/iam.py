@@ -1,22 +1,21 @@
 """IAM's access key calls, for ``credproc keys rotate``: list, create and delete a user's keys.
 
-With ``sts``, the only modules that import boto3 (``sts`` was near its size limit, and these
-calls are a concern of their own: no other command talks to IAM). Imported only by ``rotate``.
-Each call is signed by a session from ``sts.keys_session`` and bounded like the STS calls.
+Imported only by ``rotate``. Each call is signed by a session from ``sts.keys_session``, and
+bounded and mapped to credproc's errors like every AWS call (``client``, ``answers``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import botocore.exceptions
 
-from ..errors import AuthError, CredprocError, StsUnavailableError
+from ..errors import AuthError, StsUnavailableError
 from ..keys.keyring import SourceKeys
-from .answers import MAX_ATTEMPTS
-from .sts import CLIENT_CONFIG
+from .answers import one_line, translated
+from .client import make_client
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.client import IAMClient
@@ -68,38 +67,11 @@ def _user(user: str | None) -> dict[str, Any]:
 
 def _client(session: boto3.Session, region: str) -> IAMClient:
     try:
-        return session.client("iam", region_name=region, config=CLIENT_CONFIG)
+        client = cast("IAMClient", make_client(session, "iam", region))
     except botocore.exceptions.BotoCoreError as error:
-        raise AuthError(f"cannot set up an IAM client: {_one_line(error)}") from None
+        raise AuthError(f"cannot set up an IAM client: {one_line(error)}") from None
+    return client
 
 
 def _call(operation: str, call: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
-    try:
-        return call()
-    except botocore.exceptions.ClientError as error:
-        raise _refused(operation, error) from None
-    except (
-        botocore.exceptions.EndpointConnectionError,
-        botocore.exceptions.ConnectTimeoutError,
-        botocore.exceptions.ReadTimeoutError,
-        botocore.exceptions.ConnectionClosedError,
-    ):
-        raise StsUnavailableError(
-            f"cannot reach IAM for {operation} (gave up after {MAX_ATTEMPTS} attempts)"
-        ) from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise AuthError(f"IAM {operation} failed: {_one_line(error)}") from None
-
-
-def _refused(operation: str, error: botocore.exceptions.ClientError) -> CredprocError:
-    details = error.response.get("Error", {})
-    code = str(details.get("Code", "Unknown"))
-    message = " ".join(str(details.get("Message", "")).split())
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in ("Throttling", "ThrottlingException") or (isinstance(status, int) and status >= 500):
-        return StsUnavailableError(f"IAM failed {operation} with {code} (HTTP {status})")
-    return AuthError(f"IAM refused {operation}: {code}: {message}".rstrip(": "))
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
+    return translated("IAM", operation, call)

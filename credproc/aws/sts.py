@@ -1,8 +1,6 @@
-"""Everything that talks to AWS: source sessions and the STS calls (their errors:
-``sts_errors``).
+"""Source sessions and the STS calls (clients from ``client``, errors from ``answers``).
 
-With ``sts_errors``, the only module that imports boto3, and it is imported only when a token
-must be fetched: a cache hit never pays for boto3's import.
+Imported only when a token must be fetched: a cache hit never pays for boto3's import.
 """
 
 from __future__ import annotations
@@ -10,7 +8,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import boto3
 import botocore.credentials
@@ -30,15 +28,8 @@ from ..errors import (
     StsUnavailableError,
     UsageError,
 )
-from .answers import (
-    CONNECT_TIMEOUT,
-    MAX_ATTEMPTS,
-    READ_TIMEOUT,
-    one_line,
-    remember_answer,
-    source_failure,
-    translated_errors,
-)
+from .answers import one_line, source_failure, translated
+from .client import CLIENT_CONFIG, make_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sts.client import STSClient
@@ -47,13 +38,6 @@ if TYPE_CHECKING:
 
 # The Date header has one-second resolution and the call takes time: smaller skews are noise.
 SKEW_NOISE_SECONDS = 5
-
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-    connect_timeout=CONNECT_TIMEOUT,
-    read_timeout=READ_TIMEOUT,
-    user_agent_extra="credproc",
-)
 
 
 def source_session(request: Request) -> boto3.Session:
@@ -210,7 +194,7 @@ def _client(session: boto3.Session, request: Request, config: Config = CLIENT_CO
     try:
         # Creating the client loads the source credentials: a source profile's own
         # credential_process (maybe a nested credproc) runs here.
-        client = session.client("sts", region_name=region, config=config)
+        client = cast("STSClient", make_client(session, "sts", region, config))
     except botocore.exceptions.CredentialRetrievalError as error:
         raise source_failure(request, error) from None
     except botocore.exceptions.InfiniteLoopConfigError as error:
@@ -222,7 +206,6 @@ def _client(session: boto3.Session, request: Request, config: Config = CLIENT_CO
         raise ConfigError(f"profile not found: {error.kwargs.get('profile')!r}") from None
     except botocore.exceptions.BotoCoreError as error:
         raise ConfigError(f"cannot set up an STS client: {one_line(error)}") from None
-    client.meta.events.register("before-parse.sts", remember_answer)
     return client
 
 
@@ -247,8 +230,7 @@ def _call_raw(
     operation: str, request: Request, call: Callable[[], Mapping[str, Any]]
 ) -> Mapping[str, Any]:
     started = time.monotonic()
-    with translated_errors(operation, request):
-        response = call()
+    response = translated("STS", operation, call, request)
     logger().debug("STS %s answered in %.0f ms", operation, (time.monotonic() - started) * 1000)
     return response
 

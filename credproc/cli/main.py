@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config.options import BY_DEST
-from ..core.log import configure, quiet_until_warning
+from ..core.log import configure, is_verbose, quiet_until_warning
 from ..core.provider import CHAIN_VARIABLE
 from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .commands import COMMANDS, DEFAULT, Command
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 
 INTERRUPTED = 130  # the shell's code for death by SIGINT
+BUG_REPORT = "this is a bug in credproc: please report it, with the traceback -v shows"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", INTERRUPTED, debug=False)
     except Exception as error:  # noqa: BLE001 - a bug must still end in one line, not a trace
-        return _fail(f"internal error: {type(error).__name__}: {error}", 1, debug)
+        # Never an outage: a bug met during a refresh must not hide behind a stale token.
+        return _fail(
+            f"internal error: {type(error).__name__}: {error}; {BUG_REPORT}",
+            1,
+            debug or is_verbose(),
+        )
 
 
 def _fail(message: str, code: int, debug: bool) -> int:

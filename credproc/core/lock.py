@@ -1,7 +1,8 @@
 """The per-key refresh lock: one refresher per key, other keys never wait.
 
 An flock dies with its process, so a refresher killed with -9 blocks nobody. filelock is
-imported only here, and only a refresh takes the lock.
+imported only here (``file_lock``, which the keys index's lock uses too), and only a refresh
+takes a key's lock.
 """
 
 from __future__ import annotations
@@ -32,6 +33,29 @@ def refresh_lock(path: str, timeout: float) -> Iterator[Held]:
     Yields an unlocked Held, after a warning, if no lock can be had here (a read-only file
     system, or something other than a file at the lock's path): the caller then refreshes
     without caching rather than failing."""
+    held = contextlib.ExitStack()
+    try:
+        waited = held.enter_context(
+            file_lock(path, timeout, "another credproc process", "refreshing this role")
+        )
+    except OSError as error:
+        logger().warning(
+            "cannot lock %s (%s); continuing without caching", path, error.strerror or error
+        )
+        yield Held(locked=False, waited=False)
+        return
+    with held:
+        yield Held(locked=True, waited=waited)
+
+
+@contextlib.contextmanager
+def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bool]:
+    """Hold the lock file at ``path``, waiting up to ``timeout`` seconds; yields whether
+    another process held it first. The one way credproc takes a file lock.
+
+    ``holder`` and ``doing`` name who may hold it and what for, in the LockTimeoutError
+    ("another credproc process has been refreshing this role for over 60 s") and the -v line
+    while waiting. OSError when no lock can be had at ``path``."""
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
     waited = False
     try:
@@ -41,23 +65,15 @@ def refresh_lock(path: str, timeout: float) -> Iterator[Held]:
         except filelock.Timeout:
             waited = True
             # Why this run is slow, for -v; and the sign tests wait for to know it waits.
-            logger().info(
-                "another credproc is refreshing this role; waiting up to %g s for it", timeout
-            )
+            logger().info("%s is %s; waiting up to %g s for it", holder, doing, timeout)
             lock.acquire()
     except filelock.Timeout:
         raise LockTimeoutError(
-            f"another credproc process has been refreshing this role for over "
-            f"{timeout:g} s (lock {path}); retry, or raise --lock-timeout"
+            f"{holder} has been {doing} for over {timeout:g} s (lock {path}); retry, or "
+            "raise --lock-timeout"
         ) from None
-    except OSError as error:
-        logger().warning(
-            "cannot lock %s (%s); continuing without caching", path, error.strerror or error
-        )
-        yield Held(locked=False, waited=False)
-        return
     try:
-        yield Held(locked=True, waited=waited)
+        yield waited
     finally:
         lock.release()
 

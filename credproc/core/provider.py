@@ -165,7 +165,7 @@ def _fetch(request: Request, fetch: Fetcher) -> Fetched:
         return fetch(request, mfa_session)
     except MfaError as error:
         _forget(mfa_request, mfa_session)
-        raise MfaError(f"{error}; run again to enter a new code") from None
+        raise error.with_context("run again to enter a new code") from None
 
 
 def _forget(request: Request, refused: Credentials) -> None:

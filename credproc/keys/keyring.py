@@ -16,11 +16,8 @@ import contextlib
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, NamedTuple
-
-import filelock
 
 try:  # the keyring extra
     import keyring
@@ -29,13 +26,15 @@ except ImportError:
     keyring = None  # type: ignore[assignment]
 
 from ..config import keyindex
+from ..core.deadline import DeadlinePassed, run_within
 from ..core.files import atomic_write
+from ..core.lock import file_lock
 from ..errors import ConfigError, LockTimeoutError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import ModuleType
-    from typing import Any, TypeVar
+    from typing import TypeVar
 
     T = TypeVar("T")
 
@@ -123,17 +122,16 @@ def index_lock(environ: Mapping[str, str], timeout: float) -> Iterator[None]:
     """One ``keys`` command changing keys at a time (two rotations of one key would each
     delete the other's new key)."""
     path = keyindex.path(environ) + ".lock"
+    held = contextlib.ExitStack()
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with filelock.FileLock(path, timeout=timeout, mode=0o600):
-            yield
-    except filelock.Timeout:
-        raise LockTimeoutError(
-            f"another credproc keys command has held {path} for over {timeout:g} s; retry, or "
-            "raise --lock-timeout"
-        ) from None
+        held.enter_context(
+            file_lock(path, timeout, "another credproc keys command", "changing keys")
+        )
     except OSError as error:
         raise ConfigError(f"cannot lock {path}: {error.strerror or error}") from None
+    with held:
+        yield
 
 
 # -- the keyring: bounded calls, one clear line per failure --------------------------------
@@ -217,33 +215,21 @@ def _is_unusable(backend: object) -> bool:
 
 
 def _bounded(what: str, timeout: float, call: Callable[[], T]) -> T:
-    """Run a keyring call in a daemon thread and give up after ``timeout`` seconds.
+    """Run a keyring call and give up after ``timeout`` seconds.
 
     A locked keyring asks to be unlocked with a dialog, and a Secret Service waits for that
     dialog's answer without any limit; no one may be there to see it (a client running
-    credproc in the background, a session over SSH). Giving up leaves the thread blocked on
-    its D-Bus socket, which ends with the process."""
-    outcome: list[Any] = []
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            outcome.append(call())
-        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
-            failure.append(error)
-
-    worker = threading.Thread(target=work, name="credproc-keyring", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
+    credproc in the background, a session over SSH). Giving up leaves the call blocked on its
+    D-Bus socket in a daemon thread, which ends with the process."""
+    try:
+        return run_within(timeout, call, "credproc-keyring")
+    except DeadlinePassed:
         raise ConfigError(
             f"the OS keyring gave no answer within {timeout:g} s ({what}): it is probably locked "
             "and waiting for you to unlock it; unlock it and retry, or raise --lock-timeout"
-        )
-    if failure:
-        raise _failed(what, failure[0]) from None
-    result: T = outcome[0]
-    return result
+        ) from None
+    except BaseException as error:  # noqa: BLE001 - whatever the backend raised, as one line
+        raise _failed(what, error) from None
 
 
 def _failed(what: str, error: BaseException) -> BaseException:

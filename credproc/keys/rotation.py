@@ -71,7 +71,7 @@ def rotate(
     try:
         who = identity(old, name, region)
     except CredprocError as error:
-        raise type(error)(f"{error}; nothing was changed") from None
+        raise error.with_context("nothing was changed") from None
     user = _user_name(who.arn)
     iam_region = iam.region_for(who.arn, region)
     signer = sts.keys_session(old.access_key_id, old.secret_access_key, iam_region)
@@ -87,8 +87,8 @@ def rotate(
         )
     new = _step(lambda: iam.create_access_key(signer, user, iam_region), unchanged)
 
-    def undo(why: str, kind: type[CredprocError] = AuthError) -> CredprocError:
-        """Delete the new key again; the error (of the failure's kind) says what is left where."""
+    def undo(failure: CredprocError) -> CredprocError:
+        """Delete the new key again; the failure then says what is left where."""
         try:
             iam.delete_access_key(signer, user, new.access_key_id, iam_region)
             iam_state = "it was deleted in IAM again"
@@ -97,24 +97,23 @@ def rotate(
                 f"deleting it in IAM failed too ({error}): delete it yourself with aws iam "
                 f"delete-access-key{_user_flag(user)} --access-key-id {new.access_key_id}"
             )
-        return kind(
-            f"{why}; {iam_state}; the keyring still holds {mask(old.access_key_id)}, which works"
+        return failure.with_context(iam_state).with_context(
+            f"the keyring still holds {mask(old.access_key_id)}, which works"
         )
 
     try:
         proven = _accepted(new, region, verify_timeout)
     except CredprocError as error:
-        raise undo(
-            f"STS did not accept the new key {mask(new.access_key_id)} within "
-            f"{verify_timeout:g} s ({error})",
-            type(error),
-        ) from None
+        new_key = mask(new.access_key_id)
+        lead = f"STS did not accept the new key {new_key} within {verify_timeout:g} s"
+        raise undo(error.with_context(lead, lead=True)) from None
     if proven.arn != who.arn:
-        raise undo(f"the new key signs as {proven.arn}, not {who.arn}")
+        raise undo(AuthError(f"the new key signs as {proven.arn}, not {who.arn}"))
     try:
         keystore.store(name, new, keyring_timeout)
     except CredprocError as error:
-        raise undo(f"cannot store the new key in the keyring ({error})", type(error)) from None
+        lead = "cannot store the new key in the keyring"
+        raise undo(error.with_context(lead, lead=True)) from None
 
     # From here on the keyring holds the new key, which works.
     try:
@@ -125,10 +124,13 @@ def rotate(
         keystore.write_index(environ, name, indexed)
         iam.delete_access_key(signer, user, old.access_key_id, iam_region)
     except CredprocError as error:
-        raise type(error)(
+        raise error.with_context(
             f"the keyring holds the new key {mask(new.access_key_id)}, which works, but IAM "
-            f"still has the old key ({error}): delete it with aws iam "
-            f"delete-access-key{_user_flag(user)} --access-key-id {old.access_key_id}"
+            "still has the old key",
+            lead=True,
+        ).with_context(
+            f"delete it with aws iam delete-access-key{_user_flag(user)} "
+            f"--access-key-id {old.access_key_id}"
         ) from None
     return Rotated(old.access_key_id, new.access_key_id, who.arn)
 
@@ -137,7 +139,7 @@ def _step(call: Callable[[], T], unchanged: str) -> T:
     try:
         return call()
     except CredprocError as error:
-        raise type(error)(f"{error}; {unchanged}") from None
+        raise error.with_context(unchanged) from None
 
 
 def _accepted(keys: SourceKeys, region: str | None, timeout: float) -> sts.Identity:

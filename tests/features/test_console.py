@@ -4,6 +4,7 @@ the browser BROWSER names or printed."""
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,6 +161,22 @@ def test_a_federation_endpoint_that_is_down(sandbox: Sandbox, stand_in: Federati
     result = sandbox.credproc("console", *sandbox.role_args(), "--print")
 
     assert_fails(result, 5, "cannot reach the federation endpoint 127.0.0.1:9")
+
+
+def test_a_federation_endpoint_that_drips_its_answer_is_given_up_at_the_deadline(
+    sandbox: Sandbox, stand_in: FederationStandIn
+) -> None:
+    sandbox.credproc(*sandbox.role_args())  # the role session, cached: only the link is slow
+    stand_in.drip = 1  # each read well inside the timeout; the whole answer takes over 30 s
+
+    started = time.monotonic()
+    result = sandbox.credproc("console", *sandbox.role_args(), "--print")
+    took = time.monotonic() - started
+
+    deadline = federation.TIMEOUT_SECONDS
+    assert_fails(result, 5, f"did not answer getSigninToken within {deadline} s")
+    assert deadline <= took < deadline + 5, took
+    assert len(stand_in.requests) == 1
 
 
 def test_no_browser_is_exit_3_suggesting_print(

@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +22,15 @@ from typing import Any
 import pytest
 from support import entries
 from support.assertions import assert_fails, assert_warns
-from support.constants import ROLE
+from support.constants import BASE_KEY_ID, BASE_SECRET, ROLE
 from support.hostile import only_entry
 from support.processes import stopped_at, wait_all
 from support.sandbox import Result, Sandbox
 
-from credproc.aws.answers import MAX_ATTEMPTS, READ_TIMEOUT
+from credproc.aws import iam, sts
+from credproc.aws.client import DEADLINE, MAX_ATTEMPTS, READ_TIMEOUT
 from credproc.core.credentials import parse_expiration
+from credproc.errors import StsUnavailableError
 
 pytestmark = pytest.mark.integration
 
@@ -160,6 +163,75 @@ def test_an_sts_slower_than_the_read_timeout(sandbox: Sandbox) -> None:
     _served_stale(result, token)
     assert "cannot reach STS" in result.stderr
     assert sandbox.server.calls("AssumeRole") == MAX_ATTEMPTS
+
+
+# 16 bytes a second: each read is well inside the read timeout, and an AssumeRole answer
+# (over a kilobyte) takes over a minute in all: only the deadline of every call ends it.
+DRIP = 16
+
+
+def test_a_dripping_sts_without_a_cached_token_is_exit_5_at_the_deadline(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.server.fault("AssumeRole", drip=DRIP)
+
+    started = time.monotonic()
+    result = sandbox.credproc(*sandbox.role_args(), timeout=120)
+    took = time.monotonic() - started
+
+    assert_fails(result, 5, f"did not finish AssumeRole within {DEADLINE:g} s")
+    assert DEADLINE <= took < DEADLINE + 10, took
+    assert sandbox.server.disturbed() == {"drip": 1}  # one attempt, given up on mid-answer
+
+
+def test_a_dripping_sts_serves_the_live_cached_token_at_the_deadline(sandbox: Sandbox) -> None:
+    token = _cache_a_due_token(sandbox)
+    sandbox.server.fault("AssumeRole", drip=DRIP)
+
+    started = time.monotonic()
+    result = sandbox.credproc(*sandbox.role_args(), timeout=120)
+    took = time.monotonic() - started
+
+    _served_stale(result, token)
+    assert f"did not finish AssumeRole within {DEADLINE:g} s" in result.stderr
+    assert DEADLINE <= took < DEADLINE + 10, took
+    assert sandbox.server.disturbed() == {"drip": 1}
+
+
+def test_the_deadline_holds_for_iam_and_from_any_thread(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process, as the Python API and exec --server call AWS: from a thread that is not the
+    main one (no SIGALRM there), through the client every service gets. A short deadline keeps
+    the test quick; the subprocess tests above use the real one."""
+    for name, value in sandbox.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("credproc.aws.client.DEADLINE", 3.0)
+    sandbox.server.fault("ListAccessKeys", drip=DRIP)
+    session = sts.keys_session(BASE_KEY_ID, BASE_SECRET, "us-east-1")
+    outcome: list[BaseException | float] = []
+
+    def call() -> None:
+        started = time.monotonic()
+        try:
+            iam.access_key_ids(session, None, "us-east-1")
+        except StsUnavailableError as error:
+            outcome.extend((error, time.monotonic() - started))
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    caller.join(timeout=30)
+
+    assert not caller.is_alive()
+    error, took = outcome
+    assert "IAM" in str(error) and "did not finish ListAccessKeys within 3 s" in str(error)
+    assert isinstance(took, float) and 3 <= took < 5
+    # The call given up on ends once the answer stops, and makes no other attempt.
+    sandbox.server.clear_faults()
+    for worker in [t for t in threading.enumerate() if t.name == "credproc-ListAccessKeys"]:
+        worker.join(timeout=10)
+        assert not worker.is_alive()
+    assert sandbox.server.calls("ListAccessKeys") == 1
 
 
 def test_sts_down_serves_a_due_token(sandbox: Sandbox, gate: Gate) -> None:

@@ -11,7 +11,7 @@ from support.assertions import assert_warns
 from support.hostile import only_entry
 from support.sandbox import Sandbox
 
-from credproc.aws.answers import MAX_ATTEMPTS
+from credproc.aws.client import MAX_ATTEMPTS
 
 pytestmark = pytest.mark.integration
 

@@ -3,12 +3,15 @@
 No local implementation of that service exists, so this one answers ``getSigninToken`` in the
 service's documented form (GET or POST, the ``Session`` JSON with sessionId, sessionKey and
 sessionToken, an optional SessionDuration) and records each request, so that a test can check
-exactly what credproc sent. ``status`` makes it refuse (4xx) or fail (5xx) instead."""
+exactly what credproc sent. ``status`` makes it refuse (4xx) or fail (5xx) instead; ``drip``
+makes it send its answer that many bytes a second."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +23,7 @@ class FederationStandIn:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.status = 200
+        self.drip = 0  # bytes a second; 0: all at once
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/federation"
 
@@ -54,7 +58,14 @@ class FederationStandIn:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                step = stand_in.drip or len(data)
+                # A reader may give up on a dripped answer, as it should.
+                with contextlib.suppress(ConnectionError):
+                    for start in range(0, len(data), step):
+                        if start:
+                            time.sleep(1)
+                        self.wfile.write(data[start : start + step])
+                        self.wfile.flush()
 
             def log_message(self, *args: Any) -> None:
                 """Quiet: the tests read what was recorded."""

@@ -13,7 +13,8 @@ endpoint it answers ``/_test/...``:
                                   or {"AssumeRole": {"status": 200, "body": "<html>...",
                                   "content_type": "text/html"}}: that answer, byte for byte;
                                   or {"AssumeRole": {"reset": true}}: the connection is closed
-                                  without an answer
+                                  without an answer; or {"AssumeRole": {"drip": 16}}: the real
+                                  answer, 16 bytes a second (each read well inside any timeout)
     POST /_test/skew              {"seconds": 3600}: the Date header says now + seconds
     GET  /_test/issued            {"ASIA...": {"action": "AssumeRole", "role_arn": ARN,
                                   "expiration": "2026-...Z", "skew": 0.0}}: every token moto
@@ -36,7 +37,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs
@@ -74,7 +75,8 @@ class Recorder:
     def disturbing(self, fault: dict[str, Any]) -> None:
         """An answer ``fault`` changes, counted by what it does (a delay only when that is all)."""
         delayed = "delay" if float(fault.get("delay", 0)) > 0 else None
-        kind = next((k for k in ("reset", "body", "garbage", "status") if k in fault), delayed)
+        kinds = ("reset", "body", "garbage", "status", "drip")
+        kind = next((k for k in kinds if k in fault), delayed)
         if kind is not None:
             with self.lock:
                 self.disturbed[kind] = self.disturbed.get(kind, 0) + 1
@@ -131,9 +133,38 @@ class TestControls:
                 f"<Message>injected by the test</Message></Error></ErrorResponse>"
             ).encode()
             return _respond(start_response, int(fault["status"]), body, "text/xml")
+        if "drip" in fault:
+            return self._drip(environ, start_response, action, params, int(fault["drip"]))
         answer = b"".join(self.app(environ, start_response))
         self.recorder.issue(action, params, answer)
         return [answer]
+
+    def _drip(
+        self,
+        environ: Environ,
+        start_response: StartResponse,
+        action: str,
+        params: dict[str, str],
+        per_second: int,
+    ) -> Iterable[bytes]:
+        """moto's answer as it is, but sent ``per_second`` bytes at a time, a second apart."""
+        started: list[Any] = []
+
+        def keep(status: str, headers: list[tuple[str, str]], *_: Any) -> Callable[..., None]:
+            started.extend((status, headers))
+            return lambda _data: None
+
+        answer = b"".join(self.app(environ, keep))
+        self.recorder.issue(action, params, answer)
+        status, headers = started
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status, [*headers, ("Content-Length", str(len(answer)))])
+
+        def still_dripping() -> bool:
+            with self.recorder.lock:
+                return "drip" in self.recorder.faults.get(action, {})
+
+        return _dripping(answer, per_second, still_dripping)
 
     def _control(
         self, path: str, environ: Environ, start_response: StartResponse
@@ -194,6 +225,17 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     signer = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/(?:sts|iam)/", auth)
     params["_signing_key_id"], params["_signing_region"] = signer.groups() if signer else ("", "")
     return params.get("Action"), params
+
+
+def _dripping(body: bytes, per_second: int, still: Callable[[], bool]) -> Iterator[bytes]:
+    """The body, a few bytes a second; cut short (the connection then closes with the answer
+    incomplete) once the fault is cleared, so a reader the test gave up on is let go."""
+    for start in range(0, len(body), per_second):
+        if start:
+            time.sleep(1)
+            if not still():
+                return
+        yield body[start : start + per_second]
 
 
 def _hang_up(environ: Environ) -> None:

@@ -77,3 +77,37 @@ def test_anything_else_is_a_failed_source(stderr: str, reason: str) -> None:
     error = nested_failure(stderr, SOURCE)
     assert type(error) is AuthError
     assert str(error) == f"{SOURCE} could not get credentials: {reason}"
+
+
+class _NamedFileError(ConfigError):
+    """An error class whose constructor takes other arguments than the message."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot read {path}: {reason}")
+        self.path = path
+
+
+def test_context_is_added_whatever_the_constructor_takes() -> None:
+    error = _NamedFileError("/x/config", "no such file")
+
+    def step() -> None:
+        try:
+            raise error
+        except CredprocError as caught:
+            raise caught.with_context("nothing was changed") from None
+
+    with pytest.raises(_NamedFileError) as raised:
+        step()
+
+    assert raised.value is error  # the same error: its class, exit code and attributes kept
+    assert raised.value.exit_code == 3
+    assert raised.value.path == "/x/config"
+    assert str(raised.value) == "cannot read /x/config: no such file; nothing was changed"
+
+
+def test_context_may_lead_and_follow_and_nests_in_order() -> None:
+    error = AuthError("denied").with_context("first").with_context("stored it", lead=True)
+    error = error.with_context("outer", lead=True).with_context("last")
+
+    assert str(error) == "outer: stored it: denied; first; last"
+    assert str(UsageError("plain")) == "plain"  # no context: the words as given

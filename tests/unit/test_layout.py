@@ -1,5 +1,5 @@
 """The package's shape: no import cycle (imports inside functions count), no module over 400
-lines, boto3 imported by the AWS modules alone (sts, sts_errors, iam), keyring by the
+lines, boto3 imported by the AWS modules alone (sts, answers, client, iam), keyring by the
 keystore alone, and printing left to the command layer."""
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "credproc"
 MAX_LINES = 400
 # The modules that talk to AWS through boto3; each is imported only when AWS must be called.
-# iam: IAM's access key calls, for `keys rotate` alone (no other command talks to IAM, and sts
-# has no room for them under the size limit).
-AWS_MODULES = {"credproc.aws.sts", "credproc.aws.answers", "credproc.aws.iam"}
+# client: the one client construction (bounds, deadline); answers: the one error mapper;
+# iam: IAM's access key calls, for `keys rotate` alone.
+AWS_MODULES = {
+    "credproc.aws.sts",
+    "credproc.aws.answers",
+    "credproc.aws.client",
+    "credproc.aws.iam",
+}
 
 
 def _module_name(path: Path) -> str:

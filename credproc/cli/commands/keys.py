@@ -99,7 +99,7 @@ def add(args: argparse.Namespace) -> int:
             try:
                 user_arn = identity(keys, None, region).arn
             except CredprocError as error:
-                raise type(error)(f"{error}; nothing was stored") from None
+                raise error.with_context("nothing was stored") from None
         keystore.store(name, keys, wait)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         keystore.write_index(os.environ, name, Indexed(name, keys.access_key_id, user_arn, now))
@@ -115,8 +115,9 @@ def _remove_from_file(name: str, profile: str, keys: SourceKeys) -> None:
     try:
         removed = remove_static_keys(path, profile, (keys.access_key_id, keys.secret_access_key))
     except CredprocError as error:
-        raise type(error)(
-            f"stored {name!r} in the OS keyring, but left the credentials file as it was: {error}"
+        raise error.with_context(
+            f"stored {name!r} in the OS keyring, but left the credentials file as it was",
+            lead=True,
         ) from None
     sys.stderr.write(
         f"credproc: removed the keys of [{profile}] from {removed.path}; the previous file is "
