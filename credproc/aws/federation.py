@@ -20,9 +20,6 @@ from ..core.deadline import DeadlinePassed, run_within
 from ..errors import AuthError, StsUnavailableError, UsageError
 
 FEDERATION_URL_VARIABLE = "CREDPROC_FEDERATION_URL"
-# The service's own bounds on SessionDuration, in seconds.
-MIN_CONSOLE_SECONDS = 900
-MAX_CONSOLE_SECONDS = 43200
 TIMEOUT_SECONDS = 15  # for the whole exchange, as for each read
 # Each partition's sign-in endpoint and console host.
 PARTITIONS = {

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 import botocore.exceptions
 
+from ..core.sourcekeys import SourceKeys
 from ..errors import AuthError, StsUnavailableError
-from ..keys.keyring import SourceKeys
 from .answers import one_line, translated
 from .client import make_client
 

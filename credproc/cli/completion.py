@@ -1,26 +1,29 @@
-"""Shell completion: what may come next on a credproc command line, read from the parsers.
+"""Shell completion: what may come next on a credproc command line, read from its declaration.
 
 The scripts ``credproc completion SHELL`` prints are small and fixed; at each Tab they run
 ``credproc completion SHELL -- WORD...`` (the words after ``credproc``, the last one being
-completed) and show what this module finds. Everything comes from the parser ``cli`` builds
-for each command of the registry (``commands.COMMANDS``): the commands, each one's flags
-with their help, its subcommands and positional arguments, and the values an option takes,
-from its choices (argparse's, or the option table's) or its metavar (``options.PROFILE``,
-``PATH``, ``JSON_OR_FILE``). A new option or command needs no change here. Profile names are
+completed) and show what this module finds. Everything comes from ``config.syntax``, the
+declaration argparse's parsers are built from: the commands, each one's flags with their help,
+its actions and positional arguments, and the values an option or argument takes, from its
+choices or its metavar (``options.PROFILE``, ``PATH``, ``JSON_OR_FILE``). A new option or
+command needs no change here. Profile names are
 read at each Tab, from the files ``AWS_CONFIG_FILE`` and ``AWS_SHARED_CREDENTIALS_FILE`` name.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..config.awsconfig import config_profiles, credentials_profiles
-from ..config.options import BY_DEST, JSON_OR_FILE, PATH, PROFILE
+from ..config.options import JSON_OR_FILE, PATH, PROFILE, Option
+from ..config.syntax import COMMANDS, Argument, Command, command
 from ..errors import CredprocError
-from .commands import COMMANDS
-from .main import command_parser
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Flag: TypeAlias = Option | Argument
 
 DESCRIPTION_LENGTH = 60
 
@@ -45,8 +48,7 @@ def complete(words: Sequence[str], environ: Mapping[str, str]) -> Completions:
     word is starting)."""
     *before, current = list(words) or [""]
     name = before[0] if before and before[0] in COMMANDS else ""
-    parser = command_parser(name)
-    line = _Line(parser, takes_command=(COMMANDS[name].takes_command if name else False))
+    line = _Line(command(name))
     for word in before[1:] if name else before:
         line.read(word)
     if line.command is not None:
@@ -55,28 +57,27 @@ def complete(words: Sequence[str], environ: Mapping[str, str]) -> Completions:
         return _values(line.expecting, current, "", environ)
     if current.startswith("--") and "=" in current:
         flag, _, value = current.partition("=")
-        action = line.parser._option_string_actions.get(flag)
-        if action is None or not _takes_value(action):
+        found = line.flag(flag)
+        if found is None or found.switch:
             return Completions()
-        return _values(action, value, f"{flag}=", environ)
+        return _values(found, value, f"{flag}=", environ)
     if current.startswith("-"):
         return Completions(_matching(line.flags(current), current))
     if not before:
-        commands = [Candidate(n, command.summary) for n, command in COMMANDS.items()]
+        commands = [Candidate(n, declared.summary) for n, declared in COMMANDS.items()]
         return Completions(_matching(commands, current))
-    found = line.positional(current, environ)
-    if found.words or found.files is not None or current:
-        return found
+    offered = line.positional(current, environ)
+    if offered.words or offered.files is not None or current:
+        return offered
     return Completions(_matching(line.flags(""), ""))  # nothing else goes here: the flags
 
 
 class _Line:
     """A command line read word by word as argparse would take it, up to the current word."""
 
-    def __init__(self, parser: argparse.ArgumentParser, *, takes_command: bool) -> None:
-        self.parser = parser
-        self.takes_command = takes_command
-        self.expecting: argparse.Action | None = None  # an option waiting for its value
+    def __init__(self, declared: Command) -> None:
+        self.declared = declared
+        self.expecting: Flag | None = None  # an option waiting for its value
         self.given: set[str] = set()
         self.positionals = 0
         self.command: list[str] | None = None  # the words after "--"
@@ -86,64 +87,69 @@ class _Line:
             self.command.append(word)
         elif self.expecting is not None:
             self.expecting = None
-        elif word == "--" and self.takes_command:
+        elif word == "--" and self.declared.takes_command:
             self.command = []
         elif word.startswith("-") and word != "-":
             flag, equals, _ = word.partition("=")
-            action = self.parser._option_string_actions.get(flag)
-            if action is not None:
-                self.given.add(action.dest)
-                if _takes_value(action) and not equals:
-                    self.expecting = action
+            found = self.flag(flag)
+            if found is not None:
+                self.given.add(found.dest)
+                if not found.switch and not equals:
+                    self.expecting = found
         else:
-            action = self._next_positional()
-            if isinstance(action, argparse._SubParsersAction) and word in action.choices:
-                self.parser = action.choices[word]
+            slot = self._next_positional()
+            actions = slot is not None and not isinstance(slot, Argument)
+            chosen = self.declared.action(word) if actions else None
+            if chosen is not None:
+                self.declared = chosen
                 self.given, self.positionals = set(), 0
-            elif action is not None:
+            elif slot is not None:
                 self.positionals += 1
 
-    def _next_positional(self) -> argparse.Action | None:
-        positionals = [action for action in self.parser._actions if not action.option_strings]
-        return positionals[self.positionals] if self.positionals < len(positionals) else None
+    def flag(self, flag: str) -> Flag | None:
+        return next((found for found in self.declared.flags() if flag in found.flags), None)
+
+    def _next_positional(self) -> Argument | tuple[Command, ...] | None:
+        """The positional argument the next word fills: one of the command's own, or the
+        choice of one of its actions, which comes after them."""
+        slots: list[Argument | tuple[Command, ...]] = [*self.declared.positionals()]
+        if self.declared.actions:
+            slots.append(self.declared.actions)
+        return slots[self.positionals] if self.positionals < len(slots) else None
 
     def flags(self, current: str) -> list[Candidate]:
         """Every flag of the command, but those already given once (unless repeatable); the
         short ones only for a bare "-"."""
         found = []
-        for action in self.parser._actions:
-            if not action.option_strings or action.help == argparse.SUPPRESS:
+        for declared in self.declared.flags():
+            repeatable = isinstance(declared, Option) and declared.many
+            if declared.dest in self.given and not repeatable:
                 continue
-            repeatable = isinstance(action, argparse._AppendAction)
-            if action.dest in self.given and not repeatable:
-                continue
-            for flag in action.option_strings:
+            for flag in declared.flags:
                 if flag.startswith("--") or current == "-":
-                    found.append(Candidate(flag, _short(action.help)))
+                    found.append(Candidate(flag, _short(declared.help_text())))
         return found
 
     def positional(self, current: str, environ: Mapping[str, str]) -> Completions:
-        action = self._next_positional()
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help for choice in action._choices_actions}
-            names = [Candidate(name, _short(helps.get(name))) for name in action.choices]
-            return Completions(_matching(names, current))
-        if action is None:
+        slot = self._next_positional()
+        if slot is None:
             return Completions()
-        return _values(action, current, "", environ)
+        if not isinstance(slot, Argument):  # the command's actions
+            names = [Candidate(action.name, _short(action.summary)) for action in slot]
+            return Completions(_matching(names, current))
+        return _values(slot, current, "", environ)
 
 
 def _values(
-    action: argparse.Action, current: str, prefix: str, environ: Mapping[str, str]
+    declared: Flag | Argument, current: str, prefix: str, environ: Mapping[str, str]
 ) -> Completions:
-    """The values ``action`` takes that start with ``current``, each after ``prefix``."""
-    option = BY_DEST.get(action.dest)
-    choices: Iterable[str] = action.choices or (option.choices if option else ()) or ()
-    if action.metavar == PROFILE:
+    """The values ``declared`` takes that start with ``current``, each after ``prefix``."""
+    choices: Iterable[str] = declared.choices
+    if declared.metavar == PROFILE:
         choices = profile_names(environ)
-    elif action.metavar == PATH:
+    elif declared.metavar == PATH:
         return Completions(files=prefix)
-    elif action.metavar == JSON_OR_FILE:
+    elif declared.metavar == JSON_OR_FILE:
         return Completions(files=prefix + "@") if current.startswith("@") else Completions()
     words = [Candidate(prefix + str(choice)) for choice in choices]
     return Completions(_matching(words, prefix + current))
@@ -159,10 +165,6 @@ def profile_names(environ: Mapping[str, str]) -> list[str]:
         except (CredprocError, OSError, ValueError):
             continue
     return sorted(names)
-
-
-def _takes_value(action: argparse.Action) -> bool:
-    return action.nargs != 0
 
 
 def _matching(candidates: Iterable[Candidate], current: str) -> tuple[Candidate, ...]:

@@ -1,14 +1,13 @@
 """The command line: parse, dispatch to one command, map its errors to exit codes.
 
 Every failure becomes one line on stderr and a documented exit status (see ``errors``); in the
-default mode stdout carries the credential_process JSON and nothing else. Commands are modules
-of ``credproc.cli.commands``, imported only when run: each names the table options it takes
-(``OPTIONS``) and may add its own arguments (``add_arguments``).
+default mode stdout carries the credential_process JSON and nothing else. What each command
+accepts is declared in ``config.syntax``; its work is a module of ``credproc.cli.commands``,
+imported only when run.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import traceback
@@ -17,16 +16,16 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config.options import BY_DEST
+from ..config.parser import Finished, parser_for
+from ..config.syntax import COMMANDS, Command, command
 from ..core.log import configure, is_verbose, quiet_until_warning
 from ..core.provider import CHAIN_VARIABLE
 from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
-from .commands import COMMANDS, DEFAULT, Command
+from .commands import load
 from .fastargs import parse
-from .parser import Finished, Parser, add_options
 
 if TYPE_CHECKING:
     import argparse
-    from types import ModuleType
 
 
 INTERRUPTED = 130  # the shell's code for death by SIGINT
@@ -72,27 +71,26 @@ def _one_line(message: str) -> str:
 
 def _run(argv: list[str]) -> int:
     name = argv[0] if argv and argv[0] in COMMANDS else ""
-    command = COMMANDS[name] if name else DEFAULT
+    declared = command(name)
     rest = argv[1:] if name else argv
-    module = importlib.import_module(f"{__package__}.commands.{command.module}")
+    module = load(name)
     args = None
-    if not command.takes_command and not hasattr(module, "add_arguments"):
-        args = parse(rest, module.OPTIONS)
+    if not (declared.takes_command or declared.arguments or declared.actions):
+        args = parse(rest, declared.options)
     if args is None:
         try:
-            args = _parse(name, command, module, rest)
+            args = _parse(declared, rest)
         except Finished as finished:  # --help or --version has printed its text
             return finished.status
     args.argv = argv  # the command line as given: process records it (core.index)
     _setup_logging(args)
-    status: int = module.run(args)
-    return status
+    return module.run(args)
 
 
-def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> argparse.Namespace:
-    """The arguments through argparse, built from the command's options and its own."""
-    parser = build_parser(name, command, module)
-    if not command.takes_command:
+def _parse(declared: Command, argv: list[str]) -> argparse.Namespace:
+    """The arguments through argparse, built from the command's declaration."""
+    parser = parser_for(declared, __version__)
+    if not declared.takes_command:
         return parser.parse_args(argv)
     # The command line after "--" is the command's own, whatever it looks like.
     split = argv.index("--") if "--" in argv else len(argv)
@@ -100,35 +98,10 @@ def _parse(name: str, command: Command, module: ModuleType, argv: list[str]) -> 
     if stray:
         raise UsageError(
             f"unrecognized arguments: {' '.join(stray)} (a command goes after --: "
-            f"credproc {name} [options] -- COMMAND)"
+            f"credproc {declared.name} [options] -- COMMAND)"
         )
     args.command_line = argv[split + 1 :]
     return args
-
-
-def build_parser(name: str, command: Command, module: ModuleType) -> argparse.ArgumentParser:
-    """A command's parser: its table options (``OPTIONS``), then its own (``add_arguments``).
-    Shell completion reads the same parser, so it offers exactly what is parsed."""
-    parser = Parser(prog=f"credproc {name}".strip(), description=command.summary)
-    if not name:
-        parser.add_argument(
-            "--version",
-            action="version",
-            version=f"credproc {__version__}",
-            help="show the version",
-        )
-        parser.epilog = "commands: " + ", ".join(COMMANDS) + " (credproc COMMAND --help)"
-    add_options(parser, module.OPTIONS)
-    if hasattr(module, "add_arguments"):
-        module.add_arguments(parser)
-    return parser
-
-
-def command_parser(name: str) -> argparse.ArgumentParser:
-    """The parser of ``credproc NAME`` ("" for the default command)."""
-    command = COMMANDS[name] if name else DEFAULT
-    module = importlib.import_module(f"{__package__}.commands.{command.module}")
-    return build_parser(name, command, module)
 
 
 def _setup_logging(args: argparse.Namespace) -> None:

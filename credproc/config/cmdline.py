@@ -13,10 +13,10 @@ import os
 import shlex
 from typing import NamedTuple
 
-from ..cli.commands import COMMANDS
-from ..cli.parser import request_parser
 from ..errors import ConfigError, UsageError
 from .options import RawOptions
+from .parser import parser_for
+from .syntax import COMMANDS, DEFAULT, HELP, VERSION
 
 
 class CredprocLine(NamedTuple):
@@ -62,6 +62,6 @@ def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
         raise UsageError(
             f"credential_process runs credproc {command}, which prints no credential_process JSON"
         )
-    if {"-h", "--help", "--version"} & set(arguments):
+    if {*HELP.flags, *VERSION.flags} & set(arguments):
         raise UsageError("credential_process asks credproc for its help or version")
-    return command, RawOptions.of(request_parser().parse_args(arguments))
+    return command, RawOptions.of(parser_for(DEFAULT).parse_args(arguments))

@@ -1,18 +1,21 @@
-"""Every option, declared once: the table everything that knows an option's name derives from.
+"""The option table: one row per option, naming it everywhere it can be given.
 
 A row gives an option's flag, its name in Python (``dest``: the argparse destination, the
 Python API's keyword, the ``Request`` field), its key in ``[profile NAME]``, its environment
 variable, its default and bounds, its help, and its kind:
 
-- identity: changes which token STS hands out, so it is part of the cache key;
+- identity: changes which token STS hands out (its ``Request`` field is one of the cache key's,
+  ``request.KEY_FIELDS``; a test checks the two agree);
 - behaviour: changes only how credproc gets or keeps the token;
 - select: ``--profile``, which fills the other options from the AWS config;
 - output: where diagnostics go (not part of a request).
 
-argparse (``arguments``), the profile keys and the environment (``resolve``), the Python API's
-keywords (``api``), ``configure``'s command line, ``doctor``, ``cache clear`` and
-docs/options.md (a test compares them) all read this table. Adding an option means one row
-here, its field in ``Request``, its check in ``validate``, its docs and its tests.
+What reads an option derives from its row: the command line (``syntax``, and through it
+argparse, completion and the hot path's reader), the profile keys and the environment
+(``resolve``), the Python API's keywords (``api``), ``configure``'s output, ``cache clear`` and
+docs/options.md. What an option means is not here: a new option is a row, its ``Request``
+field (in the cache key or not), its check in ``validate`` or ``resolve``, its line in
+docs/options.md and its tests; ``tests/unit/test_options.py`` fails until they agree.
 """
 
 from __future__ import annotations
@@ -20,21 +23,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple
 
-IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
+from ..core.request import (
+    DEFAULT_DURATION,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_MFA_DURATION,
+    DEFAULT_REFRESH_WINDOW,
+    MFA_PROMPTS,
+)
+from .limits import MAX_POLICY_ARNS, MAX_TAGS, MFA_DURATION, ROLE_DURATION
 
-DEFAULT_DURATION = 3600
-DEFAULT_MFA_DURATION = 43200
-# botocore (CLI, boto3) refreshes when less than 15 minutes remain and then re-runs the process
-# on every API call, so a token handed out with less than that left costs one process per call.
-DEFAULT_REFRESH_WINDOW = 900
-# Long enough for a person to type an MFA code while parallel processes wait for it; a refresh
-# without MFA gives up well within it (docs/security.md, "Outages").
-DEFAULT_LOCK_TIMEOUT = 60.0
-# AWS caps a session assumed from another role's session at one hour.
-CHAINED_MAX_DURATION = 3600
-MAX_POLICY_CHARS = 2048
-MAX_POLICY_ARNS = 10
-MAX_TAGS = 50
+IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
 
 # Where an option is needed: "role" options shape an assumed role (--mfa-serial alone gets an
 # MFA session, which has none of them); "mfa" options need --mfa-serial.
@@ -43,8 +41,6 @@ NEEDS_ROLE, NEEDS_MFA = "role", "mfa"
 # PROFILE, file names for PATH and after the @ of JSON_OR_FILE. Commands' own arguments use
 # them too.
 PROFILE, PATH, JSON_OR_FILE = "PROFILE", "PATH", "JSON_OR_@FILE"
-# How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
-MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 
 
 class Option(NamedTuple):
@@ -157,7 +153,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
         profile_key="duration_seconds",
         default=DEFAULT_DURATION,
-        bounds=(900, 43200),
+        bounds=ROLE_DURATION,
         needs=NEEDS_ROLE,
     ),
     _option(
@@ -245,7 +241,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
         profile_key="credproc_mfa_duration",
         default=DEFAULT_MFA_DURATION,
-        bounds=(900, 129600),
+        bounds=MFA_DURATION,
         needs=NEEDS_MFA,
     ),
     _option(

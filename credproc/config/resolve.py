@@ -13,20 +13,18 @@ import re
 import sys
 from collections.abc import Mapping
 
-from ..core.cache import cache_dir_from
+from ..core.dirs import user_cache_dir
 from ..core.index import note_cwd
-from ..core.request import Request
+from ..core.request import DEFAULT_DURATION, DEFAULT_REFRESH_WINDOW, MFA_PROMPTS, Request
 from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from . import validate
 from .awsconfig import config_path, profile_keys
 from .cmdline import parse_line
 from .keyindex import key_id
+from .limits import EXTERNAL_ID_LENGTH, MAX_TAGS, SESSION_NAME_LENGTH, span
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
-    DEFAULT_REFRESH_WINDOW,
-    MAX_TAGS,
-    MFA_PROMPTS,
     NEEDS_MFA,
     NEEDS_ROLE,
     OPTIONS,
@@ -144,7 +142,10 @@ def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) 
     }
     if not raw.has("role_session_name") and environ.get(ENV_ROLE_SESSION_NAME):
         values["role_session_name"] = validate.matching(
-            ENV_ROLE_SESSION_NAME, environ[ENV_ROLE_SESSION_NAME], validate.SESSION_NAME, "2-64"
+            ENV_ROLE_SESSION_NAME,
+            environ[ENV_ROLE_SESSION_NAME],
+            validate.SESSION_NAME,
+            span(SESSION_NAME_LENGTH),
         )
     return raw.updated(values)
 
@@ -174,10 +175,16 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         role_session_name=_session_name(raw.text("role_session_name"), environ),
         duration=duration,
         external_id=validate.matching(
-            flag["external_id"], raw.text("external_id"), validate.EXTERNAL_ID, "2-1224"
+            flag["external_id"],
+            raw.text("external_id"),
+            validate.EXTERNAL_ID,
+            span(EXTERNAL_ID_LENGTH),
         ),
         source_identity=validate.matching(
-            flag["source_identity"], raw.text("source_identity"), validate.SESSION_NAME, "2-64"
+            flag["source_identity"],
+            raw.text("source_identity"),
+            validate.SESSION_NAME,
+            span(SESSION_NAME_LENGTH),
         ),
         policy=validate.policy(flag["policy"], raw.text("policy")),
         policy_arns=validate.policy_arns(flag["policy_arns"], raw.items("policy_arns")),
@@ -199,6 +206,30 @@ def build(raw: RawOptions, environ: Mapping[str, str]) -> Request:
         mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
     )
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def keys_request(name: str | None, region: str | None, environ: Mapping[str, str]) -> Request:
+    """The request that proves long-term keys with STS (``keys add``, ``keys rotate``): no role,
+    the keys' NAME (for STS's refusals to name), the region as given and the environment's STS
+    endpoint, checked as every request's is. Never cached, so nothing else matters."""
+    return Request(
+        role_arn=None,
+        source_profile=None,
+        role_session_name="",
+        duration=DEFAULT_DURATION,
+        region=validate.region(BY_DEST["region"].flag, region),
+        endpoint_url=_endpoint(environ),
+        source_keys=name,
+        cache_dir=None,
+    )
+
+
+def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
+    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
+    value = value or environ.get(BY_DEST["cache_dir"].env or "")
+    if value:
+        return os.path.expanduser(value)
+    return user_cache_dir(environ)
 
 
 def _endpoint(environ: Mapping[str, str]) -> str | None:
@@ -331,7 +362,12 @@ def _transitive_tag_keys(raw: RawOptions) -> tuple[str, ...]:
 def _session_name(value: str | None, environ: Mapping[str, str]) -> str:
     if value is None:
         return default_session_name(environ)
-    return validate.matching("--role-session-name", value, validate.SESSION_NAME, "2-64") or ""
+    return (
+        validate.matching(
+            "--role-session-name", value, validate.SESSION_NAME, span(SESSION_NAME_LENGTH)
+        )
+        or ""
+    )
 
 
 def default_session_name(environ: Mapping[str, str]) -> str:

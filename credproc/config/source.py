@@ -18,7 +18,7 @@ from .awsconfig import (
     profile_keys,
 )
 from .cmdline import parse_line
-from .options import CHAINED_MAX_DURATION
+from .limits import CHAINED_MAX_DURATION
 
 
 def check_source(request: Request, environ: Mapping[str, str]) -> None:

@@ -14,7 +14,22 @@ from collections.abc import Sequence
 
 from ..core.index import note_file
 from ..errors import ConfigError, UsageError
-from .options import MAX_POLICY_ARNS, MAX_POLICY_CHARS, MAX_TAGS
+from .limits import (
+    EXTERNAL_ID_LENGTH,
+    MAX_POLICY_ARNS,
+    MAX_POLICY_CHARS,
+    MAX_ROLE_PATH,
+    MAX_TAGS,
+    SESSION_NAME_LENGTH,
+    TAG_KEY_LENGTH,
+    TAG_VALUE_LENGTH,
+    span,
+)
+
+
+def _counted(bounds: tuple[int, int]) -> str:
+    return "{%d,%d}" % bounds  # noqa: UP031 - braces are the pattern's own
+
 
 # Patterns as text, compiled by re on first use: a cache hit compiles only the ones it needs.
 # STS's own patterns are Java regexes, where \w and \d are ASCII: matched here with re.ASCII,
@@ -26,11 +41,11 @@ ROLE_ARN = (
 _ANY_ARN = r"arn:[^:]*:[^:]*:[^:]*:[^:]*:.+"
 _POLICY_ARN = r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+"
 _MFA_SERIAL = r"arn:aws[a-z-]*:iam::\d{12}:mfa/[\w+=,.@/-]+|[\w+=/:,.@-]{9,256}"
-SESSION_NAME = r"[\w+=,.@-]{2,64}"
-EXTERNAL_ID = r"[\w+=,.@:/-]{2,1224}"
+SESSION_NAME = r"[\w+=,.@-]" + _counted(SESSION_NAME_LENGTH)
+EXTERNAL_ID = r"[\w+=,.@:/-]" + _counted(EXTERNAL_ID_LENGTH)
 _REGION = r"[a-z]{2,}(-[a-z0-9]+){1,4}"
-_TAG_KEY = r"[\w .:/=+@-]{1,128}"
-_TAG_VALUE = r"[\w .:/=+@-]{0,256}"
+_TAG_KEY = r"[\w .:/=+@-]" + _counted(TAG_KEY_LENGTH)
+_TAG_VALUE = r"[\w .:/=+@-]" + _counted(TAG_VALUE_LENGTH)
 # Source keys: a name for the keyring, and an IAM user's long-term key (AKIA: ASIA keys are
 # temporary, and expire with the session that made them).
 KEY_NAME = r"[A-Za-z0-9_.@+=,:-]{1,64}"
@@ -50,8 +65,8 @@ def role_arn(value: str, option: str = "--role-arn") -> str:
         else:
             problem = f"is not an ARN: {shown(value)}"
         raise UsageError(f"{option} {problem} (expected arn:aws:iam::123456789012:role/NAME)")
-    if len(match["path"]) > 512:
-        raise UsageError(f"{option} has a role path longer than IAM's 512 characters")
+    if len(match["path"]) > MAX_ROLE_PATH:
+        raise UsageError(f"{option} has a role path longer than IAM's {MAX_ROLE_PATH} characters")
     return value
 
 
@@ -157,10 +172,14 @@ def tags(option: str, values: Sequence[str]) -> tuple[tuple[str, str], ...]:
     for item in values:
         key, equals, value = item.partition("=")
         if not equals or not re.fullmatch(_TAG_KEY, key):
-            raise UsageError(f"{option} {shown(item)} must be KEY=VALUE with a 1-128 character key")
+            raise UsageError(
+                f"{option} {shown(item)} must be KEY=VALUE with a "
+                f"{span(TAG_KEY_LENGTH)} character key"
+            )
         if not re.fullmatch(_TAG_VALUE, value):
             raise UsageError(
-                f"{option} {shown(key)} has a value STS does not accept (0-256 characters)"
+                f"{option} {shown(key)} has a value STS does not accept "
+                f"({span(TAG_VALUE_LENGTH)} characters)"
             )
         if key.lower() in seen:  # STS treats tag keys case-insensitively
             raise UsageError(f"{option} {shown(key)} is given twice")

@@ -21,13 +21,11 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..config.options import BY_DEST
 from .credentials import Credentials
-from .dirs import user_cache_dir
 from .files import atomic_write
 from .hit import (
     ENTRY_MAGIC,
@@ -292,11 +290,3 @@ def _is_int(value: object, expected: int | None = None) -> bool:
 def _jsonable(value: object) -> object:
     """The form a value takes after a trip through JSON (tuples become lists)."""
     return json.loads(json.dumps(value))
-
-
-def cache_dir_from(value: str | None, environ: Mapping[str, str]) -> str:
-    """--cache-dir, else CREDPROC_CACHE_DIR, else the platform's user cache dir."""
-    value = value or environ.get(BY_DEST["cache_dir"].env or "")
-    if value:
-        return os.path.expanduser(value)
-    return user_cache_dir(environ)

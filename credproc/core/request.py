@@ -1,7 +1,9 @@
 """The request: what credentials to fetch and how, fully resolved (see ``resolve``).
 
-Its identity fields, which decide the token STS hands out, form the cache key; the behaviour
-fields (the table's ``behaviour`` options) change only how credproc gets or keeps it.
+Its identity fields (``KEY_FIELDS``), which decide the token STS hands out, form the cache key;
+the others change only how credproc gets or keeps it. The key is declared here, field by field,
+and pinned by a test: a change to it invalidates every user's cache (or, worse, merges entries
+that must stay apart), so it is never a side effect of another edit.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ import hashlib
 import json
 from typing import NamedTuple
 
-from ..config.options import (
-    BEHAVIOUR,
-    BY_DEST,
-    DEFAULT_LOCK_TIMEOUT,
-    DEFAULT_MFA_DURATION,
-    MFA_PROMPTS,
-)
+# The defaults resolve applies; the option table shows them in help and docs.
+DEFAULT_DURATION = 3600
+DEFAULT_MFA_DURATION = 43200
+# botocore (CLI, boto3) refreshes when less than 15 minutes remain and then re-runs the process
+# on every API call, so a token handed out with less than that left costs one process per call.
+DEFAULT_REFRESH_WINDOW = 900
+# Long enough for a person to type an MFA code while parallel processes wait for it; a refresh
+# without MFA gives up well within it (docs/security.md, "Outages").
+DEFAULT_LOCK_TIMEOUT = 60.0
+# How to ask for an MFA code when there is no token command (``mfa``, ``dialog``).
+MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 
 
 class Request(NamedTuple):
@@ -43,7 +49,7 @@ class Request(NamedTuple):
     mfa_duration: int = DEFAULT_MFA_DURATION
     web_identity_token_file: str | None = None
 
-    refresh_window: int = 900
+    refresh_window: int = DEFAULT_REFRESH_WINDOW
     cache_dir: str | None = None  # None: no caching (--no-cache)
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     mfa_token_command: str | None = None
@@ -57,11 +63,7 @@ class Request(NamedTuple):
 
         None of these is a secret, so the cache entry stores them next to the token to show in
         ``cache list`` and to check that an entry really belongs to the request that reads it."""
-        fields: dict[str, object] = {
-            name: value
-            for name, value in zip(self._fields, self, strict=True)
-            if name != "for_role" and (name not in BY_DEST or BY_DEST[name].kind != BEHAVIOUR)
-        }
+        fields: dict[str, object] = {name: getattr(self, name) for name in KEY_FIELDS}
         if self.role_arn is None:
             # An MFA session works in every region: one code per device, whichever region
             # the roles that use it are assumed in.
@@ -97,3 +99,35 @@ class Request(NamedTuple):
             refresh_window=refresh_window,
             for_role=self.role_arn,
         )
+
+
+# The cache key's fields, every one of which changes the token STS hands out; the rest of the
+# request (``OTHER_FIELDS``) changes only how credproc gets or keeps it. Every field is in one of
+# the two (a test checks), so a new field is a decision, not an accident.
+KEY_FIELDS = (
+    "role_arn",
+    "source_profile",
+    "role_session_name",
+    "duration",
+    "external_id",
+    "source_identity",
+    "policy",
+    "policy_arns",
+    "tags",
+    "transitive_tag_keys",
+    "region",
+    "endpoint_url",
+    "source_key_id",
+    "source_keys",
+    "mfa_serial",
+    "mfa_duration",
+    "web_identity_token_file",
+)
+OTHER_FIELDS = (
+    "refresh_window",
+    "cache_dir",
+    "lock_timeout",
+    "mfa_token_command",
+    "mfa_prompt",
+    "for_role",
+)

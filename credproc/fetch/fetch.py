@@ -2,8 +2,7 @@
 
 ``provider`` calls it under the key's lock; the callers of ``provider.get_credentials`` (the
 commands, the Python API) hand it over, so the algorithm can be tested in-process with another.
-Imported on a cache hit (by ``credproc``'s default command), so it imports what it calls only
-when a refresh calls it. It makes the local checks of the source first (a typo costs no
+It makes the local checks of the source first (a typo costs no
 STS call), then picks the STS call: AssumeRoleWithWebIdentity, GetSessionToken with an MFA code
 (the MFA session itself), or AssumeRole, signed by the source profile or by the MFA session
 ``provider`` hands it. boto3 is imported only here, through ``sts``, and only when called.
@@ -15,9 +14,12 @@ import os
 from typing import TYPE_CHECKING
 
 from ..aws import sts
+from ..config import keyindex
+from ..config.limits import WEB_IDENTITY_TOKEN_LENGTH
 from ..config.source import check_source
 from ..core.credentials import Credentials, Fetched
 from ..core.log import logger
+from ..core.sourcekeys import mask
 from ..errors import ConfigError
 from ..keys import keyring as keystore
 from ..prompt.mfa import get_code
@@ -26,10 +28,6 @@ if TYPE_CHECKING:
     import boto3
 
     from ..core.request import Request
-
-# STS's bounds on AssumeRoleWithWebIdentity's WebIdentityToken.
-MIN_WEB_IDENTITY_TOKEN = 4
-MAX_WEB_IDENTITY_TOKEN = 20000
 
 
 def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
@@ -42,13 +40,13 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
     if mfa_session is not None:
         return sts.assume_role(sts.session_from(mfa_session, request.region), request)
     if request.mfa_serial is None:
-        return sts.assume_role(source_session(request), request)
-    session = source_session(request)  # the keyring first: a locked one must not waste a code
+        return sts.assume_role(signing_session(request), request)
+    session = signing_session(request)  # the keyring first: a locked one must not waste a code
     code = get_code(request)
     return sts.get_session_token(session, request, request.mfa_serial, code)
 
 
-def source_session(request: Request) -> boto3.Session:
+def signing_session(request: Request) -> boto3.Session:
     """The session whose credentials sign for the request: the OS keyring's keys with
     --source-keys, else the source profile or the environment."""
     if request.source_keys is None:
@@ -58,10 +56,8 @@ def source_session(request: Request) -> boto3.Session:
         # The keyring is the truth about the key; the index, which gave this request its cache
         # key, only mirrors it (changed behind credproc's back, or a `keys` command died between
         # the two writes). Mend it: the next run's key names the key really used.
-        logger().info(
-            "the keyring holds %s for %r", keystore.mask(keys.access_key_id), request.source_keys
-        )
-        keystore.mirror(request.source_keys, keys.access_key_id, os.environ)
+        logger().info("the keyring holds %s for %r", mask(keys.access_key_id), request.source_keys)
+        keyindex.mirror(request.source_keys, keys.access_key_id, os.environ)
     return sts.keys_session(keys.access_key_id, keys.secret_access_key, request.region)
 
 
@@ -76,9 +72,10 @@ def read_web_identity_token(request: Request) -> str:
         raise ConfigError(f"cannot read the web identity token file {path}: {reason}") from None
     if not token:
         raise ConfigError(f"the web identity token file {path} is empty")
-    if not MIN_WEB_IDENTITY_TOKEN <= len(token) <= MAX_WEB_IDENTITY_TOKEN:
+    low, high = WEB_IDENTITY_TOKEN_LENGTH
+    if not low <= len(token) <= high:
         raise ConfigError(
             f"the web identity token file {path} holds {len(token)} characters; STS takes "
-            f"{MIN_WEB_IDENTITY_TOKEN}..{MAX_WEB_IDENTITY_TOKEN}"
+            f"{low}..{high}"
         )
     return token

@@ -1,4 +1,4 @@
-"""Long-term source keys in the OS keyring, and the records of the index beside it.
+"""Long-term source keys in the OS keyring.
 
 The secret lives only in the keyring, under service ``credproc`` and account NAME (the macOS
 Keychain, the Windows Credential Manager, a Secret Service such as gnome-keyring on Linux:
@@ -12,12 +12,9 @@ answers) must end in an error, not a hang.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 try:  # the keyring extra
     import keyring
@@ -25,11 +22,9 @@ try:  # the keyring extra
 except ImportError:
     keyring = None  # type: ignore[assignment]
 
-from ..config import keyindex
 from ..core.deadline import DeadlinePassed, run_within
-from ..core.files import atomic_write
-from ..core.lock import file_lock
-from ..errors import ConfigError, LockTimeoutError
+from ..core.sourcekeys import SourceKeys
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,101 +35,6 @@ if TYPE_CHECKING:
 
 SERVICE = "credproc"
 INSTALL_HINT = "pip install 'credproc[keyring]' (or: pipx inject credproc keyring)"
-
-
-class SourceKeys(NamedTuple):
-    access_key_id: str
-    secret_access_key: str
-
-    def __repr__(self) -> str:  # a stray log or traceback must never show the secret
-        return f"SourceKeys({mask(self.access_key_id)})"
-
-
-class Indexed(NamedTuple):
-    """One name in the index: nothing secret."""
-
-    name: str
-    access_key_id: str
-    user_arn: str | None  # None when added with --no-verify
-    added: str  # UTC, 2026-01-31T12:00:00Z
-    rotated: str | None = None
-
-
-def mask(access_key_id: str) -> str:
-    """The first 4 and last 4 characters: enough to tell keys apart, too little to use."""
-    return f"{access_key_id[:4]}...{access_key_id[-4:]}"
-
-
-# -- the index's records (keyindex reads it on the hit path) --------------------------------
-
-
-def read_index(environ: Mapping[str, str]) -> dict[str, Indexed]:
-    """Every name in the index, as records; ConfigError if the index is unreadable."""
-    return {
-        name: Indexed(
-            name,
-            fields["access_key_id"],
-            fields.get("user_arn"),
-            fields["added"],
-            fields.get("rotated"),
-        )
-        for name, fields in keyindex.entries(environ).items()
-    }
-
-
-def write_index(environ: Mapping[str, str], name: str, entry: Indexed | None) -> None:
-    """Put (or with None, remove) one name; the caller holds ``index_lock``."""
-    entries = read_index(environ)
-    if entry is None:
-        entries.pop(name, None)
-    else:
-        entries[name] = entry
-    document = {
-        "format": keyindex.FORMAT,
-        "keys": {key: _fields(record) for key, record in sorted(entries.items())},
-    }
-    path = keyindex.path(environ)
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        atomic_write(path, (json.dumps(document, indent=2) + "\n").encode())
-    except OSError as error:
-        raise ConfigError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-def mirror(name: str, access_key_id: str, environ: Mapping[str, str]) -> None:
-    """Make the index name the key id the keyring holds for NAME, unless a ``keys`` command is
-    changing it right now (it writes the index itself): a refresh never waits for one."""
-    with contextlib.suppress(LockTimeoutError), index_lock(environ, 0):
-        entry = read_index(environ).get(name)
-        if entry is not None and entry.access_key_id != access_key_id:
-            # The user ARN was the other key's: unknown until `keys add` verifies again.
-            write_index(environ, name, entry._replace(access_key_id=access_key_id, user_arn=None))
-
-
-def _fields(entry: Indexed) -> dict[str, str]:
-    """The entry as stored: its name is the key it is stored under."""
-    named = zip(entry._fields[1:], entry[1:], strict=True)
-    return {field: value for field, value in named if value is not None}
-
-
-@contextlib.contextmanager
-def index_lock(environ: Mapping[str, str], timeout: float) -> Iterator[None]:
-    """One ``keys`` command changing keys at a time (two rotations of one key would each
-    delete the other's new key)."""
-    path = keyindex.path(environ) + ".lock"
-    held = contextlib.ExitStack()
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        held.enter_context(
-            file_lock(path, timeout, "another credproc keys command", "changing keys")
-        )
-    except OSError as error:
-        raise ConfigError(f"cannot lock {path}: {error.strerror or error}") from None
-    with held:
-        yield
-
-
-# -- the keyring: bounded calls, one clear line per failure --------------------------------
 
 
 def backend_name(timeout: float) -> str:

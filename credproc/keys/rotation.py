@@ -22,18 +22,18 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..aws import iam, sts
-from ..config.resolve import ENV_ENDPOINTS
-from ..core.request import Request
+from ..config import keyindex
+from ..config.limits import IAM_KEY_LIMIT
+from ..config.resolve import keys_request
+from ..core.sourcekeys import SourceKeys, mask
 from ..errors import AuthError, CredprocError, StsUnavailableError, UsageError
 from . import keyring as keystore
-from .keyring import SourceKeys, mask
 
 if TYPE_CHECKING:
     from typing import TypeVar
 
     T = TypeVar("T")
 
-IAM_KEY_LIMIT = 2  # access keys per IAM user
 MAX_RETRY_DELAY = 5.0
 
 
@@ -46,15 +46,7 @@ class Rotated(NamedTuple):
 def identity(keys: SourceKeys, name: str | None, region: str | None) -> sts.Identity:
     """GetCallerIdentity signed by the keys: whose they are, or AuthError (whose message
     points at NAME's keyring entry when the keys are the ones stored there)."""
-    request = Request(
-        role_arn=None,
-        source_profile=None,
-        role_session_name="",
-        duration=900,
-        region=region,
-        endpoint_url=next((os.environ[v] for v in ENV_ENDPOINTS if os.environ.get(v)), None),
-        source_keys=name,
-    )
+    request = keys_request(name, region, os.environ)
     session = sts.keys_session(keys.access_key_id, keys.secret_access_key, region)
     return sts.caller_identity(session, request)
 
@@ -118,10 +110,10 @@ def rotate(
     # From here on the keyring holds the new key, which works.
     try:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        entry = keystore.read_index(environ).get(name)
+        entry = keyindex.read_index(environ).get(name)
         added = entry.added if entry is not None else now
-        indexed = keystore.Indexed(name, new.access_key_id, who.arn, added, now)
-        keystore.write_index(environ, name, indexed)
+        indexed = keyindex.Indexed(name, new.access_key_id, who.arn, added, now)
+        keyindex.write_index(environ, name, indexed)
         iam.delete_access_key(signer, user, old.access_key_id, iam_region)
     except CredprocError as error:
         raise error.with_context(

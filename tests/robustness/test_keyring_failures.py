@@ -23,7 +23,7 @@ from support.sandbox import Result, Sandbox
 from support.secretservice import PASSWORD, SecretService, running_secret_service
 from support.sourcekeys import Keys, add, new_user
 
-from credproc.keys.keyring import Indexed, write_index
+from credproc.config.keyindex import Indexed, write_index
 
 pytestmark = pytest.mark.integration
 

@@ -47,6 +47,9 @@ def test_a_line_that_cannot_be_split_or_parsed_says_so() -> None:
         parse_line("credproc --no-such-flag")
     with pytest.raises(UsageError, match="prints no credential_process JSON"):
         parse_line("credproc env --role-arn x")
+    for asking in ("-h", "--help", "--version"):
+        with pytest.raises(UsageError, match="asks credproc for its help or version"):
+            parse_line(f"credproc --role-arn x {asking}")
 
 
 @pytest.mark.parametrize("program", ["credproc", "/usr/bin/python3 -m credproc"])

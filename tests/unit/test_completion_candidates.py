@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from credproc.cli.commands import COMMANDS
 from credproc.cli.commands.completion import render
 from credproc.cli.completion import Candidate, Completions, complete
-from credproc.cli.main import command_parser
-from credproc.cli.shell import ALIASES, FORMATS
-from credproc.config.options import BY_DEST, MFA_PROMPTS, OPTIONS
+from credproc.config.options import BY_DEST, OPTIONS
+from credproc.config.parser import parser_for
+from credproc.config.syntax import COMMANDS, ENV_FORMAT_ALIASES, ENV_FORMATS, command
+from credproc.core.request import MFA_PROMPTS
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_the_first_word_is_a_command_with_its_summary() -> None:
 
 @pytest.mark.parametrize("name", ["", *COMMANDS])
 def test_every_flag_a_command_parses_is_offered(name: str) -> None:
-    parser = command_parser(name)
+    parser = parser_for(command(name))
     parsed = {
         flag
         for action in parser._actions
@@ -80,7 +80,7 @@ def test_a_flag_given_once_is_not_offered_again_unless_repeatable() -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("env --format ", [*FORMATS, *ALIASES]),
+        ("env --format ", [*ENV_FORMATS, *ENV_FORMAT_ALIASES]),
         ("env --format z", ["zsh"]),
         ("env --format=f", ["--format=fish"]),
         ("--mfa-serial x --mfa-prompt ", list(MFA_PROMPTS)),
@@ -99,7 +99,7 @@ def test_values_from_choices(line: str, expected: list[str]) -> None:
 
 def test_table_choices_come_from_the_table() -> None:
     assert BY_DEST["mfa_prompt"].choices == MFA_PROMPTS
-    assert command_parser("")._option_string_actions["--mfa-prompt"].choices is None
+    assert parser_for(command(""))._option_string_actions["--mfa-prompt"].choices is None
 
 
 @pytest.mark.parametrize(

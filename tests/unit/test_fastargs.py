@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from credproc.cli import fastargs
-from credproc.cli.parser import request_parser
-from credproc.config.options import OPTIONS
+from credproc.config.parser import parser_for
+from credproc.config.syntax import DEFAULT
 from credproc.errors import UsageError
 
 _WORDS = st.sampled_from(
     [
-        *(flag for option in OPTIONS for flag in option.flags),
+        *(flag for option in DEFAULT.options for flag in option.flags),
         "--role-arn=arn:aws:iam::123456789012:role/dev",
         "--tag=a=b",
         "--no-cache=yes",
@@ -39,7 +39,7 @@ _WORDS = st.sampled_from(
 
 def _argparse(argv: list[str]) -> dict[str, object] | None:
     try:
-        return vars(request_parser().parse_args(argv))
+        return vars(parser_for(DEFAULT).parse_args(argv))
     except (UsageError, SystemExit, Exception):  # noqa: BLE001 - any refusal or exit
         return None
 
@@ -47,7 +47,7 @@ def _argparse(argv: list[str]) -> dict[str, object] | None:
 @settings(max_examples=2000, deadline=None)
 @given(argv=st.lists(_WORDS, max_size=8))
 def test_it_agrees_with_argparse_or_abstains(argv: list[str]) -> None:
-    quick = fastargs.parse(argv, OPTIONS)
+    quick = fastargs.parse(argv, DEFAULT.options)
     if quick is not None:
         assert vars(quick) == _argparse(argv)
 
@@ -61,7 +61,7 @@ def test_it_agrees_with_argparse_or_abstains(argv: list[str]) -> None:
     ],
 )
 def test_ordinary_command_lines_are_read_without_argparse(argv: list[str]) -> None:
-    quick = fastargs.parse(argv, OPTIONS)
+    quick = fastargs.parse(argv, DEFAULT.options)
     assert quick is not None
     assert vars(quick) == _argparse(argv)
 
@@ -71,4 +71,4 @@ def test_ordinary_command_lines_are_read_without_argparse(argv: list[str]) -> No
     [["--help"], ["--version"], ["--role-arn"], ["--role-arn", "-x"], ["--no-cache=1"], ["x"]],
 )
 def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
-    assert fastargs.parse(argv, OPTIONS) is None
+    assert fastargs.parse(argv, DEFAULT.options) is None

@@ -12,14 +12,15 @@ import keyring.errors
 import pytest
 
 from credproc.config import keyindex
+from credproc.config.keyindex import Indexed
+from credproc.core.sourcekeys import SourceKeys, mask
 from credproc.errors import ConfigError
 from credproc.keys import keyring as keystore
-from credproc.keys.keyring import Indexed, SourceKeys
 
 
 def test_a_key_id_is_masked_to_its_ends_and_a_secret_never_shown() -> None:
     keys = SourceKeys("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
-    assert keystore.mask(keys.access_key_id) == "AKIA...MPLE"
+    assert mask(keys.access_key_id) == "AKIA...MPLE"
     assert repr(keys) == str(keys) == "SourceKeys(AKIA...MPLE)"
     assert keys.secret_access_key not in f"{keys!r} {keys} {[keys]}"
 
@@ -29,11 +30,11 @@ def test_the_index_round_trips_privately(tmp_path: Path) -> None:
     first = Indexed("a", "AKIAFIRST", "arn:aws:iam::1:user/a", "2026-01-01T00:00:00Z")
     second = Indexed("b", "AKIASECOND", None, "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z")
 
-    keystore.write_index(environ, "b", second)
-    keystore.write_index(environ, "a", first)
-    assert keystore.read_index(environ) == {"a": first, "b": second}
-    keystore.write_index(environ, "a", None)
-    assert keystore.read_index(environ) == {"b": second}
+    keyindex.write_index(environ, "b", second)
+    keyindex.write_index(environ, "a", first)
+    assert keyindex.read_index(environ) == {"a": first, "b": second}
+    keyindex.write_index(environ, "a", None)
+    assert keyindex.read_index(environ) == {"b": second}
 
     path = Path(keyindex.path(environ))
     assert path == tmp_path / "credproc" / "keys.json"
@@ -45,14 +46,14 @@ def test_mirror_follows_the_keyring_unless_a_keys_command_holds_the_index(
     tmp_path: Path,
 ) -> None:
     environ = {"XDG_CONFIG_HOME": str(tmp_path)}
-    keystore.write_index(environ, "a", Indexed("a", "AKIAOLD", "arn", "2026-01-01T00:00:00Z"))
+    keyindex.write_index(environ, "a", Indexed("a", "AKIAOLD", "arn", "2026-01-01T00:00:00Z"))
 
-    with keystore.index_lock(environ, 1):
-        keystore.mirror("a", "AKIANEW", environ)  # never waits: left for the next refresh
-    assert keystore.read_index(environ)["a"].access_key_id == "AKIAOLD"
+    with keyindex.index_lock(environ, 1):
+        keyindex.mirror("a", "AKIANEW", environ)  # never waits: left for the next refresh
+    assert keyindex.read_index(environ)["a"].access_key_id == "AKIAOLD"
 
-    keystore.mirror("a", "AKIANEW", environ)
-    assert keystore.read_index(environ)["a"] == Indexed(
+    keyindex.mirror("a", "AKIANEW", environ)
+    assert keyindex.read_index(environ)["a"] == Indexed(
         "a", "AKIANEW", None, "2026-01-01T00:00:00Z"
     )
 

@@ -11,7 +11,6 @@ import pytest
 
 import credproc
 from credproc import api
-from credproc.cli.parser import request_parser
 from credproc.config.options import (
     BEHAVIOUR,
     IDENTITY,
@@ -20,7 +19,9 @@ from credproc.config.options import (
     REQUEST_OPTIONS,
     RawOptions,
 )
+from credproc.config.parser import parser_for
 from credproc.config.resolve import from_environment, options_from_profile
+from credproc.config.syntax import DEFAULT
 from credproc.core.request import Request
 from credproc.errors import ConfigError
 
@@ -38,7 +39,7 @@ def test_names_are_unique() -> None:
 
 
 def test_every_option_is_parsed_into_its_own_name() -> None:
-    parser = request_parser()
+    parser = parser_for(DEFAULT)
     for option in OPTIONS:
         value: list[str] = [] if option.switch else ["x"]
         args = parser.parse_args([option.flags[0], *value])
@@ -47,7 +48,7 @@ def test_every_option_is_parsed_into_its_own_name() -> None:
 
 
 def test_help_shows_each_bound_and_default() -> None:
-    help_text = " ".join(request_parser().format_help().split())
+    help_text = " ".join(parser_for(DEFAULT).format_help().split())
     for option in OPTIONS:
         if option.bounds and option.bounds[1] is not None:
             assert f"{option.bounds[0]:g}..{option.bounds[1]:g}" in help_text, option.flag
@@ -103,7 +104,7 @@ def test_an_unknown_credproc_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_raw_options_from_the_command_line_round_trip() -> None:
-    args = request_parser().parse_args(["--role-arn", "r", "--tag", "a=1", "--tag", "b=2", "-v"])
+    args = parser_for(DEFAULT).parse_args(["--role-arn", "r", "--tag", "a=1", "--tag", "b=2", "-v"])
     assert RawOptions.of(args) == RawOptions(role_arn="r", tags=("a=1", "b=2"))
 
 

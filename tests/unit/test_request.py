@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -12,12 +10,12 @@ import platformdirs
 import pytest
 from support.constants import ROLE
 
+from credproc.config.keyindex import Indexed, write_index
 from credproc.config.options import RawOptions
-from credproc.config.resolve import default_session_name, resolve
+from credproc.config.resolve import default_session_name, keys_request, resolve
 from credproc.core.dirs import user_cache_dir, user_config_dir
-from credproc.core.request import Request
+from credproc.core.request import KEY_FIELDS, OTHER_FIELDS, Request
 from credproc.errors import ConfigError, UsageError
-from credproc.keys.keyring import Indexed, write_index
 
 ENV = {"CREDPROC_CACHE_DIR": "/tmp/credproc-unit"}
 
@@ -140,6 +138,14 @@ def test_a_damaged_index_of_source_keys_is_a_config_error(tmp_path: Path) -> Non
             resolve(RawOptions(role_arn=ROLE, source_keys="a"), environ)
 
 
+def test_proving_keys_checks_the_endpoint_as_every_request_does() -> None:
+    request = keys_request("dev", "eu-west-1", {"AWS_ENDPOINT_URL_STS": "http://127.0.0.1:1"})
+    assert (request.source_keys, request.region) == ("dev", "eu-west-1")
+    assert request.endpoint_url == "http://127.0.0.1:1"
+    with pytest.raises(ConfigError, match="AWS_ENDPOINT_URL is not an http:// or https:// URL"):
+        keys_request("dev", None, {"AWS_ENDPOINT_URL": "ftp://sts"})
+
+
 def test_endpoint_is_part_of_the_identity() -> None:
     sts = resolve(RawOptions(role_arn=ROLE), {**ENV, "AWS_ENDPOINT_URL_STS": "http://a"})
     generic = resolve(RawOptions(role_arn=ROLE), {**ENV, "AWS_ENDPOINT_URL": "http://b"})
@@ -196,10 +202,64 @@ def test_user_config_dir_agrees_with_platformdirs(
     assert user_config_dir(os.environ) == expected
 
 
-def test_key_is_the_sha256_of_the_canonical_identity() -> None:
-    request = _request()
-    canonical = json.dumps(request.identity(), sort_keys=True, separators=(",", ":"))
-    assert request.key == hashlib.sha256(canonical.encode()).hexdigest()
+# Fixed requests and the keys users' caches hold for them today. A change to any of these
+# strings invalidates every cache (or merges entries that must stay apart): it must be a
+# decision, with a note in the changelog, never the side effect of another edit.
+_ROLE = "arn:aws:iam::123456789012:role/dev"
+_SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+PINNED_KEYS = {
+    "05a89ed10ff0e0d5cae8e15aca7df55d5ad549987aa2e5c746a329d04200d848": Request(
+        role_arn=_ROLE, source_profile="base", role_session_name="credproc-alice", duration=3600
+    ),
+    "9a4d09a1da8a9fd8386ac3ae748ca40d3de756db5015aa3dc8b46ca480d28157": Request(
+        role_arn=_ROLE,
+        source_profile=None,
+        role_session_name="ci",
+        duration=7200,
+        external_id="ext-1",
+        source_identity="alice",
+        policy='{"Version":"2012-10-17","Statement":[]}',
+        policy_arns=("arn:aws:iam::aws:policy/ReadOnlyAccess",),
+        tags=(("team", "a"), ("env", "dev")),
+        transitive_tag_keys=("team",),
+        region="eu-west-1",
+        endpoint_url="http://127.0.0.1:5000",
+        source_key_id="AKIAEXAMPLE",
+        source_keys="dev-keys",
+        mfa_serial=_SERIAL,
+        mfa_duration=3600,
+        refresh_window=60,
+        cache_dir="/c",
+        lock_timeout=5,
+        mfa_token_command="echo 1",
+        mfa_prompt="terminal",
+    ),
+    "ca9d55ecd2f8b055b96f6bea8f250ef9cb1c415cc35a0a5a65cfbb4773adce9c": Request(
+        role_arn=_ROLE,
+        source_profile="base",
+        role_session_name="x",
+        duration=3600,
+        region="us-east-2",
+        mfa_serial=_SERIAL,
+    ).mfa_session(60),
+    "30b1353ddbb287920f0a5be8d72bd1379446c4d0938a25bfc2b34fc6a036e5b4": Request(
+        role_arn=_ROLE,
+        source_profile=None,
+        role_session_name="gh",
+        duration=900,
+        web_identity_token_file="/var/run/token",
+    ),
+}
+
+
+@pytest.mark.parametrize("expected", list(PINNED_KEYS))
+def test_cache_keys_stay_what_users_caches_hold(expected: str) -> None:
+    assert PINNED_KEYS[expected].key == expected
+
+
+def test_every_request_field_is_declared_in_the_key_or_out_of_it() -> None:
+    assert sorted(KEY_FIELDS + OTHER_FIELDS) == sorted(Request._fields)
+    assert not set(KEY_FIELDS) & set(OTHER_FIELDS)
 
 
 def test_environment_beats_profile_keys_and_flags_beat_both(tmp_path: Path) -> None:

@@ -1,38 +1,47 @@
-"""The commands, by name: each a module imported only when run, so that adding commands never
-slows the default one (a cache hit). Every module has ``add_arguments(parser)`` and
-``run(args) -> int``; only ``cli`` calls them.
+"""The commands' work: one module per command that ``config.syntax`` declares (``process`` for
+the default one, what credential_process runs), each imported only when run, so adding commands
+never slows a cache hit. What a command accepts is declared in ``config.syntax``; its module is
+a ``CommandModule``, whose ``run`` gets the parsed arguments and returns the exit status. Only
+``cli.main`` runs them.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from typing import Protocol
+
+    class CommandModule(Protocol):
+        """The contract of a command's module, checked by mypy below."""
+
+        def run(self, args: argparse.Namespace, /) -> int:
+            """Do the command's work with its parsed arguments; the exit status."""
+            ...
+
+    from . import cache, completion, configure, console, doctor, env, keys, process
+    from . import exec as exec_
+
+    # Every command's module, as mypy sees it: each must be a CommandModule (the layout test
+    # checks that this names a module for every command of the syntax).
+    MODULES: tuple[CommandModule, ...] = (
+        process,
+        env,
+        exec_,
+        cache,
+        configure,
+        doctor,
+        console,
+        keys,
+        completion,
+    )
+
+DEFAULT_MODULE = "process"
 
 
-class Command(NamedTuple):
-    module: str  # credproc.cli.commands.<module>
-    summary: str  # the first line of its --help
-    takes_command: bool = False  # a command line follows "--"
-
-
-# The default command: `credproc [options]`, what credential_process runs.
-DEFAULT = Command(
-    "process", "Print credential_process JSON for an assumed role, cached until it nears expiry."
-)
-COMMANDS = {
-    "env": Command("env", "Print shell lines that export the role's credentials."),
-    "exec": Command(
-        "exec",
-        "Run a command with the role's credentials (no command: your $SHELL; --server: from a "
-        "local endpoint that keeps them fresh).",
-        True,
-    ),
-    "cache": Command("cache", "List or clear cached tokens."),
-    "configure": Command("configure", "Print (or append) a profile block that uses credproc."),
-    "doctor": Command("doctor", "Check a profile or role setup end to end, one verdict per line."),
-    "console": Command("console", "Open the AWS console as the role, from the cached session."),
-    "keys": Command("keys", "Keep IAM users' long-term keys in the OS keyring (--source-keys)."),
-    # The words after "--" are the command line being completed.
-    "completion": Command(
-        "completion", "Print a shell completion script: bash, zsh or fish.", True
-    ),
-}
+def load(name: str) -> CommandModule:
+    """The module of ``credproc NAME`` ("" for the default command), imported now."""
+    module: CommandModule = importlib.import_module(f"{__name__}.{name or DEFAULT_MODULE}")
+    return module

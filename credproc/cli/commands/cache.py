@@ -8,24 +8,11 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from ...config.options import CACHE_DIR_OPTION, OUTPUT_OPTIONS, ROLE_OPTIONS, RawOptions
-from ...config.resolve import resolve
-from ...core.cache import Cache, Entry, cache_dir_from
+from ...config.options import RawOptions
+from ...config.resolve import cache_dir_from, resolve
+from ...core.cache import Cache, Entry
 from ...errors import UsageError
-from ..parser import Parser, add_options
-from ..table import table
-
-OPTIONS = ()  # each action has its own
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, parser_class=Parser)
-    listing = actions.add_parser("list", help="one row per cached token, no secrets")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
-    add_options(listing, (*CACHE_DIR_OPTION, *OUTPUT_OPTIONS))
-    clearing = actions.add_parser("clear", help="remove cached tokens")
-    clearing.add_argument("--all", action="store_true", help="remove every cached token")
-    add_options(clearing, (*ROLE_OPTIONS, *CACHE_DIR_OPTION, *OUTPUT_OPTIONS))
+from ..render import table
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,10 +14,8 @@ import argparse
 import os
 import sys
 
-from ...config.options import OUTPUT_OPTIONS
+from ...config.syntax import SHELLS
 from ..completion import Completions, complete
-
-OPTIONS = OUTPUT_OPTIONS  # --debug shows why a completion fails
 
 BASH = r"""# credproc completion for bash. Load it from ~/.bashrc:
 #     source <(credproc completion bash)
@@ -153,16 +151,7 @@ end
 complete -c credproc -f -a '(__credproc_complete)'
 """
 
-SCRIPTS = {"bash": BASH, "zsh": ZSH, "fish": FISH}
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("shell", choices=SCRIPTS, help="the shell to complete in")
-    parser.usage = "%(prog)s [-h] {bash,zsh,fish}"
-    parser.epilog = (
-        "Prints the script; where to put it is in its first lines. At each Tab it runs "
-        "credproc completion SHELL -- WORD... for the candidates."
-    )
+SCRIPTS = dict(zip(SHELLS, (BASH, ZSH, FISH), strict=True))
 
 
 def run(args: argparse.Namespace) -> int:

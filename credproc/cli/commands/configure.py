@@ -28,7 +28,6 @@ from ...config.awsconfig import (
     section_name,
     section_spans,
 )
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
@@ -41,15 +40,6 @@ _PROFILE_NAME = r"[A-Za-z0-9_.@+=,:/-]{1,128}"
 # Options whose value is a path: clients run credential_process in their own working
 # directory, so a relative path would name a different file for each of them.
 _PATH_OPTIONS = frozenset({"cache_dir", "web_identity_token_file"})
-
-
-OPTIONS = EVERY_OPTION
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--name", required=True, help="the new profile's name")
-    parser.add_argument("--write", action="store_true", help="append it to the config file")
-    parser.add_argument("--force", action="store_true", help="replace an existing profile")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,42 +14,17 @@ import time
 import webbrowser
 
 from ...aws import federation
-from ...config.options import OPTIONS as EVERY_OPTION
+from ...config.limits import CONSOLE_SECONDS
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import source_kind
+from ...config.syntax import DEFAULT_CONSOLE_SECONDS
 from ...core.log import logger
 from ...core.provider import get_credentials
 from ...errors import ConfigError, UsageError
 from ...fetch.fetch import from_sts
 
-OPTIONS = EVERY_OPTION
 ISSUER = "credproc"
-DEFAULT_CONSOLE_SECONDS = 3600
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    console = parser.add_argument_group("console options")
-    console.add_argument(
-        "--destination",
-        metavar="SERVICE_OR_URL",
-        help="a service (s3, ec2, cloudwatch...) or a https:// console URL (default: home)",
-    )
-    console.add_argument(
-        "--print",
-        dest="print_url",
-        action="store_true",
-        help="print the sign-in link on stdout instead of opening a browser",
-    )
-    console.add_argument(
-        "--console-duration",
-        metavar="SECONDS",
-        help=(
-            f"how long the console session lasts, {federation.MIN_CONSOLE_SECONDS}.."
-            f"{federation.MAX_CONSOLE_SECONDS} (default {DEFAULT_CONSOLE_SECONDS}; at most "
-            "what the role session has left)"
-        ),
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         duration = None
     else:
         left = int(credentials.seconds_left(time.time()))
-        duration = max(federation.MIN_CONSOLE_SECONDS, min(wanted, left))
+        duration = max(CONSOLE_SECONDS[0], min(wanted, left))
     token = federation.signin_token(url, credentials, duration)
     link = federation.login_url(url, token, ISSUER, target)
     sys.stderr.write(
@@ -98,7 +73,7 @@ def _console_seconds(value: str | None) -> int:
         raise UsageError(
             f"--console-duration {value[:20]!r} is not a whole number of seconds"
         ) from None
-    low, high = federation.MIN_CONSOLE_SECONDS, federation.MAX_CONSOLE_SECONDS
+    low, high = CONSOLE_SECONDS
     if not low <= seconds <= high:
         raise UsageError(f"--console-duration {seconds} is out of range ({low}..{high} seconds)")
     return seconds

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from ...aws import sts
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
-from ...config.options import OPTIONS as EVERY_OPTION
-from ...config.options import PROFILE, RawOptions
+from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
 from ...core.provider import get_credentials
 from ...core.request import Request
+from ...core.sourcekeys import mask
 from ...errors import (
     ConfigError,
     ConfigFileError,
@@ -34,7 +34,7 @@ from ...errors import (
     LoopError,
     UsageError,
 )
-from ...fetch.fetch import from_sts, read_web_identity_token, source_session
+from ...fetch.fetch import from_sts, read_web_identity_token, signing_session
 from ...keys import keyring as keystore
 from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
 
@@ -43,12 +43,6 @@ if TYPE_CHECKING:
 
 # Keys that botocore's credential chain serves before it ever looks at credential_process.
 _SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_start_url", "sso_session")
-OPTIONS = EVERY_OPTION
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    # What people type first: `credproc doctor dev`.
-    parser.add_argument("profile_name", nargs="?", metavar=PROFILE, help="the same as --profile")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -269,9 +263,9 @@ def _keyring(request: Request) -> Check:
         keys = keystore.load(name, request.lock_timeout)
     except CredprocError as error:
         return failed("keyring", error)
-    verdict = f"{backend} holds {name!r}: {keystore.mask(keys.access_key_id)}"
+    verdict = f"{backend} holds {name!r}: {mask(keys.access_key_id)}"
     if keys.access_key_id != request.source_key_id:
-        indexed = keystore.mask(request.source_key_id or "")
+        indexed = mask(request.source_key_id or "")
         fix = "the next refresh corrects the index"
         return Check("keyring", "warn", f"{verdict}, but credproc's index says {indexed}", fix)
     return Check("keyring", "ok", verdict)
@@ -289,7 +283,7 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
         return Check("source", "ok", verdict), None
     try:
         check_source(request, environ)
-        identity = sts.caller_identity(source_session(request), request)
+        identity = sts.caller_identity(signing_session(request), request)
     except CredprocError as error:
         return failed("source", error), None
     return Check("source", "ok", f"the source credentials are {identity.arn}"), identity

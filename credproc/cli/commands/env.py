@@ -6,27 +6,15 @@ import argparse
 import os
 import sys
 
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.provider import get_credentials
 from ...fetch.fetch import from_sts
-from ..shell import ALIASES, FORMATS, render
-
-OPTIONS = EVERY_OPTION
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format",
-        choices=(*FORMATS, *ALIASES),
-        default=FORMATS[0],
-        help="sh (the default; bash and zsh are names for it), fish, powershell or dotenv",
-    )
+from ..render import environment
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(render(role_environment(args), args.format))
+    sys.stdout.write(environment(role_environment(args), args.format))
     return 0
 
 

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.log import logger
@@ -25,7 +24,6 @@ from ...fetch.fetch import from_sts
 from ...prompt.mfa import ask_only_in_foreground
 from .env import role_environment
 
-OPTIONS = EVERY_OPTION
 # The child must use the role, not the profile its parent used to run credproc.
 PROFILE_VARIABLES = frozenset({"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
 
@@ -36,20 +34,6 @@ class CannotRunError(CredprocError):
     def __init__(self, command: str, error: OSError) -> None:
         super().__init__(f"cannot run {command!r}: {error.strerror}")
         self.exit_code = 127 if isinstance(error, FileNotFoundError) else 126
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.usage = "%(prog)s [options] [--server] [-- COMMAND [ARG ...]]"
-    parser.epilog = (
-        "Runs COMMAND with the role's credentials in its environment. With no command (nothing "
-        "after --, or no --), starts your $SHELL (else /bin/sh) with them; exit it to drop them."
-    )
-    parser.add_argument(
-        "--server",
-        action="store_true",
-        help="serve the credentials to the command from a local endpoint that keeps them "
-        "fresh, for a command that outlives a token (a long job, a shell)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

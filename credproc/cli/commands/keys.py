@@ -3,7 +3,7 @@
 The secret goes into the keyring and nowhere else. It is typed on the terminal without echo, or
 read from the environment or the credentials file, never taken from the command line (where
 ``ps`` shows it). What is not secret (the key id, the IAM user's ARN, dates) goes to the index
-beside the keyring (see ``keystore``), which ``list`` reads and ``--source-keys`` uses.
+beside the keyring (``config.keyindex``), which ``list`` reads and ``--source-keys`` uses.
 """
 
 from __future__ import annotations
@@ -15,64 +15,21 @@ import sys
 import time
 from collections.abc import Mapping
 
-from ...config import validate
+from ...config import keyindex, validate
 from ...config.awsconfig import credentials_path, read_sections
 from ...config.credfile import remove_static_keys
-from ...config.options import BY_DEST, OUTPUT_OPTIONS, PROFILE
+from ...config.options import BY_DEST
 from ...config.resolve import lock_timeout
+from ...config.syntax import DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
+from ...core.sourcekeys import SourceKeys, mask
 from ...errors import ConfigError, CredprocError, UsageError
 from ...keys import keyring as keystore
-from ...keys.keyring import Indexed, SourceKeys, mask
 from ...keys.rotation import identity
 from ...keys.rotation import rotate as rotate_key
 from ...prompt.terminal import close, open_terminal, read_hidden
-from ..parser import Parser, add_options
-from ..table import table
+from ..render import table
 
-OPTIONS = ()  # each action has its own
-DEFAULT_VERIFY_TIMEOUT = 60.0  # IAM spreads a new key to STS within seconds, rarely more
-MAX_VERIFY_TIMEOUT = 600.0
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, parser_class=Parser)
-    general = (BY_DEST["lock_timeout"], *OUTPUT_OPTIONS)
-
-    add = actions.add_parser("add", help="store an IAM user's access key in the OS keyring")
-    add.add_argument("name", metavar="NAME", help="the name for --source-keys NAME")
-    source = add.add_mutually_exclusive_group()
-    source.add_argument(
-        "--from-env", action="store_true", help="read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-    )
-    source.add_argument(
-        "--from-profile", metavar=PROFILE, help="read PROFILE's keys from the credentials file"
-    )
-    add.add_argument(
-        "--remove-from-file",
-        action="store_true",
-        help="with --from-profile: then delete them there (a private backup is kept)",
-    )
-    add.add_argument("--no-verify", action="store_true", help="skip STS GetCallerIdentity")
-    add.add_argument("--force", action="store_true", help="replace the keys stored as NAME")
-    add_options(add, (BY_DEST["region"], *general))
-
-    listing = actions.add_parser("list", help="names and masked key ids, never a secret")
-    listing.add_argument("--json", action="store_true", help="print a JSON array")
-    add_options(listing, OUTPUT_OPTIONS)
-
-    remove = actions.add_parser("remove", help="delete NAME from the OS keyring (not from IAM)")
-    remove.add_argument("name", metavar="NAME", help="a name from credproc keys list")
-    add_options(remove, general)
-
-    rotate = actions.add_parser("rotate", help="a new key in IAM for NAME, the old one deleted")
-    rotate.add_argument("name", metavar="NAME", help="a name from credproc keys list")
-    rotate.add_argument(
-        "--verify-timeout",
-        metavar="SECONDS",
-        help=f"wait this long for STS to accept the new key (default {DEFAULT_VERIFY_TIMEOUT:g})",
-    )
-    add_options(rotate, (BY_DEST["region"], *general))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,7 +49,7 @@ def add(args: argparse.Namespace) -> int:
         raise UsageError("--remove-from-file needs --from-profile: it edits that profile")
     _refuse_overwrite(name, args.force, wait)  # before anyone types a secret
     keys = _read_keys(name, args, os.environ)
-    with keystore.index_lock(os.environ, wait):
+    with keyindex.index_lock(os.environ, wait):
         _refuse_overwrite(name, args.force, wait)
         user_arn = None
         if not args.no_verify:
@@ -102,7 +59,9 @@ def add(args: argparse.Namespace) -> int:
                 raise error.with_context("nothing was stored") from None
         keystore.store(name, keys, wait)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        keystore.write_index(os.environ, name, Indexed(name, keys.access_key_id, user_arn, now))
+        keyindex.write_index(
+            os.environ, name, keyindex.Indexed(name, keys.access_key_id, user_arn, now)
+        )
     if args.remove_from_file:
         _remove_from_file(name, args.from_profile, keys)
     who = f" ({user_arn})" if user_arn else " (not verified)"
@@ -208,7 +167,7 @@ def listing(args: argparse.Namespace) -> int:
             "added": entry.added,
             "rotated": entry.rotated or "-",
         }
-        for entry in keystore.read_index(os.environ).values()
+        for entry in keyindex.read_index(os.environ).values()
     ]
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -224,13 +183,13 @@ def listing(args: argparse.Namespace) -> int:
 def remove(args: argparse.Namespace) -> int:
     name = _name(args.name)
     wait = _keyring_timeout(args, os.environ)
-    with keystore.index_lock(os.environ, wait):
-        entry = keystore.read_index(os.environ).get(name)
+    with keyindex.index_lock(os.environ, wait):
+        entry = keyindex.read_index(os.environ).get(name)
         in_keyring = keystore.delete(name, wait)
         if entry is None and not in_keyring:
             raise ConfigError(f"no source keys named {name!r} (credproc keys list shows them)")
         if entry is not None:
-            keystore.write_index(os.environ, name, None)
+            keyindex.write_index(os.environ, name, None)
     key = f" ({mask(entry.access_key_id)})" if entry is not None else ""
     sys.stdout.write(
         f"removed {name!r}{key} from the OS keyring; the key itself still exists in IAM\n"
@@ -245,7 +204,7 @@ def rotate(args: argparse.Namespace) -> int:
     verify_timeout = validate.seconds(
         "--verify-timeout", args.verify_timeout, DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
     )
-    with keystore.index_lock(os.environ, wait):
+    with keyindex.index_lock(os.environ, wait):
         rotated = rotate_key(name, os.environ, region, verify_timeout, wait)
     sys.stdout.write(
         f"rotated {name!r}: {mask(rotated.old)} -> {mask(rotated.new)} ({rotated.user_arn}); "

@@ -11,13 +11,10 @@ import os
 import sys
 
 from ...config.options import BY_DEST, RawOptions
-from ...config.options import OPTIONS as EVERY_OPTION
 from ...config.resolve import resolve
 from ...core.index import recording, remember
 from ...core.provider import get_credentials
 from ...fetch.fetch import from_sts
-
-OPTIONS = EVERY_OPTION  # and nothing else: fastargs reads the command line
 
 # Read by the CLI itself rather than by resolution, and a hit would not honour it: a record
 # holds its value (unset), so setting it makes the next run a miss.

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.tools import require, require_path
 
-from credproc.cli.shell import render
+from credproc.cli.render import environment
 from credproc.errors import UsageError
 
 AWKWARD = [
@@ -48,7 +48,7 @@ def _shell_roundtrip(shell: str, values: list[str]) -> list[str]:
     shell_format, argv = SHELLS[shell]
     require(argv[0], argv[0])
     variables = {f"V{i}": value for i, value in enumerate(values)}
-    script = render(variables, shell_format)
+    script = environment(variables, shell_format)
     script += "".join(f"printf '%s\\0' \"$V{i}\"\n" for i in range(len(values)))
     done = subprocess.run(
         argv,
@@ -99,17 +99,17 @@ def _read_back(text: str, shell_format: str) -> dict[str, str]:
 
 def test_powershell_awkward_values() -> None:
     variables = {f"V{i}": value for i, value in enumerate(AWKWARD)}
-    assert _read_back(render(variables, "powershell"), "powershell") == variables
+    assert _read_back(environment(variables, "powershell"), "powershell") == variables
 
 
 @given(values=st.lists(TEXT, min_size=1, max_size=4))
 def test_powershell_quotes_any_text(values: list[str]) -> None:
     variables = {f"V{i}": value for i, value in enumerate(values)}
-    assert _read_back(render(variables, "powershell"), "powershell") == variables
+    assert _read_back(environment(variables, "powershell"), "powershell") == variables
 
 
 def test_powershell_doubles_typographic_quotes_too() -> None:
-    assert render({"A": "x\u2019y'z"}, "powershell") == "$Env:A = 'x\u2019\u2019y''z'\n"
+    assert environment({"A": "x\u2019y'z"}, "powershell") == "$Env:A = 'x\u2019\u2019y''z'\n"
 
 
 @pytest.mark.parametrize(
@@ -117,20 +117,20 @@ def test_powershell_doubles_typographic_quotes_too() -> None:
     ["plain", "", "it's", "$HOME $x", "tab\there # not a comment", "two\nlines", "it's\nmine"],
 )
 def test_dotenv_values_read_back_through_python_dotenv(value: str) -> None:
-    rendered = render({"AWS_X": value, "AWS_Y": "after"}, "dotenv")
+    rendered = environment({"AWS_X": value, "AWS_Y": "after"}, "dotenv")
 
     assert dotenv.dotenv_values(stream=io.StringIO(rendered)) == {"AWS_X": value, "AWS_Y": "after"}
 
 
 def test_dotenv_writes_credential_shaped_values_bare() -> None:
     value = "FQoGZXIvYXdzEBYaDA8h3q/+Mn1tVdu278B=="
-    assert render({"AWS_SESSION_TOKEN": value}, "dotenv") == f"AWS_SESSION_TOKEN={value}\n"
+    assert environment({"AWS_SESSION_TOKEN": value}, "dotenv") == f"AWS_SESSION_TOKEN={value}\n"
 
 
 @pytest.mark.parametrize("value", ["${HOME}", "back\\slash", "both ' and \"", 'line\n"quoted"'])
 def test_dotenv_refuses_values_readers_disagree_on(value: str) -> None:
     with pytest.raises(UsageError, match=r"^AWS_X has a value that \.env readers"):
-        render({"AWS_X": value}, "dotenv")
+        environment({"AWS_X": value}, "dotenv")
 
 
 JS = Path(__file__).resolve().parents[1] / "js"
@@ -149,7 +149,7 @@ def test_node_dotenv_reads_the_dotenv_format_back() -> None:
             "process.stdout.write(JSON.stringify(require('dotenv').parse("
             "require('fs').readFileSync(0, 'utf8'))))",
         ],
-        input=render(variables, "dotenv").encode(),
+        input=environment(variables, "dotenv").encode(),
         capture_output=True,
         check=True,
         cwd=JS,

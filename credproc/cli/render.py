@@ -1,23 +1,24 @@
-"""Environment variables as lines for a shell (or a .env file) to read back verbatim."""
+"""What the commands print for people and shells to read: environment variables as lines for
+a shell (or a .env file) to read back verbatim (``env``), and rows as an aligned table
+(``cache list``, ``keys list``)."""
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from ..config.syntax import ENV_FORMAT_ALIASES
 from ..errors import UsageError
 
-FORMATS = ("sh", "fish", "powershell", "dotenv")  # the first is the default
-# Other names people type for a format: bash and zsh read sh's lines as they are.
-ALIASES = {"bash": "sh", "zsh": "sh"}
 _PLAIN = re.compile(r"[A-Za-z0-9_/+=.:@,-]*")
 # PowerShell ends a single-quoted string at any of these, not only at the ASCII quote.
 _POWERSHELL_QUOTES = re.compile("(['\u2018\u2019\u201a\u201b])")
 
 
-def render(variables: Mapping[str, str], shell_format: str) -> str:
-    shell_format = ALIASES.get(shell_format, shell_format)
+def environment(variables: Mapping[str, str], shell_format: str) -> str:
+    """The variables in one of ``syntax.ENV_FORMATS`` (or a name for one)."""
+    shell_format = ENV_FORMAT_ALIASES.get(shell_format, shell_format)
     return "".join(_line(key, value, shell_format) + "\n" for key, value in variables.items())
 
 
@@ -52,4 +53,16 @@ def _dotenv_quote(key: str, value: str) -> str:
     raise UsageError(
         f"{key} has a value that .env readers would not all read back unchanged; "
         "use another --format"
+    )
+
+
+def table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:
+    """A header of the column names in capitals, then one line per row, columns aligned."""
+    lines = [[column.upper().replace("_", " ") for column in columns]]
+    lines += [[str(row[column]) for column in columns] for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    return "".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        + "\n"
+        for line in lines
     )
