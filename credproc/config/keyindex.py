@@ -3,9 +3,10 @@
 ``keys.json`` in credproc's config dir (0600, in a 0700 dir) holds, for each NAME, the access
 key id, the IAM user's ARN, and when the keys were added and rotated. Two reasons for it:
 
-- a cache hit with ``--source-keys NAME`` must compute its cache key, which includes the key id
-  (so a rotated or replaced key never gets the old key's token), without the keyring: importing
-  and asking it costs a hit many times its budget, and a locked keyring must not block hits;
+- a run with ``--source-keys NAME`` must compute its cache key, which includes the key id (so a
+  rotated or replaced key never gets the old key's token), without the keyring: importing and
+  asking it costs a cached answer many times over, and a locked keyring must not block one;
+  the index of resolved requests records this file's identity, so a hit does not read it;
 - the keyring cannot list its items, which ``keys list`` needs.
 
 Read on every ``--source-keys`` run, so the hit's reader (``key_id``) uses plain functions and

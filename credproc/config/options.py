@@ -11,7 +11,7 @@ variable, its default and bounds, its help, and its kind:
 - output: where diagnostics go (not part of a request).
 
 What reads an option derives from its row: the command line (``syntax``, and through it
-argparse, completion and the hot path's reader), the profile keys and the environment
+argparse, completion and the ordinary lines' reader), the profile keys and the environment
 (``resolve``), the Python API's keywords (``api``), ``configure``'s output, ``cache clear`` and
 docs/options.md. What an option means is not here: a new option is a row, its ``Request``
 field (in the cache key or not), its check in ``validate`` or ``resolve``, its line in

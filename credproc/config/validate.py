@@ -31,7 +31,7 @@ def _counted(bounds: tuple[int, int]) -> str:
     return "{%d,%d}" % bounds  # noqa: UP031 - braces are the pattern's own
 
 
-# Patterns as text, compiled by re on first use: a cache hit compiles only the ones it needs.
+# Patterns as text, compiled by re on first use: a run compiles only the ones it needs.
 # STS's own patterns are Java regexes, where \w and \d are ASCII: matched here with re.ASCII,
 # except tags, which STS documents as Unicode letters, digits and spaces.
 ROLE_ARN = (
