@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench soak clean
+.PHONY: demo test test-fast lint bench soak clean
 
 # Editable: a plain path entry (pyproject.toml's package-dir), not an import hook that slows
 # every start-up.
@@ -19,6 +19,12 @@ demo: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The tests that start no process: unit tests and credproc run in-process against the local
+# STS. Under a minute of CPU (busy cores take longer); tests/conftest.py keeps the
+# `integration` marker exact.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not integration"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

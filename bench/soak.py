@@ -355,6 +355,8 @@ def main(argv_: list[str] | None = None) -> int:
     args = parser.parse_args(argv_)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 32)
+    # Said first, so that a run that fails or is stopped can be replayed.
+    print(f"soak: seed {args.seed} (replay with --seed {args.seed})", file=sys.stderr, flush=True)
     try:
         with (
             tempfile.TemporaryDirectory(prefix="credproc-soak-") as root,

@@ -15,8 +15,6 @@ from support.sandbox import Sandbox
 
 import credproc
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def api(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
@@ -35,6 +33,7 @@ def _key(session: object) -> str:
     return str(frozen.access_key)
 
 
+@pytest.mark.integration
 def test_a_session_renews_its_token_through_the_shared_cache(api: Sandbox) -> None:
     # 900 s tokens are inside botocore's 15-minute refresh window from the start, so botocore
     # asks credproc again before every call: the cache answers until the entry is due.
@@ -58,6 +57,7 @@ def test_a_session_renews_its_token_through_the_shared_cache(api: Sandbox) -> No
     assert api.server.calls("AssumeRole") == 2
 
 
+@pytest.mark.integration
 def test_the_api_serves_what_the_cli_cached(api: Sandbox) -> None:
     cli = api.credproc(*api.role_args()).json()
 

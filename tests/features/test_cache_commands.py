@@ -12,16 +12,14 @@ from support.sandbox import Sandbox
 
 from credproc.core.hit import ENTRY_MAGIC, INDEX_SUFFIX
 
-pytestmark = pytest.mark.integration
-
 
 def test_cache_list_shows_who_and_when_but_no_secret(sandbox: Sandbox) -> None:
-    assert sandbox.credproc("cache", "list").stdout == "no cached tokens\n"
-    first = sandbox.credproc(*sandbox.role_args(ROLE, "--role-session-name", "alice")).json()
-    second = sandbox.credproc(*sandbox.role_args(OTHER_ROLE)).json()
+    assert sandbox.main("cache", "list").stdout == "no cached tokens\n"
+    first = sandbox.main(*sandbox.role_args(ROLE, "--role-session-name", "alice")).json()
+    second = sandbox.main(*sandbox.role_args(OTHER_ROLE)).json()
 
-    table = sandbox.credproc("cache", "list")
-    listed = sandbox.credproc("cache", "list", "--json")
+    table = sandbox.main("cache", "list")
+    listed = sandbox.main("cache", "list", "--json")
 
     assert table.returncode == 0
     assert listed.returncode == 0
@@ -40,12 +38,12 @@ def test_cache_list_shows_who_and_when_but_no_secret(sandbox: Sandbox) -> None:
 
 
 def test_cache_clear_of_one_role_forces_one_new_sts_call(sandbox: Sandbox) -> None:
-    before = sandbox.credproc(*sandbox.role_args()).json()
-    sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+    before = sandbox.main(*sandbox.role_args()).json()
+    sandbox.main(*sandbox.role_args(OTHER_ROLE))
 
-    cleared = sandbox.credproc("cache", "clear", *sandbox.role_args())
-    after = sandbox.credproc(*sandbox.role_args()).json()
-    other = sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+    cleared = sandbox.main("cache", "clear", *sandbox.role_args())
+    after = sandbox.main(*sandbox.role_args()).json()
+    other = sandbox.main(*sandbox.role_args(OTHER_ROLE))
 
     assert cleared.stdout == "removed 1 cached token\n"
     assert after["AccessKeyId"] != before["AccessKeyId"]
@@ -54,13 +52,13 @@ def test_cache_clear_of_one_role_forces_one_new_sts_call(sandbox: Sandbox) -> No
 
 
 def test_cache_clear_all(sandbox: Sandbox) -> None:
-    sandbox.credproc(*sandbox.role_args())
-    sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+    sandbox.main(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args(OTHER_ROLE))
 
-    cleared = sandbox.credproc("cache", "clear", "--all")
-    listed = json.loads(sandbox.credproc("cache", "list", "--json").stdout)
-    sandbox.credproc(*sandbox.role_args())
-    sandbox.credproc(*sandbox.role_args(OTHER_ROLE))
+    cleared = sandbox.main("cache", "clear", "--all")
+    listed = json.loads(sandbox.main("cache", "list", "--json").stdout)
+    sandbox.main(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args(OTHER_ROLE))
 
     assert cleared.stdout == "removed 2 cached tokens\n"
     assert listed == []
@@ -72,8 +70,8 @@ def test_cache_clear_all(sandbox: Sandbox) -> None:
     [["clear"], ["clear", "--all", "--role-arn", ROLE], ["clear", "--all", "--profile", "base"]],
 )
 def test_cache_clear_needs_exactly_one_target(sandbox: Sandbox, args: list[str]) -> None:
-    sandbox.credproc(*sandbox.role_args())
-    result = sandbox.credproc("cache", *args)
+    sandbox.main(*sandbox.role_args())
+    result = sandbox.main("cache", *args)
 
     assert result.returncode == 2
     assert result.stdout == ""
@@ -81,6 +79,7 @@ def test_cache_clear_needs_exactly_one_target(sandbox: Sandbox, args: list[str])
     assert len(list(sandbox.cache_dir.glob("*.json"))) == 1
 
 
+@pytest.mark.integration  # the hit runs in a process of its own
 def test_an_entry_of_the_previous_format_is_served_and_listed(sandbox: Sandbox) -> None:
     """credproc 0.1 wrote the JSON document alone (format 1): read, never an error; the hit
     cannot read it, so the full path serves it, and its next refresh writes format 2."""

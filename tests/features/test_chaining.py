@@ -20,8 +20,6 @@ from support.sandbox import Result, Sandbox
 
 from credproc.config.source import source_kind
 
-pytestmark = pytest.mark.integration
-
 ACCOUNT = "arn:aws:iam::123456789012"
 ROLE_1 = f"{ACCOUNT}:role/level-1"
 ROLE_2 = f"{ACCOUNT}:role/level-2"
@@ -41,25 +39,27 @@ def chain(sandbox: Sandbox) -> Sandbox:
     return sandbox
 
 
+@pytest.mark.integration
 def test_three_levels_are_cached_at_every_level(chain: Sandbox) -> None:
     top = ["--role-arn", ROLE_3, "--source-profile", "level-2"]
-    first = chain.credproc(*top)
+    first = chain.main(*top)
     assert first.returncode == 0, first.stderr
     # Innermost first: each level's credentials sign the next level's AssumeRole.
     assert [r["RoleArn"] for r in chain.server.requests("AssumeRole")] == [ROLE_1, ROLE_2, ROLE_3]
 
-    assert chain.credproc(*top).stdout == first.stdout
+    assert chain.main(*top).stdout == first.stdout
     assert chain.server.calls("AssumeRole") == 3
 
     # Refreshing the top level reuses both cached levels below it.
-    chain.credproc("cache", "clear", *top)
-    again = chain.credproc(*top)
+    chain.main("cache", "clear", *top)
+    again = chain.main(*top)
     assert again.returncode == 0, again.stderr
     assert again.stdout != first.stdout
     assert chain.server.calls("AssumeRole") == 4
-    assert len(json.loads(chain.credproc("cache", "list", "--json").stdout)) == 3
+    assert len(json.loads(chain.main("cache", "list", "--json").stdout)) == 3
 
 
+@pytest.mark.integration
 def test_the_aws_cli_runs_a_chain_and_its_cache_serves_the_next_run(chain: Sandbox) -> None:
     add_credproc_profile(chain, "top", "--role-arn", ROLE_3, "--source-profile", "level-2")
     command = ["aws", "sts", "get-caller-identity", "--profile", "top", "--region", "eu-west-1"]
@@ -73,21 +73,23 @@ def test_the_aws_cli_runs_a_chain_and_its_cache_serves_the_next_run(chain: Sandb
 @pytest.mark.parametrize(
     "source",
     [
-        "level-1",  # a credproc profile that assumes a role
+        # a credproc profile that assumes a role: a nested credproc process
+        pytest.param("level-1", marks=pytest.mark.integration),
         "botocore-role",  # botocore's own role_arn + source_profile
     ],
 )
 def test_a_chained_role_longer_than_an_hour_is_refused_locally(chain: Sandbox, source: str) -> None:
     chain.add_profile("botocore-role", role_arn=ROLE_1, source_profile="base")
-    result = chain.credproc("--role-arn", ROLE_3, "--source-profile", source, "--duration", "7200")
+    result = chain.main("--role-arn", ROLE_3, "--source-profile", source, "--duration", "7200")
     assert_fails(result, 2, "--duration 7200", repr(source), "3600")
     assert chain.server.calls() == 0
 
-    hour = chain.credproc("--role-arn", ROLE_3, "--source-profile", source, "--duration", "3600")
+    hour = chain.main("--role-arn", ROLE_3, "--source-profile", source, "--duration", "3600")
     assert hour.returncode == 0, hour.stderr
 
 
 @pytest.mark.parametrize("form", ["flags", "profile keys"])
+@pytest.mark.integration
 def test_a_role_assumed_from_an_mfa_session_is_not_a_chain(
     sandbox: Sandbox, tmp_path: Path, form: str
 ) -> None:
@@ -107,7 +109,7 @@ def test_a_role_assumed_from_an_mfa_session_is_not_a_chain(
             credproc_mfa_token_command=str(token),
         )
         add_credproc_profile(sandbox, "mfa", "--profile", "mfa-keys")
-    result = sandbox.credproc("--role-arn", ROLE_1, "--source-profile", "mfa", "--duration", "7200")
+    result = sandbox.main("--role-arn", ROLE_1, "--source-profile", "mfa", "--duration", "7200")
     assert result.returncode == 0, result.stderr
     assert sandbox.server.requests("AssumeRole")[0]["DurationSeconds"] == "7200"
     assert sandbox.server.calls("GetSessionToken") == 1
@@ -145,23 +147,21 @@ def assert_loop(result_line: str) -> None:
     assert result_line.startswith("credproc: error: loop: ")
 
 
+@pytest.mark.integration
 def test_a_source_profile_cycle_is_a_loop(sandbox: Sandbox) -> None:
     add_credproc_profile(sandbox, "ping", "--role-arn", ROLE_1, "--source-profile", "pong")
     add_credproc_profile(sandbox, "pong", "--role-arn", ROLE_2, "--source-profile", "ping")
     # The parent's request comes round again two levels down; the nested failure reaches the
     # top through two botocore credential_process errors and is still a loop there.
-    result = sandbox.credproc(
-        "--role-arn", ROLE_1, "--source-profile", "pong", timeout=LOOP_TIMEOUT
-    )
+    result = sandbox.main("--role-arn", ROLE_1, "--source-profile", "pong", timeout=LOOP_TIMEOUT)
     assert_loop(assert_fails(result, 7, ROLE_1))
     assert sandbox.server.calls() == 0
 
 
+@pytest.mark.integration
 def test_a_profile_that_is_its_own_source_is_a_loop(sandbox: Sandbox) -> None:
     add_credproc_profile(sandbox, "self", "--role-arn", ROLE_1, "--source-profile", "self")
-    result = sandbox.credproc(
-        "--role-arn", ROLE_1, "--source-profile", "self", timeout=LOOP_TIMEOUT
-    )
+    result = sandbox.main("--role-arn", ROLE_1, "--source-profile", "self", timeout=LOOP_TIMEOUT)
     assert_loop(assert_fails(result, 7))
 
     # The same through the aws CLI: one credproc runs inside another, which refuses.
@@ -174,7 +174,7 @@ def test_a_profile_that_is_its_own_source_is_a_loop(sandbox: Sandbox) -> None:
 
     # Found in the config alone when credproc reads the profile's own keys.
     sandbox.add_profile("keys-self", role_arn=ROLE_2, source_profile="keys-self")
-    keys = sandbox.credproc("--profile", "keys-self", timeout=LOOP_TIMEOUT)
+    keys = sandbox.main("--profile", "keys-self", timeout=LOOP_TIMEOUT)
     assert_loop(assert_fails(keys, 7, "keys-self"))
     assert sandbox.server.calls() == 0
 
@@ -182,17 +182,16 @@ def test_a_profile_that_is_its_own_source_is_a_loop(sandbox: Sandbox) -> None:
 def test_a_botocore_source_profile_cycle_is_a_loop(sandbox: Sandbox) -> None:
     sandbox.add_profile("tick", role_arn=ROLE_1, source_profile="tock")
     sandbox.add_profile("tock", role_arn=ROLE_2, source_profile="tick")
-    result = sandbox.credproc(
-        "--role-arn", ROLE_3, "--source-profile", "tick", timeout=LOOP_TIMEOUT
-    )
+    result = sandbox.main("--role-arn", ROLE_3, "--source-profile", "tick", timeout=LOOP_TIMEOUT)
     assert_loop(assert_fails(result, 7, "cycle"))
     assert sandbox.server.calls() == 0
 
 
+@pytest.mark.integration
 def test_aws_profile_naming_a_credproc_profile_is_not_followed(sandbox: Sandbox) -> None:
     add_credproc_profile(sandbox, "dev", "--role-arn", ROLE_1)
     dev = {"AWS_PROFILE": "dev"}
-    result = sandbox.credproc("--role-arn", ROLE_1, env=dev, timeout=LOOP_TIMEOUT)
+    result = sandbox.main("--role-arn", ROLE_1, env=dev, timeout=LOOP_TIMEOUT)
     assert_fails(result, 4, "no source credentials", "AWS_PROFILE=dev is not used")
 
     cli = sandbox.run(
@@ -205,18 +204,20 @@ def test_aws_profile_naming_a_credproc_profile_is_not_followed(sandbox: Sandbox)
     assert sandbox.server.calls() == 0
 
 
+@pytest.mark.integration
 def test_a_default_profile_that_runs_credproc_is_a_loop(sandbox: Sandbox) -> None:
     # Without a source profile the default chain is the source; here it runs credproc again
     # for the same request.
     add_credproc_profile(sandbox, "default", "--role-arn", ROLE_1)
-    result = sandbox.credproc("--role-arn", ROLE_1, timeout=LOOP_TIMEOUT)
+    result = sandbox.main("--role-arn", ROLE_1, timeout=LOOP_TIMEOUT)
     assert_loop(assert_fails(result, 7, ROLE_1))
     assert sandbox.server.calls() == 0
 
 
+@pytest.mark.integration
 def test_a_failing_nested_credproc_is_reported_in_one_line(sandbox: Sandbox) -> None:
     add_credproc_profile(sandbox, "broken", "--role-arn", ROLE_1, "--source-profile", "missing")
-    result = sandbox.credproc("--role-arn", ROLE_2, "--source-profile", "broken")
+    result = sandbox.main("--role-arn", ROLE_2, "--source-profile", "broken")
     # The nested credproc's configuration error stays one (exit 3), with its own words.
     line = assert_fails(result, 3, "source profile 'broken' could not get credentials")
     assert line.endswith(
@@ -227,9 +228,10 @@ def test_a_failing_nested_credproc_is_reported_in_one_line(sandbox: Sandbox) -> 
     assert "[exit" not in line  # the nested run's marker is for its parent, not for people
 
 
+@pytest.mark.integration
 def test_a_failing_source_process_that_is_not_credproc_is_exit_4(sandbox: Sandbox) -> None:
     sandbox.add_profile("vault", credential_process="sh -c 'echo vault is locked >&2; exit 3'")
-    result = sandbox.credproc("--role-arn", ROLE_2, "--source-profile", "vault")
+    result = sandbox.main("--role-arn", ROLE_2, "--source-profile", "vault")
     assert_fails(result, 4, "source profile 'vault' could not get credentials: vault is locked")
 
 
@@ -268,7 +270,7 @@ def _run_failing(sandbox: Sandbox, failure: str, argv: list[str]) -> tuple[Resul
     holder = None
     if failure == "lock":
         # Learn level-1's lock from a real run, then empty the cache and hold that lock.
-        learn = sandbox.credproc("--role-arn", ROLE_1, "--source-profile", "base")
+        learn = sandbox.main("--role-arn", ROLE_1, "--source-profile", "base")
         assert learn.returncode == 0, learn.stderr
         (entry,) = sandbox.cache_dir.glob("*.json")
         entry.unlink()
@@ -299,6 +301,7 @@ def _run_failing(sandbox: Sandbox, failure: str, argv: list[str]) -> tuple[Resul
 
 @pytest.mark.parametrize("depth", [2, 3])
 @pytest.mark.parametrize("failure", sorted(FAILURES))
+@pytest.mark.integration
 def test_a_nested_failure_keeps_its_exit_code_at_any_depth(
     sandbox: Sandbox, depth: int, failure: str
 ) -> None:
@@ -318,6 +321,7 @@ def test_a_nested_failure_keeps_its_exit_code_at_any_depth(
 
 @pytest.mark.parametrize("middle", ["credproc", "botocore"])
 @pytest.mark.parametrize("failure", sorted(FAILURES))
+@pytest.mark.integration
 def test_the_aws_cli_on_top_of_a_chain_shows_the_cause(
     sandbox: Sandbox, failure: str, middle: str
 ) -> None:
@@ -344,6 +348,7 @@ def test_the_aws_cli_on_top_of_a_chain_shows_the_cause(
 
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))
+@pytest.mark.integration
 def test_botocore_in_between_keeps_the_exit_code(sandbox: Sandbox, failure: str) -> None:
     # credproc -> botocore's role_arn/source_profile (hop) -> credproc (level-1).
     _failing_chain(sandbox, 2, failure)
@@ -356,12 +361,13 @@ def test_botocore_in_between_keeps_the_exit_code(sandbox: Sandbox, failure: str)
     assert_fails(result, code, "source profile 'hop' could not get credentials", cause)
 
 
+@pytest.mark.integration
 def test_sts_unavailable_under_a_chain_is_an_outage_at_every_level(chain: Sandbox) -> None:
     """The nested credproc finds STS throttling and has no token to serve: the one above it
     serves its own token while it lives (exit 0, one warning), then fails as unavailable
     (exit 5), at every level, never as a source that was refused (exit 4)."""
     top = ["--role-arn", ROLE_2, "--source-profile", "level-1"]
-    token = chain.credproc(*top).json()["AccessKeyId"]
+    token = chain.main(*top).json()["AccessKeyId"]
     chain.expire_entries(seconds_left=600)  # due, still alive
     entries = {
         cached.document(path)["request"]["role_arn"]: path
@@ -370,12 +376,12 @@ def test_sts_unavailable_under_a_chain_is_an_outage_at_every_level(chain: Sandbo
     entries[ROLE_1].unlink()
     chain.server.fault("AssumeRole", status=400, code="Throttling")
 
-    stale = chain.credproc(*top)
+    stale = chain.main(*top)
     assert stale.json()["AccessKeyId"] == token
     assert_warns(stale, "source profile 'level-1' could not get credentials", "throttling")
 
     entries[ROLE_2].unlink()
-    line = assert_fails(chain.credproc(*top), 5, "source profile 'level-1'", "throttling")
+    line = assert_fails(chain.main(*top), 5, "source profile 'level-1'", "throttling")
     assert "[exit" not in line  # the nested run's marker is for its parent, not for people
-    three = chain.credproc("--role-arn", ROLE_3, "--source-profile", "level-2")
+    three = chain.main("--role-arn", ROLE_3, "--source-profile", "level-2")
     assert_fails(three, 5, "source profile 'level-2'", "source profile 'level-1'", "throttling")

@@ -17,7 +17,7 @@ BLOCK = "[profile dev]\ncredential_process = credproc --role-arn X\n"
 
 
 def _configure(sandbox: Sandbox, *args: str, env: dict[str, str] | None = None) -> list[str]:
-    result = sandbox.credproc("configure", "--name", "dev", *args, env=env)
+    result = sandbox.main("configure", "--name", "dev", *args, env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "[profile dev]"
@@ -63,7 +63,6 @@ def test_bare_name_only_when_path_finds_this_credproc(sandbox: Sandbox) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.integration
 def test_relative_paths_become_absolute(sandbox: Sandbox) -> None:
     (sandbox.home / "token").write_text("a-token")
     lines = _configure(sandbox, "--role-arn", ROLE, "--web-identity-token-file", "token")
@@ -93,12 +92,11 @@ def test_write_appends_after_a_private_backup_and_keeps_the_mode(sandbox: Sandbo
     assert sandbox.run(["aws", "--profile", "dev", "configure", "list"]).returncode == 0
 
 
-@pytest.mark.integration
 def test_write_respects_aws_config_file_and_creates_it(sandbox: Sandbox) -> None:
     other = sandbox.home / "elsewhere" / "config"
     before = sandbox.config.read_bytes()
 
-    result = sandbox.credproc(
+    result = sandbox.main(
         "configure",
         "--name",
         "dev",
@@ -115,12 +113,11 @@ def test_write_respects_aws_config_file_and_creates_it(sandbox: Sandbox) -> None
     assert sandbox.config.read_bytes() == before
 
 
-@pytest.mark.integration
 def test_an_existing_profile_is_refused_without_force(sandbox: Sandbox) -> None:
     sandbox.add_profile("dev", region="us-east-1")
     before = sandbox.config.read_bytes()
 
-    result = sandbox.credproc("configure", "--name", "dev", *sandbox.role_args(), "--write")
+    result = sandbox.main("configure", "--name", "dev", *sandbox.role_args(), "--write")
 
     assert result.returncode == 3
     assert result.stdout == ""
@@ -158,13 +155,12 @@ def test_force_replaces_that_profile_and_nothing_else(sandbox: Sandbox) -> None:
     assert sandbox.server.calls("AssumeRole") == 1
 
 
-@pytest.mark.integration
 def test_a_symlinked_config_is_written_through(sandbox: Sandbox) -> None:
     target = sandbox.home / "dotfiles-config"
     sandbox.config.rename(target)
     sandbox.config.symlink_to(target)
 
-    result = sandbox.credproc("configure", "--name", "dev", *sandbox.role_args(), "--write")
+    result = sandbox.main("configure", "--name", "dev", *sandbox.role_args(), "--write")
 
     assert result.returncode == 0, result.stderr
     assert sandbox.config.is_symlink()
@@ -172,7 +168,6 @@ def test_a_symlinked_config_is_written_through(sandbox: Sandbox) -> None:
     assert len(list(sandbox.home.glob("dotfiles-config.*.bak"))) == 1
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
@@ -214,7 +209,7 @@ def test_bad_options_write_nothing(
     before = sandbox.config.read_bytes()
 
     write = [] if "--force" in args else ["--write"]
-    result = sandbox.credproc("configure", "--name", "dev", *args, *write)
+    result = sandbox.main("configure", "--name", "dev", *args, *write)
 
     assert result.returncode == status
     assert result.stdout == ""
@@ -224,10 +219,9 @@ def test_bad_options_write_nothing(
     assert sandbox.server.calls() == 0
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("name", ["", "has space", "x]y", "a\nb"])
 def test_bad_profile_names(sandbox: Sandbox, name: str) -> None:
-    result = sandbox.credproc("configure", "--name", name, "--role-arn", ROLE)
+    result = sandbox.main("configure", "--name", name, "--role-arn", ROLE)
 
     assert result.returncode == 2
     assert result.stderr.startswith("credproc: error: --name ")

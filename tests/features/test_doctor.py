@@ -10,8 +10,6 @@ from support.assertions import assert_fails
 from support.constants import BASE_KEY_ID, BASE_SECRET, ROLE
 from support.sandbox import Result, Sandbox
 
-pytestmark = pytest.mark.integration
-
 LINE = re.compile(r"(ok  |warn|FAIL)  (?P<name>[a-z_ ]+): (?P<verdict>.+)")
 
 
@@ -35,7 +33,7 @@ def _client_profile(sandbox: Sandbox, **keys: str) -> None:
 def test_a_healthy_setup_is_all_ok(sandbox: Sandbox) -> None:
     _client_profile(sandbox)
 
-    result = sandbox.credproc("doctor", "--profile", "dev")
+    result = sandbox.main("doctor", "--profile", "dev")
 
     assert result.returncode == 0, result.stdout + result.stderr
     verdicts = _verdicts(result)
@@ -63,9 +61,9 @@ def test_a_healthy_setup_is_all_ok(sandbox: Sandbox) -> None:
 def test_the_profile_as_the_first_word(sandbox: Sandbox) -> None:
     # `credproc doctor dev`: what people type first, the same as --profile dev.
     _client_profile(sandbox)
-    positional = sandbox.credproc("doctor", "dev")
-    flag = sandbox.credproc("doctor", "--profile", "dev")
-    both = sandbox.credproc("doctor", "dev", "--profile", "dev")
+    positional = sandbox.main("doctor", "dev")
+    flag = sandbox.main("doctor", "--profile", "dev")
+    both = sandbox.main("doctor", "dev", "--profile", "dev")
 
     assert positional.returncode == 0, positional.stdout + positional.stderr
     assert list(_verdicts(positional))[:3] == ["profile", "credential_process", "options"]
@@ -77,17 +75,17 @@ def test_the_profile_as_the_first_word(sandbox: Sandbox) -> None:
 
 def test_two_different_profiles_are_a_usage_error(sandbox: Sandbox) -> None:
     _client_profile(sandbox)
-    result = sandbox.credproc("doctor", "dev", "--profile", "dev-role")
+    result = sandbox.main("doctor", "dev", "--profile", "dev-role")
 
     assert_fails(result, 2, "doctor dev and --profile dev-role name two profiles")
     assert sandbox.server.calls() == 0
-    missing = sandbox.credproc("doctor", "nowhere")
+    missing = sandbox.main("doctor", "nowhere")
     assert missing.returncode == 3
     assert "nowhere" in _verdicts(missing)["profile"]
 
 
 def test_role_options_without_a_profile(sandbox: Sandbox) -> None:
-    result = sandbox.credproc("doctor", *sandbox.role_args())
+    result = sandbox.main("doctor", *sandbox.role_args())
 
     assert result.returncode == 0, result.stdout
     assert list(_verdicts(result))[:2] == ["options", "chain"]
@@ -99,7 +97,7 @@ def test_a_source_loop_fails_first_and_calls_no_sts(sandbox: Sandbox) -> None:
     sandbox.cache_dir.mkdir(mode=0o700)
     sandbox.cache_dir.chmod(0o777)  # a second failure, after the loop
 
-    result = sandbox.credproc("doctor", "--profile", "dev-role")
+    result = sandbox.main("doctor", "--profile", "dev-role")
 
     assert result.returncode == 7  # the loop's status: it came first
     verdicts = _verdicts(result)
@@ -110,10 +108,11 @@ def test_a_source_loop_fails_first_and_calls_no_sts(sandbox: Sandbox) -> None:
     assert sandbox.server.calls() == 0
 
 
+@pytest.mark.integration
 def test_role_arn_beside_credential_process_without_a_source_fails(sandbox: Sandbox) -> None:
     _client_profile(sandbox, role_arn=ROLE)
 
-    result = sandbox.credproc("doctor", "--profile", "dev")
+    result = sandbox.main("doctor", "--profile", "dev")
     botocore = sandbox.run(["aws", "--profile", "dev", "sts", "get-caller-identity"])
 
     assert result.returncode == 3
@@ -126,7 +125,7 @@ def test_role_arn_beside_credential_process_without_a_source_fails(sandbox: Sand
 def test_role_arn_with_a_source_shadows_credential_process(sandbox: Sandbox) -> None:
     _client_profile(sandbox, role_arn=ROLE, source_profile="base")
 
-    result = sandbox.credproc("doctor", "--profile", "dev")
+    result = sandbox.main("doctor", "--profile", "dev")
 
     assert result.returncode == 0
     assert _verdicts(result)["profile"].startswith(
@@ -137,7 +136,7 @@ def test_role_arn_with_a_source_shadows_credential_process(sandbox: Sandbox) -> 
 def test_an_executable_not_on_path_fails(sandbox: Sandbox) -> None:
     sandbox.add_profile("dev", credential_process="credproc-nowhere --profile x")
 
-    result = sandbox.credproc("doctor", "--profile", "dev")
+    result = sandbox.main("doctor", "--profile", "dev")
 
     assert result.returncode == 3
     line = _verdicts(result)["credential_process"]
@@ -148,7 +147,7 @@ def test_an_executable_not_on_path_fails(sandbox: Sandbox) -> None:
 def test_a_credential_process_that_is_not_credproc(sandbox: Sandbox) -> None:
     sandbox.add_profile("dev", credential_process="/bin/echo {}")
 
-    result = sandbox.credproc("doctor", "--profile", "dev")
+    result = sandbox.main("doctor", "--profile", "dev")
 
     assert result.returncode == 0
     verdicts = _verdicts(result)
@@ -159,7 +158,7 @@ def test_a_credential_process_that_is_not_credproc(sandbox: Sandbox) -> None:
 def test_refused_source_credentials_fail_with_the_auth_status(sandbox: Sandbox) -> None:
     sandbox.server.fault("GetCallerIdentity", status=403, code="InvalidClientTokenId")
 
-    result = sandbox.credproc("doctor", *sandbox.role_args())
+    result = sandbox.main("doctor", *sandbox.role_args())
 
     assert result.returncode == 4
     verdicts = _verdicts(result)
@@ -182,7 +181,7 @@ def test_the_clock_against_stss_date_header(
 ) -> None:
     sandbox.server.skew(skew)
 
-    result = sandbox.credproc("doctor", *sandbox.role_args())
+    result = sandbox.main("doctor", *sandbox.role_args())
 
     assert result.returncode == status
     match = re.fullmatch(verdict, _verdicts(result)["clock"])
@@ -191,7 +190,7 @@ def test_the_clock_against_stss_date_header(
 
 
 def test_a_short_refresh_window_is_a_warning(sandbox: Sandbox) -> None:
-    result = sandbox.credproc("doctor", *sandbox.role_args(), "--refresh-window", "120")
+    result = sandbox.main("doctor", *sandbox.role_args(), "--refresh-window", "120")
 
     assert result.returncode == 0
     line = _verdicts(result)["refresh window"]
@@ -208,14 +207,14 @@ def test_the_cache_dirs_mode(sandbox: Sandbox, mode: int, start: str) -> None:
     sandbox.cache_dir.mkdir()
     sandbox.cache_dir.chmod(mode)
 
-    result = sandbox.credproc("doctor", *sandbox.role_args())
+    result = sandbox.main("doctor", *sandbox.role_args())
 
     assert result.returncode == (3 if start.startswith("FAIL") else 0)
     assert _verdicts(result)["cache"].startswith(start + str(sandbox.cache_dir))
 
 
 def test_bad_options_fail_before_any_sts_call(sandbox: Sandbox) -> None:
-    result = sandbox.credproc("doctor", *sandbox.role_args(), "--duration", "60")
+    result = sandbox.main("doctor", *sandbox.role_args(), "--duration", "60")
 
     assert result.returncode == 2
     assert _verdicts(result) == {
@@ -230,7 +229,7 @@ def test_a_python_dash_m_line_is_credproc_too(sandbox: Sandbox) -> None:
         "dev", credential_process=f"{sys.executable} -m credproc --profile dev-role"
     )
 
-    result = sandbox.credproc("doctor", "--profile", "dev")
+    result = sandbox.main("doctor", "--profile", "dev")
 
     assert result.returncode == 0, result.stdout
     assert _verdicts(result)["credential_process"] == (
@@ -242,7 +241,7 @@ def test_a_web_identity_source_is_its_token_file(sandbox: Sandbox) -> None:
     token = sandbox.home / "token"
     token.write_text("header.payload.signature")
 
-    result = sandbox.credproc("doctor", "--role-arn", ROLE, "--web-identity-token-file", str(token))
+    result = sandbox.main("doctor", "--role-arn", ROLE, "--web-identity-token-file", str(token))
 
     assert result.returncode == 0, result.stdout
     verdicts = _verdicts(result)

@@ -11,9 +11,8 @@ from support.environment import ENV_NAMES, PRINT_ENV, expected_env
 from support.sandbox import Sandbox
 from support.tools import require
 
-pytestmark = pytest.mark.integration
 
-
+@pytest.mark.integration
 @pytest.mark.parametrize("shell", ["sh", "bash"])
 def test_env_evaluated_by_a_shell_sets_what_the_json_says(sandbox: Sandbox, shell: str) -> None:
     document = sandbox.credproc(*sandbox.role_args()).json()
@@ -25,6 +24,7 @@ def test_env_evaluated_by_a_shell_sets_what_the_json_says(sandbox: Sandbox, shel
     assert sandbox.server.calls("AssumeRole") == 1  # env was a cache hit
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_env_format_named_after_the_shell(sandbox: Sandbox, shell: str) -> None:
     # --format bash and --format zsh: what people type, read by that very shell.
@@ -41,10 +41,10 @@ def test_env_format_named_after_the_shell(sandbox: Sandbox, shell: str) -> None:
 
 
 def test_env_dotenv_and_other_formats_carry_the_same_values(sandbox: Sandbox) -> None:
-    document = sandbox.credproc(*sandbox.role_args()).json()
-    dotenv_text = sandbox.credproc("env", "--format", "dotenv", *sandbox.role_args()).stdout
-    fish = sandbox.credproc("env", "--format", "fish", *sandbox.role_args()).stdout
-    powershell = sandbox.credproc("env", "--format", "powershell", *sandbox.role_args()).stdout
+    document = sandbox.main(*sandbox.role_args()).json()
+    dotenv_text = sandbox.main("env", "--format", "dotenv", *sandbox.role_args()).stdout
+    fish = sandbox.main("env", "--format", "fish", *sandbox.role_args()).stdout
+    powershell = sandbox.main("env", "--format", "powershell", *sandbox.role_args()).stdout
 
     values = dotenv.dotenv_values(stream=io.StringIO(dotenv_text))
     assert [values[name] for name in ENV_NAMES] == expected_env(document)
@@ -55,7 +55,7 @@ def test_env_dotenv_and_other_formats_carry_the_same_values(sandbox: Sandbox) ->
 
 
 def test_env_with_a_bad_format_is_a_usage_error(sandbox: Sandbox) -> None:
-    result = sandbox.credproc("env", "--format", "tcsh", *sandbox.role_args())
+    result = sandbox.main("env", "--format", "tcsh", *sandbox.role_args())
 
     assert result.returncode == 2
     assert result.stdout == ""

@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import pytest
 from support.assertions import assert_fails
 from support.constants import BASE_KEY_ID, BASE_SECRET, MFA_SERIAL, ROLE
 from support.sandbox import Sandbox
-
-pytestmark = pytest.mark.integration
 
 TEMPORARY = {
     "AWS_ACCESS_KEY_ID": "ASIATEMPORARYKEY0001",
@@ -22,7 +19,7 @@ def _signers(sandbox: Sandbox) -> list[str]:
 
 
 def test_temporary_environment_keys_are_the_source(sandbox: Sandbox) -> None:
-    result = sandbox.credproc("--role-arn", ROLE, env=TEMPORARY)
+    result = sandbox.main("--role-arn", ROLE, env=TEMPORARY)
 
     assert result.returncode == 0, result.stderr
     assert _signers(sandbox) == ["ASIATEMPORARYKEY0001"]
@@ -31,8 +28,8 @@ def test_temporary_environment_keys_are_the_source(sandbox: Sandbox) -> None:
 def test_two_environment_keys_never_share_a_token(sandbox: Sandbox) -> None:
     other = {**TEMPORARY, "AWS_ACCESS_KEY_ID": "ASIATEMPORARYKEY0002"}
 
-    first = sandbox.credproc("--role-arn", ROLE, env=TEMPORARY)
-    second = sandbox.credproc("--role-arn", ROLE, env=other)
+    first = sandbox.main("--role-arn", ROLE, env=TEMPORARY)
+    second = sandbox.main("--role-arn", ROLE, env=other)
 
     assert first.json()["AccessKeyId"] != second.json()["AccessKeyId"]
     assert _signers(sandbox) == ["ASIATEMPORARYKEY0001", "ASIATEMPORARYKEY0002"]
@@ -46,7 +43,7 @@ def test_the_default_profile_is_the_source_when_the_environment_has_no_keys(
         f"aws_secret_access_key = {BASE_SECRET}\n"
     )
 
-    result = sandbox.credproc("--role-arn", ROLE, env={"AWS_PROFILE": "base"})
+    result = sandbox.main("--role-arn", ROLE, env={"AWS_PROFILE": "base"})
 
     assert result.returncode == 0, result.stderr
     assert _signers(sandbox) == ["AKIADEFAULTKEY000001"]  # not base's, which AWS_PROFILE names
@@ -56,7 +53,7 @@ def test_the_default_profile_is_the_source_when_the_environment_has_no_keys(
 def test_mfa_with_temporary_environment_keys_is_refused_before_any_call(
     sandbox: Sandbox,
 ) -> None:
-    result = sandbox.credproc(
+    result = sandbox.main(
         "--role-arn",
         ROLE,
         "--mfa-serial",

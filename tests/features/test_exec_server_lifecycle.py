@@ -17,6 +17,7 @@ from support.assertions import assert_fails
 from support.constants import BIN
 from support.endpoint import CHILD_COMMAND, Served
 from support.sandbox import Sandbox
+from support.signals import default_signals
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,9 @@ FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SI
 
 
 def served_run(sandbox: Sandbox, *command: str) -> tuple[int, str, str]:
-    result = sandbox.credproc("exec", "--server", *sandbox.role_args(), "--", *command)
+    # The command raises signals at itself: they must not arrive ignored (support/signals.py).
+    args = ("exec", "--server", *sandbox.role_args(), "--", *command)
+    result = sandbox.credproc(*args, preexec_fn=default_signals)
     return result.returncode, result.stdout, result.stderr
 
 

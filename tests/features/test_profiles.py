@@ -10,8 +10,6 @@ from support.assertions import assert_fails
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
-
 
 def _add_role_profile(sandbox: Sandbox, name: str = "dev-role", **extra: str) -> None:
     sandbox.add_profile(
@@ -28,7 +26,7 @@ def _add_role_profile(sandbox: Sandbox, name: str = "dev-role", **extra: str) ->
 
 def test_profile_keys_reach_sts(sandbox: Sandbox) -> None:
     _add_role_profile(sandbox)
-    result = sandbox.credproc("--profile", "dev-role")
+    result = sandbox.main("--profile", "dev-role")
 
     assert result.returncode == 0, result.stderr
     sent = sandbox.server.requests("AssumeRole")
@@ -43,13 +41,14 @@ def test_profile_keys_reach_sts(sandbox: Sandbox) -> None:
 
 def test_flags_win_over_profile_keys(sandbox: Sandbox) -> None:
     _add_role_profile(sandbox)
-    result = sandbox.credproc("--profile", "dev-role", "--duration", "900", "--external-id", "xy")
+    result = sandbox.main("--profile", "dev-role", "--duration", "900", "--external-id", "xy")
 
     assert result.returncode == 0, result.stderr
     sent = sandbox.server.requests("AssumeRole")[0]
     assert (sent["DurationSeconds"], sent["ExternalId"]) == ("900", "xy")
 
 
+@pytest.mark.integration
 def test_aws_cli_through_a_profile_that_names_credprocs_profile(sandbox: Sandbox) -> None:
     _add_role_profile(sandbox)
     sandbox.add_profile("dev", credential_process="credproc --profile dev-role", region="eu-west-1")
@@ -66,15 +65,16 @@ def test_cache_clear_by_profile_uses_the_profiles_cache_dir(sandbox: Sandbox) ->
     del sandbox.env["CREDPROC_CACHE_DIR"]  # only the profile names a cache dir
     own_dir = sandbox.home / "own-cache"
     _add_role_profile(sandbox, credproc_cache_dir=str(own_dir))
-    sandbox.credproc("--profile", "dev-role")
+    sandbox.main("--profile", "dev-role")
     assert len(list(own_dir.glob("*.json"))) == 1
 
-    cleared = sandbox.credproc("cache", "clear", "--profile", "dev-role")
+    cleared = sandbox.main("cache", "clear", "--profile", "dev-role")
 
     assert cleared.stdout == "removed 1 cached token\n"
     assert list(own_dir.glob("*.json")) == []
 
 
+@pytest.mark.integration
 def test_a_profile_that_runs_credproc_on_itself_is_a_clear_error(sandbox: Sandbox) -> None:
     sandbox.add_profile("dev", credential_process="credproc --profile dev", region="eu-west-1")
     direct = sandbox.credproc("--profile", "dev")
@@ -89,7 +89,7 @@ def test_a_profile_that_runs_credproc_on_itself_is_a_clear_error(sandbox: Sandbo
 
 def test_a_profile_that_is_its_own_source_is_a_clear_error(sandbox: Sandbox) -> None:
     sandbox.add_profile("dev", role_arn=ROLE, source_profile="dev")
-    result = sandbox.credproc("--profile", "dev")
+    result = sandbox.main("--profile", "dev")
 
     assert result.returncode == 7
     assert result.stdout == ""
@@ -99,6 +99,7 @@ def test_a_profile_that_is_its_own_source_is_a_clear_error(sandbox: Sandbox) -> 
     assert sandbox.server.calls() == 0
 
 
+@pytest.mark.integration
 def test_a_source_profile_cycle_through_credproc_is_a_loop(sandbox: Sandbox) -> None:
     # dev's source runs `credproc --profile dev` again: the nested credproc sees its parent's
     # request in CREDPROC_CHAIN and refuses before waiting on the lock its parent holds.
@@ -116,7 +117,7 @@ def test_a_client_profile_points_to_the_profile_credproc_reads(sandbox: Sandbox)
     _add_role_profile(sandbox)
     sandbox.add_profile("dev", credential_process="credproc --profile dev-role")
 
-    result = sandbox.credproc("exec", "--profile", "dev", "--", "true")
+    result = sandbox.main("exec", "--profile", "dev", "--", "true")
 
     assert result.returncode == 3
     assert result.stderr == (

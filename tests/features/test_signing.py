@@ -13,8 +13,6 @@ from support.constants import BASE_KEY_ID, MFA_SERIAL, ROLE
 from support.mfa import TokenCommand
 from support.sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
-
 HUB = "arn:aws:iam::123456789012:role/hub"
 
 
@@ -33,10 +31,11 @@ def _signed(sandbox: Sandbox, action: str) -> list[tuple[str, str]]:
 
 
 def test_a_role_is_signed_by_the_source_profile(sandbox: Sandbox) -> None:
-    assert sandbox.credproc(*sandbox.role_args()).returncode == 0
+    assert sandbox.main(*sandbox.role_args()).returncode == 0
     assert _signed(sandbox, "AssumeRole") == [(BASE_KEY_ID, "eu-west-1")]
 
 
+@pytest.mark.integration
 def test_a_chained_role_is_signed_by_the_role_below(sandbox: Sandbox) -> None:
     hub_line = f"credproc --role-arn {HUB} --source-profile base"
     sandbox.add_profile("hub", credential_process=hub_line, region="eu-west-1")
@@ -51,6 +50,7 @@ def test_a_chained_role_is_signed_by_the_role_below(sandbox: Sandbox) -> None:
     assert calls == {HUB: BASE_KEY_ID, ROLE: hub.json()["AccessKeyId"]}
 
 
+@pytest.mark.integration
 def test_an_mfa_role_is_signed_by_the_mfa_session(sandbox: Sandbox, tmp_path: Path) -> None:
     token = TokenCommand(tmp_path)
     mfa = ["--mfa-serial", MFA_SERIAL, "--mfa-token-command", str(token)]
@@ -66,7 +66,7 @@ def test_an_mfa_role_is_signed_by_the_mfa_session(sandbox: Sandbox, tmp_path: Pa
 def test_web_identity_is_not_signed(sandbox: Sandbox, tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("eyJhbGciOiJub25lIn0.e30.")
-    result = sandbox.credproc("--role-arn", ROLE, "--web-identity-token-file", str(token))
+    result = sandbox.main("--role-arn", ROLE, "--web-identity-token-file", str(token))
 
     assert result.returncode == 0, result.stderr
     assert _signed(sandbox, "AssumeRoleWithWebIdentity") == [("", "")]
@@ -119,7 +119,7 @@ def test_one_region_for_the_call_and_for_env(sandbox: Sandbox, case: str) -> Non
     )
     args = [*sandbox.role_args(), *flags]
 
-    env = sandbox.credproc("env", *args, env=environ)
+    env = sandbox.main("env", *args, env=environ)
 
     assert env.returncode == 0, env.stderr
     assert _signed(sandbox, "AssumeRole") == [(BASE_KEY_ID, signed)]

@@ -11,8 +11,6 @@ from support.constants import MFA_SERIAL, ROLE
 from support.processes import wait_all
 from support.sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
-
 CI_ROLE = "arn:aws:iam::123456789012:role/ci"
 ACTION = "AssumeRoleWithWebIdentity"
 TOKEN_ONE = "eyJhbGciOiJSUzI1NiJ9.token-one.signature"
@@ -28,7 +26,7 @@ def token_file(sandbox: Sandbox) -> Path:
 
 def web_identity(sandbox: Sandbox, token_file: Path, *extra: str) -> str:
     args = ["--role-arn", CI_ROLE, "--web-identity-token-file", str(token_file), *extra]
-    result = sandbox.credproc(*args)
+    result = sandbox.main(*args)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     return result.stdout
@@ -65,6 +63,7 @@ def test_the_token_is_read_at_refresh_time_and_is_not_part_of_the_key(
     ]
 
 
+@pytest.mark.integration
 def test_cold_processes_share_one_call(sandbox: Sandbox, token_file: Path) -> None:
     sandbox.server.fault(ACTION, delay=1)
     args = ["--role-arn", CI_ROLE, "--web-identity-token-file", str(token_file)]
@@ -93,7 +92,7 @@ def test_a_token_file_that_cannot_be_used_fails_before_any_call(
         path.mkdir()
     elif isinstance(content, bytes):
         path.write_bytes(content)
-    result = sandbox.credproc("--role-arn", CI_ROLE, "--web-identity-token-file", str(path))
+    result = sandbox.main("--role-arn", CI_ROLE, "--web-identity-token-file", str(path))
     assert_fails(result, 3, str(path), words)
     assert sandbox.server.calls() == 0
 
@@ -102,7 +101,7 @@ def test_a_rejected_token_is_an_auth_error_that_does_not_show_it(
     sandbox: Sandbox, token_file: Path
 ) -> None:
     sandbox.server.fault(ACTION, status=400, code="InvalidIdentityToken")
-    result = sandbox.credproc("--role-arn", CI_ROLE, "--web-identity-token-file", str(token_file))
+    result = sandbox.main("--role-arn", CI_ROLE, "--web-identity-token-file", str(token_file))
     line = assert_fails(result, 4, "web identity token was rejected")
     assert TOKEN_ONE not in line
 
@@ -119,8 +118,8 @@ def test_web_identity_takes_no_other_source(
     sandbox: Sandbox, token_file: Path, extra: list[str], words: str
 ) -> None:
     args = ["--role-arn", CI_ROLE, "--web-identity-token-file", str(token_file), *extra]
-    assert_fails(sandbox.credproc(*args), 2, words)
-    without_role = sandbox.credproc("--web-identity-token-file", str(token_file))
+    assert_fails(sandbox.main(*args), 2, words)
+    without_role = sandbox.main("--web-identity-token-file", str(token_file))
     assert_fails(without_role, 2, "missing --role-arn")
     assert sandbox.server.calls() == 0
 
@@ -136,7 +135,7 @@ def ci_environment(token_file: Path) -> dict[str, str]:
 def test_the_environment_variables_give_web_identity_to_a_bare_credproc(
     sandbox: Sandbox, token_file: Path
 ) -> None:
-    result = sandbox.credproc(env=ci_environment(token_file))
+    result = sandbox.main(env=ci_environment(token_file))
     assert result.returncode == 0, result.stderr
     [call] = sandbox.server.requests(ACTION)
     assert call["RoleArn"] == CI_ROLE
@@ -145,7 +144,7 @@ def test_the_environment_variables_give_web_identity_to_a_bare_credproc(
 
     # The same request as the flags name: one cache entry.
     flags = ["--role-arn", CI_ROLE, "--web-identity-token-file", str(token_file)]
-    assert sandbox.credproc(*flags, "--role-session-name", "github-run-42").stdout == result.stdout
+    assert sandbox.main(*flags, "--role-session-name", "github-run-42").stdout == result.stdout
     assert sandbox.server.calls(ACTION) == 1
 
 
@@ -160,7 +159,7 @@ def test_the_environment_variables_never_override_a_named_identity(
     sandbox: Sandbox, token_file: Path, identity: list[str]
 ) -> None:
     sandbox.add_profile("dev-role", role_arn=ROLE, source_profile="base")
-    result = sandbox.credproc(*identity, env=ci_environment(token_file))
+    result = sandbox.main(*identity, env=ci_environment(token_file))
     assert result.returncode == 0, result.stderr
     assert sandbox.server.calls(ACTION) == 0
     [call] = sandbox.server.requests("AssumeRole")
@@ -168,6 +167,7 @@ def test_the_environment_variables_never_override_a_named_identity(
     assert call["RoleSessionName"] != "github-run-42"
 
 
+@pytest.mark.integration
 def test_a_ci_chain_uses_the_variables_only_where_no_identity_is_named(
     sandbox: Sandbox, token_file: Path
 ) -> None:
@@ -211,5 +211,5 @@ def test_a_ci_chain_uses_the_variables_only_where_no_identity_is_named(
 def test_bad_environment_variables_are_named_in_the_error(
     sandbox: Sandbox, variables: dict[str, str], words: str
 ) -> None:
-    assert_fails(sandbox.credproc(env=variables), 2, words)
+    assert_fails(sandbox.main(env=variables), 2, words)
     assert sandbox.server.calls() == 0

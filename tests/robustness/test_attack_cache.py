@@ -34,8 +34,6 @@ from credproc.core.credentials import parse_expiration
 from credproc.core.hit import INDEX_SUFFIX
 from credproc.core.request import Request
 
-pytestmark = pytest.mark.integration
-
 NOBODY = 65534
 
 
@@ -47,7 +45,7 @@ def _token(result: Result) -> str:
 
 def _cached(sandbox: Sandbox) -> tuple[str, Path]:
     """Run once to cache a token; its key id and the entry's path."""
-    token = _token(sandbox.credproc(*sandbox.role_args()))
+    token = _token(sandbox.main(*sandbox.role_args()))
     assert sandbox.server.calls("AssumeRole") == 1
     return token, only_entry(sandbox.cache_dir)
 
@@ -170,7 +168,7 @@ def test_a_spoiled_entry_is_refreshed_not_served(sandbox: Sandbox, spoil: str) -
     cached, entry = _cached(sandbox)
     SPOILED_FILES[spoil](entry)
 
-    result = sandbox.credproc(*sandbox.role_args(), timeout=30)
+    result = sandbox.main(*sandbox.role_args(), timeout=30)
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -179,7 +177,7 @@ def test_a_spoiled_entry_is_refreshed_not_served(sandbox: Sandbox, spoil: str) -
     # The spoiled file was replaced by a good private entry: the next run is a hit again.
     assert mode(entry) == 0o600
     assert os.lstat(entry).st_uid == os.geteuid()
-    assert _token(sandbox.credproc(*sandbox.role_args())) == _token(result)
+    assert _token(sandbox.main(*sandbox.role_args())) == _token(result)
     assert sandbox.server.calls("AssumeRole") == 2
     assert temp_files(sandbox.cache_dir) == []
 
@@ -195,7 +193,7 @@ def test_a_symlinked_entry_is_not_followed_nor_written_through(
     entry.symlink_to(elsewhere)
     before = elsewhere.read_bytes()
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert _token(result) != cached
     assert result.stderr == ""
@@ -210,8 +208,8 @@ def test_a_directory_in_place_of_the_entry_costs_only_the_cache(sandbox: Sandbox
     entry.unlink()
     entry.mkdir()
 
-    first = sandbox.credproc(*sandbox.role_args())
-    second = sandbox.credproc(*sandbox.role_args())
+    first = sandbox.main(*sandbox.role_args())
+    second = sandbox.main(*sandbox.role_args())
 
     for result in (first, second):
         assert result.returncode == 0, result.stderr
@@ -249,7 +247,7 @@ def test_an_entry_in_an_untrusted_dir_is_not_served_and_nothing_is_written(
     entry_bytes = entry.read_bytes()
     SPOILED_DIRS[spoil](sandbox.cache_dir)
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert _token(result) != cached
     assert sandbox.server.calls("AssumeRole") == 2
@@ -265,7 +263,7 @@ def test_a_symlinked_cache_dir_is_not_followed(sandbox: Sandbox, tmp_path: Path)
     sandbox.cache_dir.symlink_to(real)
     before = sorted(p.name for p in real.iterdir())
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert _token(result) != cached
     assert sandbox.server.calls("AssumeRole") == 2
@@ -276,7 +274,7 @@ def test_a_symlinked_cache_dir_is_not_followed(sandbox: Sandbox, tmp_path: Path)
 def test_a_file_in_place_of_the_cache_dir(sandbox: Sandbox) -> None:
     sandbox.cache_dir.write_text("not a directory")
 
-    results = [sandbox.credproc(*sandbox.role_args()) for _ in range(2)]
+    results = [sandbox.main(*sandbox.role_args()) for _ in range(2)]
 
     for result in results:
         assert result.json()["Version"] == 1
@@ -291,7 +289,7 @@ def test_a_cache_dir_that_cannot_be_created(sandbox: Sandbox, tmp_path: Path) ->
     blocker.write_text("a file")
     cache_dir = blocker / "cache"
 
-    result = sandbox.credproc(*sandbox.role_args(), "--cache-dir", str(cache_dir))
+    result = sandbox.main(*sandbox.role_args(), "--cache-dir", str(cache_dir))
 
     assert result.json()["Version"] == 1
     assert_warns(result, str(cache_dir))
@@ -302,7 +300,7 @@ def test_a_cache_dir_others_can_read_is_made_private(sandbox: Sandbox) -> None:
     sandbox.cache_dir.mkdir(mode=0o755)
     sandbox.cache_dir.chmod(0o755)
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert result.returncode == 0
     assert result.stderr == ""
@@ -342,6 +340,7 @@ def read_only_works(sandbox: Sandbox) -> None:
         pytest.skip(f"no private read-only mount here: {probe.stderr.decode().strip()}")
 
 
+@pytest.mark.integration
 @pytest.mark.usefixtures("read_only_works")
 def test_a_read_only_cache_still_serves_its_fresh_entries(sandbox: Sandbox) -> None:
     cached, _ = _cached(sandbox)
@@ -353,6 +352,7 @@ def test_a_read_only_cache_still_serves_its_fresh_entries(sandbox: Sandbox) -> N
     assert sandbox.server.calls("AssumeRole") == 1
 
 
+@pytest.mark.integration
 @pytest.mark.usefixtures("read_only_works")
 def test_a_read_only_cache_dir_costs_only_the_cache(sandbox: Sandbox) -> None:
     result = _read_only(sandbox, *sandbox.role_args())
@@ -363,6 +363,7 @@ def test_a_read_only_cache_dir_costs_only_the_cache(sandbox: Sandbox) -> None:
     assert list(sandbox.cache_dir.iterdir()) == []
 
 
+@pytest.mark.integration
 @pytest.mark.usefixtures("read_only_works")
 def test_doctor_fails_a_cache_dir_credproc_would_not_write(sandbox: Sandbox) -> None:
     result = _read_only(sandbox, "doctor", *sandbox.role_args())
@@ -377,7 +378,7 @@ def test_doctor_shows_the_cache_dirs_real_mode(sandbox: Sandbox) -> None:
     sandbox.cache_dir.mkdir(mode=0o700)
     sandbox.cache_dir.chmod(0o711)
 
-    result = sandbox.credproc("doctor", *sandbox.role_args())
+    result = sandbox.main("doctor", *sandbox.role_args())
 
     cache = next(line for line in result.stdout.splitlines() if "cache:" in line)
     assert cache.startswith("warn  cache:") and "(mode 711)" in cache, result.stdout
@@ -596,7 +597,7 @@ def test_entries_lists_only_trustworthy_entries(sandbox: Sandbox) -> None:
     (sandbox.cache_dir / f"{'d' * 64}.json").write_text("{")
     (sandbox.cache_dir / f"{'b' * 64}.json").chmod(0o600)
 
-    listing = sandbox.credproc("cache", "list", "--json")
+    listing = sandbox.main("cache", "list", "--json")
 
     assert listing.returncode == 0, listing.stderr
     rows = json.loads(listing.stdout)
@@ -625,7 +626,7 @@ def test_a_planted_lock_path_is_not_followed_and_costs_only_the_cache(
     target.write_text("keep me")
     plant(sandbox.cache_dir / f"{key_of(sandbox)}.lock", target)
 
-    result = sandbox.credproc(*sandbox.role_args(), timeout=30)
+    result = sandbox.main(*sandbox.role_args(), timeout=30)
 
     assert result.json()["Version"] == 1
     assert_warns(result, "cannot lock", f"{key_of(sandbox)}.lock", "continuing without caching")

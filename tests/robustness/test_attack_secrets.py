@@ -23,8 +23,6 @@ from support.leaks import Secrets, all_argv
 from support.processes import wait_for_calls
 from support.sandbox import Result, Sandbox
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def secrets() -> Secrets:
@@ -33,7 +31,8 @@ def secrets() -> Secrets:
 
 def _run(sandbox: Sandbox, secrets: Secrets, *args: str) -> Result:
     """Run credproc; stdout must be exactly one JSON document on success, else empty."""
-    result = sandbox.credproc(*args)
+    # exec only as a process (it replaces itself); everything else in this one.
+    result = sandbox.credproc(*args) if args[:1] == ("exec",) else sandbox.main(*args)
     name = " ".join(args)
     secrets.capture(f"stderr of {name}", result.stderr)
     credential_process = not args or args[0] not in ("env", "exec", "cache")
@@ -73,6 +72,7 @@ def _every_path(sandbox: Sandbox, secrets: Secrets, log: Path) -> None:
     assert _run(sandbox, secrets, *role[:2], "--source-profile", "half", *loud).returncode == 3
 
 
+@pytest.mark.integration
 def test_no_secret_in_stderr_logs_errors_or_listings(
     sandbox: Sandbox, secrets: Secrets, tmp_path: Path
 ) -> None:
@@ -85,6 +85,7 @@ def test_no_secret_in_stderr_logs_errors_or_listings(
     secrets.assert_none_leaked()
 
 
+@pytest.mark.integration
 def test_secrets_are_only_in_private_cache_entries(
     sandbox: Sandbox, secrets: Secrets, tmp_path: Path
 ) -> None:
@@ -127,6 +128,7 @@ def _wait_for_exec(process: subprocess.Popen[str], argv: list[str]) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.integration
 def test_no_secret_in_any_process_argv(sandbox: Sandbox, secrets: Secrets) -> None:
     role = sandbox.role_args()
     _run(sandbox, secrets, *role)

@@ -5,15 +5,12 @@ budget (a silent STS: about 15 s a call)."""
 
 from __future__ import annotations
 
-import pytest
 from support import entries
 from support.assertions import assert_warns
 from support.hostile import only_entry
 from support.sandbox import Sandbox
 
 from credproc.aws.client import MAX_ATTEMPTS
-
-pytestmark = pytest.mark.integration
 
 
 def _end_backoff(sandbox: Sandbox) -> None:
@@ -24,15 +21,15 @@ def _end_backoff(sandbox: Sandbox) -> None:
 
 
 def test_runs_back_off_after_a_failed_refresh(sandbox: Sandbox) -> None:
-    token = sandbox.credproc(*sandbox.role_args()).json()["AccessKeyId"]
+    token = sandbox.main(*sandbox.role_args()).json()["AccessKeyId"]
     sandbox.expire_entries(seconds_left=600)
     sandbox.server.reset()
     sandbox.server.fault("AssumeRole", status=400, code="Throttling")
 
-    first = sandbox.credproc(*sandbox.role_args())
+    first = sandbox.main(*sandbox.role_args())
     assert sandbox.server.calls("AssumeRole") == MAX_ATTEMPTS
-    later = [sandbox.credproc(*sandbox.role_args()) for _ in range(5)]
-    listed = sandbox.credproc("cache", "list", "--json").json_list()
+    later = [sandbox.main(*sandbox.role_args()) for _ in range(5)]
+    listed = sandbox.main("cache", "list", "--json").json_list()
 
     assert_warns(first, "throttling", "serving the cached token")
     for result in later:
@@ -47,33 +44,33 @@ def test_runs_back_off_after_a_failed_refresh(sandbox: Sandbox) -> None:
 def test_the_next_run_after_the_backoff_tries_and_a_success_clears_it(
     sandbox: Sandbox,
 ) -> None:
-    sandbox.credproc(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args())
     sandbox.expire_entries(seconds_left=600)
     sandbox.server.reset()
     sandbox.server.fault("AssumeRole", status=400, code="Throttling")
-    sandbox.credproc(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args())
     _end_backoff(sandbox)
 
-    sandbox.credproc(*sandbox.role_args())  # tries again, fails again: a longer backoff
+    sandbox.main(*sandbox.role_args())  # tries again, fails again: a longer backoff
     assert sandbox.server.calls("AssumeRole") == 2 * MAX_ATTEMPTS
     assert entries.document(only_entry(sandbox.cache_dir))["backoff"]["failures"] == 2
 
     sandbox.server.clear_faults()
     _end_backoff(sandbox)
-    fresh = sandbox.credproc(*sandbox.role_args())
+    fresh = sandbox.main(*sandbox.role_args())
 
     assert fresh.returncode == 0 and fresh.stderr == ""
     assert "backoff" not in entries.document(only_entry(sandbox.cache_dir))
-    assert sandbox.credproc("cache", "list", "--json").json_list()[0]["state"] == "fresh"
+    assert sandbox.main("cache", "list", "--json").json_list()[0]["state"] == "fresh"
 
 
 def test_verbose_says_why_no_refresh_is_tried(sandbox: Sandbox) -> None:
-    sandbox.credproc(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args())
     sandbox.expire_entries(seconds_left=600)
     sandbox.server.fault("AssumeRole", status=400, code="Throttling")
-    sandbox.credproc(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args())
 
-    result = sandbox.credproc(*sandbox.role_args(), "-v")
+    result = sandbox.main(*sandbox.role_args(), "-v")
 
     assert result.returncode == 0
     assert "next try in" in result.stderr

@@ -9,8 +9,6 @@ from support.assertions import assert_fails
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
-
 GOOD = f"[profile dev-role]\nrole_arn = {ROLE}\nsource_profile = base\n"
 # name: (text appended to the file, with {section} a header of that file; the words the
 # error line holds besides the file's path)
@@ -55,7 +53,7 @@ def test_a_broken_file_is_a_config_error(
     sandbox.write_config(sandbox.config.read_text() + GOOD)
     path = _write(sandbox, which, broken)
 
-    result = sandbox.credproc(*FORMS[form])
+    result = sandbox.main(*FORMS[form])
 
     assert_fails(result, 3, path, *BROKEN[broken][1])
     assert sandbox.server.calls() == 0
@@ -65,7 +63,7 @@ def test_a_broken_file_is_a_config_error(
 def test_doctor_reports_a_broken_file_and_goes_on(sandbox: Sandbox, which: str) -> None:
     path = _write(sandbox, which, "section twice")
 
-    result = sandbox.credproc("doctor", "--role-arn", ROLE, "--source-profile", "base")
+    result = sandbox.main("doctor", "--role-arn", ROLE, "--source-profile", "base")
 
     assert result.returncode == 3, result.stdout + result.stderr
     assert result.stderr == ""

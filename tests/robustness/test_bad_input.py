@@ -16,8 +16,6 @@ from support.assertions import assert_fails
 from support.constants import BASE_KEY_ID, BASE_SECRET, ROLE
 from support.sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
-
 USAGE, CONFIG = 2, 3
 SOURCE = ["--source-profile", "base"]
 LONG_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "x" * 2100}]})
@@ -216,7 +214,7 @@ CASES: list[tuple[str, list[str], int, str]] = [
 def test_bad_input_fails_cleanly_without_calling_sts(
     sandbox: Sandbox, argv: list[str], status: int, message: str
 ) -> None:
-    result = sandbox.credproc(*argv)
+    result = sandbox.main(*argv)
 
     assert_fails(result, status, message)
     assert sandbox.server.calls() == 0
@@ -341,7 +339,7 @@ def test_bad_command_line_fails_in_one_line_without_calling_sts(
         else arg
         for arg in argv
     ]
-    result = sandbox.credproc(*argv)
+    result = sandbox.main(*argv)
 
     line = assert_fails(result, code)
     assert named.lower() in line.lower()
@@ -366,7 +364,7 @@ def test_a_source_profile_without_usable_keys(
 ) -> None:
     sandbox.add_profile("broken", **keys)
 
-    result = sandbox.credproc("--role-arn", ROLE, "--source-profile", "broken")
+    result = sandbox.main("--role-arn", ROLE, "--source-profile", "broken")
 
     assert_fails(result, 3, says)
     assert BASE_SECRET not in result.stderr

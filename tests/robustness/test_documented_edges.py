@@ -13,18 +13,18 @@ from support.assertions import assert_fails
 from support.constants import MFA_SERIAL, ROLE
 from support.processes import wait_for_calls
 from support.sandbox import Sandbox
+from support.signals import default_signals
 
 from credproc.core.provider import MAX_CHAIN_DEPTH
 from credproc.core.request import Request
 from credproc.errors import MfaError
 from credproc.prompt import mfa
 
-pytestmark = pytest.mark.integration
 
-
+@pytest.mark.integration
 def test_an_interrupt_is_exit_130_with_one_line(sandbox: Sandbox) -> None:
     sandbox.server.fault("AssumeRole", delay=30)
-    process = sandbox.popen(*sandbox.role_args())
+    process = sandbox.popen(*sandbox.role_args(), preexec_fn=default_signals)
     wait_for_calls(sandbox, "AssumeRole", 1)  # inside the STS call now
 
     process.send_signal(signal.SIGINT)
@@ -35,6 +35,7 @@ def test_an_interrupt_is_exit_130_with_one_line(sandbox: Sandbox) -> None:
     assert stderr == "credproc: error: interrupted\n"
 
 
+@pytest.mark.integration
 def test_nesting_deeper_than_the_limit_is_a_loop_error(sandbox: Sandbox) -> None:
     # level-0 is assumed from base; level-N from level-(N-1): one credproc per level.
     source = "base"
@@ -57,13 +58,14 @@ def test_a_log_file_that_is_a_symlink_is_refused(sandbox: Sandbox, tmp_path: Pat
     link = tmp_path / "credproc.core.log"
     link.symlink_to(target)
 
-    result = sandbox.credproc(*sandbox.role_args(), "--log-file", str(link))
+    result = sandbox.main(*sandbox.role_args(), "--log-file", str(link))
 
     assert_fails(result, 3, "cannot open the log file", str(link))
     assert target.read_text() == "keep me\n"
     assert sandbox.server.calls() == 0
 
 
+@pytest.mark.integration
 def test_a_token_command_reading_stdin_gets_end_of_file_not_a_hang(sandbox: Sandbox) -> None:
     command = 'read code; printf "%s\\n" "$code"'
 
@@ -79,6 +81,7 @@ def test_a_token_command_reading_stdin_gets_end_of_file_not_a_hang(sandbox: Sand
     assert_fails(result, 8, "did not print a 6-digit code")
 
 
+@pytest.mark.integration
 def test_a_token_command_that_never_answers_is_given_up_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -99,11 +102,11 @@ def test_a_token_command_that_never_answers_is_given_up_on(
 
 
 def test_cache_list_says_expired(sandbox: Sandbox) -> None:
-    sandbox.credproc(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args())
     sandbox.expire_entries(seconds_left=-30)
 
-    table = sandbox.credproc("cache", "list")
-    rows = sandbox.credproc("cache", "list", "--json").json_list()
+    table = sandbox.main("cache", "list")
+    rows = sandbox.main("cache", "list", "--json").json_list()
 
     assert table.returncode == 0
     assert table.stdout.splitlines()[1].rstrip().endswith("expired")
@@ -114,7 +117,7 @@ def test_configure_replaces_the_config_file_whole(sandbox: Sandbox) -> None:
     sandbox.config.chmod(0o640)
     before = os.stat(sandbox.config)
 
-    result = sandbox.credproc("configure", "--name", "dev", *sandbox.role_args(), "--write")
+    result = sandbox.main("configure", "--name", "dev", *sandbox.role_args(), "--write")
 
     after = os.stat(sandbox.config)
     assert result.returncode == 0, result.stderr

@@ -13,8 +13,6 @@ from support.hostile import only_entry
 from support.processes import wait_for_calls
 from support.sandbox import Sandbox
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.mark.parametrize(
     "content",
@@ -22,12 +20,12 @@ pytestmark = pytest.mark.integration
     ids=["empty", "truncated", "text", "wrong-shape", "array", "binary"],
 )
 def test_a_corrupt_entry_is_a_miss_and_gets_replaced(sandbox: Sandbox, content: bytes) -> None:
-    first = sandbox.credproc(*sandbox.role_args()).json()
+    first = sandbox.main(*sandbox.role_args()).json()
     with open(only_entry(sandbox.cache_dir), "wb") as entry:
         entry.write(content)
 
-    second = sandbox.credproc(*sandbox.role_args())
-    third = sandbox.credproc(*sandbox.role_args())
+    second = sandbox.main(*sandbox.role_args())
+    third = sandbox.main(*sandbox.role_args())
 
     assert second.returncode == 0 and second.stderr == ""
     assert second.json()["AccessKeyId"] != first["AccessKeyId"]
@@ -36,8 +34,8 @@ def test_a_corrupt_entry_is_a_miss_and_gets_replaced(sandbox: Sandbox, content: 
 
 
 def test_an_entry_for_another_request_is_never_served(sandbox: Sandbox) -> None:
-    sandbox.credproc(*sandbox.role_args(f"{ROLE}-a"))
-    sandbox.credproc(*sandbox.role_args(f"{ROLE}-b"))
+    sandbox.main(*sandbox.role_args(f"{ROLE}-a"))
+    sandbox.main(*sandbox.role_args(f"{ROLE}-b"))
     by_role = {
         entries.document(path)["request"]["role_arn"]: path
         for path in sandbox.cache_dir.glob("*.json")
@@ -45,7 +43,7 @@ def test_an_entry_for_another_request_is_never_served(sandbox: Sandbox) -> None:
     # a's entry copied under b's name: a whole, valid entry, but not for this request
     by_role[f"{ROLE}-b"].write_bytes(by_role[f"{ROLE}-a"].read_bytes())
 
-    again = sandbox.credproc(*sandbox.role_args(f"{ROLE}-b"))
+    again = sandbox.main(*sandbox.role_args(f"{ROLE}-b"))
 
     assert again.returncode == 0
     assert sandbox.server.calls("AssumeRole") == 3
@@ -56,7 +54,7 @@ def test_an_unusable_cache_dir_degrades_to_no_caching(sandbox: Sandbox) -> None:
     blocker.write_text("a file where the cache dir should be")
     env = {"CREDPROC_CACHE_DIR": str(blocker)}
 
-    results = [sandbox.credproc(*sandbox.role_args(), env=env) for _ in range(2)]
+    results = [sandbox.main(*sandbox.role_args(), env=env) for _ in range(2)]
 
     for result in results:
         assert result.returncode == 0
@@ -70,7 +68,7 @@ def test_an_unusable_cache_dir_degrades_to_no_caching(sandbox: Sandbox) -> None:
 def test_a_cache_dir_that_cannot_be_created_degrades_too(sandbox: Sandbox) -> None:
     blocker = sandbox.home / "file"
     blocker.write_text("x")
-    result = sandbox.credproc(*sandbox.role_args(), env={"CREDPROC_CACHE_DIR": str(blocker / "c")})
+    result = sandbox.main(*sandbox.role_args(), env={"CREDPROC_CACHE_DIR": str(blocker / "c")})
 
     assert result.returncode == 0
     assert "not using the cache dir" in result.stderr
@@ -78,12 +76,12 @@ def test_a_cache_dir_that_cannot_be_created_degrades_too(sandbox: Sandbox) -> No
 
 
 def test_sts_outage_serves_the_cached_token_with_a_warning(sandbox: Sandbox) -> None:
-    cached = sandbox.credproc(*sandbox.role_args())
+    cached = sandbox.main(*sandbox.role_args())
     sandbox.server.fault("AssumeRole", status=503)
 
     sandbox.expire_entries(seconds_left=600)  # inside the 15-minute refresh window
 
-    due = sandbox.credproc(*sandbox.role_args())
+    due = sandbox.main(*sandbox.role_args())
 
     assert due.returncode == 0
     assert due.json()["AccessKeyId"] == cached.json()["AccessKeyId"]
@@ -95,7 +93,7 @@ def test_sts_outage_serves_the_cached_token_with_a_warning(sandbox: Sandbox) -> 
 def test_sts_outage_without_a_cached_token_is_one_clear_error(sandbox: Sandbox) -> None:
     sandbox.server.fault("AssumeRole", status=503)
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert result.returncode == 5
     assert result.stdout == ""
@@ -108,7 +106,7 @@ def test_sts_outage_without_a_cached_token_is_one_clear_error(sandbox: Sandbox) 
 def test_throttling_after_retries_is_reported_as_such(sandbox: Sandbox) -> None:
     sandbox.server.fault("AssumeRole", status=400, code="Throttling")
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert result.returncode == 5
     assert "STS is throttling AssumeRole" in result.stderr
@@ -121,7 +119,7 @@ def test_unreachable_sts_is_one_clear_error(sandbox: Sandbox) -> None:
         closed = probe.getsockname()[1]
     env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed}"}
 
-    result = sandbox.credproc(*sandbox.role_args(), env=env)
+    result = sandbox.main(*sandbox.role_args(), env=env)
 
     assert result.returncode == 5
     assert result.stdout == ""
@@ -141,33 +139,34 @@ def test_unreachable_sts_is_one_clear_error(sandbox: Sandbox) -> None:
 def test_sts_refusals_are_mapped_to_one_line(sandbox: Sandbox, code: str, expected: str) -> None:
     sandbox.server.fault("AssumeRole", status=403, code=code)
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert_fails(result, 4, expected)
     assert sandbox.server.calls("AssumeRole") == 1  # refusals are not retried
 
 
 def test_an_expired_cached_token_is_never_served_during_an_outage(sandbox: Sandbox) -> None:
-    sandbox.credproc(*sandbox.role_args())
+    sandbox.main(*sandbox.role_args())
     sandbox.server.fault("AssumeRole", status=503)
     sandbox.expire_entries(seconds_left=-5)
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert result.returncode == 5
     assert result.stdout == ""
 
 
 def test_a_due_token_is_refreshed_when_sts_is_up(sandbox: Sandbox) -> None:
-    first = sandbox.credproc(*sandbox.role_args()).json()
+    first = sandbox.main(*sandbox.role_args()).json()
     sandbox.expire_entries(seconds_left=600)
 
-    second = sandbox.credproc(*sandbox.role_args())
+    second = sandbox.main(*sandbox.role_args())
 
     assert second.json()["AccessKeyId"] != first["AccessKeyId"]
     assert sandbox.server.calls("AssumeRole") == 2
 
 
+@pytest.mark.integration
 def test_waiters_do_not_pile_onto_a_failing_sts(sandbox: Sandbox) -> None:
     cached = sandbox.credproc(*sandbox.role_args()).json()
     sandbox.expire_entries(seconds_left=600)  # due for refresh, still good for 10 minutes

@@ -283,7 +283,6 @@ def _argv(scratch: Path) -> st.SearchStrategy[list[str]]:
     return st.tuples(head, body).map(lambda hb: without_terminal_prompt(hb[0] + hb[1]))
 
 
-@pytest.mark.integration
 @settings(
     max_examples=150,
     deadline=None,

@@ -21,8 +21,6 @@ from credproc.config.resolve import resolve
 from credproc.core.cache import Cache
 from credproc.core.credentials import Credentials
 
-pytestmark = pytest.mark.integration
-
 SECRET_MARK = "SECRET-BODY-MARK"  # in every body: it must never reach stderr
 # name: (status, content type, body, attempts the server sees: 5xx answers are retried)
 ANSWERS: dict[str, tuple[int, str, str, int]] = {
@@ -50,7 +48,7 @@ ANSWERS: dict[str, tuple[int, str, str, int]] = {
 
 
 def _cache_a_due_token(sandbox: Sandbox) -> str:
-    token: str = sandbox.credproc(*sandbox.role_args()).json()["AccessKeyId"]
+    token: str = sandbox.main(*sandbox.role_args()).json()["AccessKeyId"]
     sandbox.expire_entries(seconds_left=600)
     sandbox.server.reset()
     return token
@@ -66,7 +64,7 @@ def test_an_answer_that_is_not_sts_serves_a_live_token(sandbox: Sandbox, answer:
     token = _cache_a_due_token(sandbox)
     _fault(sandbox, answer)
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     assert result.json()["AccessKeyId"] == token
     assert_warns(result, "not an STS response", "serving the cached token")
@@ -79,7 +77,7 @@ def test_an_answer_that_is_not_sts_without_a_token_is_exit_5(sandbox: Sandbox, a
     _fault(sandbox, answer)
     status, content_type, _, _ = ANSWERS[answer]
 
-    result = sandbox.credproc(*sandbox.role_args())
+    result = sandbox.main(*sandbox.role_args())
 
     line = assert_fails(result, 5, sandbox.server.url, f"HTTP {status}")
     assert content_type.split(";")[0] in line
@@ -96,9 +94,9 @@ def test_a_proxy_that_cannot_be_reached_is_an_outage(sandbox: Sandbox) -> None:
     token = _cache_a_due_token(sandbox)
     proxy = {"HTTP_PROXY": f"http://127.0.0.1:{_dead_port()}", "NO_PROXY": ""}
 
-    stale = sandbox.credproc(*sandbox.role_args(), env=proxy)
+    stale = sandbox.main(*sandbox.role_args(), env=proxy)
     (sandbox.cache_dir / next(p.name for p in sandbox.cache_dir.glob("*.json"))).unlink()
-    failed = sandbox.credproc(*sandbox.role_args(), env=proxy)
+    failed = sandbox.main(*sandbox.role_args(), env=proxy)
 
     assert stale.json()["AccessKeyId"] == token
     assert_warns(stale, "proxy cannot be reached", "serving the cached token")
@@ -120,9 +118,9 @@ def test_a_tls_failure_is_an_outage(sandbox: Sandbox) -> None:
     endpoint = sandbox.server.url.replace("http://", "https://")
     _cache_for(sandbox, endpoint, seconds_left=600)
 
-    stale = sandbox.credproc(*sandbox.role_args(), env={"AWS_ENDPOINT_URL": endpoint})
-    sandbox.credproc("cache", "clear", "--all")
-    failed = sandbox.credproc(*sandbox.role_args(), env={"AWS_ENDPOINT_URL": endpoint})
+    stale = sandbox.main(*sandbox.role_args(), env={"AWS_ENDPOINT_URL": endpoint})
+    sandbox.main("cache", "clear", "--all")
+    failed = sandbox.main(*sandbox.role_args(), env={"AWS_ENDPOINT_URL": endpoint})
 
     assert stale.json()["AccessKeyId"] == "ASIAOLD"
     assert_warns(stale, "TLS handshake failed")
@@ -141,14 +139,14 @@ def test_a_tls_failure_is_an_outage(sandbox: Sandbox) -> None:
 def test_an_endpoint_that_is_no_url_is_a_config_error(
     sandbox: Sandbox, variable: str, value: str
 ) -> None:
-    result = sandbox.credproc(*sandbox.role_args(), env={variable: value})
+    result = sandbox.main(*sandbox.role_args(), env={variable: value})
 
     assert_fails(result, 3, variable, "http:// or https:// URL")
     assert sandbox.server.calls() == 0
 
 
 def test_a_ca_bundle_that_is_missing_is_a_config_error(sandbox: Sandbox) -> None:
-    result = sandbox.credproc(*sandbox.role_args(), env={"AWS_CA_BUNDLE": "/no/such/ca.pem"})
+    result = sandbox.main(*sandbox.role_args(), env={"AWS_CA_BUNDLE": "/no/such/ca.pem"})
 
     assert_fails(result, 3, "AWS_CA_BUNDLE", "/no/such/ca.pem")
     assert sandbox.server.calls() == 0

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,12 +15,14 @@ from typing import Any
 from credproc.core.index import SETTLED_NS
 from support import entries
 from support.constants import BASE_KEY_ID, BASE_SECRET, BIN, ROLE
+from support.inprocess import run_main
 from support.server import StsServer
 
 
 @dataclass
 class Result:
-    """What one finished process gave: ``Sandbox.run`` and ``wait_all`` return these."""
+    """What one finished run gave: ``Sandbox.run``, ``Sandbox.main`` and ``wait_all`` return
+    these."""
 
     returncode: int
     stdout: str
@@ -116,8 +118,15 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         timeout: float = 60,
         stdin: int | None = subprocess.DEVNULL,
+        preexec_fn: Callable[[], object] | None = None,
     ) -> Result:
-        return self.run([str(BIN / "credproc"), *args], env=env, timeout=timeout, stdin=stdin)
+        argv = [str(BIN / "credproc"), *args]
+        return self.run(argv, env=env, timeout=timeout, stdin=stdin, preexec_fn=preexec_fn)
+
+    def main(self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60) -> Result:
+        """``credproc ARGS`` in this process (support/inprocess.py): the twin of ``credproc``
+        for a test of what credproc does, not of the process that does it."""
+        return Result(*run_main(args, {**self.env, **(env or {})}, self.home, timeout))
 
     def run(
         self,
@@ -125,7 +134,10 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         timeout: float = 60,
         stdin: int | None = subprocess.DEVNULL,
+        preexec_fn: Callable[[], object] | None = None,
     ) -> Result:
+        """``argv`` run as this user, from HOME; ``preexec_fn`` as subprocess takes it (see
+        support/signals.py)."""
         done = subprocess.run(
             list(argv),
             env={**self.env, **(env or {})},
@@ -135,6 +147,7 @@ class Sandbox:
             stdin=stdin,
             check=False,
             cwd=self.home,
+            preexec_fn=preexec_fn,
         )
         return Result(done.returncode, done.stdout, done.stderr)
 

@@ -72,6 +72,7 @@ def test_the_api_takes_the_command_lines_options() -> None:
     ]
 
 
+@pytest.mark.integration  # a fresh interpreter
 def test_import_credproc_loads_nothing_until_a_name_is_used() -> None:
     """Every run of the command imports the package: it loads none of its modules (but the
     hit's own, credproc.core.hit, when run) until a public name is used."""

@@ -60,11 +60,13 @@ def _shell_roundtrip(shell: str, values: list[str]) -> list[str]:
     return done.stdout.decode().split("\0")[:-1]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("shell", sorted(SHELLS))
 def test_each_shell_reads_its_format_back_verbatim(shell: str) -> None:
     assert _shell_roundtrip(shell, AWKWARD) == AWKWARD
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("shell", ["sh", "fish"])
 @settings(deadline=None, max_examples=40)  # a shell per example: no per-example deadline
 @given(values=st.lists(TEXT, min_size=1, max_size=5))
@@ -136,6 +138,7 @@ def test_dotenv_refuses_values_readers_disagree_on(value: str) -> None:
 JS = Path(__file__).resolve().parents[1] / "js"
 
 
+@pytest.mark.integration
 def test_node_dotenv_reads_the_dotenv_format_back() -> None:
     """The docs name three .env readers; python-dotenv is above, node's dotenv is this."""
     node = require("node", "nodejs")

@@ -69,27 +69,31 @@ def test_policy_is_stored_compact_and_read_from_a_file(tmp_path: Path) -> None:
     assert from_file.key == inline.key
 
 
+# A value for every field of the identity, each unlike the default.
+EVERY_IDENTITY_FIELD: dict[str, Any] = {
+    "role_arn": "arn:aws:iam::123456789012:role/other",
+    "source_profile": "other",
+    "role_session_name": "someone",
+    "duration": 7200,
+    "external_id": "ext",
+    "source_identity": "alice",
+    "policy": "{}",
+    "policy_arns": ("arn:aws:iam::aws:policy/ReadOnlyAccess",),
+    "tags": (("team", "a"),),
+    "transitive_tag_keys": ("team",),
+    "region": "us-east-2",
+    "endpoint_url": "http://127.0.0.1:1",
+    "source_key_id": "AKIAOTHER",
+    "source_keys": "other-keys",
+    "mfa_serial": "arn:aws:iam::123456789012:mfa/me",
+    "mfa_duration": 3600,
+    "web_identity_token_file": "/token",
+}
+
+
 def test_key_covers_every_identity_field() -> None:
     base = _request()
-    changes: dict[str, Any] = {
-        "role_arn": "arn:aws:iam::123456789012:role/other",
-        "source_profile": "other",
-        "role_session_name": "someone",
-        "duration": 7200,
-        "external_id": "ext",
-        "source_identity": "alice",
-        "policy": "{}",
-        "policy_arns": ("arn:aws:iam::aws:policy/ReadOnlyAccess",),
-        "tags": (("team", "a"),),
-        "transitive_tag_keys": ("team",),
-        "region": "us-east-2",
-        "endpoint_url": "http://127.0.0.1:1",
-        "source_key_id": "AKIAOTHER",
-        "source_keys": "other-keys",
-        "mfa_serial": "arn:aws:iam::123456789012:mfa/me",
-        "mfa_duration": 3600,
-        "web_identity_token_file": "/token",
-    }
+    changes = EVERY_IDENTITY_FIELD
     assert set(changes) == set(base.identity())
     keys = {base._replace(**{name: value}).key for name, value in changes.items()}
 

@@ -1,0 +1,28 @@
+"""Signal dispositions a test relies on, set in the processes it starts.
+
+A process inherits ignored signals: started from a background job of a non-interactive shell
+(`make test &`, nohup, some CI runners) SIGINT and SIGQUIT arrive ignored, under nohup SIGHUP
+too, and Python keeps them ignored. A test that sends one of these signals, or runs a command
+that raises one, starts its processes with ``preexec_fn=default_signals``: the outcome is then
+the one a user at a terminal sees, whoever started pytest.
+"""
+
+from __future__ import annotations
+
+import signal
+
+# Every signal a test sends or has a command raise, except SIGKILL and SIGSTOP (never ignored).
+SENT = (
+    signal.SIGHUP,
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGTERM,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+)
+
+
+def default_signals() -> None:
+    """For ``preexec_fn``: every signal in ``SENT`` back to its default action."""
+    for number in SENT:
+        signal.signal(number, signal.SIG_DFL)
