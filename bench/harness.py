@@ -71,21 +71,24 @@ def time_interleaved(
     env: Env,
     runs: int,
     checks: Mapping[str, Check] | None = None,
+    envs: Mapping[str, Env] | None = None,
 ) -> dict[str, list[float]]:
     """Time each command `runs` times, round-robin, after one untimed, checked warm-up run each.
+    `envs`: variables that some commands run with on top of `env`.
 
     Interleaving spreads the slow drifts of a noisy machine (other jobs, CPU frequency) over
     every command instead of charging them to whichever ran last; rotating the start of each
     round does the same for any effect of running right after a particular command.
     """
     names = list(commands)
+    own = {name: {**env, **(envs or {}).get(name, {})} for name in names}
     for name in names:
-        run_checked(commands[name], env, (checks or {}).get(name))
+        run_checked(commands[name], own[name], (checks or {}).get(name))
     times: dict[str, list[float]] = {name: [] for name in names}
     for i in range(runs):
         k = i % len(names)
         for name in names[k:] + names[:k]:
-            times[name].append(time_once(commands[name], env))
+            times[name].append(time_once(commands[name], own[name]))
     return times
 
 

@@ -6,27 +6,27 @@ The command line is the main interface (``credproc --help``). From Python::
     s3 = credproc.session(role_arn="arn:aws:iam::123456789012:role/dev",
                           source_profile="base").client("s3")
 
-``import credproc`` stays cheap: the CLI's every run imports this package, so the API's
-module (and boto3, with a session) load only when first used.
+``import credproc`` stays cheap: every run of the command imports this package, and a cache
+hit (``core.hit``) must not pay for the rest of it, so each public name is imported when first
+used (the API's module, and boto3 with a session).
 """
 
 from __future__ import annotations
 
-from .core.credentials import Credentials
-from .core.lean import TYPE_CHECKING
-from .errors import (
-    AuthError,
-    ConfigError,
-    CredprocError,
-    LockTimeoutError,
-    LoopError,
-    MfaError,
-    StsUnavailableError,
-    UsageError,
-)
-
+TYPE_CHECKING = False  # typing's own flag, without importing typing (see core.hit)
 if TYPE_CHECKING:
     from .api import Options, get_credentials, session
+    from .core.credentials import Credentials
+    from .errors import (
+        AuthError,
+        ConfigError,
+        CredprocError,
+        LockTimeoutError,
+        LoopError,
+        MfaError,
+        StsUnavailableError,
+        UsageError,
+    )
 
 __version__ = "0.1.0"
 
@@ -46,16 +46,29 @@ __all__ = [
     "session",
 ]
 
-_FROM_API = ("Options", "get_credentials", "session")
+_HOMES = {
+    **dict.fromkeys(("Options", "get_credentials", "session"), "api"),
+    "Credentials": "core.credentials",
+    **dict.fromkeys(
+        (
+            *("AuthError", "ConfigError", "CredprocError", "LockTimeoutError", "LoopError"),
+            *("MfaError", "StsUnavailableError", "UsageError"),
+        ),
+        "errors",
+    ),
+}
 
 
 def __getattr__(name: str) -> object:
-    if name in _FROM_API:
-        from . import api  # noqa: PLC0415 - see the module docstring
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'credproc' has no attribute {name!r}")
+    from importlib import import_module  # noqa: PLC0415 - see the module docstring
 
-        return getattr(api, name)
-    raise AttributeError(f"module 'credproc' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)  # the public surface, whether or not the API module is loaded yet
+    return sorted(__all__)  # the public surface, whether or not its modules are loaded yet

@@ -13,10 +13,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypedDict
 
+from .aws.sts import refreshing_session
 from .config.options import BY_DEST, RawOptions
 from .config.resolve import resolve
+from .core.provider import get_credentials as fetch
 from .core.request import Request
 from .errors import UsageError
+from .fetch.fetch import from_sts
 
 if TYPE_CHECKING:
     import boto3
@@ -60,9 +63,6 @@ def get_credentials(
     **options: Unpack[Options],
 ) -> Credentials:
     """Credentials for the role: from the cache while fresh, else from STS (then cached)."""
-    from .core.provider import get_credentials as fetch  # noqa: PLC0415
-    from .fetch.fetch import from_sts  # noqa: PLC0415
-
     return fetch(_request("get_credentials", role_arn, source_profile, options), from_sts)
 
 
@@ -79,10 +79,6 @@ def session(
     ``region_name`` is the session's region; without it, the request's (``region=``, else the
     source profile's, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``), as ``credproc env``
     sets it."""
-    from .aws.sts import refreshing_session  # noqa: PLC0415 - boto3 only when a session is made
-    from .core.provider import get_credentials as fetch  # noqa: PLC0415
-    from .fetch.fetch import from_sts  # noqa: PLC0415
-
     request = _request("session", role_arn, source_profile, options)
     return refreshing_session(lambda: fetch(request, from_sts), region_name or request.region)
 

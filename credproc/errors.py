@@ -17,12 +17,9 @@ Only ``cli.main`` turns these into an exit status and one line on stderr; librar
 
 from __future__ import annotations
 
-from .core.lean import TYPE_CHECKING
+from typing import TypeVar
 
-if TYPE_CHECKING:
-    from typing import TypeVar
-
-    E = TypeVar("E", bound="CredprocError")
+E = TypeVar("E", bound="CredprocError")
 
 # How cli prints every failure. A parent credproc reads a nested one's stderr (botocore hands
 # it over in its credential_process error) and finds its own kind of line there.

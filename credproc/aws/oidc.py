@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import boto3
 import botocore.exceptions
@@ -20,7 +20,6 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from ..config.sso import SsoSession
-from ..core.lean import NamedTuple
 from ..errors import StsUnavailableError
 from .answers import sso_error, translated
 from .client import CLIENT_CONFIG, make_client

@@ -28,12 +28,12 @@ import os
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from ..config.sso import SsoSession
-from ..core.cache import unusable_dir
 from ..core.credentials import format_expiration, parse_expiration
-from ..core.files import atomic_write, is_private_file, read_private
-from ..core.lean import NamedTuple
+from ..core.files import atomic_write
+from ..core.hit import is_private_file, read_private, unusable_dir
 from ..core.lock import Held, refresh_lock
 from ..errors import ConfigError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import boto3
 import botocore.credentials
@@ -19,7 +19,6 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from ..core.credentials import Credentials, Fetched
-from ..core.lean import NamedTuple
 from ..core.log import logger
 from ..errors import (
     LOOP_MARKER,

@@ -4,11 +4,10 @@ dir, the refresh window against the clients' own, the clock against STS's)."""
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from ..core.cache import Cache, unusable_dir
-from ..core.files import is_private_file
-from ..core.lean import NamedTuple
+from ..core.cache import Cache
+from ..core.hit import is_private_file, unusable_dir
 from ..core.request import Request
 from ..errors import AuthError, ConfigError, ConfigFileError, CredprocError, StsUnavailableError
 

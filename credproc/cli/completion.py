@@ -14,11 +14,11 @@ and so are the ``[sso-session NAME]`` names (``options.SESSION``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..config.awsconfig import config_profiles, credentials_profiles, sso_sessions
 from ..config.options import JSON_OR_FILE, PATH, PROFILE, SESSION, Option
 from ..config.syntax import COMMANDS, Argument, Command, command
-from ..core.lean import TYPE_CHECKING, NamedTuple
 from ..errors import CredprocError
 
 if TYPE_CHECKING:

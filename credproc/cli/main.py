@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..config.options import BY_DEST
+from ..config.parser import Finished, parser_for
 from ..config.syntax import COMMANDS, Command, command
-from ..core.lean import TYPE_CHECKING
-from ..core.log import is_verbose, quiet_until_warning
+from ..core.log import configure, is_verbose, quiet_until_warning
+from ..core.provider import CHAIN_VARIABLE
 from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .commands import load
+from .fastargs import parse
 
 if TYPE_CHECKING:
     import argparse
@@ -47,8 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(message: str, code: int, debug: bool) -> int:
     if debug:
-        import traceback  # noqa: PLC0415
-
         traceback.print_exc()
     marker = NESTED_CODE.format(code=code) if _nested() else ""
     sys.stderr.write(f"{ERROR_PREFIX}{marker}{_one_line(message)}\n")
@@ -57,8 +60,6 @@ def _fail(message: str, code: int, debug: bool) -> int:
 
 def _nested() -> bool:
     """Run by botocore inside another credproc's refresh: that one reads this error line."""
-    from ..core.provider import CHAIN_VARIABLE  # noqa: PLC0415 - failures only
-
     return bool(os.environ.get(CHAIN_VARIABLE))
 
 
@@ -75,24 +76,19 @@ def _run(argv: list[str]) -> int:
     module = load(name)
     args = None
     if not (declared.takes_command or declared.arguments or declared.actions):
-        from .fastargs import parse  # noqa: PLC0415
-
         args = parse(rest, declared.options)
     if args is None:
-        from ..config.parser import Finished  # noqa: PLC0415
-
         try:
             args = _parse(declared, rest)
         except Finished as finished:  # --help or --version has printed its text
             return finished.status
+    args.argv = argv  # the command line as given: process records it (core.index)
     _setup_logging(args)
     return module.run(args)
 
 
 def _parse(declared: Command, argv: list[str]) -> argparse.Namespace:
     """The arguments through argparse, built from the command's declaration."""
-    from ..config.parser import parser_for  # noqa: PLC0415
-
     parser = parser_for(declared, __version__)
     if not declared.takes_command:
         return parser.parse_args(argv)
@@ -109,12 +105,8 @@ def _parse(declared: Command, argv: list[str]) -> argparse.Namespace:
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
-    from ..config.options import BY_DEST  # noqa: PLC0415
-
     log_file = args.log_file or os.environ.get(BY_DEST["log_file"].env or "")
     if not (args.verbose or args.debug or log_file):
         quiet_until_warning()
         return
-    from ..core.log import configure  # noqa: PLC0415 - imports logging
-
     configure(verbose=args.verbose, debug=args.debug, log_file=log_file)

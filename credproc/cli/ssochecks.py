@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
+from ..aws import portal, ssotoken
 from ..core.credentials import format_expiration
-from ..core.lean import TYPE_CHECKING
 from ..core.request import Request
 from ..errors import CredprocError, SsoLoginError
+from ..fetch.sso import login_command, session_of
 from .checks import Check, failed
 from .commands.cache import duration
 
@@ -22,9 +24,6 @@ if TYPE_CHECKING:
 
 def sso_checks(request: Request) -> Iterator[Check]:
     """The session, the token, its refresh and the portal; stops at the first failure."""
-    from ..aws import portal, ssotoken  # noqa: PLC0415 - imports boto3
-    from ..fetch.sso import login_command, session_of  # noqa: PLC0415
-
     session = session_of(request)
     login = f"run {login_command(request.sso_profile, session)}"
     scopes = ", ".join(session.scopes) or "none (a legacy setup)"

@@ -4,18 +4,22 @@ botocore parses both files with ``configparser.RawConfigParser()`` (its defaults
 ``:``, whole-line ``#``/``;`` comments, indented continuation lines, keys lower-cased, a
 section or key given twice is an error, ``[DEFAULT]`` keys shared by every section), then
 takes ``[profile NAME]`` headers apart with ``shlex.split`` (exactly two words) and ``[default]``
-as is. A ``--profile`` cache hit reads the config file, and configparser with shlex would cost
-it a third of its budget (see ``lean``), so a small reader here follows the same rules; any
+as is. Every ``--profile`` run that resolves reads the config file (a hit does not: see
+``core.hit``), and configparser with shlex would cost it more than the reading itself, so a
+small reader here follows the same rules; any
 file it is unsure of (an error, ``[DEFAULT]``, quotes in a header) goes to configparser and
 shlex themselves, so the answer, or the error, is always theirs. A test compares the two.
 """
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
+import shlex
 from collections.abc import Mapping
 
+from ..core.index import note_file
 from ..errors import ConfigFileError
 
 Sections = dict[str, dict[str, str]]
@@ -30,20 +34,29 @@ _NON_SPACE = re.compile(r"\S")
 # A header shlex splits like str.split on these four: no quotes, no backslash.
 _SHLEX_PLAIN = re.compile(r"[^'\"\\]*")
 _SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
+# os.path.expandvars' pattern on POSIX: $NAME or ${NAME}.
+_VARIABLE = re.compile(r"\$(\w+|\{[^}]*\})", re.ASCII)
 # Files read by this process, by path: (size, mtime, inode) and what they held.
 _READ: dict[str, tuple[tuple[int, int, int], Sections]] = {}
 
 
 def config_path(environ: Mapping[str, str]) -> str:
-    return _path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    return _path(environ.get("AWS_CONFIG_FILE") or "~/.aws/config", environ)
 
 
 def credentials_path(environ: Mapping[str, str]) -> str:
-    return _path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials")
+    return _path(environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", environ)
 
 
-def _path(value: str) -> str:
-    return os.path.expanduser(os.path.expandvars(value))
+def _path(value: str, environ: Mapping[str, str]) -> str:
+    """botocore's expandvars then expanduser, with the variables taken from ``environ``: the
+    environment resolution reads, and records (``core.index``)."""
+
+    def expanded(match: re.Match[str]) -> str:
+        name = match[1][1:-1] if match[1].startswith("{") else match[1]
+        return environ.get(name, match[0])  # an unknown variable stays as written
+
+    return os.path.expanduser(_VARIABLE.sub(expanded, value))
 
 
 def section_name(profile: str) -> str:
@@ -103,12 +116,14 @@ def read_sections(path: str) -> Sections:
     try:
         with open(path, "rb") as file:
             info = os.fstat(file.fileno())
+            note_file(path, info)
             signature = (info.st_size, info.st_mtime_ns, info.st_ino)
             known = _READ.get(path)
             if known is not None and known[0] == signature:
                 return known[1]
             data = file.read()
     except FileNotFoundError:
+        note_file(path, None)
         return {}
     except OSError as error:
         raise ConfigFileError(f"cannot read {path}: {error.strerror or error}") from None
@@ -190,8 +205,6 @@ def _parse_plain(text: str) -> Sections | None:
 
 
 def _parse_with_configparser(text: str, path: str) -> Sections:
-    import configparser  # noqa: PLC0415 - see the module docstring
-
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=path)
@@ -222,8 +235,6 @@ def section_spans(text: str) -> list[tuple[str, int, int]]:
 
 def _problem(error: Exception) -> str:
     """Where and what, never the line's text: a mangled line may hold a secret key."""
-    import configparser  # noqa: PLC0415 - only once configparser has refused a file
-
     if isinstance(error, configparser.DuplicateSectionError):
         return f"line {error.lineno}: section [{error.section}] already exists"
     if isinstance(error, configparser.DuplicateOptionError):
@@ -240,8 +251,6 @@ def _header_words(header: str) -> list[str] | None:
     """``shlex.split(header)``, or None where shlex cannot split it (an open quote)."""
     if _SHLEX_PLAIN.fullmatch(header):
         return [word for word in _SHLEX_SPACE.split(header) if word]
-    import shlex  # noqa: PLC0415 - quotes or backslashes: shlex's own rules
-
     try:
         return shlex.split(header)
     except ValueError:

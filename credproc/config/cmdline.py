@@ -10,10 +10,12 @@ program is ``credproc`` (any path) or a Python started with ``-m credproc``, the
 from __future__ import annotations
 
 import os
+import shlex
+from typing import NamedTuple
 
-from ..core.lean import NamedTuple
 from ..errors import ConfigError, UsageError
 from .options import RawOptions
+from .parser import parser_for
 from .syntax import COMMANDS, DEFAULT, HELP, VERSION
 
 
@@ -25,8 +27,6 @@ class CredprocLine(NamedTuple):
 
 def split(line: str) -> list[str]:
     """The line's words as botocore splits them; ConfigError if it cannot be split."""
-    import shlex  # noqa: PLC0415 - only where a credential_process line is read
-
     try:
         return shlex.split(line)
     except ValueError as error:
@@ -57,8 +57,6 @@ def parse_line(line: str) -> CredprocLine | None:
 
 def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
     """credproc's own words: the command and its options."""
-    from .parser import parser_for  # noqa: PLC0415 - imports argparse
-
     command = arguments[0] if arguments[:1] and arguments[0] in COMMANDS else ""
     if command:
         raise UsageError(

@@ -10,9 +10,9 @@ versions are parsed as botocore parses them to check that nothing else changed.
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 from ..core.files import atomic_write, private_backup
-from ..core.lean import NamedTuple
 from ..errors import ConfigError
 from .awsconfig import parse_sections, section_spans
 

@@ -3,9 +3,10 @@
 ``keys.json`` in credproc's config dir (0600, in a 0700 dir) holds, for each NAME, the access
 key id, the IAM user's ARN, and when the keys were added and rotated. Two reasons for it:
 
-- a cache hit with ``--source-keys NAME`` must compute its cache key, which includes the key id
-  (so a rotated or replaced key never gets the old key's token), without the keyring: importing
-  and asking it costs a hit many times its budget, and a locked keyring must not block hits;
+- a run with ``--source-keys NAME`` must compute its cache key, which includes the key id (so a
+  rotated or replaced key never gets the old key's token), without the keyring: importing and
+  asking it costs a cached answer many times over, and a locked keyring must not block one;
+  the index of resolved requests records this file's identity, so a hit does not read it;
 - the keyring cannot list its items, which ``keys list`` needs.
 
 Read on every ``--source-keys`` run, so the hit's reader (``key_id``) uses plain functions and
@@ -20,10 +21,11 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping
+from typing import NamedTuple
 
 from ..core.dirs import user_config_dir
 from ..core.files import atomic_write
-from ..core.lean import NamedTuple
+from ..core.index import note_file
 from ..core.lock import file_lock
 from ..errors import ConfigError, LockTimeoutError
 
@@ -52,8 +54,10 @@ def entries(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     where = path(environ)
     try:
         with open(where, "rb") as file:
+            note_file(where, os.fstat(file.fileno()))
             data = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
+        note_file(where, None)
         return {}
     except OSError as error:
         raise ConfigError(f"cannot read {where}: {error.strerror or error}") from None

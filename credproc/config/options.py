@@ -13,7 +13,7 @@ variable, its default and bounds, its help, and its kind:
   are ``CONSOLE_OPTIONS``, outside ``OPTIONS``, so only ``console`` and ``doctor`` take them).
 
 What reads an option derives from its row: the command line (``syntax``, and through it
-argparse, completion and the hot path's reader), the profile keys and the environment
+argparse, completion and the ordinary lines' reader), the profile keys and the environment
 (``resolve``), the Python API's keywords (``api``), ``configure``'s output, ``cache clear`` and
 docs/options.md. What an option means is not here: a new option is a row, its ``Request``
 field (in the cache key or not), its check in ``validate`` or ``resolve``, its line in
@@ -23,8 +23,8 @@ docs/options.md and its tests; ``tests/unit/test_options.py`` fails until they a
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import NamedTuple
 
-from ..core.lean import NamedTuple
 from ..core.request import (
     DEFAULT_DURATION,
     DEFAULT_LOCK_TIMEOUT,

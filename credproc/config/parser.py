@@ -5,7 +5,7 @@ Here rather than with the rest of the command line in ``cli``: the reader of
 ``credential_process`` lines (``cmdline``) must accept and refuse a line exactly as credproc
 itself would, with argparse's own messages, and it is read while resolving a request.
 
-argparse's defaults cost a cache hit dearly (see ``lean``): its help formatter imports shutil
+argparse's defaults cost every run that parses its command line: its help formatter imports shutil
 (with zlib, bz2 and lzma) to find the terminal's width, and its own ``-h`` looks its text up
 through gettext, which imports locale and probes for translation files. Both are replaced here.
 """
@@ -16,8 +16,8 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from ..core.lean import TYPE_CHECKING
 from ..errors import UsageError
 from .options import Option
 from .syntax import ACTION, COMMANDS, DEFAULT, HELP, VERSION, Argument, Command

@@ -22,10 +22,11 @@ account id. This module computes the new text; ``rewrite`` writes it.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
-from ..core.lean import NamedTuple
 from ..errors import ConfigError, UsageError
 from .awsconfig import Sections, parse_sections, profile_of_header, section_name
 from .rewrite import appended
@@ -62,8 +63,6 @@ class Change(NamedTuple):
 def check_template(template: str) -> None:
     """UsageError unless the template is text with ``{field}`` from TEMPLATE_FIELDS only (no
     attribute, index, conversion or format spec: a name is plain text)."""
-    import string  # noqa: PLC0415 - populate only
-
     fields = ", ".join(f"{{{name}}}" for name in TEMPLATE_FIELDS)
     try:
         parts = list(string.Formatter().parse(template))

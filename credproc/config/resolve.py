@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 
 from ..core.dirs import user_cache_dir
+from ..core.index import note_cwd
 from ..core.request import (
     DEFAULT_DURATION,
     DEFAULT_MFA_DURATION,
@@ -23,6 +25,9 @@ from ..core.request import (
 )
 from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from . import validate
+from .awsconfig import config_path, profile_keys
+from .cmdline import parse_line
+from .keyindex import key_id
 from .limits import EXTERNAL_ID_LENGTH, MAX_TAGS, SESSION_NAME_LENGTH, span
 from .options import (
     BY_DEST,
@@ -37,6 +42,9 @@ from .options import (
 )
 from .sso import OPTION_FLAGS as SSO_OPTIONS
 from .sso import SsoRole, check_sso_options, flags_role, is_sso_profile, sso_role, with_sso_role
+
+if sys.platform != "win32":  # the login name, when no variable gives it
+    import pwd
 
 # The variables botocore, EKS and CI runners use for web identity. Read only when the command
 # line (and --profile) name no identity at all: clients pass their environment on to nested
@@ -67,8 +75,6 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
 
 def sso_of_profile(profile: str, environ: Mapping[str, str]) -> SsoRole | None:
     """The profile's SSO role, if it is an SSO profile (config.sso); None otherwise."""
-    from .awsconfig import profile_keys  # noqa: PLC0415 - only for --profile
-
     keys = profile_keys(profile, environ) or {}
     return sso_role(profile, keys, environ) if is_sso_profile(keys) else None
 
@@ -108,8 +114,6 @@ def console_options(flags: RawOptions, environ: Mapping[str, str]) -> RawOptions
 
 def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions:
     """Options from ``[profile NAME]``: the standard keys and the ``credproc_*`` keys."""
-    from .awsconfig import config_path, profile_keys  # noqa: PLC0415 - only for --profile
-
     keys = profile_keys(profile, environ)
     if keys is None:
         raise ConfigError(f"profile {profile!r} is not in {config_path(environ)}")
@@ -136,8 +140,6 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
 
 def _hint(profile: str, keys: Mapping[str, str]) -> str:
     """What to do about a profile without role options that runs credproc itself."""
-    from .cmdline import parse_line  # noqa: PLC0415
-
     try:
         line = parse_line(keys.get("credential_process", ""))
     except (ConfigError, UsageError):
@@ -209,8 +211,6 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     source_key_id = None
     if source_keys is not None:
         # From the index beside the keyring, never the keyring itself: see keyindex.
-        from .keyindex import key_id  # noqa: PLC0415 - only with --source-keys
-
         source_key_id = key_id(source_keys, environ)
     elif source_profile is None and web_identity_token_file is None and sso is None:
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
@@ -307,8 +307,6 @@ def _region(raw: RawOptions, source_profile: str | None, environ: Mapping[str, s
     if given is not None:
         return validate.region(BY_DEST["region"].flag, given)
     if source_profile:
-        from .awsconfig import profile_keys  # noqa: PLC0415 - only with a source profile
-
         value = (profile_keys(source_profile, environ) or {}).get("region", "").strip()
         if value:
             return validate.region(f"the region of profile {source_profile!r}", value)
@@ -357,7 +355,10 @@ def _web_identity(raw: RawOptions) -> str | None:
             "--mfa-serial: the token itself is the source"
         )
     # Absolute, so the cache key names the same file from any working directory.
-    return os.path.abspath(os.path.expanduser(path))
+    path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        note_cwd()
+    return os.path.abspath(path)
 
 
 def _lifetimes(raw: RawOptions, role_arn: str | None) -> tuple[int, int, int]:
@@ -435,11 +436,9 @@ def _user_name(environ: Mapping[str, str]) -> str:
     for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         if environ.get(variable):
             return environ[variable]
-    if not hasattr(os, "getuid"):
+    if sys.platform == "win32":
         return "user"
     try:
-        import pwd  # noqa: PLC0415 - POSIX only
-
         return pwd.getpwuid(os.getuid()).pw_name
-    except (KeyError, ImportError):  # a container user with no passwd entry
+    except KeyError:  # a container user with no passwd entry
         return str(os.getuid())

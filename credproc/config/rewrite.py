@@ -10,9 +10,9 @@ through to its target, so the link stays a link.
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 from ..core.files import atomic_write, private_backup
-from ..core.lean import NamedTuple
 from ..errors import ConfigError
 
 

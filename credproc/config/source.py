@@ -9,19 +9,20 @@ from collections.abc import Mapping
 
 from ..core.request import Request
 from ..errors import ConfigError, UsageError
+from .awsconfig import (
+    config_path,
+    config_profiles,
+    credentials_path,
+    credentials_profiles,
+    profile_exists,
+    profile_keys,
+)
+from .cmdline import parse_line
 from .limits import CHAINED_MAX_DURATION
 
 
 def check_source(request: Request, environ: Mapping[str, str]) -> None:
     """Local checks of the source profile, made before any STS call."""
-    from .awsconfig import (  # noqa: PLC0415
-        config_path,
-        config_profiles,
-        credentials_path,
-        credentials_profiles,
-        profile_exists,
-    )
-
     # Both files, whatever the request names: botocore reads both for any source, and would
     # refuse a broken one with a less precise message (or none at all for a nested credproc).
     config_profiles(environ)
@@ -61,9 +62,6 @@ def source_kind(profile: str, environ: Mapping[str, str]) -> str:
     """What a profile's credentials are, as far as the config tells: "role" (an assumed-role
     session, so a role assumed from it is chained), "MFA" (a GetSessionToken session from
     credproc) or "unknown" (access keys, or a process credproc cannot see into)."""
-    from .awsconfig import profile_keys  # noqa: PLC0415
-    from .cmdline import parse_line  # noqa: PLC0415
-
     keys = profile_keys(profile, environ) or {}
     if "role_arn" in keys or "sso_role_name" in keys:
         return "role"

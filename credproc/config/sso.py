@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
-from ..core.lean import NamedTuple
 from ..core.request import Request
 from ..errors import ConfigError, UsageError
+from .awsconfig import config_path, profile_keys, sso_sessions
 from .options import NEEDS_MFA, NEEDS_ROLE, RawOptions
 
 # What botocore and the AWS CLI ask for when a session names no scopes: the one that earns a
@@ -135,8 +136,6 @@ def session_named(
     where: str = "",
 ) -> SsoSession:
     """``[sso-session NAME]``, checked against the keys of the profile that names it."""
-    from .awsconfig import config_path, sso_sessions  # noqa: PLC0415
-
     section = sso_sessions(environ).get(name)
     if section is None:
         named_by = f"{where} names sso_session {name!r}, but " if where else ""
@@ -186,8 +185,6 @@ def _required(keys: Mapping[str, str], key: str, where: str) -> str:
 def session_of_profile(profile: str, environ: Mapping[str, str]) -> SsoSession:
     """The session a profile signs in to (``credproc sso login --profile``): its sso_session,
     or its own sso_start_url and sso_region. It need not name an account and role."""
-    from .awsconfig import config_path, profile_keys  # noqa: PLC0415
-
     keys = profile_keys(profile, environ)
     where = f"profile {profile!r}"
     if keys is None:

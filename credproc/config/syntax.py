@@ -2,12 +2,12 @@
 each takes, and each one's own arguments.
 
 Everything that reads or offers a credproc command line derives from this: the argparse
-parsers (``parser``), the hot path's reader of the default command (``cli.fastargs``), shell
+parsers (``parser``), the reader of the default command's ordinary lines (``cli.fastargs``), shell
 completion (``cli.completion``), the reader of ``credential_process`` lines (``cmdline``) and
 ``cli.main``'s dispatch. A command is a module of ``credproc.cli.commands`` that does the work
 (see the contract there); what it accepts is written here, so the grammar is known without
-importing any command. Read on every cache hit (the default command's options): plain records,
-no argparse.
+importing any command. Read on every run that resolves the default command's options (a hit,
+``core.hit``, does not): plain records, no argparse.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ ACTION = "action"
 class Argument:
     """A command's own argument, not in the option table: a flag, or a positional (no flags).
 
-    A plain class, not a named tuple: this module is read on every cache hit, and building a
-    named tuple's class costs more than all the declarations below (see ``lean``)."""
+    A plain class, not a named tuple: this module is read on every run that resolves its
+    options, and building a named tuple's class costs more than all the declarations below."""
 
     __slots__ = (
         "choices",

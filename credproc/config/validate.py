@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Sequence
 
+from ..core.index import note_file
 from ..errors import ConfigError, UsageError
 from .limits import (
     EXTERNAL_ID_LENGTH,
@@ -30,7 +31,7 @@ def _counted(bounds: tuple[int, int]) -> str:
     return "{%d,%d}" % bounds  # noqa: UP031 - braces are the pattern's own
 
 
-# Patterns as text, compiled by re on first use: a cache hit compiles only the ones it needs.
+# Patterns as text, compiled by re on first use: a run compiles only the ones it needs.
 # STS's own patterns are Java regexes, where \w and \d are ASCII: matched here with re.ASCII,
 # except tags, which STS documents as Unicode letters, digits and spaces.
 ROLE_ARN = (
@@ -126,6 +127,7 @@ def policy(option: str, value: str | None) -> str | None:
         path = os.path.expanduser(value[1:])
         try:
             with open(path, encoding="utf-8") as file:
+                note_file(path, os.fstat(file.fileno()))
                 text = file.read()
         except (OSError, UnicodeDecodeError) as error:
             reason = getattr(error, "strerror", None) or "not UTF-8 text"

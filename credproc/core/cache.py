@@ -2,35 +2,48 @@
 
 Readers take no lock because writers never change a file in place: they write a temp file in
 the same directory and ``os.replace`` it, so a reader sees a whole old entry or a whole new one.
-Everything read is distrusted: an entry that is not ours, not private, not the right shape or
-not for this request is a miss, never an error and never served.
+Everything read is distrusted: an entry that is not ours, not private, not whole (its header
+states the length and SHA-256 of the rest), not the right shape or not for this request is a
+miss, never an error and never served.
+
+An entry (``<key>.json``, format 2) is sealed by ``core.hit``: a header line
+``credproc-cache 2 KEY EXPIRES LENGTH SHA256``, then the credential_process answer ready to
+print (Expiration in this machine's clock, EXPIRES the same moment in POSIX seconds), then the
+JSON document below, which ``cache list``, the Python API and the endpoint read. A hit reads
+the first two lines only. An entry of format 1 (the document alone, written by credproc 0.1)
+is still read here; the hit treats it as a miss, and the next refresh writes format 2.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
-import stat
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .credentials import Credentials
-from .files import atomic_write, read_private
-from .lean import TYPE_CHECKING, NamedTuple
+from .files import atomic_write
+from .hit import (
+    ENTRY_MAGIC,
+    ENTRY_SUFFIX,
+    LONGEST_TOKEN_SECONDS,
+    MAX_ENTRY_BYTES,
+    read_private,
+    seal,
+    unseal,
+    unusable_dir,
+)
 from .log import logger
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from .request import Request
 
-ENTRY_FORMAT = 1
-MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 4 KiB; anything bigger is not ours
-# STS's longest token (GetSessionToken, 36 h) plus clock noise: an entry that promises more from
-# now was not written by credproc, and would pin a dead token until that far-off date.
-LONGEST_TOKEN_SECONDS = 129600 + 60
+ENTRY_FORMAT = 2
+OLD_ENTRY_FORMAT = 1  # the JSON document alone, without the header and the ready answer
 _PRIVATE = 0o077  # group and other permission bits
 # After a failed refresh, how long runs serve the cached token before trying STS again: it
 # doubles with each failure in a row, up to the cap. A retry time further off than the cap
@@ -70,6 +83,10 @@ class Entry(NamedTuple):
         """Time left by STS's clock, the one that decides when the token stops working."""
         return self.credentials.seconds_left(time.time() + self.clock_offset)
 
+    def local_credentials(self) -> Credentials:
+        """The token as clients get it: Expiration in this machine's clock."""
+        return self.credentials.in_local_clock(self.clock_offset)
+
 
 class Cache:
     # Paths are plain strings with os.path: pathlib costs a cache hit as much as reading the
@@ -100,11 +117,11 @@ class Cache:
             return
         for name in names:
             key, suffix = os.path.splitext(name)
-            entry = self._load(key) if suffix == ".json" and not key.startswith(".") else None
+            entry = self._load(key) if suffix == ENTRY_SUFFIX and not key.startswith(".") else None
             if entry is not None:
                 yield entry
 
-    def path(self, key: str, suffix: str = ".json") -> str:
+    def path(self, key: str, suffix: str = ENTRY_SUFFIX) -> str:
         return os.path.join(self.directory, key + suffix)
 
     def _load(self, key: str) -> Entry | None:
@@ -167,19 +184,16 @@ class Cache:
         """Store atomically; False (with a warning) if the directory cannot be used."""
         if not self.prepare():
             return False
-        document: dict[str, object] = {
-            "format": ENTRY_FORMAT,
-            "key": request.key,
-            "request": request.identity(),
-            "credentials": credentials.to_dict(),
-            "clock_offset": clock_offset,
-            "refresh_window": request.refresh_window,
-            "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        if backoff is not None:
-            document["backoff"] = {"failures": backoff.failures, "retry_after": backoff.retry_after}
+        entry = Entry(
+            credentials,
+            clock_offset,
+            request.identity(),
+            request.key,
+            request.refresh_window,
+            backoff or Backoff(),
+        )
         try:
-            atomic_write(self.path(request.key), json.dumps(document).encode())
+            atomic_write(self.path(request.key), encode_entry(entry))
         except OSError as error:
             logger().warning(
                 "cannot write the cache in %s (%s); continuing without caching",
@@ -247,24 +261,45 @@ class Cache:
         return False
 
 
-def unusable_dir(info: os.stat_result) -> str | None:
-    """Why a cache dir with this lstat must not be used, or None if it may."""
-    if stat.S_ISLNK(info.st_mode):
-        return "it is a symlink, which credproc does not follow"
-    if not stat.S_ISDIR(info.st_mode):
-        return "it is not a directory"
-    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        return "it belongs to another user"
-    if info.st_mode & 0o022:
-        return "others can write to it (make it chmod 700)"
-    return None
+def encode_entry(entry: Entry) -> bytes:
+    """An entry's bytes: sealed, the ready answer first (see the module docstring)."""
+    document: dict[str, object] = {
+        "format": ENTRY_FORMAT,
+        "key": entry.key,
+        "request": entry.identity,
+        "credentials": entry.credentials.to_dict(),
+        "clock_offset": entry.clock_offset,
+        "refresh_window": entry.refresh_window,
+        "written_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if entry.backoff != Backoff():
+        document["backoff"] = {
+            "failures": entry.backoff.failures,
+            "retry_after": entry.backoff.retry_after,
+        }
+    local = entry.local_credentials()
+    expires = math.floor(local.expiration.timestamp())
+    body = f"{local.to_process_json()}\n{json.dumps(document)}\n".encode()
+    return seal(ENTRY_MAGIC, [entry.key, str(expires)], body)
 
 
 def parse_entry(raw: bytes, key: str) -> Entry | None:
-    """Decode an entry's bytes; None for anything that is not exactly what we write."""
+    """Decode an entry's bytes, of either format; None for anything that is not exactly what
+    credproc writes."""
+    sealed = unseal(raw, ENTRY_MAGIC)
+    if sealed is not None:
+        fields, body = sealed
+        answer, _, raw = body.partition(b"\n")
+        expected = ENTRY_FORMAT
+        if len(fields) != 2 or fields[0] != key:
+            return None
+    elif raw[:1] == b"{":
+        answer, expected = b"", OLD_ENTRY_FORMAT
+    else:
+        return None
     try:
         document = json.loads(raw)
-        if not isinstance(document, dict) or not _is_int(document.get("format"), ENTRY_FORMAT):
+        if not isinstance(document, dict) or not _is_int(document.get("format"), expected):
             return None
         identity = document["request"]
         offset = document["clock_offset"]
@@ -279,10 +314,12 @@ def parse_entry(raw: bytes, key: str) -> Entry | None:
             return None
         credentials = Credentials.from_dict(document["credentials"])
         # The expiry in this machine's clock, as the hot path prints it: must be a date.
-        local_expiry = credentials.expiration - timedelta(seconds=offset)
+        local = credentials.in_local_clock(offset)
+        if answer and answer != local.to_process_json().encode():
+            return None  # the ready answer says something else than the document
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None
-    if local_expiry.timestamp() > time.time() + LONGEST_TOKEN_SECONDS:
+    if local.expiration.timestamp() > time.time() + LONGEST_TOKEN_SECONDS:
         return None
     return Entry(credentials, float(offset), identity, key, window, _backoff(document))
 

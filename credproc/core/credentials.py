@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-
-from .lean import NamedTuple
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 # Every client parses this form; real STS sends no fractional seconds, and botocore rejects
 # some offsets, so UTC with a literal Z is the one form that is safe everywhere.
@@ -26,7 +25,7 @@ def parse_expiration(text: str) -> datetime:
 
 
 class Credentials(NamedTuple):
-    """A token; a NamedTuple because a cache hit cannot afford the dataclasses module."""
+    """A token: its secrets never show in a repr."""
 
     access_key_id: str
     secret_access_key: str
@@ -44,6 +43,14 @@ class Credentials(NamedTuple):
     def seconds_left(self, now: float) -> float:
         """Seconds until expiry at ``now``, a POSIX timestamp."""
         return self.expiration.timestamp() - now
+
+    def in_local_clock(self, clock_offset: float) -> Credentials:
+        """Expiration stated in this machine's clock, given STS's clock minus ours: clients
+        compare it with their own clock, so a machine whose clock is off still refreshes before
+        STS considers the token expired."""
+        if not clock_offset:
+            return self
+        return self._replace(expiration=self.expiration - timedelta(seconds=clock_offset))
 
     def to_process_json(self) -> str:
         """The credential_process document: compact, Version the integer 1, nothing else."""

@@ -6,33 +6,10 @@ import contextlib
 import os
 import stat
 import time
+from datetime import datetime, timezone
 
-O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_PRIVATE = 0o077  # group and other permission bits
-
-
-def is_private_file(info: os.stat_result) -> bool:
-    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
-
-
-def read_private(path: str, limit: int) -> bytes | None:
-    """The content of a private regular file of ours, else None: missing, a symlink (never
-    followed), a FIFO (never waited on), another user's, readable by others, or over
-    ``limit`` bytes (not what credproc or the tool it shares the file with writes)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not is_private_file(info) or info.st_size > limit:
-            return None
-        return os.read(fd, limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+from ..errors import ConfigError
+from .hit import O_CLOEXEC
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
@@ -68,10 +45,6 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -
 def private_dir(path: str) -> None:
     """Make ``path`` (and its missing parents) 0700, and check it is private: a real directory,
     ours, that no one else may enter. ConfigError naming it otherwise."""
-    import stat  # noqa: PLC0415 - not on the hot path
-
-    from ..errors import ConfigError  # noqa: PLC0415
-
     os.makedirs(path, mode=0o700, exist_ok=True)
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode):
@@ -88,8 +61,6 @@ def private_backup(path: str, data: bytes) -> str:
     """A private (0600) copy of ``data`` beside ``path``, named by the time, never replacing
     another file: taken before credproc rewrites a file of the user's (the AWS config, the
     credentials file). OSError if it cannot be made."""
-    from datetime import datetime, timezone  # noqa: PLC0415 - only a rewrite needs it
-
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
     for attempt in range(100):

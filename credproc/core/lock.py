@@ -12,9 +12,11 @@ import os
 import stat
 import time
 from collections.abc import Iterator
+from typing import NamedTuple
+
+import filelock
 
 from ..errors import LockTimeoutError
-from .lean import NamedTuple
 from .log import logger
 
 # When this process began to wait for each refresh lock it is taking or holding, outermost
@@ -69,8 +71,6 @@ def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bo
     ``holder`` and ``doing`` name who may hold it and what for, in the LockTimeoutError
     ("another credproc process has been refreshing this role for over 60 s") and the -v line
     while waiting. OSError when no lock can be had at ``path``."""
-    import filelock  # noqa: PLC0415 - only a refresh or a keys command needs it
-
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
     waited = False
     try:

@@ -1,18 +1,17 @@
-"""credproc's logger, imported lazily: a cache hit must not pay for the logging module.
+"""credproc's logger, set up once per run.
 
 The CLI says what it wants once (``quiet_until_warning`` or ``configure``); modules call
-``logger()`` only on paths that have something to say.
+``logger()`` on paths that have something to say, and check ``is_verbose()`` before composing
+an informational message.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import IO, ClassVar
 
-from .lean import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import logging
-    from typing import IO, ClassVar
+from ..errors import ConfigError
 
 NAME = "credproc"
 FORMAT = "credproc: %(levelname)s: %(message)s"
@@ -26,8 +25,6 @@ class _State:
 
 
 def logger() -> logging.Logger:
-    import logging  # noqa: PLC0415 - see module docstring
-
     log = logging.getLogger(NAME)
     if _State.stderr_on_first_use:
         _State.stderr_on_first_use = False
@@ -50,10 +47,6 @@ def is_verbose() -> bool:
 def configure(*, verbose: bool, debug: bool, log_file: str | None) -> None:
     """Send credproc's own messages to stderr and, if asked, to a file. Never botocore's: its
     debug log holds request and response bodies, secrets included."""
-    import logging  # noqa: PLC0415
-
-    from ..errors import ConfigError  # noqa: PLC0415
-
     _forget_setup()
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     log = logging.getLogger(NAME)
@@ -89,8 +82,6 @@ def _forget_setup() -> None:
     _State.verbose = False
     if not _State.handlers:
         return
-    import logging  # noqa: PLC0415
-
     log = logging.getLogger(NAME)
     for handler in _State.handlers:
         log.removeHandler(handler)
@@ -102,8 +93,6 @@ def _forget_setup() -> None:
 
 
 def _stderr_handler(level: int) -> logging.Handler:
-    import logging  # noqa: PLC0415
-
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(level)

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from ..errors import (
     LOOP_MARKER,
@@ -31,12 +33,11 @@ from ..errors import (
 )
 from .cache import Backoff, Cache, Entry
 from .credentials import Credentials, Fetched
-from .lean import TYPE_CHECKING
+from .lock import refresh_lock
 from .log import is_verbose, logger
 from .request import Request
 
 if TYPE_CHECKING:
-    import threading
     from typing import Protocol
 
     class Fetcher(Protocol):
@@ -67,8 +68,6 @@ _STARTED: list[float] = []
 
 def refresh_started() -> float:
     """When the outermost refresh in progress began (now, if none is)."""
-    import time  # noqa: PLC0415 - a refresh only
-
     return _STARTED[0] if _STARTED else time.time()
 
 
@@ -95,7 +94,7 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
     with _refreshing(request):
         if cache is None or not cache.prepare():  # no caching, or a dir we must not use
             fetched = _fetch(request, fetch)
-            return _in_local_clock(fetched.credentials, fetched.clock_offset)
+            return fetched.credentials.in_local_clock(fetched.clock_offset)
         try:
             return _refresh_locked(cache, request, fetch, entry)
         except LockTimeoutError as error:
@@ -107,8 +106,6 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
 def _refresh_locked(
     cache: Cache, request: Request, fetch: Fetcher, seen: Entry | None
 ) -> Credentials:
-    from .lock import refresh_lock  # noqa: PLC0415 - a refresh only
-
     with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout) as held:
         entry = cache.read(request)
         if entry is not None and entry.seconds_left() > request.refresh_window:
@@ -154,7 +151,7 @@ def _refresh_locked(
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
             origin = "the SSO portal" if request.sso_role_name and not request.role_arn else "STS"
             logger().info("new token from %s for %s, cached", origin, request.describe())
-        return _in_local_clock(fetched.credentials, fetched.clock_offset)
+        return fetched.credentials.in_local_clock(fetched.clock_offset)
 
 
 def _asks_a_person(request: Request) -> bool:
@@ -180,13 +177,13 @@ def _stale(entry: Entry | None, error: CredprocError, *, quiet: bool = False) ->
     if entry is None or not _usable(entry):
         raise error
     if quiet and not is_verbose():
-        return _in_local_clock(entry.credentials, entry.clock_offset)
+        return entry.local_credentials()
     (logger().info if quiet else logger().warning)(
         "%s; serving the cached token, valid for %d more minutes",
         error,
         entry.seconds_left() // 60,
     )
-    return _in_local_clock(entry.credentials, entry.clock_offset)
+    return entry.local_credentials()
 
 
 def _fetch(request: Request, fetch: Fetcher) -> Fetched:
@@ -217,8 +214,6 @@ def _forget(request: Request, refused: Credentials) -> None:
     cache = Cache(request.cache_dir)
     if cache.read(request) is None:  # nothing cached, or no cache we may use
         return
-    from .lock import refresh_lock  # noqa: PLC0415
-
     with refresh_lock(cache.path(request.key, ".lock"), request.lock_timeout):
         entry = cache.read(request)
         if entry is not None and entry.credentials.access_key_id == refused.access_key_id:
@@ -231,9 +226,7 @@ def _refreshing(request: Request) -> Iterator[None]:
 
     Checked before taking the lock: a nested credproc waiting for a lock its parent holds
     would be a deadlock, not an error."""
-    import time  # noqa: PLC0415 - a refresh only
-
-    with _one_refresh_at_a_time():
+    with _ONE_REFRESH_AT_A_TIME:
         started = time.time()
         previous = os.environ.get(CHAIN_VARIABLE)
         chain = [key for key in (previous or "").split(",") if key]
@@ -260,34 +253,17 @@ def _refreshing(request: Request) -> Iterator[None]:
                 os.environ[CHAIN_VARIABLE] = previous
 
 
-_PROCESS_WIDE: dict[str, threading.RLock] = {}
-
-
-def _one_refresh_at_a_time() -> threading.RLock:
-    """One refresh at a time in this process (the Python API may refresh from many threads).
-
-    The chain lives in os.environ, which the processes botocore starts inherit, so two threads
-    refreshing at once would take each other's keys for a loop. Refreshes are rare and cache
-    hits never take this lock; reentrant for the MFA session refreshed inside a role's."""
-    import threading  # noqa: PLC0415 - not on the hot path
-
-    # setdefault is atomic: threads racing here all get the one lock that was stored.
-    return _PROCESS_WIDE.setdefault("refresh", threading.RLock())
+# One refresh at a time in this process (the Python API may refresh from many threads). The
+# chain lives in os.environ, which the processes botocore starts inherit, so two threads
+# refreshing at once would take each other's keys for a loop. Refreshes are rare and cache hits
+# never take this lock; reentrant for the MFA session refreshed inside a role's.
+_ONE_REFRESH_AT_A_TIME = threading.RLock()
 
 
 def _served(entry: Entry, how: str) -> Credentials:
     if is_verbose():  # checked first: a quiet cache hit must not import logging
         logger().info("%s: %d s left%s", how, entry.seconds_left(), _skew_note(entry.clock_offset))
-    return _in_local_clock(entry.credentials, entry.clock_offset)
-
-
-def _in_local_clock(credentials: Credentials, clock_offset: float) -> Credentials:
-    """State Expiration in this machine's clock: clients compare it with their own clock, so a
-    machine whose clock is off still refreshes before STS considers the token expired."""
-    if not clock_offset:
-        return credentials
-    shifted = credentials.expiration - timedelta(seconds=clock_offset)
-    return credentials._replace(expiration=shifted)
+    return entry.local_credentials()
 
 
 def _report_skew(clock_offset: float) -> None:

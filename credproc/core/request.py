@@ -8,9 +8,9 @@ that must stay apart), so it is never a side effect of another edit.
 
 from __future__ import annotations
 
+import hashlib
 import json
-
-from .lean import NamedTuple, sha256_hex
+from typing import NamedTuple
 
 # The defaults resolve applies; the option table shows them in help and docs.
 DEFAULT_DURATION = 3600
@@ -25,8 +25,6 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 # Whether a process that finds no usable SSO token starts a login (docs/sso.md).
 SSO_LOGINS = ("auto", "never")
-
-# NamedTuple, not dataclass: this is built on every cache hit (see lean).
 
 
 class Request(NamedTuple):
@@ -94,7 +92,7 @@ class Request(NamedTuple):
     @property
     def key(self) -> str:
         canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
-        return sha256_hex(canonical.encode())
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     def describe(self) -> str:
         """What the token is, for messages: 'role ARN' or 'MFA session for SERIAL'."""

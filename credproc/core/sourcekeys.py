@@ -3,7 +3,7 @@ IAM): never shown whole. Not on the hot path: a cache hit never holds one."""
 
 from __future__ import annotations
 
-from .lean import NamedTuple
+from typing import NamedTuple
 
 
 class SourceKeys(NamedTuple):

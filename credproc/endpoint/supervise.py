@@ -25,8 +25,10 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
 
-from ..core.lean import TYPE_CHECKING
+if sys.platform != "win32":  # the core-file limit of a command killed by a signal
+    import resource
 
 if TYPE_CHECKING:
     from typing import Any
@@ -157,8 +159,6 @@ def exit_status(returncode: int) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":
-        import resource  # noqa: PLC0415 - POSIX only
-
         # A core file of credproc would hold the credentials it served.
         resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
         with contextlib.suppress(OSError, ValueError):  # SIGKILL and SIGSTOP keep theirs

@@ -11,12 +11,19 @@ STS call), then picks the STS call: AssumeRoleWithWebIdentity, GetSessionToken w
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
+from ..aws import sts
+from ..config import keyindex
 from ..config.limits import WEB_IDENTITY_TOKEN_LENGTH
+from ..config.source import check_source
 from ..core.credentials import Credentials, Fetched
-from ..core.lean import TYPE_CHECKING
 from ..core.log import logger
+from ..core.sourcekeys import mask
 from ..errors import ConfigError
+from ..keys import keyring as keystore
+from ..prompt.mfa import get_code
+from .sso import role_credentials
 
 if TYPE_CHECKING:
     import boto3
@@ -26,12 +33,7 @@ if TYPE_CHECKING:
 
 def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
     if request.role_arn is None and request.sso_role_name is not None:
-        from .sso import role_credentials  # noqa: PLC0415 - the portal, not STS
-
-        return role_credentials(request)
-    from ..aws import sts  # noqa: PLC0415 - boto3 is imported only when STS must be called
-    from ..config.source import check_source  # noqa: PLC0415
-
+        return role_credentials(request)  # the portal, not STS
     check_source(request, os.environ)
     bundle = os.environ.get("AWS_CA_BUNDLE")
     if bundle and not os.path.isfile(os.path.expanduser(bundle)):
@@ -42,8 +44,6 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
         return sts.assume_role(sts.session_from(mfa_session, request.region), request)
     if request.mfa_serial is None:
         return sts.assume_role(signing_session(request), request)
-    from ..prompt.mfa import get_code  # noqa: PLC0415 - the MFA session itself: a code is needed
-
     session = signing_session(request)  # the keyring first: a locked one must not waste a code
     code = get_code(request)
     return sts.get_session_token(session, request, request.mfa_serial, code)
@@ -52,14 +52,8 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
 def signing_session(request: Request) -> boto3.Session:
     """The session whose credentials sign for the request: the OS keyring's keys with
     --source-keys, else the source profile or the environment."""
-    from ..aws import sts  # noqa: PLC0415
-
     if request.source_keys is None:
         return sts.source_session(request)
-    from ..config import keyindex  # noqa: PLC0415 - a refresh with --source-keys only
-    from ..core.sourcekeys import mask  # noqa: PLC0415
-    from ..keys import keyring as keystore  # noqa: PLC0415 - imports keyring
-
     keys = keystore.load(request.source_keys, request.lock_timeout)
     if keys.access_key_id != request.source_key_id:
         # The keyring is the truth about the key; the index, which gave this request its cache

@@ -30,13 +30,12 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from ..aws import oidc, portal, ssotoken
 from ..aws.ssotoken import REFRESH_WINDOW, SsoToken
 from ..config.sso import SsoSession
 from ..core.credentials import Fetched
-from ..core.lean import NamedTuple
 from ..core.lock import waiting_since
 from ..core.log import logger
 from ..core.request import Request

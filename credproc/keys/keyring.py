@@ -5,8 +5,8 @@ Keychain, the Windows Credential Manager, a Secret Service such as gnome-keyring
 whatever the ``keyring`` package picks). What is not secret is in the index (``keyindex``),
 which a cache hit reads instead of the keyring.
 
-``keyring`` is imported only here, and only when a refresh needs the secret or a ``keys``
-command runs. Every keyring call is bounded by a timeout: an unlock prompt nobody can see (or
+``keyring`` (an optional extra) is imported only here; without it, every use says how to
+install it. Every keyring call is bounded by a timeout: an unlock prompt nobody can see (or
 answers) must end in an error, not a hang.
 """
 
@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
+
+try:  # the keyring extra
+    import keyring
+    import keyring.errors
+except ImportError:
+    keyring = None  # type: ignore[assignment]
 
 from ..core.deadline import DeadlinePassed, run_within
-from ..core.lean import TYPE_CHECKING
 from ..core.sourcekeys import SourceKeys
 from ..errors import ConfigError
 
@@ -95,13 +101,8 @@ def require() -> None:
 
 
 def _keyring() -> ModuleType:
-    try:
-        import keyring  # noqa: PLC0415 - see the module docstring
-        import keyring.errors  # noqa: PLC0415
-    except ImportError:
-        raise ConfigError(
-            f"source keys in the OS keyring need the keyring package: {INSTALL_HINT}"
-        ) from None
+    if keyring is None:
+        raise ConfigError(f"source keys in the OS keyring need the keyring package: {INSTALL_HINT}")
     return keyring
 
 

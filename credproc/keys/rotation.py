@@ -19,12 +19,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..aws import iam, sts
 from ..config import keyindex
 from ..config.limits import IAM_KEY_LIMIT
 from ..config.resolve import keys_request
-from ..core.lean import TYPE_CHECKING, NamedTuple
 from ..core.sourcekeys import SourceKeys, mask
 from ..errors import AuthError, CredprocError, StsUnavailableError, UsageError
 from . import keyring as keystore

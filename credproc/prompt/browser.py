@@ -12,17 +12,20 @@ and a sign-in flow can open its page the same way.
 
 from __future__ import annotations
 
+import configparser
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import urllib.parse
+import webbrowser
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from ..config.options import BROWSERS
 from ..core.files import private_dir
-from ..core.lean import NamedTuple
 from ..errors import ConfigError, UsageError
 
 CHROMIUM, FIREFOX = "chromium", "firefox"
@@ -211,8 +214,6 @@ def check_container_handler() -> str:
 
 def _default_profile(home: str) -> str | None:
     """The directory of the profile Firefox starts by default, from profiles.ini."""
-    import configparser  # noqa: PLC0415 - only for a Firefox container
-
     ini = configparser.ConfigParser(interpolation=None)
     try:
         if not ini.read(os.path.join(home, "profiles.ini"), encoding="utf-8"):
@@ -237,8 +238,6 @@ def open_page(browser: Browser, where: Context, page: str) -> subprocess.Popen[b
     """Start the browser on ``page`` in ``where``; the process, or None for ``default``
     (webbrowser has opened it). ConfigError if it cannot be started."""
     if browser.path is None:
-        import webbrowser  # noqa: PLC0415 - only to open a browser
-
         if not webbrowser.open(page):
             raise ConfigError(
                 "no browser could be opened here; use --print and open the link yourself"
@@ -261,7 +260,5 @@ def open_page(browser: Browser, where: Context, page: str) -> subprocess.Popen[b
 
 def _file_name(name: str) -> str:
     """A directory name for a context: readable, and distinct for distinct names."""
-    import hashlib  # noqa: PLC0415
-
     readable = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:60]
     return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import os
 import pathlib
 import secrets
@@ -126,8 +127,6 @@ def handoff(target: str, directory: str) -> Iterator[Handoff]:
 
 def _js_string(text: str) -> str:
     """A JavaScript string literal that cannot close the script element."""
-    import json  # noqa: PLC0415
-
     return json.dumps(text).replace("<", "\\u003c")
 
 

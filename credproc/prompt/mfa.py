@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from ..core.lean import TYPE_CHECKING
 from ..errors import MfaError
+from . import dialog
 from .terminal import close, line_ready, open_terminal, open_terminal_fd
 
 if TYPE_CHECKING:
@@ -52,8 +52,6 @@ def get_code(request: Request) -> str:
             return _from_terminal(terminal, serial, request.lock_timeout)
         if how == "terminal":
             raise MfaError(f"an MFA code is needed for {serial} but there is no terminal{_HOW}")
-    from . import dialog  # noqa: PLC0415 - no terminal: a desktop session, maybe
-
     program = dialog.find(os.environ) if how == "auto" else how
     if program is None:
         raise MfaError(

@@ -8,9 +8,15 @@ Windows) is the terminal itself, when the process has one; without one, callers 
 from __future__ import annotations
 
 import contextlib
+import getpass
 import io
 import os
+import select
+import sys
 from typing import IO
+
+if sys.platform != "win32":
+    import termios
 
 
 def open_terminal() -> tuple[IO[str], IO[str]] | None:
@@ -47,8 +53,6 @@ def line_ready(reader: IO[str], timeout: float) -> bool:
     """Wait for a typed line (a terminal in canonical mode is readable once Enter is hit)."""
     if os.name == "nt":
         return True  # no select() on console handles; the lock timeout still bounds waiters
-    import select  # noqa: PLC0415
-
     readable, _, _ = select.select([reader.fileno()], [], [], timeout)
     return bool(readable)
 
@@ -61,12 +65,8 @@ def close(reader: IO[str], writer: IO[str]) -> None:
 
 def read_hidden(reader: IO[str], writer: IO[str], prompt: str) -> str:
     """A line typed without echo (a secret): the prompt, then the line, echo restored after."""
-    if os.name == "nt":
-        import getpass  # noqa: PLC0415 - reads the console itself, without echo
-
-        return getpass.getpass(prompt)
-    import termios  # noqa: PLC0415
-
+    if sys.platform == "win32":
+        return getpass.getpass(prompt)  # reads the console itself, without echo
     fd = reader.fileno()
     saved = termios.tcgetattr(fd)
     quiet = list(saved)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import webbrowser
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -56,7 +57,6 @@ def open_url(url: str, environ: Mapping[str, str]) -> bool:
         return True
     if not can_open(environ) or environ.get("BROWSER", "").strip():
         return False
-    import webbrowser  # noqa: PLC0415 - the desktop's own browser
 
     with contextlib.redirect_stdout(sys.stderr):
         return webbrowser.open(url)

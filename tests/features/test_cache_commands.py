@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from support import entries
 from support.constants import OTHER_ROLE, ROLE
 from support.sandbox import Sandbox
+
+from credproc.core.hit import ENTRY_MAGIC, INDEX_SUFFIX
 
 
 def test_cache_list_shows_who_and_when_but_no_secret(sandbox: Sandbox) -> None:
@@ -74,3 +77,27 @@ def test_cache_clear_needs_exactly_one_target(sandbox: Sandbox, args: list[str])
     assert result.stdout == ""
     assert result.stderr.startswith("credproc: error: cache clear")
     assert len(list(sandbox.cache_dir.glob("*.json"))) == 1
+
+
+@pytest.mark.integration  # the hit runs in a process of its own
+def test_an_entry_of_the_previous_format_is_served_and_listed(sandbox: Sandbox) -> None:
+    """credproc 0.1 wrote the JSON document alone (format 1): read, never an error; the hit
+    cannot read it, so the full path serves it, and its next refresh writes format 2."""
+    served = sandbox.credproc(*sandbox.role_args())
+    (path,) = sandbox.cache_dir.glob("*.json")
+    path.write_bytes(entries.old_format(entries.document(path)))
+    for record in sandbox.cache_dir.glob(f"*{INDEX_SUFFIX}"):
+        record.unlink()  # nothing recorded: the index is new in format 2 as well
+
+    again = sandbox.credproc(*sandbox.role_args())
+    listed = json.loads(sandbox.credproc("cache", "list", "--json").stdout)
+
+    assert again.returncode == 0 and again.stderr == ""
+    assert again.stdout == served.stdout
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert [row["role"] for row in listed] == [ROLE]
+    assert path.read_bytes().startswith(b"{")  # served as it is, not rewritten
+    sandbox.expire_entries(seconds_left=600)  # due: the refresh writes the new format
+    assert sandbox.credproc(*sandbox.role_args()).returncode == 0
+    assert sandbox.server.calls("AssumeRole") == 2
+    assert path.read_bytes().startswith(ENTRY_MAGIC.encode())

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import entries as cached
 from support.assertions import assert_fails, assert_warns
 from support.constants import BIN, MFA_SERIAL
 from support.mfa import TokenCommand
@@ -369,7 +370,7 @@ def test_sts_unavailable_under_a_chain_is_an_outage_at_every_level(chain: Sandbo
     token = chain.main(*top).json()["AccessKeyId"]
     chain.expire_entries(seconds_left=600)  # due, still alive
     entries = {
-        json.loads(path.read_text())["request"]["role_arn"]: path
+        cached.document(path)["request"]["role_arn"]: path
         for path in chain.cache_dir.glob("*.json")
     }
     entries[ROLE_1].unlink()

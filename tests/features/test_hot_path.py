@@ -1,33 +1,37 @@
-"""A cache hit's cost is paid on every AWS command: in every documented form it must import
-none of the modules credproc.core.lean bans from the hot path.
+"""A cache hit's cost is paid on every AWS command: in every documented form it is answered by
+the fenced hit (credproc.core.hit) and imports nothing of BANNED_ON_HIT; and only the fence may
+import lazily.
 
 Import checks are deterministic where timings are not; the speed itself is measured by the
 benchmark (make bench), not here."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import pytest
-from support.constants import ROLE
-from support.sandbox import Sandbox
+from support.constants import BIN, ROLE
+from support.sandbox import Result, Sandbox
 from support.secretservice import SecretService
 from support.sourcekeys import add, new_user
 from support.sso import counting_browser
 from support.ssoserver import SsoStandIn
 
-from credproc.core.lean import BANNED_ON_HIT
+import credproc
+from credproc.core.hit import BANNED_ON_HIT, FENCE
 
-pytestmark = pytest.mark.integration
-
-# The documented ways a client runs a cache hit: flags on the credential_process line, and
-# --profile naming a profile that holds the options.
+# The documented ways a client runs a cache hit: flags on the credential_process line (both
+# spellings), --profile naming a profile that holds the options, and keys from the keyring.
 FORMS = {
     "flags": ["--role-arn", ROLE, "--source-profile", "base"],
     "flags with =": [f"--role-arn={ROLE}", "--source-profile=base"],
     "profile": ["--profile", "dev-role"],
+    "source keys": ["--role-arn", ROLE, "--source-keys", "dev"],
 }
+PROFILE_IMPORTS = {"PYTHONPROFILEIMPORTTIME": "1"}  # -X importtime, for the console script
+PACKAGE = Path(credproc.__file__).parent
 
 
 def _imported_modules(stderr: str) -> set[str]:
@@ -39,63 +43,103 @@ def _imported_modules(stderr: str) -> set[str]:
     }
 
 
+def _run(sandbox: Sandbox, argv: list[str]) -> Result:
+    """The console script, as clients run it, reporting its imports."""
+    return sandbox.run([str(BIN / "credproc"), *argv], env=PROFILE_IMPORTS)
+
+
+def _assert_fenced(hit: Result) -> None:
+    loaded = _imported_modules(hit.stderr)
+    assert "credproc.core.hit" in loaded  # the check sees credproc's own imports
+    assert sorted(m for m in loaded if m.split(".")[0] == "credproc") == sorted(FENCE)
+    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize("form", sorted(FORMS))
-def test_a_cache_hit_imports_none_of_the_banned_modules(sandbox: Sandbox, form: str) -> None:
+def test_a_cache_hit_loads_the_fence_and_nothing_banned(
+    sandbox: Sandbox, form: str, request: pytest.FixtureRequest
+) -> None:
     sandbox.add_profile("dev-role", role_arn=ROLE, source_profile="base")
     sandbox.add_profile("other", region="eu-west-1", s3="\n    max_concurrent_requests = 20")
-    argv = [sys.executable, "-X", "importtime", "-m", "credproc", *FORMS[form]]
-    cold = sandbox.run(argv)
-    hit = sandbox.run(argv)
-
-    assert cold.returncode == 0 and hit.returncode == 0, cold.stderr
-    assert sandbox.server.calls("AssumeRole") == 1  # the second run really was a hit
-    assert "boto3" in _imported_modules(cold.stderr)  # the check sees imports when they happen
-    loaded = _imported_modules(hit.stderr)
-    assert "credproc.core.cache" in loaded
-    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
-    assert "argparse" not in loaded  # ordinary command lines are read by credproc.cli.fastargs
-
-
-def test_a_source_keys_hit_touches_no_keyring(
-    sandbox: Sandbox, secret_service: SecretService
-) -> None:
-    """The keys' form: the cache key comes from the index beside the keyring, so a hit imports
-    no keyring and asks it nothing; it works with the keyring locked."""
-    assert add(sandbox, "dev", new_user(sandbox.server)).returncode == 0
-    argv = [sys.executable, "-X", "importtime", "-m", "credproc"]
-    argv += ["--role-arn", ROLE, "--source-keys", "dev"]
-    cold = sandbox.run(argv)
-    secret_service.lock()
-    hit = sandbox.run(argv)
+    if form == "source keys":
+        service: SecretService = request.getfixturevalue("secret_service")
+        assert add(sandbox, "dev", new_user(sandbox.server)).returncode == 0
+    sandbox.settle()
+    cold = _run(sandbox, FORMS[form])
+    if form == "source keys":
+        service.lock()  # a hit asks the keyring nothing: it works with the keyring locked
+    hit = _run(sandbox, FORMS[form])
 
     assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
-    assert sandbox.server.calls("AssumeRole") == 1
-    assert "keyring" in _imported_modules(cold.stderr)  # the refresh did need it
+    assert sandbox.server.calls("AssumeRole") == 1  # the second run really was a hit
+    assert "boto3" in _imported_modules(cold.stderr)  # the check sees imports when they happen
+    assert hit.json() == cold.json()
+    assert hit.stdout == cold.stdout  # byte for byte what the full path printed
+    _assert_fenced(hit)
+
+
+@pytest.mark.integration
+def test_python_m_credproc_hits_through_the_fence_too(sandbox: Sandbox) -> None:
+    """``python -m credproc`` (the form configure writes without a script): runpy itself
+    imports collections and functools, so only credproc's own modules are compared."""
+    argv = [sys.executable, "-X", "importtime", "-m", "credproc", *FORMS["flags"]]
+    sandbox.settle()
+    assert sandbox.run(argv).returncode == 0
+    hit = sandbox.run(argv)
     loaded = _imported_modules(hit.stderr)
-    assert "credproc.config.keyindex" in loaded  # the index was read
-    assert "credproc.keys.keyring" not in loaded
-    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
-    assert sorted(m for m in loaded if m.split(".")[0] in ("secretstorage", "jeepney")) == []
-    assert "argparse" not in loaded
+    assert hit.returncode == 0 and sandbox.server.calls("AssumeRole") == 1
+    assert "credproc.core.hit" in loaded  # __main__ runs as __main__, so it is not listed
+    assert {m for m in loaded if m.split(".")[0] == "credproc"} <= set(FENCE)
+    banned = set(BANNED_ON_HIT) - {"collections", "functools"}
+    assert sorted(m for m in loaded if m.split(".")[0] in banned) == []
 
 
+def _fence_files() -> set[Path]:
+    files = set()
+    for module in FENCE:
+        path = PACKAGE.parent.joinpath(*module.split("."))
+        files.add(path / "__init__.py" if path.is_dir() else path.with_suffix(".py"))
+    return files
+
+
+def test_only_the_fence_imports_lazily() -> None:
+    """Every module outside the fence imports at its top: no lazy-import exemption, and no
+    stand-in for typing's TYPE_CHECKING."""
+    fence = _fence_files()
+    assert all(path.exists() for path in fence), fence
+    lazy = {
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if path not in fence and "PLC0415" in path.read_text()
+    }
+    assert sorted(lazy) == []
+    stand_ins = {
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if path not in fence and re.search(r"^TYPE_CHECKING = ", path.read_text(), re.M)
+    }
+    assert sorted(stand_ins) == []
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize("profile", ["dev-sso", "chained"])
-def test_an_sso_hit_imports_no_more_than_any_other(
+def test_an_sso_hit_loads_the_fence_and_nothing_banned(
     sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path, profile: str
 ) -> None:
-    """An SSO profile's role, and a role whose source is one: the hit reads the profile, its
-    [sso-session] and the cache entry; never the token store, boto3 or filelock."""
+    """An SSO profile's role, and a role whose source is one: a hit like any other, never the
+    token store, boto3 or filelock."""
     browser, _ = counting_browser(tmp_path, sso)
     sandbox.add_profile("chained", role_arn=ROLE, source_profile="dev-sso")
-    argv = [sys.executable, "-X", "importtime", "-m", "credproc", "--profile", profile]
-    cold = sandbox.run(["setsid", *argv], env={"BROWSER": browser})
-    hit = sandbox.run(argv)
+    sandbox.settle()
+    cold = sandbox.run(
+        ["setsid", str(BIN / "credproc"), "--profile", profile],
+        env={"BROWSER": browser, **PROFILE_IMPORTS},
+    )
+    hit = _run(sandbox, ["--profile", profile])
 
     assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
     assert sso.count("GetRoleCredentials") == 1  # the second run really was a hit
     assert "credproc.aws.ssotoken" in _imported_modules(cold.stderr)
-    loaded = _imported_modules(hit.stderr)
-    assert "credproc.config.sso" in loaded
-    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
-    assert sorted(m for m in loaded if m.startswith(("credproc.aws", "credproc.fetch"))) == []
-    assert "argparse" not in loaded
+    assert hit.stdout == cold.stdout
+    _assert_fenced(hit)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from support import entries
 from support.assertions import assert_fails
 from support.constants import MFA_SERIAL, OTHER_ROLE, ROLE
 from support.mfa import TokenCommand
@@ -37,7 +38,7 @@ def test_the_stored_keys_sign_and_the_token_is_cached(sandbox: Sandbox, keys: Ke
     assert first.returncode == 0, first.stderr
     assert (first.stderr, hit.stdout) == ("", first.stdout)
     assert sandbox.server.signers("AssumeRole") == [keys.key_id]
-    [entry] = [json.loads(p.read_text()) for p in sandbox.cache_dir.glob("*.json")]
+    [entry] = [entries.document(p) for p in sandbox.cache_dir.glob("*.json")]
     identity = entry["request"] if "request" in entry else entry["identity"]
     assert (identity["source_keys"], identity["source_key_id"]) == ("dev", keys.key_id)
     assert files_holding(sandbox.home, keys.secret) == []

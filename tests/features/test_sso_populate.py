@@ -17,7 +17,7 @@ from support.sandbox import Result, Sandbox
 from support.sso import PROFILES, device_login
 from support.ssoserver import Account, SsoStandIn
 
-from credproc.core.lean import BANNED_ON_HIT
+from credproc.core.hit import BANNED_ON_HIT
 
 pytestmark = pytest.mark.integration
 

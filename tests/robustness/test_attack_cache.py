@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support.assertions import assert_warns
 from support.constants import BIN, ROLE
-from support.hostile import edit_entry, key_of, mode, only_entry, temp_files
+from support.hostile import edit_entry, key_of, mode, only_entry, seal_again, temp_files
 from support.sandbox import Result, Sandbox
 
 from credproc.cli.commands.cache import summary
@@ -31,6 +31,7 @@ from credproc.config.options import RawOptions
 from credproc.config.resolve import resolve
 from credproc.core.cache import Cache, parse_entry
 from credproc.core.credentials import parse_expiration
+from credproc.core.hit import INDEX_SUFFIX
 from credproc.core.request import Request
 
 NOBODY = 65534
@@ -62,7 +63,15 @@ def _replace_text(text: str) -> Callable[[Path], None]:
 
 
 def _edit(change: Callable[[dict[str, Any]], object]) -> Callable[[Path], None]:
-    return lambda path: edit_entry(path, change)
+    def spoil(path: Path) -> None:
+        edit_entry(path, change)
+        # Sealed again by hand, the entry is whole: the hit (credproc.core.hit), which reads its
+        # answer line only, would serve that line, the token credproc wrote. What is checked
+        # here is the full reader's check of the document, so the index goes.
+        for record in path.parent.glob(f"*{INDEX_SUFFIX}"):
+            record.unlink()
+
+    return spoil
 
 
 def _pad(path: Path) -> None:
@@ -89,6 +98,11 @@ def _fifo(path: Path) -> None:
 
 def _chmod(bits: int) -> Callable[[Path], None]:
     return lambda path: path.chmod(bits)
+
+
+def _rewrite(path: Path, old: bytes, new: bytes) -> None:
+    """The entry's bytes with the first ``old`` replaced, the seal not made again."""
+    path.write_bytes(path.read_bytes().replace(old, new, 1))
 
 
 def _set_expiration(value: object) -> Callable[[dict[str, Any]], object]:
@@ -125,7 +139,14 @@ SPOILED_FILES: dict[str, Callable[[Path], None]] = {
             }
         )
     ),
-    "another format": _edit(_set("format", 2)),
+    "another format": _edit(_set("format", 3)),
+    "the old format's number": _edit(_set("format", 1)),
+    "garbled, same length": lambda path: _rewrite(path, b'"Version":1', b'"Version":7'),
+    "an answer the document does not say": lambda path: seal_again(
+        path, lambda body: body.replace(b'"Version":1', b'"Version":7', 1)
+    ),
+    "no answer line": lambda path: seal_again(path, lambda body: body.partition(b"\n")[2]),
+    "header for another key": lambda path: _rewrite(path, path.stem.encode(), b"0" * 64),
     "format true": _edit(_set("format", True)),
     "another key": _edit(_set("key", "0" * 64)),
     "another role's entry": _edit(_other_role),

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support import entries
 from support.assertions import assert_fails, assert_warns
 from support.constants import ROLE
 from support.hostile import key_of, only_entry, temp_files
@@ -108,7 +109,7 @@ def test_killed_between_the_temp_file_and_the_rename(
     victim = stopped_at(sandbox, "replace", *args)
     reaped.append(victim)
     (temp,) = temp_files(sandbox.cache_dir)
-    victims_token = json.loads(temp.read_bytes())["credentials"]["AccessKeyId"]
+    victims_token = entries.document(temp)["credentials"]["AccessKeyId"]
     assert entry.read_bytes() == old_bytes  # the rename has not happened
     waiters = sandbox.waiting(WAITERS, *args)
     reaped.extend(waiters)

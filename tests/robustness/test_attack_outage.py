@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from support import entries
 from support.assertions import assert_fails, assert_warns
 from support.constants import BASE_KEY_ID, BASE_SECRET, ROLE
 from support.hostile import only_entry
@@ -274,7 +275,7 @@ def test_a_connection_closed_at_once_is_retried_a_bounded_number_of_times(
 
 def _stored(sandbox: Sandbox) -> tuple[datetime, float]:
     """The cached token's Expiration as STS stated it, and the clock offset stored with it."""
-    document = json.loads(only_entry(sandbox.cache_dir).read_text())
+    document = entries.document(only_entry(sandbox.cache_dir))
     return parse_expiration(document["credentials"]["Expiration"]), document["clock_offset"]
 
 

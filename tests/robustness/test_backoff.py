@@ -5,8 +5,7 @@ budget (a silent STS: about 15 s a call)."""
 
 from __future__ import annotations
 
-import json
-
+from support import entries
 from support.assertions import assert_warns
 from support.hostile import only_entry
 from support.sandbox import Sandbox
@@ -16,10 +15,9 @@ from credproc.aws.client import MAX_ATTEMPTS
 
 def _end_backoff(sandbox: Sandbox) -> None:
     """As if the backoff period had passed."""
-    path = only_entry(sandbox.cache_dir)
-    document = json.loads(path.read_text())
-    document["backoff"]["retry_after"] = 0
-    path.write_text(json.dumps(document))
+    entries.rewrite(
+        only_entry(sandbox.cache_dir), lambda document: document["backoff"].update(retry_after=0)
+    )
 
 
 def test_runs_back_off_after_a_failed_refresh(sandbox: Sandbox) -> None:
@@ -55,14 +53,14 @@ def test_the_next_run_after_the_backoff_tries_and_a_success_clears_it(
 
     sandbox.main(*sandbox.role_args())  # tries again, fails again: a longer backoff
     assert sandbox.server.calls("AssumeRole") == 2 * MAX_ATTEMPTS
-    assert json.loads(only_entry(sandbox.cache_dir).read_text())["backoff"]["failures"] == 2
+    assert entries.document(only_entry(sandbox.cache_dir))["backoff"]["failures"] == 2
 
     sandbox.server.clear_faults()
     _end_backoff(sandbox)
     fresh = sandbox.main(*sandbox.role_args())
 
     assert fresh.returncode == 0 and fresh.stderr == ""
-    assert "backoff" not in json.loads(only_entry(sandbox.cache_dir).read_text())
+    assert "backoff" not in entries.document(only_entry(sandbox.cache_dir))
     assert sandbox.main("cache", "list", "--json").json_list()[0]["state"] == "fresh"
 
 

@@ -6,6 +6,7 @@ import json
 import socket
 
 import pytest
+from support import entries
 from support.assertions import assert_fails, assert_warns
 from support.constants import ROLE
 from support.hostile import only_entry
@@ -36,7 +37,7 @@ def test_an_entry_for_another_request_is_never_served(sandbox: Sandbox) -> None:
     sandbox.main(*sandbox.role_args(f"{ROLE}-a"))
     sandbox.main(*sandbox.role_args(f"{ROLE}-b"))
     by_role = {
-        json.loads(path.read_text())["request"]["role_arn"]: path
+        entries.document(path)["request"]["role_arn"]: path
         for path in sandbox.cache_dir.glob("*.json")
     }
     # a's entry copied under b's name: a whole, valid entry, but not for this request

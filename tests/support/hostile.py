@@ -11,6 +11,7 @@ from typing import Any
 
 from credproc.config.options import RawOptions
 from credproc.config.resolve import resolve
+from credproc.core.hit import ENTRY_MAGIC, seal, unseal
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
@@ -28,10 +29,24 @@ def only_entry(cache_dir: Path) -> Path:
 
 
 def edit_entry(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
-    """Change a cache entry in place, keeping it a private regular file as credproc wrote it."""
-    document = json.loads(path.read_bytes())
+    """Change a cache entry's document in place and seal it again (a whole entry, header and
+    answer line as they were), keeping it a private regular file as credproc wrote it: what
+    refuses it then is the reader's check of the document, not the seal."""
+    sealed = unseal(path.read_bytes(), ENTRY_MAGIC)
+    assert sealed is not None
+    fields, body = sealed
+    answer, _, text = body.partition(b"\n")
+    document = json.loads(text)
     change(document)
-    path.write_text(json.dumps(document))
+    path.write_bytes(seal(ENTRY_MAGIC, fields, answer + b"\n" + json.dumps(document).encode()))
+    path.chmod(0o600)
+
+
+def seal_again(path: Path, change: Callable[[bytes], bytes]) -> None:
+    """Change a cache entry's body (answer and document) and seal it again, header fields kept."""
+    sealed = unseal(path.read_bytes(), ENTRY_MAGIC)
+    assert sealed is not None
+    path.write_bytes(seal(ENTRY_MAGIC, sealed[0], change(sealed[1])))
     path.chmod(0o600)
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from credproc.core.index import SETTLED_NS
+from support import entries
 from support.constants import BASE_KEY_ID, BASE_SECRET, BIN, ROLE
 from support.inprocess import run_main
 from support.server import StsServer
@@ -151,10 +154,24 @@ class Sandbox:
     def expire_entries(self, seconds_left: float) -> None:
         """Make every cached token expire in ``seconds_left`` (as if it had aged), in place."""
         moment = datetime.now(timezone.utc) + timedelta(seconds=seconds_left)
+        expiration = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         for path in self.cache_dir.glob("*.json"):
-            document = json.loads(path.read_text())
-            document["credentials"]["Expiration"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-            path.write_text(json.dumps(document))
+            entries.rewrite(
+                path, lambda document: document["credentials"].update(Expiration=expiration)
+            )
+
+    def settle(self) -> None:
+        """Wait until every file of this user is old enough for credproc's index of resolved
+        requests to record it (credproc.core.index: a file written within the same kernel tick
+        as a read could change unseen, so a fresher one is never recorded)."""
+        newest = max(
+            max(info.st_mtime_ns, info.st_ctime_ns)
+            for path in self.home.rglob("*")
+            for info in [path.lstat()]
+        )
+        wait = newest + SETTLED_NS - time.time_ns()
+        if wait > 0:
+            time.sleep(wait / 1e9)
 
     def role_args(self, role: str = ROLE, *extra: str) -> list[str]:
         return ["--role-arn", role, "--source-profile", "base", *extra]

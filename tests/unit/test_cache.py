@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from support import entries
 from support.constants import ROLE
 
 from credproc.cli.commands.cache import summary
@@ -141,7 +142,8 @@ def test_parse_entry_refuses_what_it_did_not_write(tmp_path: Path, mutate: objec
     tmp_path.chmod(0o700)
     request = _request(tmp_path)
     cache.write(request, _credentials(), 0.0)
-    document = json.loads((tmp_path / f"{request.key}.json").read_text())
+    # The document's checks, through the old format's reader (a document without the seal).
+    document = json.loads(entries.old_format(entries.document(tmp_path / f"{request.key}.json")))
     assert parse_entry(json.dumps(document).encode(), request.key) is not None
 
     mutate(document)  # type: ignore[operator]

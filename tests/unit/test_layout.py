@@ -15,11 +15,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "credproc"
 
 # Each layer may import the layers below it and modules of its own folder; nothing above it,
 # nor a layer of the same rank (aws and prompt know nothing of each other, nor do endpoint and
-# the Python API). errors is the error tree every layer raises, below it only lean, the
-# stand-ins for the standard library that keep a cache hit cheap; the package itself (its
-# __init__), api and __main__ are its face.
+# the Python API). errors is the error tree every layer raises, at the bottom; the package
+# itself (its __init__), api and __main__ are its face (__main__ enters the hit, core.hit).
 LAYER_ORDER: tuple[tuple[str, ...], ...] = (
-    ("credproc.core.lean",),
     ("credproc.errors",),
     ("credproc.core",),
     ("credproc.config",),
@@ -45,7 +43,9 @@ LOADED_BY_NAME = {
         f"credproc.cli.commands.{name or DEFAULT_MODULE}" for name in ("", *COMMANDS)
     },
     # CPython's own SHA-256 modules (_sha2, _sha256): none of credproc's
-    "credproc.core.lean": set(),
+    "credproc.core.hit": set(),
+    # the package's public names, each from its module when first used
+    "credproc": {"credproc.api", "credproc.core.credentials", "credproc.errors"},
 }
 
 

@@ -157,7 +157,9 @@ def test_the_entry_is_read_again_under_the_lock(
         fetched = other(request, None)
         Cache(request.cache_dir or "").write(request, fetched.credentials, 0.0)
 
-    monkeypatch.setattr("credproc.core.lock.refresh_lock", _lock_that(another_process_refreshes))
+    monkeypatch.setattr(
+        "credproc.core.provider.refresh_lock", _lock_that(another_process_refreshes)
+    )
 
     assert provider.get_credentials(request, sts).access_key_id == "ASIA8"
     assert len(sts.calls) == 1  # only the first fill: the re-read found the new token
@@ -169,7 +171,7 @@ def test_a_waiter_behind_a_failed_refresh_serves_the_live_token(
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 300)
-    monkeypatch.setattr("credproc.core.lock.refresh_lock", _lock_that(waited=True))
+    monkeypatch.setattr("credproc.core.provider.refresh_lock", _lock_that(waited=True))
 
     assert provider.get_credentials(request, sts).access_key_id == "ASIA1"
     assert len(sts.calls) == 1  # no second attempt on a struggling STS
@@ -181,7 +183,7 @@ def test_a_waiter_with_a_dying_token_fetches_itself(
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 10)
-    monkeypatch.setattr("credproc.core.lock.refresh_lock", _lock_that(waited=True))
+    monkeypatch.setattr("credproc.core.provider.refresh_lock", _lock_that(waited=True))
 
     assert provider.get_credentials(request, sts).access_key_id == "ASIA2"
 

@@ -8,8 +8,7 @@ a ``CommandModule``, whose ``run`` gets the parsed arguments and returns the exi
 from __future__ import annotations
 
 import importlib
-
-from ...core.lean import TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse

@@ -9,8 +9,12 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
+from ...aws import ssotoken
+from ...aws.ssotoken import REFRESH_WINDOW
+from ...config.awsconfig import sso_sessions as configured
 from ...config.options import RawOptions
 from ...config.resolve import cache_dir_from, resolve
+from ...config.sso import session_named
 from ...core.cache import Cache, Entry
 from ...core.credentials import format_expiration
 from ...core.log import logger
@@ -116,11 +120,6 @@ def summary(entry: Entry) -> dict[str, object]:
 def sso_sessions(environ: Mapping[str, str]) -> list[dict[str, object]]:
     """One row per SSO session of the AWS config: its token's expiry and whether credproc can
     renew it, never the token. A config that cannot be read lists none (said once)."""
-    from ...aws import ssotoken  # noqa: PLC0415 - reads token files; no boto3
-    from ...aws.ssotoken import REFRESH_WINDOW  # noqa: PLC0415
-    from ...config.awsconfig import sso_sessions as configured  # noqa: PLC0415
-    from ...config.sso import session_named  # noqa: PLC0415
-
     rows: list[dict[str, object]] = []
     try:
         sessions = [session_named(name, environ) for name in sorted(configured(environ))]

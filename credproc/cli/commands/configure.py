@@ -19,6 +19,7 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from ...config import rewrite
 from ...config.awsconfig import (
@@ -32,7 +33,6 @@ from ...config.awsconfig import (
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.source import check_source
-from ...core.lean import NamedTuple
 from ...core.request import Request
 from ...errors import ConfigError, UsageError
 

@@ -19,11 +19,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...aws import sts
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
 from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
 from ...config.options import CONSOLE_OPTIONS, RawOptions
-from ...config.resolve import resolve
+from ...config.resolve import console_options, resolve
 from ...config.source import check_source
+from ...core.provider import get_credentials
 from ...core.request import Request
 from ...core.sourcekeys import mask
 from ...errors import (
@@ -33,7 +35,11 @@ from ...errors import (
     LoopError,
     UsageError,
 )
+from ...fetch.fetch import from_sts, read_web_identity_token, signing_session
+from ...keys import keyring as keystore
 from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
+from ..ssochecks import sso_checks
+from .console import plan
 
 if TYPE_CHECKING:
     from ...aws.sts import Identity
@@ -131,9 +137,6 @@ def _source_then_role(source: Check, request: Request) -> Iterator[Check]:
 def _console(flags: RawOptions, role_arn: str, environ: Mapping[str, str]) -> Check:
     """The browser and the context `credproc console` would use (a warning if none: the
     credentials themselves do not need a browser)."""
-    from ...config.resolve import console_options  # noqa: PLC0415
-    from .console import plan  # noqa: PLC0415
-
     try:
         browser, where = plan(console_options(flags, environ), role_arn, environ)
     except CredprocError as error:
@@ -270,8 +273,6 @@ def _next_hop(profile: str, environ: Mapping[str, str]) -> str | None:
 
 def _sso(request: Request) -> Iterator[Check]:
     """The SSO session, token and portal, then the role, without ever signing in."""
-    from ..ssochecks import sso_checks  # noqa: PLC0415 - imports boto3
-
     fine = True
     for check in sso_checks(request):
         fine = fine and check.status != "fail"
@@ -309,8 +310,6 @@ def _describe(request: Request) -> str:
 
 def _keyring(request: Request) -> Check:
     """The keyring backend, and the keys --source-keys names in it."""
-    from ...keys import keyring as keystore  # noqa: PLC0415 - imports keyring
-
     name = request.source_keys or ""
     try:
         backend = keystore.backend_name(request.lock_timeout)
@@ -327,8 +326,6 @@ def _keyring(request: Request) -> Check:
 
 def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identity | None]:
     if request.web_identity_token_file is not None:
-        from ...fetch.fetch import read_web_identity_token  # noqa: PLC0415
-
         try:
             token = read_web_identity_token(request)
         except CredprocError as error:
@@ -337,9 +334,6 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
             f"a {len(token)}-character web identity token in {request.web_identity_token_file}"
         )
         return Check("source", "ok", verdict), None
-    from ...aws import sts  # noqa: PLC0415 - boto3 only once the local checks have passed
-    from ...fetch.fetch import signing_session  # noqa: PLC0415
-
     try:
         check_source(request, environ)
         identity = sts.caller_identity(signing_session(request), request)
@@ -349,9 +343,6 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
 
 
 def _role(request: Request) -> Check:
-    from ...core.provider import get_credentials  # noqa: PLC0415
-    from ...fetch.fetch import from_sts  # noqa: PLC0415
-
     try:
         credentials = get_credentials(request._replace(cache_dir=None), from_sts)
     except CredprocError as error:

@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 from ...config.options import RawOptions
+from ...config.resolve import resolve
+from ...core.log import logger
+from ...core.provider import get_credentials
+from ...endpoint.server import Endpoint, default_profile_shadow
+from ...endpoint.supervise import Supervisor, exit_status
 from ...errors import CredprocError
+from ...fetch.fetch import from_sts
+from ...prompt.mfa import ask_only_in_foreground
 from .env import role_environment
 
 # The child must use the role, not the profile its parent used to run credproc.
@@ -42,8 +50,6 @@ def run(args: argparse.Namespace) -> int:
             os.execvpe(command[0], command, child_env)  # noqa: S606
         except OSError as error:
             raise CannotRunError(command[0], error) from None
-    import subprocess  # noqa: PLC0415
-
     try:
         return subprocess.call(command, env=child_env)
     except OSError as error:
@@ -51,14 +57,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ...config.resolve import resolve  # noqa: PLC0415
-    from ...core.log import logger  # noqa: PLC0415
-    from ...core.provider import get_credentials  # noqa: PLC0415
-    from ...endpoint.server import Endpoint, default_profile_shadow  # noqa: PLC0415
-    from ...endpoint.supervise import Supervisor, exit_status  # noqa: PLC0415
-    from ...fetch.fetch import from_sts  # noqa: PLC0415
-    from ...prompt.mfa import ask_only_in_foreground  # noqa: PLC0415
-
     request = resolve(RawOptions.of(args), os.environ)
     # Once before the command starts: a bad setup fails with credproc's own line and status,
     # and an MFA prompt has the terminal to itself.

@@ -17,12 +17,15 @@ from collections.abc import Mapping
 
 from ...config import keyindex, validate
 from ...config.awsconfig import credentials_path, read_sections
+from ...config.credfile import remove_static_keys
 from ...config.options import BY_DEST
 from ...config.resolve import lock_timeout
 from ...config.syntax import DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
 from ...core.sourcekeys import SourceKeys, mask
 from ...errors import ConfigError, CredprocError, UsageError
 from ...keys import keyring as keystore
+from ...keys.rotation import identity
+from ...keys.rotation import rotate as rotate_key
 from ...prompt.terminal import close, open_terminal, read_hidden
 from ..render import table
 
@@ -50,8 +53,6 @@ def add(args: argparse.Namespace) -> int:
         _refuse_overwrite(name, args.force, wait)
         user_arn = None
         if not args.no_verify:
-            from ...keys.rotation import identity  # noqa: PLC0415 - imports boto3
-
             try:
                 user_arn = identity(keys, None, region).arn
             except CredprocError as error:
@@ -69,8 +70,6 @@ def add(args: argparse.Namespace) -> int:
 
 
 def _remove_from_file(name: str, profile: str, keys: SourceKeys) -> None:
-    from ...config.credfile import remove_static_keys  # noqa: PLC0415
-
     path = credentials_path(os.environ)
     try:
         removed = remove_static_keys(path, profile, (keys.access_key_id, keys.secret_access_key))
@@ -205,8 +204,6 @@ def rotate(args: argparse.Namespace) -> int:
     verify_timeout = validate.seconds(
         "--verify-timeout", args.verify_timeout, DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
     )
-    from ...keys.rotation import rotate as rotate_key  # noqa: PLC0415 - imports boto3
-
     with keyindex.index_lock(os.environ, wait):
         rotated = rotate_key(name, os.environ, region, verify_timeout, wait)
     sys.stdout.write(

@@ -1,32 +1,33 @@
-"""``credproc [options]``: the credential_process JSON, one object on stdout and nothing else."""
+"""``credproc [options]``: the credential_process JSON, one object on stdout and nothing else.
+
+A run records what resolving its options read (``core.index``), so that the next run of the
+same command line is answered by ``core.hit`` without resolving them again while that holds.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
-from ...config.options import RawOptions
+from ...config.options import BY_DEST, RawOptions
 from ...config.resolve import resolve
-from ...core.lean import TYPE_CHECKING
+from ...core.index import recording, remember
 from ...core.provider import get_credentials
+from ...fetch.fetch import from_sts
 
-if TYPE_CHECKING:  # argparse is not imported on a cache hit: see fastargs
-    import argparse
-
-    from ...core.credentials import Credentials, Fetched
-    from ...core.request import Request
+# Read by the CLI itself rather than by resolution, and a hit would not honour it: a record
+# holds its value (unset), so setting it makes the next run a miss.
+_LOG_FILE_VARIABLE = BY_DEST["log_file"].env or ""
 
 
 def run(args: argparse.Namespace) -> int:
-    credentials = get_credentials(resolve(RawOptions.of(args), os.environ), _from_sts)
+    with recording(os.environ, always=(_LOG_FILE_VARIABLE,)) as reads:
+        request = resolve(RawOptions.of(args), reads)
+    credentials = get_credentials(request, from_sts)
     # One write of the whole document: nothing partial on stdout, whatever happens after.
     sys.stdout.write(credentials.to_process_json() + "\n")
     sys.stdout.flush()
+    if not (args.verbose or args.debug or args.log_file):  # a hit would say nothing
+        remember(args.argv, reads, request)
     return 0
-
-
-def _from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
-    """The fetch step, imported when a refresh calls it: a cache hit never loads it."""
-    from ...fetch.fetch import from_sts  # noqa: PLC0415 - a refresh only
-
-    return from_sts(request, mfa_session)

@@ -18,6 +18,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
+from ....aws import oidc, portal, ssotoken
 from ....config.resolve import cache_dir_from
 from ....config.sso import SsoSession
 from ....core.cache import Cache
@@ -27,8 +28,6 @@ from .target import chosen_lock_timeout, chosen_session
 
 
 def run(args: argparse.Namespace) -> int:
-    from ....aws import oidc, portal, ssotoken  # noqa: PLC0415 - imports boto3
-
     session = chosen_session(args)
     environ = os.environ
     failure: StsUnavailableError | None = None

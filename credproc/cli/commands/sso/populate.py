@@ -21,6 +21,7 @@ import difflib
 import os
 import sys
 
+from ....aws import portal
 from ....config import populate, rewrite
 from ....config.awsconfig import config_path, credentials_profiles, profile_of_header
 from ....config.options import BY_DEST
@@ -28,14 +29,12 @@ from ....config.validate import choice, region
 from ....core.log import logger
 from ....core.request import SSO_LOGINS
 from ....errors import UsageError
+from ....fetch.sso import Need, login_command, with_access_token
 from ..configure import credproc_command, joined
 from .target import chosen_lock_timeout, chosen_session
 
 
 def run(args: argparse.Namespace) -> int:
-    from ....aws import portal  # noqa: PLC0415 - imports boto3
-    from ....fetch.sso import Need, login_command, with_access_token  # noqa: PLC0415
-
     populate.check_template(args.template)  # a typo costs no sign-in
     profiles_region = region("--region", args.region) if args.region else None
     session = chosen_session(args)

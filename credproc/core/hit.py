@@ -1,0 +1,364 @@
+"""The cache hit: read two small files, write the ready answer to stdout. The fence is here.
+
+Every AWS command a client runs starts credproc once, so a hit is paid for thousands of times
+a day; its goal is the interpreter's own start-up (``make bench`` measures it). ``credproc``
+and ``python -m credproc`` enter ``credproc.__main__``, which asks ``serve`` first and hands
+everything else to the CLI (``credproc.cli.main``). What a hit does, step by step:
+
+1. **Find the record of this command line.** A run that resolved its options (flags, the
+   ``CREDPROC_*`` variables, ``[profile NAME]``, the source-key index) recorded what the
+   resolution read and what it gave (``core.index``): the environment variables it looked up
+   (set or not, and their values), the identity of every file it read or looked for (device,
+   inode, size, mtime and ctime in nanoseconds, or "absent"), the working directory if a
+   relative path used it, and the result: the cache entry's path, its key and the refresh
+   window. The record lives in credproc's cache dir, under the SHA-256 of the command line.
+   Safe because resolution is a function of exactly those inputs: if none of them changed, it
+   would give the same answer again, and a change to any of them (an edit of the config, even
+   within the same second and at the same size, changes its ctime; a replaced file changes its
+   inode) makes the record a miss. A file whose timestamps were too fresh to tell a later
+   edit apart is never recorded (``core.index``).
+2. **Read the entry** the record names, as the cache does: a real directory owned by this user
+   that nobody else can write, a regular private file opened without following a symlink (nor
+   blocking on a FIFO), a size cap.
+3. **Check it.** Its first line states the format, the key, the expiry (POSIX seconds, this
+   machine's clock, as the answer states it), the length of the rest and the rest's SHA-256:
+   a truncated or garbled entry, or one renamed to another key, is a miss. The token must have
+   more than the refresh window left, and no more than STS's longest lifetime.
+4. **Print the answer**, the credential_process JSON written ready by the refresh, in one
+   write.
+
+Anything else (no record, a changed input, no entry, any doubt) returns None and the CLI runs
+the whole algorithm, which tells a miss from an error and says why. So a hit never reports an
+error, and a hit never prints what the CLI would not.
+
+The fence: the modules a hit may load are ``FENCE``, and only they may import lazily
+(``# noqa: PLC0415``) or stand in for the standard library (``TYPE_CHECKING`` below); every
+other module imports normally at its top. ``tests/features/test_hot_path.py`` checks both, and
+that a hit in every documented form imports nothing of ``BANNED_ON_HIT``: boto3 and its kin
+cost more than a hit in all; the others each cost a good part of one (``re`` and ``enum`` come
+with ``json``, ``typing`` with ``collections.abc`` users, OpenSSL with ``hashlib``).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import time
+
+TYPE_CHECKING = False  # typing's own flag, without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+FENCE = ("credproc", "credproc.__main__", "credproc.core", "credproc.core.hit")
+BANNED_ON_HIT = (
+    *("boto3", "botocore", "urllib3", "filelock", "s3transfer", "keyring", "platformdirs"),
+    *("logging", "typing", "dataclasses", "inspect", "pathlib", "hashlib", "argparse"),
+    *("configparser", "shlex", "json", "re", "enum", "datetime"),
+)
+
+O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+CACHE_DIR_VARIABLE = "CREDPROC_CACHE_DIR"
+ENTRY_MAGIC = "credproc-cache 2"
+INDEX_MAGIC = "credproc-requests 1"
+ENTRY_SUFFIX = ".json"
+INDEX_SUFFIX = ".request"
+MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 8 KiB; anything bigger is not ours
+MAX_INDEX_BYTES = 256 * 1024
+# STS's longest token (GetSessionToken, 36 h) plus clock noise: an entry that promises more from
+# now was not written by credproc, and would pin a dead token until that far-off date.
+LONGEST_TOKEN_SECONDS = 129600 + 60
+ANSWER_START = b'{"Version":1,"AccessKeyId":"'  # the credential_process answer, compact
+ABSENT = "-"  # a variable that is not set, a file that does not exist
+_PRIVATE = 0o077  # group and other permission bits
+
+
+def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Write the cached answer for this command line if it is a hit; False if it is not."""
+    answer = cached_answer(argv, environ)
+    if answer is None or sys.stdout is None:
+        return False
+    try:
+        # One write of the whole answer, well under a pipe's atomic size: all or nothing.
+        sys.stdout.buffer.write(answer)
+        sys.stdout.buffer.flush()
+    except OSError:
+        return False  # the CLI meets the same failure and reports it
+    return True
+
+
+def cached_answer(argv: Sequence[str], environ: Mapping[str, str]) -> bytes | None:
+    directory = index_dir(environ)
+    if directory is None or not _usable_dir(directory):
+        return None
+    body = unseal(read_private(index_path(directory, argv), MAX_INDEX_BYTES), INDEX_MAGIC)
+    if body is None:
+        return None
+    for record in records(body[1]):
+        if record.argv == list(argv) and record.still_holds(environ):
+            return _fresh(record.entry_path, record.key, record.window)
+    return None
+
+
+def _fresh(path: str, key: str, window: int) -> bytes | None:
+    """The entry's answer if it is this key's and has more than ``window`` seconds left."""
+    if not _usable_dir(os.path.dirname(path)):
+        return None
+    sealed = unseal(read_private(path, MAX_ENTRY_BYTES), ENTRY_MAGIC)
+    if sealed is None:
+        return None
+    fields, body = sealed
+    if len(fields) != 2 or fields[0] != key or not fields[1].isdigit():
+        return None
+    left = int(fields[1]) - time.time()
+    end = body.find(b"\n") + 1
+    if not window < left <= LONGEST_TOKEN_SECONDS or not body.startswith(ANSWER_START):
+        return None
+    return body[:end]
+
+
+# -- the cache dir and its files -------------------------------------------------------------
+
+
+def index_dir(environ: Mapping[str, str]) -> str | None:
+    """Where the index lives: CREDPROC_CACHE_DIR, else the platform's user cache dir (None
+    where that takes platformdirs to find: no hit shortcut there)."""
+    given = environ.get(CACHE_DIR_VARIABLE)
+    if given:
+        return os.path.expanduser(given)
+    return known_dir(environ, "cache")
+
+
+# Each user dir's place on macOS, and on Linux the XDG variable that moves it, with its default.
+_PLACES = {
+    "cache": ("~/Library/Caches", "XDG_CACHE_HOME", "~/.cache"),
+    "config": ("~/Library/Application Support", "XDG_CONFIG_HOME", "~/.config"),
+    "data": ("~/Library/Application Support", "XDG_DATA_HOME", "~/.local/share"),
+}
+
+
+def known_dir(environ: Mapping[str, str], kind: str) -> str | None:
+    """platformdirs' user "cache", "config" or "data" dir for credproc, where its rule is short
+    and fixed (Linux, macOS); None elsewhere. A test checks that both agree."""
+    mac, variable, default = _PLACES[kind]
+    if sys.platform == "darwin":
+        return os.path.join(os.path.expanduser(mac), "credproc")
+    if sys.platform.startswith("linux"):
+        base = environ.get(variable, "").strip()
+        if not os.path.isabs(base):  # the XDG spec: relative values are ignored
+            base = os.path.expanduser(default)
+        return os.path.join(base, "credproc")
+    return None
+
+
+def index_path(directory: str, argv: Sequence[str]) -> str:
+    name = sha256_hex("\0".join(argv).encode("utf-8", "surrogateescape"))
+    return os.path.join(directory, name + INDEX_SUFFIX)
+
+
+def _usable_dir(path: str) -> bool:
+    try:
+        return unusable_dir(os.lstat(path)) is None
+    except OSError:
+        return False
+
+
+def unusable_dir(info: os.stat_result) -> str | None:
+    """Why a cache dir with this lstat must not be used, or None if it may."""
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symlink, which credproc does not follow"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a directory"
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if info.st_mode & 0o022:
+        return "others can write to it (make it chmod 700)"
+    return None
+
+
+def is_private_file(info: os.stat_result) -> bool:
+    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
+
+
+def read_private(path: str, limit: int) -> bytes | None:
+    """A private regular file of ours, whole, or None: never a symlink's target, never more
+    than ``limit`` bytes, never a wait on a FIFO planted in its place."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not is_private_file(info) or info.st_size > limit:
+            return None
+        return os.read(fd, limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+# -- sealed files: a header line that states the rest's length and hash ----------------------
+
+
+def seal(magic: str, fields: Sequence[str], body: bytes) -> bytes:
+    """``MAGIC FIELD... LENGTH SHA256`` then the body: a reader can tell a whole file from a
+    truncated or garbled one without parsing it. The fields hold no spaces or newlines."""
+    header = " ".join([magic, *fields, str(len(body)), sha256_hex(body)])
+    return header.encode() + b"\n" + body
+
+
+def unseal(raw: bytes | None, magic: str) -> tuple[list[str], bytes] | None:
+    """The header's fields and the body of a whole sealed file of this kind, else None."""
+    if raw is None or not raw.startswith(magic.encode() + b" "):
+        return None
+    end = raw.find(b"\n")
+    if end < 0:
+        return None
+    try:
+        words = raw[len(magic) + 1 : end].decode("ascii").split(" ")
+    except UnicodeDecodeError:
+        return None
+    body = raw[end + 1 :]
+    if len(words) < 2 or words[-2] != str(len(body)) or words[-1] != sha256_hex(body):
+        return None
+    return words[:-2], body
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 from CPython's built-in module: hashlib would load OpenSSL, which costs a hit
+    more than everything else it does."""
+    return str(_SHA256(data).hexdigest())
+
+
+def _builtin_sha256() -> Callable[[bytes], Any]:
+    try:  # _sha2 since CPython 3.12, _sha256 before
+        return __import__("_sha2" if sys.version_info >= (3, 12) else "_sha256").sha256  # type: ignore[no-any-return]
+    except ImportError:
+        import hashlib  # noqa: PLC0415 - other interpreters
+
+        return hashlib.sha256
+
+
+_SHA256 = _builtin_sha256()
+
+
+# -- the index's records ---------------------------------------------------------------------
+
+
+def file_identity(info: os.stat_result | None) -> str:
+    """What tells one version of a file from another, or ABSENT."""
+    if info is None:
+        return ABSENT
+    fields = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    return ":".join(map(str, fields))
+
+
+def current_identity(path: str) -> str:
+    try:
+        return file_identity(os.stat(path))
+    except FileNotFoundError:
+        return ABSENT
+    except OSError:
+        return "unreadable"  # never equal to a recorded identity
+
+
+class Record:
+    """One resolution: its command line, what it read, what it gave. In the index, a record is
+    a run of NUL-terminated fields (neither argv nor the environment can hold a NUL):
+    ``key window entry_path cwd argc argv... envc (name value)... filec (path identity)...``
+    with a set variable's value after ``=``, an unset one as ``-``, cwd empty if unused."""
+
+    __slots__ = ("argv", "cwd", "entry_path", "environment", "files", "key", "window")
+
+    def __init__(
+        self,
+        *,
+        key: str,
+        window: int,
+        entry_path: str,
+        cwd: str,
+        argv: list[str],
+        environment: dict[str, str | None],
+        files: dict[str, str],
+    ) -> None:
+        self.key, self.window, self.entry_path, self.cwd = key, window, entry_path, cwd
+        self.argv, self.environment, self.files = argv, environment, files
+
+    def still_holds(self, environ: Mapping[str, str]) -> bool:
+        """Whether every input the resolution read is as it was."""
+        for name, value in self.environment.items():
+            if environ.get(name) != value:
+                return False
+        if self.cwd and _cwd() != self.cwd:
+            return False
+        return all(current_identity(path) == ident for path, ident in self.files.items())
+
+    def fields(self) -> list[str]:
+        out = [self.key, str(self.window), self.entry_path, self.cwd, str(len(self.argv))]
+        out += self.argv
+        out.append(str(len(self.environment)))
+        for name, value in self.environment.items():
+            out += [name, ABSENT if value is None else "=" + value]
+        out.append(str(len(self.files)))
+        for path, identity in self.files.items():
+            out += [path, identity]
+        return out
+
+
+def records(body: bytes) -> list[Record]:
+    """The index's records, or none at all if any is malformed."""
+    words = body.decode("utf-8", "surrogateescape").split("\0")
+    if words.pop() != "":  # every field ends with a NUL
+        return []
+    found: list[Record] = []
+    position = 0
+
+    def take(count: int) -> list[str]:
+        nonlocal position
+        if count < 0 or position + count > len(words):
+            raise ValueError("short record")
+        position += count
+        return words[position - count : position]
+
+    def number() -> int:
+        word = take(1)[0]
+        if not word.isdigit():
+            raise ValueError("not a count")
+        return int(word)
+
+    try:
+        while position < len(words):
+            key, window, entry_path, cwd = take(4)
+            if not window.isdigit():
+                return []
+            argv = take(number())
+            environment: dict[str, str | None] = {}
+            for _ in range(number()):
+                name, value = take(2)
+                environment[name] = None if value == ABSENT else value[1:]
+            pairs = take(2 * number())
+            files = dict(zip(pairs[::2], pairs[1::2], strict=True))
+            found.append(
+                Record(
+                    key=key,
+                    window=int(window),
+                    entry_path=entry_path,
+                    cwd=cwd,
+                    argv=argv,
+                    environment=environment,
+                    files=files,
+                )
+            )
+    except ValueError:
+        return []
+    return found
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
