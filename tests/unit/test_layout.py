@@ -42,6 +42,8 @@ LOADED_BY_NAME = {
     "credproc.cli.commands": {
         f"credproc.cli.commands.{name or DEFAULT_MODULE}" for name in ("", *COMMANDS)
     },
+    # the fetch step, imported when a refresh calls it (boto3: not for a warm env or exec)
+    "credproc.cli.refresh": {"credproc.fetch.fetch"},
     # CPython's own SHA-256 modules (_sha2, _sha256): none of credproc's
     "credproc.core.hit": set(),
     # the package's public names, each from its module when first used

@@ -9,7 +9,7 @@ import sys
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.provider import get_credentials
-from ...fetch.fetch import from_sts
+from ..refresh import from_sts
 from ..render import environment
 
 

@@ -20,8 +20,8 @@ from ...core.provider import get_credentials
 from ...endpoint.server import Endpoint, default_profile_shadow
 from ...endpoint.supervise import Supervisor, exit_status
 from ...errors import CredprocError
-from ...fetch.fetch import from_sts
 from ...prompt.mfa import ask_only_in_foreground
+from ..refresh import from_sts
 from .env import role_environment
 
 # The child must use the role, not the profile its parent used to run credproc.

@@ -14,7 +14,7 @@ from ...config.options import BY_DEST, RawOptions
 from ...config.resolve import resolve
 from ...core.index import recording, remember
 from ...core.provider import get_credentials
-from ...fetch.fetch import from_sts
+from ..refresh import from_sts
 
 # Read by the CLI itself rather than by resolution, and a hit would not honour it: a record
 # holds its value (unset), so setting it makes the next run a miss.
