@@ -3,7 +3,7 @@
 One mapper for every service credproc calls: STS, IAM and those to come. ``aws_error`` takes
 what a call raised and gives the ``CredprocError`` with the right exit code; ``translated``
 runs a call through it. A refusal is the service's (exit 4, or 2 for a parameter it rejected);
-network trouble, a call past its deadline (``client.DEADLINE``) and anything that is not a
+network trouble, a call past its deadline (``boto.DEADLINE``) and anything that is not a
 well-formed answer of the service (a proxy's page, a captive portal, silence, garbage
 botocore cannot parse) are the service being unavailable (exit 5), so a cached token that
 still lives is served instead; a source that cannot sign is configuration (exit 3).
@@ -36,7 +36,7 @@ from ..errors import (
     UsageError,
     nested_failure,
 )
-from .client import MAX_ATTEMPTS, last_answer
+from .boto import MAX_ATTEMPTS, last_answer
 
 if TYPE_CHECKING:
     from ..core.request import Request

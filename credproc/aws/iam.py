@@ -1,7 +1,7 @@
 """IAM's access key calls, for ``credproc keys rotate``: list, create and delete a user's keys.
 
 Imported only by ``rotate``. Each call is signed by a session from ``sts.keys_session``, and
-bounded and mapped to credproc's errors like every AWS call (``client``, ``answers``).
+bounded and mapped to credproc's errors like every AWS call (``boto``, ``answers``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import botocore.exceptions
 from ..core.sourcekeys import SourceKeys
 from ..errors import AuthError, StsUnavailableError
 from .answers import one_line, translated
-from .client import make_client
+from .boto import make_client
 
 if TYPE_CHECKING:
     from mypy_boto3_iam.client import IAMClient

@@ -3,7 +3,7 @@ device authorization, and CreateToken with its three grants.
 
 Calls are unsigned (the service takes none) and go wherever botocore sends them: the region's
 endpoint, or ``AWS_ENDPOINT_URL_SSO_OIDC`` / ``AWS_ENDPOINT_URL``, through the one client
-construction (``client.make_client``: bounded attempts, a deadline). Errors leave as credproc's
+construction (``boto.make_client``: bounded attempts, a deadline). Errors leave as credproc's
 (``answers.sso_error``): a refusal that only a new login cures is SsoLoginError;
 AuthorizationPending and SlowDown, which a device flow waits out, are answers here, not errors.
 """
@@ -22,7 +22,7 @@ from botocore.config import Config
 from ..config.sso import SsoSession
 from ..errors import StsUnavailableError
 from .answers import sso_error, translated
-from .client import CLIENT_CONFIG, make_client
+from .boto import CLIENT_CONFIG, make_client
 from .ssotoken import Registration, SsoToken
 from .sts import _profileless
 

@@ -1,4 +1,4 @@
-"""Source sessions and the STS calls (clients from ``client``, errors from ``answers``).
+"""Source sessions and the STS calls (clients from ``boto``, errors from ``answers``).
 
 Imported only when a token must be fetched: a cache hit never pays for boto3's import.
 """
@@ -29,7 +29,7 @@ from ..errors import (
     UsageError,
 )
 from .answers import one_line, source_failure, translated
-from .client import CLIENT_CONFIG, make_client
+from .boto import CLIENT_CONFIG, make_client
 
 if TYPE_CHECKING:
     from mypy_boto3_sts.client import STSClient

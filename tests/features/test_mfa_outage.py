@@ -21,7 +21,7 @@ from support.mfa import TokenCommand
 from support.processes import wait_all, wait_for_calls
 from support.sandbox import Sandbox
 
-from credproc.aws.client import MAX_ATTEMPTS
+from credproc.aws.boto import MAX_ATTEMPTS
 from credproc.core.cache import FAILURE_SUFFIX
 
 pytestmark = pytest.mark.integration

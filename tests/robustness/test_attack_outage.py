@@ -28,7 +28,7 @@ from support.processes import stopped_at, wait_all
 from support.sandbox import Result, Sandbox
 
 from credproc.aws import iam, sts
-from credproc.aws.client import DEADLINE, MAX_ATTEMPTS, READ_TIMEOUT
+from credproc.aws.boto import DEADLINE, MAX_ATTEMPTS, READ_TIMEOUT
 from credproc.core.credentials import parse_expiration
 from credproc.errors import StsUnavailableError
 
@@ -207,7 +207,7 @@ def test_the_deadline_holds_for_iam_and_from_any_thread(
     the test quick; the subprocess tests above use the real one."""
     for name, value in sandbox.env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr("credproc.aws.client.DEADLINE", 3.0)
+    monkeypatch.setattr("credproc.aws.boto.DEADLINE", 3.0)
     sandbox.server.fault("ListAccessKeys", drip=DRIP)
     session = sts.keys_session(BASE_KEY_ID, BASE_SECRET, "us-east-1")
     outcome: list[BaseException | float] = []

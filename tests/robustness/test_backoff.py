@@ -10,7 +10,7 @@ from support.assertions import assert_warns
 from support.hostile import only_entry
 from support.sandbox import Sandbox
 
-from credproc.aws.client import MAX_ATTEMPTS
+from credproc.aws.boto import MAX_ATTEMPTS
 
 
 def _end_backoff(sandbox: Sandbox) -> None:

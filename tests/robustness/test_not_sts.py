@@ -15,7 +15,7 @@ from support.assertions import assert_fails, assert_warns
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
-from credproc.aws.client import MAX_ATTEMPTS
+from credproc.aws.boto import MAX_ATTEMPTS
 from credproc.config.options import RawOptions
 from credproc.config.resolve import resolve
 from credproc.core.cache import Cache
