@@ -5,8 +5,10 @@
     ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
     │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
     ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
-    │   └── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
+    │   ├── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
+    │   └── CommandOutputError 4  a wrapped command printed no valid credential_process JSON
     ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
+    │   └── CommandFailedError 5  a wrapped command exited non-zero, or ran past --timeout
     ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
     ├── LoopError            7  credproc would call itself for the same request (a loop)
     └── MfaError             8  no MFA code could be had (no terminal, bad code, command failed)
@@ -85,10 +87,20 @@ class SsoLoginError(AuthError):
     no person to ask, or the login was refused, abandoned or expired."""
 
 
+class CommandOutputError(AuthError):
+    """The command ``credproc wrap`` runs printed something that is not valid
+    credential_process JSON: nothing of it is cached or printed."""
+
+
 class StsUnavailableError(CredprocError):
     """STS could not be reached or kept failing after the bounded retries."""
 
     exit_code = 5
+
+
+class CommandFailedError(StsUnavailableError):
+    """The command ``credproc wrap`` runs exited non-zero, or was ended at ``--timeout``: to
+    the algorithm, an outage of the source like STS's."""
 
 
 class LockTimeoutError(CredprocError):
@@ -148,6 +160,8 @@ _BY_EXIT_CODE: dict[int, type[CredprocError]] = {
 
 __all__ = [
     "AuthError",
+    "CommandFailedError",
+    "CommandOutputError",
     "ConfigError",
     "ConfigFileError",
     "CredprocError",

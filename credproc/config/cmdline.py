@@ -4,7 +4,8 @@ botocore splits such a line with ``shlex.split`` and runs it without a shell; th
 hand it to ``sh -c``. credproc reads its own lines to follow a chain of source profiles (is the
 source a role? which profile does it name?) and for ``doctor``. A line runs credproc when its
 program is ``credproc`` (any path) or a Python started with ``-m credproc``, the form
-``configure`` writes when no credproc script is installed.
+``configure`` writes when no credproc script is installed. ``credproc wrap [options] -- COMMAND``
+is a line credproc reads too: the profile is a wrapped command's (``resolve``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import shlex
 from typing import NamedTuple
 
 from ..errors import ConfigError, UsageError
-from .options import RawOptions
+from .options import WRAP_REQUEST_OPTIONS, RawOptions
 from .parser import parser_for
 from .syntax import COMMANDS, DEFAULT, HELP, VERSION
+
+WRAP = "wrap"
 
 
 class CredprocLine(NamedTuple):
     program: str  # the executable as written: "credproc", a path, or a Python
-    command: str  # "" for credential_process itself, else "env", "exec", ...
+    command: str  # "" for credential_process itself, or "wrap"
     options: RawOptions
+    wrapped: tuple[str, ...] = ()  # credproc wrap's COMMAND and its arguments
 
 
 def split(line: str) -> list[str]:
@@ -52,7 +56,20 @@ def parse_line(line: str) -> CredprocLine | None:
     arguments = credproc_arguments(words)
     if arguments is None:
         return None
+    if arguments[:1] == [WRAP]:
+        return CredprocLine(words[0], WRAP, *parse_wrap(arguments[1:]))
     return CredprocLine(words[0], *parse_arguments(arguments))
+
+
+def parse_wrap(arguments: list[str]) -> tuple[RawOptions, tuple[str, ...]]:
+    """``credproc wrap``'s words: its options, and the command after ``--``."""
+    if "--" not in arguments:
+        raise UsageError("credproc wrap takes its command after --: credproc wrap -- COMMAND")
+    split = arguments.index("--")
+    if {*HELP.flags} & set(arguments[:split]):
+        raise UsageError("credential_process asks credproc wrap for its help")
+    args = parser_for(COMMANDS[WRAP]).parse_args(arguments[:split])
+    return RawOptions.of(args, WRAP_REQUEST_OPTIONS), tuple(arguments[split + 1 :])
 
 
 def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:

@@ -28,6 +28,10 @@ IAM_KEY_LIMIT = 2
 WEB_IDENTITY_TOKEN_LENGTH = (4, 20000)
 # The console sign-in service's SessionDuration, in seconds.
 CONSOLE_SECONDS = (900, 43200)
+# credproc wrap's --max-age: an answer without Expiration is kept at most as long as STS's
+# longest token (GetSessionToken's), the longest the cache serves; and its --timeout.
+MAX_AGE = (60, MFA_DURATION[1])
+WRAP_TIMEOUT = (1, 3600)
 
 
 def span(bounds: tuple[int, int]) -> str:

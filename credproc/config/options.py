@@ -12,6 +12,9 @@ variable, its default and bounds, its help, and its kind:
 - console: how ``credproc console`` opens the console (not part of a request either; these rows
   are ``CONSOLE_OPTIONS``, outside ``OPTIONS``, so only ``console`` and ``doctor`` take them).
 
+``WRAP_OPTIONS`` are ``credproc wrap``'s own (in the group of that name, outside ``OPTIONS``):
+identity or behaviour like the others, but only for a wrapped command's request.
+
 What reads an option derives from its row: the command line (``syntax``, and through it
 argparse, completion and the ordinary lines' reader), the profile keys and the environment
 (``resolve``), the Python API's keywords (``api``), ``configure``'s output, ``cache clear`` and
@@ -28,15 +31,18 @@ from typing import NamedTuple
 from ..core.request import (
     DEFAULT_DURATION,
     DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_MAX_AGE,
     DEFAULT_MFA_DURATION,
     DEFAULT_REFRESH_WINDOW,
+    DEFAULT_WRAP_TIMEOUT,
     MFA_PROMPTS,
     SSO_LOGINS,
 )
-from .limits import MAX_POLICY_ARNS, MAX_TAGS, MFA_DURATION, ROLE_DURATION
+from .limits import MAX_AGE, MAX_POLICY_ARNS, MAX_TAGS, MFA_DURATION, ROLE_DURATION, WRAP_TIMEOUT
 
 IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"
 CONSOLE = "console"
+WRAP = "wrap"
 
 # Where an option is needed: "role" options shape an assumed role (--mfa-serial alone gets an
 # MFA session, which has none of them); "mfa" options need --mfa-serial.
@@ -351,8 +357,37 @@ CONSOLE_OPTIONS: tuple[Option, ...] = (
         group=CONSOLE,
     ),
 )
+WRAP_OPTIONS: tuple[Option, ...] = (
+    _option(
+        "key_env",
+        "a variable whose value the command's answer depends on (AWS_PROFILE, the tool's "
+        "own): its value enters the cache key (repeat)",
+        metavar="VAR",
+        many=True,
+        group=WRAP,
+    ),
+    _option(
+        "max_age",
+        "how long to keep an answer without Expiration (long-lived keys)",
+        BEHAVIOUR,
+        metavar="SECONDS",
+        default=DEFAULT_MAX_AGE,
+        bounds=MAX_AGE,
+        group=WRAP,
+    ),
+    _option(
+        "wrap_timeout",
+        "end the command (its whole process group) after this long",
+        BEHAVIOUR,
+        flag="timeout",
+        metavar="SECONDS",
+        default=DEFAULT_WRAP_TIMEOUT,
+        bounds=WRAP_TIMEOUT,
+        group=WRAP,
+    ),
+)
 # Every row: names are unique across them, and docs/options.md lists them all.
-TABLE = OPTIONS + CONSOLE_OPTIONS
+TABLE = OPTIONS + CONSOLE_OPTIONS + WRAP_OPTIONS
 BY_DEST: dict[str, Option] = {option.dest: option for option in TABLE}
 # The sets commands take (each command module names its own as OPTIONS).
 ROLE_OPTIONS = tuple(option for option in OPTIONS if option.group == "role")
@@ -361,6 +396,13 @@ OUTPUT_OPTIONS = tuple(option for option in OPTIONS if option.group == "output")
 BY_PROFILE_KEY: dict[str, Option] = {o.profile_key: o for o in TABLE if o.profile_key}
 # Options that are part of a request (everything but where diagnostics go).
 REQUEST_OPTIONS = tuple(option for option in OPTIONS if option.kind != OUTPUT)
+# What a wrapped command's request is made of: its own options, the cache's, and --profile,
+# which only enters the key (``credproc wrap``, and its lines in the AWS config).
+WRAP_REQUEST_OPTIONS = (
+    BY_DEST["profile"],
+    *(option for option in OPTIONS if option.group == "cache"),
+    *WRAP_OPTIONS,
+)
 
 
 class RawOptions:
@@ -383,9 +425,9 @@ class RawOptions:
         }
 
     @classmethod
-    def of(cls, args: object) -> RawOptions:
+    def of(cls, args: object, options: Iterable[Option] = REQUEST_OPTIONS) -> RawOptions:
         """The request's options from parsed arguments (a command may lack some)."""
-        return cls({o.dest: getattr(args, o.dest, None) for o in REQUEST_OPTIONS})
+        return cls({o.dest: getattr(args, o.dest, None) for o in options})
 
     def text(self, dest: str) -> str | None:
         value = self._values.get(dest)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..core.dirs import user_cache_dir
 from ..core.index import note_cwd
@@ -26,13 +26,14 @@ from ..core.request import (
 from ..errors import LOOP_MARKER, ConfigError, LoopError, UsageError
 from . import validate
 from .awsconfig import config_path, profile_keys
-from .cmdline import parse_line
+from .cmdline import WRAP, parse_line
 from .keyindex import key_id
 from .limits import EXTERNAL_ID_LENGTH, MAX_TAGS, SESSION_NAME_LENGTH, span
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
     CONSOLE_OPTIONS,
+    IDENTITY,
     ISOLATIONS,
     NEEDS_MFA,
     NEEDS_ROLE,
@@ -64,6 +65,9 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
     Naming a profile names an identity, so the web identity variables are then left alone."""
     raw = flags.over(from_environment(environ))
     profile = raw.text("profile")
+    wrapped = wrapped_profile(profile, flags, environ) if profile else None
+    if wrapped is not None:
+        return wrapped
     sso = flags_role(flags, environ, profile)  # --sso-* flags: refused beside --profile
     if profile:
         raw = raw.over(options_from_profile(profile, environ))
@@ -71,6 +75,71 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
     else:
         raw = _web_identity_from_environment(raw, environ)
     return build(raw, environ, sso)
+
+
+def wrapped_profile(profile: str, flags: RawOptions, environ: Mapping[str, str]) -> Request | None:
+    """The request of a profile whose credential_process is ``credproc wrap ... -- COMMAND``
+    (and that botocore would run: no role_arn, MFA device or SSO role of its own), read from
+    that line so that credproc env, exec and console share its cache entry; None otherwise.
+    Cache options given to the command go on top; options that name a role have no place."""
+    keys = profile_keys(profile, environ) or {}
+    if "role_arn" in keys or "mfa_serial" in keys or is_sso_profile(keys):
+        return None
+    try:
+        line = parse_line(keys.get("credential_process", ""))
+    except (ConfigError, UsageError) as error:
+        if "credproc wrap" not in keys.get("credential_process", ""):
+            return None  # not a wrapped command: the usual checks say what is wrong
+        raise error.with_context(f"in the credential_process of profile {profile!r}") from None
+    if line is None or line.command != WRAP:
+        return None
+    named = [o.flag for o, _ in flags.given() if o.kind == IDENTITY or o.dest in SSO_OPTIONS]
+    if named:
+        raise UsageError(
+            f"profile {profile!r} runs credproc wrap, whose line says where its credentials "
+            f"come from: give no {', '.join(named)} with it"
+        )
+    cache = flags.without(o.dest for o in OPTIONS if o.group != "cache")
+    return wrap_request(cache.over(line.options), line.wrapped, environ)
+
+
+def wrap_request(raw: RawOptions, command: Sequence[str], environ: Mapping[str, str]) -> Request:
+    """``credproc wrap``'s request: the command whose output is the token (``fetch.wrap``), the
+    values of the ``--key-env`` variables and ``--profile`` (the key), and how to keep it."""
+    if not command or not command[0]:
+        raise UsageError(
+            "credproc wrap needs a command after --: credproc wrap [options] -- COMMAND [ARG ...]"
+        )
+    raw = raw.over(from_environment(environ, [o for o in OPTIONS if o.group == "cache"]))
+    names = validate.variable_names(BY_DEST["key_env"].flag, raw.items("key_env"))
+    profile = raw.text("profile")
+    if profile is not None and not profile.strip():
+        raise UsageError("--profile is empty")
+    max_age = _integer("max_age", raw)
+    default_window = DEFAULT_REFRESH_WINDOW if max_age > DEFAULT_REFRESH_WINDOW else max_age // 2
+    refresh_window = _integer("refresh_window", raw, default_window)
+    if refresh_window >= max_age:
+        raise UsageError(
+            f"--refresh-window {refresh_window} must be below --max-age ({max_age} s), or "
+            "every call would run the command"
+        )
+    return Request(
+        role_arn=None,
+        source_profile=None,
+        role_session_name="",
+        duration=DEFAULT_DURATION,
+        wrap_command=tuple(command),
+        # Read through the mapping resolution is given: the index records each value.
+        key_env=tuple((name, environ.get(name)) for name in names),
+        wrap_profile=profile,
+        refresh_window=refresh_window,
+        cache_dir=None
+        if raw.switch("no_cache")
+        else cache_dir_from(raw.text("cache_dir"), environ),
+        lock_timeout=lock_timeout(raw.text("lock_timeout")),
+        max_age=max_age,
+        wrap_timeout=float(_integer("wrap_timeout", raw)),
+    )
 
 
 def sso_of_profile(profile: str, environ: Mapping[str, str]) -> SsoRole | None:

@@ -69,7 +69,7 @@ def source_kind(profile: str, environ: Mapping[str, str]) -> str:
         line = parse_line(keys.get("credential_process", ""))
     except (ConfigError, UsageError):
         return "unknown"
-    if line is None:
+    if line is None or line.command:  # not credproc, or a command credproc wraps
         return "unknown"
     named_profile = line.options.text("profile")
     named = (profile_keys(named_profile, environ) if named_profile else None) or {}

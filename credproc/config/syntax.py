@@ -22,6 +22,7 @@ from .options import (
     PROFILE,
     ROLE_OPTIONS,
     SESSION,
+    WRAP_REQUEST_OPTIONS,
     Option,
 )
 
@@ -439,6 +440,18 @@ COMMANDS: dict[str, Command] = {
                     ),
                 ),
             ),
+        ),
+        Command(
+            "wrap",
+            "Run another credential process once per token lifetime and cache what it prints.",
+            (*WRAP_REQUEST_OPTIONS, *OUTPUT_OPTIONS),
+            takes_command=True,
+            usage="%(prog)s [options] -- COMMAND [ARG ...]",
+            epilog="Runs COMMAND (no shell; your terminal, stdin and stderr passed through) when "
+            "no cached answer lives past the refresh window, checks that it printed "
+            "credential_process JSON, caches it and prints it. --profile only enters the cache "
+            "key. Write it as a profile's credential_process; credproc env, exec and console "
+            "--profile read that line and share the cache.",
         ),
         # The words after "--" are the command line being completed.
         Command(

@@ -49,6 +49,7 @@ _TAG_VALUE = r"[\w .:/=+@-]" + _counted(TAG_VALUE_LENGTH)
 # Source keys: a name for the keyring, and an IAM user's long-term key (AKIA: ASIA keys are
 # temporary, and expire with the session that made them).
 KEY_NAME = r"[A-Za-z0-9_.@+=,:-]{1,64}"
+_VARIABLE = r"[A-Za-z_][A-Za-z0-9_]{0,255}"
 _LONG_TERM_KEY_ID = r"AKIA[A-Z0-9]{16}"
 _TEMPORARY_KEY_ID = r"ASIA[A-Z0-9]{16}"
 _SECRET_KEY = r"[A-Za-z0-9/+]{40}"  # noqa: S105 - a pattern, not a secret
@@ -204,6 +205,14 @@ def choice(option: str, value: str | None, choices: Sequence[str]) -> str:
     if value.strip() not in choices:
         raise UsageError(f"{option} {shown(value)} is not one of {', '.join(choices)}")
     return value.strip()
+
+
+def variable_names(option: str, values: Sequence[str]) -> tuple[str, ...]:
+    """Environment variable names, each once and in order (the order given does not matter)."""
+    for value in values:
+        if not re.fullmatch(_VARIABLE, value):
+            raise UsageError(f"{option} {shown(value)} is not a variable name")
+    return tuple(sorted(set(values)))
 
 
 def key_name(option: str, value: str | None) -> str | None:

@@ -312,7 +312,9 @@ def parse_entry(raw: bytes, key: str) -> Entry | None:
             return None
         if not _is_int(window) or window < 0:
             return None
-        credentials = Credentials.from_dict(document["credentials"])
+        # Only a wrapped command's entry may hold long-lived keys (no session token).
+        long_lived = bool(identity.get("wrap_command"))
+        credentials = Credentials.from_dict(document["credentials"], long_lived=long_lived)
         # The expiry in this machine's clock, as the hot path prints it: must be a date.
         local = credentials.in_local_clock(offset)
         if answer and answer != local.to_process_json().encode():

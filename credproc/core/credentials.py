@@ -29,7 +29,7 @@ class Credentials(NamedTuple):
 
     access_key_id: str
     secret_access_key: str
-    session_token: str
+    session_token: str  # "" for long-lived keys (what a command credproc wraps may print)
     expiration: datetime  # aware, UTC, whole seconds
 
     def __repr__(self) -> str:
@@ -53,17 +53,18 @@ class Credentials(NamedTuple):
         return self._replace(expiration=self.expiration - timedelta(seconds=clock_offset))
 
     def to_process_json(self) -> str:
-        """The credential_process document: compact, Version the integer 1, nothing else."""
-        return json.dumps(
-            {
-                "Version": 1,
-                "AccessKeyId": self.access_key_id,
-                "SecretAccessKey": self.secret_access_key,
-                "SessionToken": self.session_token,
-                "Expiration": self.expiration_text,
-            },
-            separators=(",", ":"),
-        )
+        """The credential_process document: compact, Version the integer 1, nothing else;
+        no SessionToken for long-lived keys (an empty one would be sent as a header)."""
+        document: dict[str, object] = {
+            "Version": 1,
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "SessionToken": self.session_token,
+            "Expiration": self.expiration_text,
+        }
+        if not self.session_token:
+            del document["SessionToken"]
+        return json.dumps(document, separators=(",", ":"))
 
     def to_container_json(self) -> str:
         """The container credential provider's document (``credproc exec --server``): every
@@ -79,13 +80,17 @@ class Credentials(NamedTuple):
         )
 
     def to_env(self) -> dict[str, str]:
-        """The variables every SDK reads from the environment."""
-        return {
+        """The variables every SDK reads from the environment (no AWS_SESSION_TOKEN for
+        long-lived keys)."""
+        variables = {
             "AWS_ACCESS_KEY_ID": self.access_key_id,
             "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
             "AWS_SESSION_TOKEN": self.session_token,
             "AWS_CREDENTIAL_EXPIRATION": self.expiration_text,
         }
+        if not self.session_token:
+            del variables["AWS_SESSION_TOKEN"]
+        return variables
 
     def to_dict(self) -> dict[str, str]:
         """The form stored in the cache entry."""
@@ -97,13 +102,16 @@ class Credentials(NamedTuple):
         }
 
     @classmethod
-    def from_dict(cls, data: object) -> Credentials:
-        """Build from STS's ``Credentials`` member or a cache entry; ValueError on a bad shape."""
+    def from_dict(cls, data: object, *, long_lived: bool = False) -> Credentials:
+        """Build from STS's ``Credentials`` member or a cache entry; ValueError on a bad shape.
+        ``long_lived``: an empty session token is allowed (a wrapped command's keys)."""
         if not isinstance(data, dict):
             raise ValueError("credentials are not an object")
         values = [data.get(k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
-        if not all(isinstance(v, str) and v for v in values):
+        if not all(isinstance(v, str) and v for v in values[:2]) or not isinstance(values[2], str):
             raise ValueError("credentials lack a key id, secret or session token")
+        if not values[2] and not long_lived:
+            raise ValueError("credentials lack a session token")
         expiration = data.get("Expiration")
         if isinstance(expiration, datetime):  # boto3 parses timestamps itself
             if expiration.tzinfo is None:

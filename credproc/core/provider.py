@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import (
     LOOP_MARKER,
+    CommandOutputError,
     CredprocError,
     LockTimeoutError,
     LoopError,
@@ -59,6 +60,10 @@ STALE_MINIMUM_SECONDS = 60
 # code any earlier gains nothing, and fails a refresh where no code can be had (no terminal)
 # while the old session would still have worked.
 MFA_SOURCE_MINIMUM_SECONDS = 60
+# Failures of the fetch step after which a token still cached is served: an outage of STS (or
+# of a wrapped command: it failed, ran past its deadline, or printed something that is not
+# credentials).
+OUTAGES = (StsUnavailableError, CommandOutputError)
 # The backoffs this process has warned about, by entry key and retry time.
 _SAID_BACKOFF: set[tuple[str, float]] = set()
 # When each refresh in progress in this process began, outermost first: before it waited for
@@ -82,7 +87,7 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
         # backoff ends, runs serve the token without trying, so a client that runs credproc on
         # every API call does not pay STS's whole retry budget on each.
         error = StsUnavailableError(
-            f"STS failed {entry.backoff.failures} refresh(es) in a row; next try in "
+            f"{request.origin()} failed {entry.backoff.failures} refresh(es) in a row; next try in "
             f"{entry.backoff.seconds_to_wait():.0f} s"
         )
         # Once per backoff in a process: a long-lived one (exec --server, the Python API) is
@@ -135,7 +140,7 @@ def _refresh_locked(
             )
         try:
             fetched = _fetch(request, fetch)
-        except StsUnavailableError as error:
+        except OUTAGES as error:
             if held.locked and entry is not None and _usable(entry):
                 # Recorded with the entry, atomically like the entry itself: the next runs
                 # back off (cache.Backoff) instead of each trying STS again.
@@ -149,8 +154,7 @@ def _refresh_locked(
             cache.clear_failure(request.key)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
-            origin = "the SSO portal" if request.sso_role_name and not request.role_arn else "STS"
-            logger().info("new token from %s for %s, cached", origin, request.describe())
+            logger().info("new token from %s for %s, cached", request.origin(), request.describe())
         return fetched.credentials.in_local_clock(fetched.clock_offset)
 
 

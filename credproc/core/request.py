@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import NamedTuple
 
 # The defaults resolve applies; the option table shows them in help and docs.
@@ -25,6 +26,10 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 # Whether a process that finds no usable SSO token starts a login (docs/sso.md).
 SSO_LOGINS = ("auto", "never")
+# credproc wrap: how long an answer without Expiration (long-lived keys) is kept, never
+# forever; and how long the wrapped command may run, a person's sign-in included.
+DEFAULT_MAX_AGE = 3600
+DEFAULT_WRAP_TIMEOUT = 120.0
 
 
 class Request(NamedTuple):
@@ -58,6 +63,11 @@ class Request(NamedTuple):
     sso_region: str | None = None
     sso_session: str | None = None
     sso_scopes: tuple[str, ...] = ()
+    # credproc wrap: the command's argv, the --key-env variables with their values (None:
+    # unset) and the --profile it was called with. The token is whatever the command prints.
+    wrap_command: tuple[str, ...] = ()
+    key_env: tuple[tuple[str, str | None], ...] = ()
+    wrap_profile: str | None = None
 
     refresh_window: int = DEFAULT_REFRESH_WINDOW
     cache_dir: str | None = None  # None: no caching (--no-cache)
@@ -65,6 +75,8 @@ class Request(NamedTuple):
     mfa_token_command: str | None = None
     mfa_prompt: str = MFA_PROMPTS[0]
     sso_login: str = SSO_LOGINS[0]
+    max_age: int = DEFAULT_MAX_AGE
+    wrap_timeout: float = DEFAULT_WRAP_TIMEOUT
     # Not an option, nor part of the identity: the role an MFA session is fetched for, which
     # the MFA prompt names. Every role shares the session, so it never changes the key.
     for_role: str | None = None
@@ -77,7 +89,14 @@ class Request(NamedTuple):
 
         None of these is a secret, so the cache entry stores them next to the token to show in
         ``cache list`` and to check that an entry really belongs to the request that reads it."""
+        if self.wrap_command:
+            # A wrapped command: its line is the whole identity (STS's fields mean nothing
+            # to it). Its own fields are in no other key, so the keys users' caches hold
+            # stay what they were.
+            return {name: getattr(self, name) for name in WRAP_KEY_FIELDS}
         fields: dict[str, object] = {name: getattr(self, name) for name in KEY_FIELDS}
+        for name in WRAP_KEY_FIELDS:
+            del fields[name]
         if self.sso_role_name is None:
             # Not an SSO role, nor assumed from one: the key stays what it was before SSO
             # roles had fields, so the tokens users' caches hold are still found.
@@ -96,11 +115,25 @@ class Request(NamedTuple):
 
     def describe(self) -> str:
         """What the token is, for messages: 'role ARN' or 'MFA session for SERIAL'."""
+        if self.wrap_command:
+            return f"the credentials {self.program} prints"
         if self.role_arn:
             return f"role {self.role_arn}"
         if self.sso_role_name:
             return f"SSO role {self.sso_role_name} in account {self.sso_account_id}"
         return f"MFA session for {self.mfa_serial}"
+
+    @property
+    def program(self) -> str:
+        """The wrapped command's program name, the one part of its line ever shown: its
+        arguments may hold secrets (a password, a token)."""
+        return program_name(self.wrap_command)
+
+    def origin(self) -> str:
+        """Where a refresh gets the token, for messages: STS, the portal, or a command."""
+        if self.wrap_command:
+            return self.program
+        return "the SSO portal" if self.sso_role_name and not self.role_arn else "STS"
 
     def sso_source(self, refresh_window: int) -> Request:
         """The SSO role a role is assumed from (its source profile is an SSO profile): the
@@ -151,6 +184,15 @@ SSO_KEY_FIELDS = (
     "sso_session",
     "sso_scopes",
 )
+# A wrapped command's fields: its whole identity (see ``identity``), in no other key.
+WRAP_KEY_FIELDS = ("wrap_command", "key_env", "wrap_profile")
+
+
+def program_name(argv: tuple[str, ...] | list[str]) -> str:
+    """A command line's program, without its directory or arguments."""
+    return (os.path.basename(argv[0]) or argv[0]) if argv else ""
+
+
 # The cache key's fields, every one of which changes the token STS hands out; the rest of the
 # request (``OTHER_FIELDS``) changes only how credproc gets or keeps it. Every field is in one of
 # the two (a test checks), so a new field is a decision, not an accident.
@@ -173,6 +215,7 @@ KEY_FIELDS = (
     "mfa_duration",
     "web_identity_token_file",
     *SSO_KEY_FIELDS,
+    *WRAP_KEY_FIELDS,
 )
 OTHER_FIELDS = (
     "refresh_window",
@@ -181,6 +224,8 @@ OTHER_FIELDS = (
     "mfa_token_command",
     "mfa_prompt",
     "sso_login",
+    "max_age",
+    "wrap_timeout",
     "for_role",
     "sso_profile",
 )

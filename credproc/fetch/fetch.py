@@ -24,6 +24,7 @@ from ..errors import ConfigError
 from ..keys import keyring as keystore
 from ..prompt.mfa import get_code
 from .sso import role_credentials
+from .wrap import from_command
 
 if TYPE_CHECKING:
     import boto3
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 
 def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
+    if request.wrap_command:
+        return from_command(request)  # a wrapped command's profile: no STS either
     if request.role_arn is None and request.sso_role_name is not None:
         return role_credentials(request)  # the portal, not STS
     check_source(request, os.environ)

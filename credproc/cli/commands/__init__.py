@@ -21,7 +21,7 @@ if TYPE_CHECKING:
             """Do the command's work with its parsed arguments; the exit status."""
             ...
 
-    from . import cache, completion, configure, console, doctor, env, keys, process, sso
+    from . import cache, completion, configure, console, doctor, env, keys, process, sso, wrap
     from . import exec as exec_
 
     # Every command's module, as mypy sees it: each must be a CommandModule (the layout test
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         keys,
         sso,
         completion,
+        wrap,
     )
 
 DEFAULT_MODULE = "process"
