@@ -1,9 +1,10 @@
 """The fetch step of a wrapped command (``credproc wrap``): run it, bound it, check its answer.
 
-- It runs directly, its argv exactly as given (no shell), with credproc's environment and
-  stdin. Its stderr is passed on to credproc's as it comes, so a prompt or "touch your key"
-  reaches the person (a client that captures stderr shows it after a failure); its last line
-  is kept for the error message.
+- It runs directly, its argv exactly as given (no shell), with credproc's environment, stdin
+  and controlling terminal. Where credproc's stderr is a terminal (a person runs it, or the
+  Go SDK, which hands over its own), the command's stderr is passed on as it comes, so a
+  prompt or "touch your key" reaches the person; where a client captures it (botocore shows
+  it only after a failure), it is kept, and its last line goes into credproc's one error line.
 - It runs in a process group of its own, so that at ``--timeout`` the whole group is ended:
   SIGTERM, then SIGKILL after a grace period. Whatever it leaves behind in that group when it
   exits is ended the same way: nothing of it outlives the refresh (a child still holding its
@@ -26,8 +27,8 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from ..config.limits import MAX_AGE
@@ -92,8 +93,8 @@ def run(request: Request) -> bytes:
     os.close(out_write)
     os.close(err_write)
     logger().info("running %s (pid %d, at most %g s)", program, pid, request.wrap_timeout)
-    stdout = _Reader(out_read, MAX_OUTPUT_BYTES + 1, forward=False)
-    stderr = _Reader(err_read, _TAIL_BYTES, forward=True)
+    stdout = _Reader(out_read, MAX_OUTPUT_BYTES + 1)
+    stderr = _Reader(err_read, _TAIL_BYTES, tail=True, forward=_is_terminal(sys.stderr))
     status: int | None = None
     try:
         with _terminal_to(pid):
@@ -255,11 +256,11 @@ def _terminal_to(pgid: int) -> Iterator[None]:
 
 
 class _Reader:
-    """Reads a pipe to its end in a thread: the first ``keep`` bytes, or (``forward``) every
-    byte passed on to credproc's stderr at once and the last ``keep`` kept."""
+    """Reads a pipe to its end in a thread, keeping its first ``keep`` bytes (``tail``: its
+    last), each passed on to credproc's stderr at once with ``forward``."""
 
-    def __init__(self, fd: int, keep: int, *, forward: bool) -> None:
-        self._fd, self._keep, self._forward = fd, keep, forward
+    def __init__(self, fd: int, keep: int, *, tail: bool = False, forward: bool = False) -> None:
+        self._fd, self._keep, self._tail, self._forward = fd, keep, tail, forward
         self._chunks = bytearray()
         self._thread = threading.Thread(target=self._read, name="credproc-wrap-pipe", daemon=True)
         self._thread.start()
@@ -269,6 +270,7 @@ class _Reader:
             while chunk := os.read(self._fd, 65536):
                 if self._forward:
                     _pass_on(chunk)
+                if self._tail:
                     self._chunks = (self._chunks + chunk)[-self._keep :]
                 elif len(self._chunks) < self._keep:
                     self._chunks += chunk[: self._keep - len(self._chunks)]
@@ -287,6 +289,13 @@ class _Reader:
 
     def tail(self) -> str:
         return bytes(self._chunks).decode("utf-8", "replace")
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream is not None and os.isatty(stream.fileno()))  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _pass_on(chunk: bytes) -> None:

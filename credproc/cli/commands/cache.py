@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from ...aws import ssotoken
 from ...aws.ssotoken import REFRESH_WINDOW
@@ -19,6 +20,7 @@ from ...core.cache import Cache, Entry
 from ...core.credentials import format_expiration
 from ...core.log import logger
 from ...core.provider import MFA_SOURCE_MINIMUM_SECONDS
+from ...core.request import program_name
 from ...errors import CredprocError, UsageError
 from ..render import table
 
@@ -73,22 +75,7 @@ def summary(entry: Entry) -> dict[str, object]:
     """One row: who and until when, never a secret."""
     identity = entry.identity
     left = entry.seconds_left()
-    if identity.get("role_arn"):
-        role = str(identity["role_arn"])
-    elif identity.get("sso_role_name"):
-        role = f"SSO {identity['sso_role_name']} in {identity.get('sso_account_id')}"
-    else:
-        role = f"MFA session {identity.get('mfa_serial')}"
-    if identity.get("sso_role_name") and not identity.get("role_arn"):
-        source = f"SSO session {identity.get('sso_session') or identity.get('sso_start_url')}"
-    elif identity.get("web_identity_token_file"):
-        source = f"web identity {identity['web_identity_token_file']}"
-    elif identity.get("mfa_serial") and identity.get("role_arn"):
-        source = f"MFA session {identity['mfa_serial']}"
-    elif identity.get("source_keys"):
-        source = f"keys {identity['source_keys']}"
-    else:
-        source = str(identity.get("source_profile") or "environment")
+    role, source = _who(identity)
     waiting = entry.backoff.seconds_to_wait()
     if left <= 0:
         state = "expired"
@@ -115,6 +102,33 @@ def summary(entry: Entry) -> dict[str, object]:
         "sts_clock": skew(entry.clock_offset),
         "key": entry.key,
     }
+
+
+def _who(identity: dict[str, Any]) -> tuple[str, str]:
+    """The row's role and source columns."""
+    wrapped = identity.get("wrap_command")
+    if wrapped and isinstance(wrapped, list):
+        # The program's name alone: the command's arguments may hold secrets.
+        profile = identity.get("wrap_profile")
+        program = program_name([str(word) for word in wrapped])
+        return f"credproc wrap {program}", f"profile {profile}" if profile else "its command"
+    if identity.get("role_arn"):
+        role = str(identity["role_arn"])
+    elif identity.get("sso_role_name"):
+        role = f"SSO {identity['sso_role_name']} in {identity.get('sso_account_id')}"
+    else:
+        role = f"MFA session {identity.get('mfa_serial')}"
+    if identity.get("sso_role_name") and not identity.get("role_arn"):
+        source = f"SSO session {identity.get('sso_session') or identity.get('sso_start_url')}"
+    elif identity.get("web_identity_token_file"):
+        source = f"web identity {identity['web_identity_token_file']}"
+    elif identity.get("mfa_serial") and identity.get("role_arn"):
+        source = f"MFA session {identity['mfa_serial']}"
+    elif identity.get("source_keys"):
+        source = f"keys {identity['source_keys']}"
+    else:
+        source = str(identity.get("source_profile") or "environment")
+    return role, source
 
 
 def sso_sessions(environ: Mapping[str, str]) -> list[dict[str, object]]:

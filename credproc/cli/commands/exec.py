@@ -24,8 +24,11 @@ from ...prompt.mfa import ask_only_in_foreground
 from ..refresh import from_sts
 from .env import role_environment
 
-# The child must use the role, not the profile its parent used to run credproc.
-PROFILE_VARIABLES = frozenset({"AWS_PROFILE", "AWS_DEFAULT_PROFILE"})
+# The child must use the role, not the profile its parent used to run credproc; nor a session
+# token of the parent's beside long-lived keys (a wrapped command's), which have none.
+DROPPED_VARIABLES = frozenset(
+    {"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+)
 
 
 class CannotRunError(CredprocError):
@@ -39,7 +42,7 @@ class CannotRunError(CredprocError):
 def run(args: argparse.Namespace) -> int:
     if args.server:
         return _serve(args)
-    child_env = {k: v for k, v in os.environ.items() if k not in PROFILE_VARIABLES}
+    child_env = {k: v for k, v in os.environ.items() if k not in DROPPED_VARIABLES}
     child_env.update(role_environment(args))
     command = _command(args)
     sys.stdout.flush()
