@@ -1,0 +1,249 @@
+"""``credproc wrap -- COMMAND``: another credential process, run once per token lifetime under
+the lock, its answer checked and cached. The runs are counted by the stand-in process itself
+(tests/support/fakeprocess.py), never guessed from timings."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pexpect
+import pytest
+from support.assertions import assert_fails, assert_warns
+from support.constants import BIN, ROLE
+from support.processes import wait_all
+from support.sandbox import Result, Sandbox
+
+pytestmark = pytest.mark.integration
+
+FAKE = Path(__file__).resolve().parents[1] / "support" / "fakeprocess.py"
+
+
+class Fake:
+    """The stand-in's state dir: its mode for the next runs, and the runs it counted."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(exist_ok=True)
+        self.dir = directory
+        self.argv = [sys.executable, str(FAKE), str(directory)]
+
+    def mode(self, **mode: object) -> None:
+        (self.dir / "mode.json").write_text(json.dumps(mode))
+
+    def runs(self) -> int:
+        runs = self.dir / "runs"
+        return len(runs.read_text().splitlines()) if runs.exists() else 0
+
+    def pids(self) -> list[int]:
+        return [int(line) for line in (self.dir / "runs").read_text().splitlines()]
+
+    def line(self, *options: str) -> str:
+        """The credential_process line of a profile that wraps it."""
+        return shlex.join([str(BIN / "credproc"), "wrap", *options, "--", *self.argv])
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Fake:
+    return Fake(tmp_path / "fake")
+
+
+def _wrap(
+    sandbox: Sandbox, fake: Fake, *options: str, env: Mapping[str, str] | None = None
+) -> Result:
+    return sandbox.credproc("wrap", *options, "--", *fake.argv, env=env)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie no one has reaped yet is not running.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+def test_thirty_processes_at_once_run_the_command_once(sandbox: Sandbox, fake: Fake) -> None:
+    fake.mode(sleep=2)  # everyone arrives while the command runs
+    processes = [sandbox.popen("wrap", "--", *fake.argv) for _ in range(30)]
+    results = wait_all(processes, timeout=120)
+
+    assert [r.returncode for r in results] == [0] * 30, results[0].stderr
+    assert len({r.stdout for r in results}) == 1
+    assert all(r.stderr == "" for r in results)
+    assert fake.runs() == 1
+    answer = json.loads(results[0].stdout)
+    assert answer["AccessKeyId"] == "ASIAFAKE000000000001"
+    assert answer["SessionToken"] == "fake-token-1"
+
+
+def test_a_hundred_calls_run_once_and_the_refresh_window_once_more(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    sandbox.settle()
+    first = _wrap(sandbox, fake)
+    later = [_wrap(sandbox, fake) for _ in range(99)]
+
+    assert fake.runs() == 1
+    assert all(r.returncode == 0 and r.stdout == first.stdout for r in later)
+
+    sandbox.expire_entries(600)  # inside the 15-minute refresh window
+    refreshed = _wrap(sandbox, fake)
+    again = _wrap(sandbox, fake)
+
+    assert fake.runs() == 2
+    assert refreshed.returncode == 0 and refreshed.json()["AccessKeyId"].endswith("2")
+    assert again.stdout == refreshed.stdout
+
+
+def test_an_answer_without_expiration_is_kept_max_age(sandbox: Sandbox, fake: Fake) -> None:
+    fake.mode(expiration=False, token=False)
+    result = _wrap(sandbox, fake, "--max-age", "1800", "--refresh-window", "60")
+    again = _wrap(sandbox, fake, "--max-age", "1800", "--refresh-window", "60")
+
+    answer = result.json()
+    assert set(answer) == {"Version", "AccessKeyId", "SecretAccessKey", "Expiration"}
+    expires = datetime.strptime(answer["Expiration"], "%Y-%m-%dT%H:%M:%SZ")
+    left = expires.replace(tzinfo=timezone.utc).timestamp() - time.time()
+    assert 1790 < left <= 1800
+    assert again.stdout == result.stdout and fake.runs() == 1
+
+
+def test_garbage_is_never_cached_nor_printed(sandbox: Sandbox, fake: Fake) -> None:
+    fake.mode(garbage='{"Version": 1, "AccessKeyId": "AKIA-LEAKED-SECRET"}')
+    result = _wrap(sandbox, fake)
+
+    line = assert_fails(result, 4, "python", "no valid credential_process JSON", "SecretAccessKey")
+    assert "LEAKED" not in line
+    assert list(sandbox.cache_dir.glob("*.json")) == []
+
+    fake.mode(garbage="Login failed, try again\n")
+    assert_fails(_wrap(sandbox, fake), 4, "not one JSON object")
+    fake.mode(lifetime=-60)
+    assert_fails(_wrap(sandbox, fake), 4, "has passed")
+    assert list(sandbox.cache_dir.glob("*.json")) == []
+    assert fake.runs() == 3
+
+
+def test_a_failure_without_a_cached_token_is_exit_5_and_one_line(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    fake.mode(stderr="opening the IdP\nError: the IdP said no (MFA rejected)", fail=3)
+    result = _wrap(sandbox, fake, "--key-env", "SECRET_TOOL_VAR", env={"SECRET_TOOL_VAR": "v"})
+
+    assert_fails(result, 5, "python exited with status 3: Error: the IdP said no (MFA rejected)")
+    assert str(FAKE) not in result.stderr  # never the command's arguments
+
+
+def test_a_failure_with_a_live_token_serves_it_with_a_warning_and_backs_off(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    first = _wrap(sandbox, fake)
+    sandbox.expire_entries(600)  # due for a refresh, still good for ten minutes
+    fake.mode(stderr="Error: the IdP is down", fail=1)
+
+    served = _wrap(sandbox, fake)
+    quiet = _wrap(sandbox, fake)  # in the backoff: served without running the command again
+
+    assert_warns(served, "python exited with status 1: Error: the IdP is down", "cached token")
+    assert served.json()["AccessKeyId"] == first.json()["AccessKeyId"]
+    assert quiet.returncode == 0 and quiet.stdout == served.stdout
+    assert fake.runs() == 2
+    (row,) = sandbox.credproc("cache", "list", "--json").json_list()
+    assert row["refresh_failures"] == 1 and row["state"].startswith("backoff")
+
+
+def test_a_hung_command_ends_at_the_deadline_with_nothing_left(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    fake.mode(hang=True, child=True)
+    started = time.monotonic()
+    result = _wrap(sandbox, fake, "--timeout", "2")
+    took = time.monotonic() - started
+
+    assert_fails(result, 5, "python gave no answer within 2 s (--timeout)")
+    assert took < 2 + 3 + 5  # the deadline, the grace period, start-up on a loaded machine
+    (pid,) = fake.pids()
+    child = int((fake.dir / "child").read_text())
+    assert not _alive(pid) and not _alive(child)
+
+
+def test_a_child_left_behind_is_ended_too(sandbox: Sandbox, fake: Fake) -> None:
+    fake.mode(child=True)
+    result = _wrap(sandbox, fake)
+
+    assert result.returncode == 0, result.stderr
+    assert not _alive(int((fake.dir / "child").read_text()))
+
+
+def test_the_command_prompts_on_the_terminal(sandbox: Sandbox, fake: Fake, tmp_path: Path) -> None:
+    """As a client runs credential_process: stdin /dev/null, stdout and stderr captured; the
+    command asks on the controlling terminal, which credproc hands to it while it runs."""
+    fake.mode(prompt=True)
+    out, err = tmp_path / "out", tmp_path / "err"
+    line = shlex.join([str(BIN / "credproc"), "wrap", "--", *fake.argv])
+    script = f"{line} </dev/null >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}"
+    child = pexpect.spawn(
+        "sh", ["-c", script], env=sandbox.env, cwd=str(sandbox.home), encoding="utf-8", timeout=60
+    )
+    child.expect_exact("fake: password: ")
+    child.sendline("hunter2")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0, err.read_text()
+    assert json.loads(out.read_text())["SecretAccessKey"] == "fake-hunter2"
+    assert err.read_text() == ""
+
+
+def test_key_env_values_and_the_profile_enter_the_key(sandbox: Sandbox, fake: Fake) -> None:
+    options = ("--key-env", "TOOL_PROFILE")
+    dev = _wrap(sandbox, fake, *options, env={"TOOL_PROFILE": "dev"})
+    prod = _wrap(sandbox, fake, *options, env={"TOOL_PROFILE": "prod"})
+    dev_again = _wrap(sandbox, fake, *options, env={"TOOL_PROFILE": "dev"})
+    other_profile = _wrap(sandbox, fake, *options, "--profile", "x", env={"TOOL_PROFILE": "dev"})
+
+    assert dev.stdout == dev_again.stdout != prod.stdout
+    assert other_profile.stdout not in (dev.stdout, prod.stdout)
+    assert fake.runs() == 3
+
+
+def test_cache_list_names_the_program_never_its_arguments(sandbox: Sandbox, fake: Fake) -> None:
+    secret_argv = [*fake.argv, "--password", "hunter2"]
+    assert sandbox.credproc("wrap", "--", *secret_argv).returncode == 0
+
+    listed = sandbox.credproc("cache", "list")
+    as_json = sandbox.credproc("cache", "list", "--json")
+
+    assert "credproc wrap python" in listed.stdout
+    for text in (listed.stdout, as_json.stdout):
+        assert "hunter2" not in text and str(FAKE) not in text
+
+
+def test_env_exec_and_roles_share_a_wrapped_profile(sandbox: Sandbox, fake: Fake) -> None:
+    """A profile whose credential_process is credproc wrap: credential_process itself,
+    credproc env and exec, and a role whose source it is, all from one run of the command."""
+    sandbox.add_profile("saml", credential_process=fake.line())
+    sandbox.add_profile("role", role_arn=ROLE, source_profile="saml")
+    sandbox.add_profile("chained", role_arn=ROLE + "-2", source_profile="role")
+    sandbox.settle()
+
+    direct = sandbox.run(shlex.split(fake.line()))
+    env = sandbox.credproc("env", "--profile", "saml", "--format", "dotenv")
+    child = sandbox.credproc("exec", "--profile", "saml", "--", "printenv", "AWS_ACCESS_KEY_ID")
+    roles = [sandbox.credproc("--profile", "chained") for _ in range(20)]
+
+    key = direct.json()["AccessKeyId"]
+    assert f"AWS_ACCESS_KEY_ID={key}" in env.stdout.splitlines()
+    assert child.stdout == key + "\n"
+    assert all(r.returncode == 0 for r in roles), roles[0].stderr
+    assert len({r.stdout for r in roles}) == 1
+    assert fake.runs() == 1
+    assert sandbox.server.calls("AssumeRole") == 2  # role, then chained, once each
+    assert sandbox.server.signers("AssumeRole")[0] == key  # the role was signed by the wrap's key
