@@ -40,6 +40,13 @@ def partition_of(role_arn: str) -> str:
     return partition
 
 
+def partition_of_region(region: str) -> str:
+    """The partition a region belongs to (credentials with no role ARN to tell it)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
 def federation_url(partition: str, environ: Mapping[str, str]) -> str:
     """The partition's endpoint, or CREDPROC_FEDERATION_URL (a proxy, a VPC setup, tests)."""
     override = environ.get(FEDERATION_URL_VARIABLE, "").strip()

@@ -168,7 +168,8 @@ def console_options(flags: RawOptions, environ: Mapping[str, str]) -> RawOptions
     raw = flags.over(from_environment(environ, CONSOLE_OPTIONS))
     profile = raw.text("profile")
     if profile:
-        raw = raw.over(options_from_profile(profile, environ))
+        # Any profile may hold them: a wrapped command's too, which names no role.
+        raw = raw.over(options_from_profile(profile, environ, role=False))
     values: dict[str, object] = {"profile": profile}
     for option in CONSOLE_OPTIONS:
         value = raw.text(option.dest)
@@ -181,8 +182,11 @@ def console_options(flags: RawOptions, environ: Mapping[str, str]) -> RawOptions
     return RawOptions(values)
 
 
-def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions:
-    """Options from ``[profile NAME]``: the standard keys and the ``credproc_*`` keys."""
+def options_from_profile(
+    profile: str, environ: Mapping[str, str], *, role: bool = True
+) -> RawOptions:
+    """Options from ``[profile NAME]``: the standard keys and the ``credproc_*`` keys; with
+    ``role``, refused if they name nothing to fetch."""
     keys = profile_keys(profile, environ)
     if keys is None:
         raise ConfigError(f"profile {profile!r} is not in {config_path(environ)}")
@@ -202,7 +206,7 @@ def options_from_profile(profile: str, environ: Mapping[str, str]) -> RawOptions
     options = RawOptions(values)
     if options.text("source_profile") == profile:
         raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
-    if not (options.has("role_arn") or options.has("mfa_serial") or is_sso_profile(keys)):
+    if role and not (options.has("role_arn") or options.has("mfa_serial") or is_sso_profile(keys)):
         raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
     return options
 

@@ -19,6 +19,7 @@ from credproc.config.options import (
     OUTPUT,
     REQUEST_OPTIONS,
     TABLE,
+    WRAP_OPTIONS,
     RawOptions,
 )
 from credproc.config.parser import parser_for
@@ -43,6 +44,9 @@ DERIVED_IDENTITY = {"endpoint_url", "source_key_id", *SSO_IDENTITY}
 # Request fields that are neither options nor identity: the role an MFA session is for, and
 # the SSO profile the login line names.
 CONTEXT = {"for_role", "sso_profile"}
+# A wrapped command's fields that are not options of their own: the command after --, and
+# --profile, which a wrapped command's key holds (credproc wrap).
+WRAP_IDENTITY = {"wrap_command", "wrap_profile"}
 
 
 def test_names_are_unique() -> None:
@@ -84,7 +88,16 @@ def test_help_shows_each_bound_and_default() -> None:
 
 def test_request_fields_are_the_table_options() -> None:
     resolved = {o.dest for o in OPTIONS if o.kind in (IDENTITY, BEHAVIOUR)} - {"no_cache"}
-    assert set(Request._fields) == resolved | DERIVED_IDENTITY | CONTEXT
+    wrap = {o.dest for o in WRAP_OPTIONS} | WRAP_IDENTITY
+    assert set(Request._fields) == resolved | wrap | DERIVED_IDENTITY | CONTEXT
+
+
+def test_a_wrapped_command_key_is_its_line_and_its_identity_options() -> None:
+    request = Request(
+        role_arn=None, source_profile=None, role_session_name="", duration=900, wrap_command=("x",)
+    )
+    identity = {o.dest for o in WRAP_OPTIONS if o.kind == IDENTITY} | WRAP_IDENTITY
+    assert set(request.identity()) == identity
 
 
 def test_the_cache_key_covers_identity_and_nothing_else() -> None:

@@ -39,21 +39,33 @@ ISSUER = "credproc"
 
 def run(args: argparse.Namespace) -> int:
     request = resolve(RawOptions.of(args).without(["region"]), os.environ)
-    if request.role_arn is None:
+    if request.role_arn is None and not request.wrap_command:
         raise UsageError(
             "an MFA session alone cannot sign in to the console: name a role with --role-arn "
             "(or --profile)"
         )
     wanted = _console_seconds(args.console_duration)
     region = validate.region("--region", args.region) or request.region or DEFAULT_CONSOLE_REGION
-    partition = federation.partition_of(request.role_arn)
+    # A wrapped command's profile (always named: its line is what makes it one) signs in
+    # as whatever the command's credentials are; its partition is its region's.
+    role = request.role_arn or f"{args.profile} (credproc wrap {request.program})"
+    partition = (
+        federation.partition_of(request.role_arn)
+        if request.role_arn
+        else federation.partition_of_region(region)
+    )
     url = federation.federation_url(partition, os.environ)
     target = federation.destination(args.destination, partition, region)
     # The browser and its context are settled before any network call: a wrong name fails
     # at once, and costs no STS call.
     settings = console_options(given(args), os.environ)
-    opener = None if args.print_url else plan(settings, request.role_arn, os.environ)
+    opener = None if args.print_url else plan(settings, role, os.environ)
     credentials = get_credentials(request, from_sts)
+    if not credentials.session_token:
+        raise UsageError(
+            f"{request.program} gave long-lived keys, and the console signs in with temporary "
+            "credentials only (a role's, a federated user's)"
+        )
     chained = (
         request.source_profile is not None
         and request.mfa_serial is None
@@ -76,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     browser, where = opener
     record = SignedIn(os.environ)
-    if record.holds(browser, where, request.role_arn):
+    if record.holds(browser, where, role):
         page_target = link
     else:
         logger().info("signing out of %s first: it may hold another role's session", where.describe)
@@ -84,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     with handoff(page_target, os.path.join(user_data_dir(os.environ), "pages")) as page:
         process = browsers.open_page(browser, where, page.address if where.container else page.page)
         page.wait(process.poll if process is not None else lambda: None)
-    record.sign_in(browser, where, request.role_arn)
+    record.sign_in(browser, where, role)
     logger().info("the console opened in %s, %s", browser.describe(), where.describe)
     return 0
 

@@ -21,9 +21,16 @@ from typing import TYPE_CHECKING
 
 from ...aws import sts
 from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
-from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
+from ...config.cmdline import (
+    WRAP,
+    credproc_arguments,
+    parse_arguments,
+    parse_line,
+    parse_wrap,
+    split,
+)
 from ...config.options import CONSOLE_OPTIONS, RawOptions
-from ...config.resolve import console_options, resolve
+from ...config.resolve import console_options, resolve, wrap_request
 from ...config.source import check_source
 from ...core.provider import get_credentials
 from ...core.request import Request
@@ -220,11 +227,34 @@ def _credential_process(
     if arguments is None:
         verdict = f"runs {executable}, not credproc: there is nothing more to check here"
         return [Check("credential_process", "warn", verdict)], None
+    if arguments[:1] == [WRAP]:
+        return _wrapped(arguments[1:], executable, environ), None
     try:
         _, options = parse_arguments(arguments)
     except CredprocError as error:
         return [failed("credential_process", error)], None
     return [Check("credential_process", "ok", f"runs credproc ({executable})")], options
+
+
+def _wrapped(arguments: list[str], executable: str, environ: Mapping[str, str]) -> list[Check]:
+    """A ``credproc wrap`` line: its options, the command it wraps (found and executable, as
+    credproc runs it: PATH, no shell; never run here) and the cache. Only the command's
+    program is named: its arguments may hold secrets."""
+    try:
+        options, command = parse_wrap(arguments)
+        request = wrap_request(options, command, environ)
+    except CredprocError as error:
+        return [failed("credential_process", error)]
+    checks = [Check("credential_process", "ok", f"runs credproc wrap ({executable})")]
+    found = _find(command[0], environ)
+    if found is None:
+        problem = ConfigError(
+            f"the wrapped command {request.program!r} is not on PATH, or not an executable file"
+        )
+        checks.append(failed("command", problem, "install it, or give its absolute path"))
+    else:
+        checks.append(Check("command", "ok", f"{request.program} is {found}"))
+    return [*checks, cache_check(request), refresh_window_check(request)]
 
 
 def _find(command: str, environ: Mapping[str, str]) -> str | None:
@@ -261,6 +291,8 @@ def _next_hop(profile: str, environ: Mapping[str, str]) -> str | None:
     try:
         keys = profile_keys(profile, environ) or {}
         line = parse_line(keys.get("credential_process", ""))
+        if line is not None and line.command:
+            return None  # a wrapped command: the chain's real source
         if line is not None:
             return line.options.text("profile") or line.options.text("source_profile")
     except CredprocError:
