@@ -17,6 +17,7 @@ import pexpect
 import pytest
 from support.assertions import assert_fails, assert_warns
 from support.constants import BIN, ROLE
+from support.federation import running_federation
 from support.processes import wait_all
 from support.sandbox import Result, Sandbox
 
@@ -247,3 +248,46 @@ def test_env_exec_and_roles_share_a_wrapped_profile(sandbox: Sandbox, fake: Fake
     assert fake.runs() == 1
     assert sandbox.server.calls("AssumeRole") == 2  # role, then chained, once each
     assert sandbox.server.signers("AssumeRole")[0] == key  # the role was signed by the wrap's key
+
+
+def test_console_signs_in_with_a_wrapped_profile(sandbox: Sandbox, fake: Fake) -> None:
+    sandbox.add_profile("saml", credential_process=fake.line(), region="eu-west-1")
+    with running_federation() as stand_in:
+        sandbox.env["CREDPROC_FEDERATION_URL"] = stand_in.url
+        cached = sandbox.run(shlex.split(fake.line())).json()
+        result = sandbox.credproc("console", "--profile", "saml", "--print")
+
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith(stand_in.url + "?")
+        assert stand_in.session() == {
+            "sessionId": cached["AccessKeyId"],
+            "sessionKey": cached["SecretAccessKey"],
+            "sessionToken": cached["SessionToken"],
+        }
+    assert fake.runs() == 1
+
+
+def test_doctor_checks_the_wrapped_command_without_running_it(
+    sandbox: Sandbox, fake: Fake, tmp_path: Path
+) -> None:
+    sandbox.add_profile("saml", credential_process=fake.line())
+    missing = shlex.join([str(BIN / "credproc"), "wrap", "--", "no-such-tool", "--password", "x"])
+    sandbox.add_profile("broken", credential_process=missing)
+    plain = tmp_path / "not-executable"
+    plain.write_text("#!/bin/sh\n")
+    sandbox.add_profile(
+        "plain", credential_process=shlex.join([str(BIN / "credproc"), "wrap", "--", str(plain)])
+    )
+
+    fine = sandbox.credproc("doctor", "saml")
+    broken = sandbox.credproc("doctor", "broken")
+    not_executable = sandbox.credproc("doctor", "plain")
+
+    assert fine.returncode == 0, fine.stdout
+    assert f"ok    command: python is {sys.executable}" in fine.stdout
+    assert broken.returncode == 3 and "FAIL  command: the wrapped command 'no-such-tool'" in (
+        broken.stdout
+    )
+    assert "--password" not in broken.stdout
+    assert not_executable.returncode == 3 and "FAIL  command" in not_executable.stdout
+    assert fake.runs() == 0
