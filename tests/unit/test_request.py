@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from support.constants import ROLE
 
 from credproc.config.keyindex import Indexed, write_index
 from credproc.config.options import RawOptions
-from credproc.config.resolve import default_session_name, keys_request, resolve
+from credproc.config.resolve import default_session_name, keys_request, resolve, wrap_request
 from credproc.core.dirs import user_cache_dir, user_config_dir, user_data_dir
 from credproc.core.request import KEY_FIELDS, OTHER_FIELDS, Request
 from credproc.errors import ConfigError, UsageError
@@ -262,6 +263,21 @@ PINNED_KEYS = {
         duration=900,
         web_identity_token_file="/var/run/token",
     ),
+    # credproc wrap: the command's argv, the --key-env values (one unset) and --profile; the
+    # behaviour fields change nothing.
+    "baa28509f913d0bd1dbf71af103d282158de6e69de9808eb42c84c19fac2293d": Request(
+        role_arn=None,
+        source_profile=None,
+        role_session_name="",
+        duration=3600,
+        wrap_command=("saml2aws", "login", "--credential-process", "--role", _ROLE),
+        key_env=(("AWS_PROFILE", "dev"), ("SAML2AWS_IDP_ACCOUNT", None)),
+        wrap_profile="dev",
+        refresh_window=900,
+        cache_dir="/c",
+        max_age=600,
+        wrap_timeout=30.0,
+    ),
 }
 
 
@@ -295,3 +311,53 @@ def test_raw_options_by_name_refuses_unknown_names() -> None:
     with pytest.raises(TypeError, match="unknown options: role"):
         RawOptions().updated({"role": ROLE})
     assert RawOptions().updated({"role_arn": ROLE}).text("role_arn") == ROLE
+
+
+_WRAPPED = Request(
+    role_arn=None, source_profile=None, role_session_name="", duration=3600, wrap_command=("x",)
+)
+
+
+def test_a_wrapped_command_key_covers_its_line_its_variables_and_its_profile() -> None:
+    changes: dict[str, Any] = {
+        "wrap_command": ("x", "--account", "2"),
+        "key_env": (("AWS_PROFILE", None),),
+        "wrap_profile": "dev",
+    }
+    assert set(changes) == set(_WRAPPED.identity())
+    keys = {_WRAPPED._replace(**{name: value}).key for name, value in changes.items()}
+    assert len(keys) == len(changes) and _WRAPPED.key not in keys
+    set_variable = _WRAPPED._replace(key_env=(("AWS_PROFILE", "dev"),))
+    assert set_variable.key != _WRAPPED._replace(key_env=(("AWS_PROFILE", None),)).key
+    same = _WRAPPED._replace(max_age=60, wrap_timeout=1.0, refresh_window=10, region="x")
+    assert same.key == _WRAPPED.key
+
+
+def test_key_env_order_and_repeats_do_not_change_the_key() -> None:
+    env = {**ENV, "A": "1", "B": "2"}
+    first = wrap_request(RawOptions(key_env=("B", "A", "B")), ["x"], env)
+    second = wrap_request(RawOptions(key_env=("A", "B")), ["x"], env)
+    assert first.key_env == (("A", "1"), ("B", "2"))
+    assert first.key == second.key
+
+
+@pytest.mark.parametrize(
+    ("options", "command", "message"),
+    [
+        ({}, [], "needs a command after --"),
+        ({"key_env": ("NOT-A-NAME",)}, ["x"], "--key-env 'NOT-A-NAME' is not a variable name"),
+        ({"max_age": "30"}, ["x"], "--max-age 30 is out of range (60..129600 seconds)"),
+        ({"wrap_timeout": "0"}, ["x"], "--timeout 0 is out of range (1..3600 seconds)"),
+        ({"max_age": "600", "refresh_window": "600"}, ["x"], "must be below --max-age (600 s)"),
+    ],
+)
+def test_a_wrapped_command_request_is_checked(
+    options: dict[str, Any], command: list[str], message: str
+) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        wrap_request(RawOptions(options), command, ENV)
+
+
+def test_a_short_max_age_halves_the_default_window() -> None:
+    request = wrap_request(RawOptions(max_age="600"), ["x"], ENV)
+    assert request.refresh_window == 300 and request.max_age == 600
