@@ -113,6 +113,19 @@ QUICK = Settings(
 )
 
 
+WRAP_FORM = "credproc wrap, cache hit"
+
+
+def wrapped_script(bench: Bench) -> str:
+    """The command of the wrap form: counts its runs, prints fixed credentials (no Expiration:
+    credproc keeps them --max-age)."""
+    answer = {"Version": 1, "AccessKeyId": "ASIABENCH", "SecretAccessKey": "s", "SessionToken": "t"}
+    return (
+        f"import json; open({str(bench.wrapped_runs)!r}, 'a').write('run\\n'); "
+        f"print(json.dumps({answer!r}))"
+    )
+
+
 def progress(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
@@ -438,12 +451,18 @@ class Bench:
                 "--source-keys",
                 KEYS_NAME,
             ]
+        forms[WRAP_FORM] = [str(CREDPROC), "wrap", "--", sys.executable, "-c", wrapped_script(self)]
         for count in self.settings.config_sizes:
             name = profile_form_name(count)
             forms[name] = [str(CREDPROC), "--profile", PROFILE_FORM]
             if count:
                 envs[name] = {"AWS_CONFIG_FILE": str(self.workspace.sized_config(count))}
         return forms, envs
+
+    @property
+    def wrapped_runs(self) -> Path:
+        """Where the command of the wrap form counts its runs: one, the rest are hits."""
+        return self.workspace.root / "wrapped-runs"
 
     def add_source_keys(self) -> None:
         """`credproc keys add` into the running keyring, and one cold --source-keys run."""
@@ -472,6 +491,7 @@ class Bench:
         cached = [tool for tool in (self.credproc, aec) if tool is not None]
         profile_form = forms[profile_form_name(0)]
         run_checked(profile_form, self.env, check_credentials)  # the same entry as the flags
+        run_checked(forms[WRAP_FORM], self.env, check_credentials)  # the wrapped command's run
         before = {tool.name: self.server.assume_role_calls(tool.role_arn) for tool in cached}
 
         samples = time_interleaved(commands, self.env, runs, envs=envs)
@@ -480,6 +500,9 @@ class Bench:
         plain = {name: argv for name, argv in commands.items() if name not in envs}
         hyperfine = hyperfine_medians(plain, self.env, runs, self.workspace.root / "hyperfine.json")
 
+        wrapped_runs = len(self.wrapped_runs.read_text().splitlines())
+        if wrapped_runs != 1:
+            self.fail(f"credproc wrap: its command ran {wrapped_runs} times, expected 1 (no hit)")
         for tool in cached:
             made = self.server.assume_role_calls(tool.role_arn) - before[tool.name]
             if made:

@@ -143,3 +143,24 @@ def test_an_sso_hit_loads_the_fence_and_nothing_banned(
     assert "credproc.aws.ssotoken" in _imported_modules(cold.stderr)
     assert hit.stdout == cold.stdout
     _assert_fenced(hit)
+
+
+@pytest.mark.integration
+def test_a_wrap_hit_loads_the_fence_and_nothing_banned(sandbox: Sandbox, tmp_path: Path) -> None:
+    """``credproc wrap -- COMMAND``: the command runs once; the next run of the same line is a
+    hit like any other, which runs nothing and loads nothing but the fence."""
+    runs = tmp_path / "runs"
+    answer = (
+        '{"Version": 1, "AccessKeyId": "ASIAWRAPPED", "SecretAccessKey": "s", "SessionToken": "t"}'
+    )
+    script = f"open({str(runs)!r}, 'a').write('run\\n'); print({answer!r})"
+    argv = ["wrap", "--key-env", "TOOL_PROFILE", "--", sys.executable, "-c", script]
+    sandbox.settle()
+    cold = _run(sandbox, argv)
+    hit = _run(sandbox, argv)
+
+    assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
+    assert runs.read_text() == "run\n"  # the second run really was a hit
+    assert "credproc.fetch.wrap" in _imported_modules(cold.stderr)
+    assert hit.stdout == cold.stdout
+    _assert_fenced(hit)
