@@ -16,10 +16,11 @@ from pathlib import Path
 import pexpect
 import pytest
 from support.assertions import assert_fails, assert_warns
-from support.constants import BIN, ROLE
+from support.constants import BASE_KEY_ID, BASE_SECRET, BIN, ROLE
 from support.federation import running_federation
 from support.processes import wait_all
 from support.sandbox import Result, Sandbox
+from support.tools import require_path
 
 pytestmark = pytest.mark.integration
 
@@ -291,3 +292,35 @@ def test_doctor_checks_the_wrapped_command_without_running_it(
     assert "--password" not in broken.stdout
     assert not_executable.returncode == 3 and "FAIL  command" in not_executable.stdout
     assert fake.runs() == 0
+
+
+# Debian's awscli: the AWS CLI v2 (the venv's `aws`, v1 from PyPI, comes first on PATH and has
+# no `configure export-credentials`), called by its absolute path.
+AWS_V2 = Path("/usr/bin/aws")
+
+
+def test_the_real_aws_cli_v2_wrapped_as_the_source_of_a_role(sandbox: Sandbox, fake: Fake) -> None:
+    """`aws configure export-credentials --format process` for a profile with static keys,
+    wrapped, as the source of a role: counted at the command (the stand-in counts, then
+    becomes the real CLI), one run for twenty calls."""
+    require_path(AWS_V2, "apt-get install awscli: the AWS CLI v2")
+    version = sandbox.run([str(AWS_V2), "--version"])
+    assert version.stdout.startswith("aws-cli/2."), version.stdout + version.stderr
+    export = [str(AWS_V2), "configure", "export-credentials", "--profile", "base"]
+    counted = [*fake.argv, "--", *export, "--format", "process"]
+    line = shlex.join([str(BIN / "credproc"), "wrap", "--", *counted])
+    sandbox.add_profile("exported", credential_process=line)
+    sandbox.add_profile("role", role_arn=ROLE, source_profile="exported")
+    sandbox.settle()
+
+    calls = [sandbox.run(shlex.split(line)) for _ in range(20)]
+    role = sandbox.credproc("--profile", "role")
+
+    assert all(c.returncode == 0 and c.stdout == calls[0].stdout for c in calls), calls[0].stderr
+    answer = calls[0].json()
+    assert answer["AccessKeyId"] == BASE_KEY_ID and answer["SecretAccessKey"] == BASE_SECRET
+    assert "SessionToken" not in answer  # static keys: none, and none invented
+    assert role.returncode == 0, role.stderr
+    assert role.json()["AccessKeyId"].startswith("ASIA")
+    assert sandbox.server.signers("AssumeRole") == [BASE_KEY_ID]
+    assert fake.runs() == 1
