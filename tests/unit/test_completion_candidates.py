@@ -179,6 +179,15 @@ def test_after_double_dash_the_command_completes_itself(line: str) -> None:
     assert complete(line.split(" "), {}) == Completions(command=True)
 
 
+def test_wrap_its_flags_and_its_command() -> None:
+    assert words("w") == ["wrap"]
+    assert {"--key-env", "--max-age", "--timeout", "--profile", "--cache-dir"} <= set(
+        words("wrap --")
+    )
+    assert "--role-arn" not in words("wrap --")
+    assert complete("wrap --timeout 30 -- saml2aws l".split(" "), {}) == Completions(command=True)
+
+
 def test_a_command_without_positionals_offers_its_flags_on_an_empty_word() -> None:
     assert "--format" in words("env ")
     assert words("env x") == []
