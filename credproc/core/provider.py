@@ -138,8 +138,22 @@ def _refresh_locked(
                 f"{request.mfa_serial} until then (credproc cache clear with the role's "
                 "options: ask now)"
             )
+        if asks and failed.retry_after >= refresh_started():
+            # The process this one queued behind could not get a code a moment ago (a
+            # hardware key not plugged in, a prompt refused): N waiters must not each run
+            # the token command or prompt again, one after another. The next run tries.
+            raise MfaError(
+                f"another credproc process could not get an MFA code for {request.mfa_serial} "
+                "while this one waited for it (its own line says why); run again to retry"
+            )
         try:
             fetched = _fetch(request, fetch)
+        except MfaError:
+            if held.locked and asks:
+                # Noted for the runs queued behind this one (above), without a backoff: a
+                # person who plugs the key in and runs again is asked at once.
+                cache.record_failure(request, Backoff(failed.failures, time.time()))
+            raise
         except OUTAGES as error:
             if held.locked and entry is not None and _usable(entry):
                 # Recorded with the entry, atomically like the entry itself: the next runs
@@ -150,7 +164,7 @@ def _refresh_locked(
             elif held.locked and asks:
                 cache.record_failure(request, failed.after_another_failure())
             return _stale(entry, error)
-        if asks and failed.failures:
+        if asks and (failed.failures or failed.retry_after):
             cache.clear_failure(request.key)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):

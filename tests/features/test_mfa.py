@@ -333,3 +333,35 @@ def test_the_token_commands_stderr_reaches_the_terminal(sandbox: Sandbox) -> Non
     child.close()
     assert child.exitstatus == 0
     assert sandbox.server.requests("GetSessionToken")[0]["TokenCode"] == "246802"
+
+
+def test_a_yubikey_that_is_not_plugged_in_is_one_line_and_no_retry_storm(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The docs' YubiKey example, `ykman oath accounts code --single NAME`, with no key
+    plugged in: a stand-in ykman on PATH (it is not installed here) fails as the real one
+    does. Eight processes at once: ykman runs once; those that queued behind it fail at once
+    with one line each, and no STS call is made."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    runs = tmp_path / "ykman-runs"
+    ykman = bin_dir / "ykman"
+    ykman.write_text(
+        f"#!/bin/sh\necho \"$*\" >> '{runs}'\nsleep 1\n"
+        "echo 'ERROR: Failed connecting to a YubiKey: no YubiKey detected' >&2\nexit 1\n"
+    )
+    ykman.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{sandbox.env['PATH']}"}
+    args = ["--role-arn", ROLE_A, "--source-profile", "base", "--mfa-serial", MFA_SERIAL]
+    command = ["--mfa-token-command", "ykman oath accounts code --single 'AWS:alice'"]
+    processes = [sandbox.popen(*args, *command, env=env) for _ in range(8)]
+    results = wait_all(processes)
+
+    for result in results:
+        assert_fails(result, 8, "MFA")
+    assert runs.read_text().splitlines() == ["oath accounts code --single AWS:alice"]
+    assert sandbox.server.calls() == 0
+
+    again = sandbox.credproc(*args, *command, env=env)  # a later run tries the key again
+    assert_fails(again, 8, "the MFA token command failed with exit status 1")
+    assert len(runs.read_text().splitlines()) == 2
