@@ -6,7 +6,8 @@ and ``python -m credproc`` enter ``credproc.__main__``, which asks ``serve`` fir
 everything else to the CLI (``credproc.cli.main``). What a hit does, step by step:
 
 1. **Find the record of this command line.** A run that resolved its options (flags, the
-   ``CREDPROC_*`` variables, ``[profile NAME]``, the source-key index) recorded what the
+   ``CREDPROC_*`` variables, ``[profile NAME]``, the source-key index; for ``credproc wrap``,
+   its command line and the values of its ``--key-env`` variables) recorded what the
    resolution read and what it gave (``core.index``): the environment variables it looked up
    (set or not, and their values), the identity of every file it read or looked for (device,
    inode, size, mtime and ctime in nanoseconds, or "absent"), the working directory if a
