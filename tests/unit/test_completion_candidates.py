@@ -185,7 +185,9 @@ def test_wrap_its_flags_and_its_command() -> None:
         words("wrap --")
     )
     assert "--role-arn" not in words("wrap --")
-    assert complete("wrap --timeout 30 -- saml2aws l".split(" "), {}) == Completions(command=True)
+    assert complete(["wrap", "--timeout", "30", "--", "saml2aws", "l"], {}) == Completions(
+        command=True
+    )
 
 
 def test_a_command_without_positionals_offers_its_flags_on_an_empty_word() -> None:
