@@ -324,3 +324,43 @@ def test_the_real_aws_cli_v2_wrapped_as_the_source_of_a_role(sandbox: Sandbox, f
     assert role.json()["AccessKeyId"].startswith("ASIA")
     assert sandbox.server.signers("AssumeRole") == [BASE_KEY_ID]
     assert fake.runs() == 1
+
+
+def test_exec_server_and_the_default_command_serve_a_wrapped_profile(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    """The endpoint of exec --server hands a boto3 program the wrapped command's credentials;
+    `credproc --profile` reads the wrapped line too. One run of the command for all."""
+    sandbox.add_profile("saml", credential_process=fake.line(), region="eu-west-1")
+    sandbox.settle()
+    direct = sandbox.run(shlex.split(fake.line()))
+    program = (
+        "import boto3; c = boto3.Session().get_credentials().get_frozen_credentials(); "
+        "print(c.access_key, c.token)"
+    )
+    served = sandbox.credproc(
+        "exec", "--server", "--profile", "saml", "--", sys.executable, "-c", program
+    )
+    default = [sandbox.credproc("--profile", "saml") for _ in range(3)]
+
+    answer = direct.json()
+    assert served.returncode == 0, served.stderr
+    assert served.stdout == f"{answer['AccessKeyId']} {answer['SessionToken']}\n"
+    assert all(r.returncode == 0 and r.json() == answer for r in default), default[0].stderr
+    assert fake.runs() == 1
+
+
+def test_the_command_line_never_reaches_a_message_or_a_log(
+    sandbox: Sandbox, fake: Fake, tmp_path: Path
+) -> None:
+    log = tmp_path / "log"
+    secret_argv = [*fake.argv, "--password", "hunter2"]
+    fake.mode(stderr="Error: bad password", fail=1)
+    failed = sandbox.credproc("wrap", "-v", "--log-file", str(log), "--", *secret_argv)
+    fake.mode()
+    fine = sandbox.credproc("wrap", "-v", "--log-file", str(log), "--", *secret_argv)
+
+    assert failed.returncode == 5 and fine.returncode == 0, fine.stderr
+    for text in (failed.stderr, fine.stderr, log.read_text()):
+        assert "running python" in text or "python exited" in text
+        assert "hunter2" not in text and str(FAKE) not in text
