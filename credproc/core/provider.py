@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import (
     LOOP_MARKER,
+    CommandFailedError,
     CommandOutputError,
     CredprocError,
     LockTimeoutError,
@@ -128,8 +129,12 @@ def _refresh_locked(
         # Asking a person for a code with no token to fall back on: after an outage swallowed
         # the last code, runs fail at once until the backoff ends, without asking again (a
         # client retrying every few seconds would otherwise ask for a code each time).
-        asks = _asks_a_person(request) and (entry is None or not _usable(entry))
-        failed = cache.read_failure(request) if asks else Backoff()
+        usable = entry is not None and _usable(entry)
+        asks = _asks_a_person(request) and not usable
+        # A refresh that may ask a person (an MFA code, a wrapped command's sign-in) shares
+        # its failure with the processes queued behind it when there is no token to serve.
+        shares = (asks or bool(request.wrap_command)) and not usable
+        failed = cache.read_failure(request) if shares else Backoff()
         if failed.seconds_to_wait():
             # Worded like the backoff of an entry: the same state, seen from a run.
             raise StsUnavailableError(
@@ -138,38 +143,49 @@ def _refresh_locked(
                 f"{request.mfa_serial} until then (credproc cache clear with the role's "
                 "options: ask now)"
             )
-        if asks and failed.retry_after >= refresh_started():
-            # The process this one queued behind could not get a code a moment ago (a
-            # hardware key not plugged in, a prompt refused): N waiters must not each run
-            # the token command or prompt again, one after another. The next run tries.
-            raise MfaError(
-                f"another credproc process could not get an MFA code for {request.mfa_serial} "
-                "while this one waited for it (its own line says why); run again to retry"
-            )
+        if shares and failed.retry_after >= refresh_started():
+            raise _failed_while_waiting(request)
         try:
             fetched = _fetch(request, fetch)
-        except MfaError:
-            if held.locked and asks:
-                # Noted for the runs queued behind this one (above), without a backoff: a
-                # person who plugs the key in and runs again is asked at once.
-                cache.record_failure(request, Backoff(failed.failures, time.time()))
-            raise
-        except OUTAGES as error:
-            if held.locked and entry is not None and _usable(entry):
+        except (MfaError, *OUTAGES) as error:
+            outage = isinstance(error, OUTAGES)
+            if held.locked and outage and usable and entry is not None:
                 # Recorded with the entry, atomically like the entry itself: the next runs
                 # back off (cache.Backoff) instead of each trying STS again.
                 backoff = entry.backoff.after_another_failure()
                 cache.write(request, entry.credentials, entry.clock_offset, backoff)
                 _SAID_BACKOFF.add((request.key, backoff.retry_after))  # this failure says it
-            elif held.locked and asks:
+            elif held.locked and outage and asks:
                 cache.record_failure(request, failed.after_another_failure())
+            elif held.locked and shares:
+                # Noted for the runs queued behind this one, without a backoff: a person who
+                # plugs the key in, or fixes the sign-in, and runs again is asked at once.
+                cache.record_failure(request, Backoff(failed.failures, time.time()))
+            if not outage:
+                raise
             return _stale(entry, error)
-        if asks and (failed.failures or failed.retry_after):
+        if shares and (failed.failures or failed.retry_after):
             cache.clear_failure(request.key)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
             logger().info("new token from %s for %s, cached", request.origin(), request.describe())
         return fetched.credentials.in_local_clock(fetched.clock_offset)
+
+
+def _failed_while_waiting(request: Request) -> CredprocError:
+    """The process this one queued behind could not refresh a moment ago, with no token to
+    serve (a hardware key not plugged in, a prompt refused, a wrapped command's sign-in
+    failed): N waiters must not each run the token command, prompt or command again, one
+    after another. The next run tries again."""
+    if request.wrap_command:
+        return CommandFailedError(
+            f"{request.program} failed for another credproc process while this one waited "
+            "for it (that process's line says why); run again to retry"
+        )
+    return MfaError(
+        f"another credproc process could not get an MFA code for {request.mfa_serial} "
+        "while this one waited for it (its own line says why); run again to retry"
+    )
 
 
 def _asks_a_person(request: Request) -> bool:

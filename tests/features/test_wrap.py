@@ -143,6 +143,25 @@ def test_a_failure_without_a_cached_token_is_exit_5_and_one_line(
     assert str(FAKE) not in result.stderr  # never the command's arguments
 
 
+def test_processes_queued_behind_a_failure_do_not_each_run_the_command_again(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    """A sign-in that fails with no token to serve (the IdP down, a password refused): the ten
+    processes started together fail with it, one line each, and the command ran once; the
+    next run tries again at once (no backoff: a person who fixed it is not kept waiting)."""
+    fake.mode(sleep=1.5, stderr="Error: the IdP is down", fail=1)
+    results = wait_all([sandbox.popen("wrap", "--", *fake.argv) for _ in range(10)])
+
+    lines = [assert_fails(result, 5) for result in results]
+    assert sum("python exited with status 1: Error: the IdP is down" in line for line in lines) == 1
+    assert sum("failed for another credproc process" in line for line in lines) == 9
+    assert fake.runs() == 1
+
+    fake.mode()
+    assert _wrap(sandbox, fake).returncode == 0
+    assert fake.runs() == 2
+
+
 def test_a_failure_with_a_live_token_serves_it_with_a_warning_and_backs_off(
     sandbox: Sandbox, fake: Fake
 ) -> None:
