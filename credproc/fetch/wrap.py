@@ -52,6 +52,9 @@ _RFC3339 = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))",
     re.ASCII,
 )
+# Signals Python ignores for itself, restored for the command as subprocess does (a command
+# that inherited an ignored SIGPIPE would not die quietly on a closed pipe).
+_RESTORED = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ") if hasattr(signal, name))
 _KEY_TEXT = re.compile(r"[\x21-\x7e]+", re.ASCII)  # printable, no spaces: what a header takes
 
 
@@ -85,6 +88,7 @@ def run(request: Request) -> bytes:
             file_actions=actions,
             setpgroup=0,
             setsigmask=(),
+            setsigdef=_RESTORED,
         )
     except OSError as error:
         for fd in (out_read, out_write, err_read, err_write):
