@@ -246,6 +246,13 @@ def test_cache_list_names_the_program_never_its_arguments(sandbox: Sandbox, fake
     for text in (listed.stdout, as_json.stdout):
         assert "hunter2" not in text and str(FAKE) not in text
 
+    sandbox.add_profile("saml", credential_process=fake.line("--profile", "saml"))
+    assert sandbox.run(shlex.split(fake.line("--profile", "saml"))).returncode == 0
+    cleared = sandbox.credproc("cache", "clear", "--profile", "saml")
+    assert cleared.stdout == "removed 1 cached token\n", cleared.stderr
+    (row,) = sandbox.credproc("cache", "list", "--json").json_list()  # the other one stays
+    assert row["role"] == "credproc wrap python" and row["source"] == "its command"
+
 
 def test_env_exec_and_roles_share_a_wrapped_profile(sandbox: Sandbox, fake: Fake) -> None:
     """A profile whose credential_process is credproc wrap: credential_process itself,
