@@ -390,3 +390,18 @@ def test_the_command_line_never_reaches_a_message_or_a_log(
     for text in (failed.stderr, fine.stderr, log.read_text()):
         assert "running python" in text or "python exited" in text
         assert "hunter2" not in text and str(FAKE) not in text
+
+
+def test_the_python_api_serves_a_wrapped_profile(sandbox: Sandbox, fake: Fake) -> None:
+    sandbox.add_profile("saml", credential_process=fake.line())
+    direct = sandbox.run(shlex.split(fake.line())).json()
+    script = (
+        "import credproc; c = credproc.get_credentials(profile='saml'); "
+        "s = credproc.session(profile='saml').get_credentials().get_frozen_credentials(); "
+        "print(c.access_key_id, s.access_key)"
+    )
+    result = sandbox.run([sys.executable, "-c", script])
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{direct['AccessKeyId']} {direct['AccessKeyId']}\n"
+    assert fake.runs() == 1
