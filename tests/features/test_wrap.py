@@ -22,6 +22,8 @@ from support.processes import wait_all
 from support.sandbox import Result, Sandbox
 from support.tools import require_path
 
+from credproc.fetch.wrap import GRACE_SECONDS
+
 pytestmark = pytest.mark.integration
 
 FAKE = Path(__file__).resolve().parents[1] / "support" / "fakeprocess.py"
@@ -193,6 +195,20 @@ def test_a_hung_command_ends_at_the_deadline_with_nothing_left(
     (pid,) = fake.pids()
     child = int((fake.dir / "child").read_text())
     assert not _alive(pid) and not _alive(child)
+
+
+def test_a_command_that_ignores_sigterm_gets_sigkill_after_the_grace_period(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    fake.mode(hang=True, child=True, stubborn=True)
+    started = time.monotonic()
+    result = _wrap(sandbox, fake, "--timeout", "1")
+    took = time.monotonic() - started
+
+    assert_fails(result, 5, "python gave no answer within 1 s (--timeout) and was ended")
+    assert 1 + GRACE_SECONDS <= took < 1 + GRACE_SECONDS + 5  # SIGTERM was not enough
+    (pid,) = fake.pids()
+    assert not _alive(pid) and not _alive(int((fake.dir / "child").read_text()))
 
 
 def test_a_child_left_behind_is_ended_too(sandbox: Sandbox, fake: Fake) -> None:

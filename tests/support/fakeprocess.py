@@ -13,6 +13,7 @@ between calls without changing the command line (which is the cache key):
     stderr: TEXT    write these lines to stderr first
     fail: N         exit N (after stderr)
     hang: true      never answer (a --timeout test)
+    stubborn: true  ignore SIGTERM (it and its child: only SIGKILL ends them)
     child: true     leave a child (sleep) behind in the process group, its pid in DIR/child
     garbage: TEXT   print TEXT instead of credentials
     expiration: false   print no Expiration (long-lived keys)
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -42,6 +44,8 @@ def main() -> int:
         os.execv(sys.argv[3], sys.argv[3:])  # noqa: S606 - the test's real command
     mode_file = state / "mode.json"
     mode = json.loads(mode_file.read_text()) if mode_file.exists() else {}
+    if mode.get("stubborn"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the child, across exec
     if mode.get("child"):
         child = subprocess.Popen(["sleep", "1000"])
         (state / "child").write_text(str(child.pid))
