@@ -421,3 +421,26 @@ def test_the_python_api_serves_a_wrapped_profile(sandbox: Sandbox, fake: Fake) -
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{direct['AccessKeyId']} {direct['AccessKeyId']}\n"
     assert fake.runs() == 1
+
+
+def test_the_aws_cli_runs_a_wrapped_profile_and_its_own_role_on_it(
+    sandbox: Sandbox, fake: Fake
+) -> None:
+    """The real aws CLI as the client: a wrapped profile, and botocore's own role_arn +
+    source_profile on top of it. The command runs once for every call."""
+    sandbox.add_profile("saml", credential_process=fake.line(), region="eu-west-1")
+    sandbox.add_profile("cli-role", role_arn=ROLE, source_profile="saml", region="eu-west-1")
+    sandbox.settle()
+    aws = str(BIN / "aws")
+    calls = [
+        sandbox.run([aws, "--profile", "saml", "sts", "get-caller-identity"]) for _ in range(3)
+    ]
+    role = sandbox.run([aws, "--profile", "cli-role", "sts", "get-caller-identity"])
+
+    assert all(c.returncode == 0 for c in calls), calls[0].stderr
+    assert role.returncode == 0, role.stderr
+    assert json.loads(role.stdout)["Arn"].startswith("arn:aws:sts::123456789012:assumed-role/dev/")
+    signers = sandbox.server.signers("GetCallerIdentity")
+    assert signers[:3] == ["ASIAFAKE000000000001"] * 3
+    assert sandbox.server.signers("AssumeRole") == ["ASIAFAKE000000000001"]
+    assert fake.runs() == 1
