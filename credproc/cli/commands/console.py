@@ -29,7 +29,7 @@ from ...core.dirs import user_data_dir
 from ...core.files import atomic_write
 from ...core.log import logger
 from ...core.provider import get_credentials
-from ...errors import UsageError
+from ...errors import ConfigError, UsageError
 from ...fetch.fetch import from_sts
 from ...prompt import browser as browsers
 from ...prompt.handoff import handoff
@@ -53,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
     # at once, and costs no STS call.
     settings = console_options(given(args), os.environ)
     opener = None if args.print_url else plan(settings, request.role_arn, os.environ)
+    if opener is not None:
+        # No browser can start here (SSH, a container): say so before any STS or federation
+        # call, so no sign-in token is minted for nothing.
+        why = browsers.cannot_start(opener[0], os.environ)
+        if why is not None:
+            raise ConfigError(f"no browser can be started here: {why}; {browsers.NO_BROWSER_ADVICE}")
     credentials = get_credentials(request, from_sts)
     chained = (
         request.source_profile is not None
@@ -82,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         logger().info("signing out of %s first: it may hold another role's session", where.describe)
         page_target = federation.logout_url(url, link)
     with handoff(page_target, os.path.join(user_data_dir(os.environ), "pages")) as page:
-        process = browsers.open_page(browser, where, page.address if where.container else page.page)
+        handed = page.address if where.container else page.page
+        process = browsers.open_page(browser, where, handed, os.environ)
         page.wait(process.poll if process is not None else lambda: None)
     record.sign_in(browser, where, request.role_arn)
     logger().info("the console opened in %s, %s", browser.describe(), where.describe)
