@@ -126,7 +126,8 @@ def session_lock(
     """Hold the session's lock (waiting up to ``timeout``), in a token directory that is ours:
     created 0700 here, rather than by the lock with the umask's mode."""
     _ready_dir(token_dir(environ))
-    return refresh_lock(lock_path(session, environ), timeout)
+    doing = f"refreshing the token of {session.describe()}"
+    return refresh_lock(lock_path(session, environ), timeout, doing)
 
 
 def read(session: SsoSession, environ: Mapping[str, str]) -> SsoToken | None:

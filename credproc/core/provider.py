@@ -81,8 +81,11 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
         # A refresh failed a moment ago (STS silent, throttling, a proxy in the way): until the
         # backoff ends, runs serve the token without trying, so a client that runs credproc on
         # every API call does not pay STS's whole retry budget on each.
+        # An SSO role's credentials come from the portal, not STS: name the one that failed.
+        portal = request.sso_role_name and request.role_arn is None
+        service = "the IAM Identity Center portal" if portal else "STS"
         error = StsUnavailableError(
-            f"STS failed {entry.backoff.failures} refresh(es) in a row; next try in "
+            f"{service} failed {entry.backoff.failures} refresh(es) in a row; next try in "
             f"{entry.backoff.seconds_to_wait():.0f} s"
         )
         # Once per backoff in a process: a long-lived one (exec --server, the Python API) is

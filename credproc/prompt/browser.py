@@ -22,9 +22,9 @@ of an SSH session, whose output would land in the client's captured streams.
 from __future__ import annotations
 
 import configparser
+import contextlib
 import hashlib
 import json
-import contextlib
 import os
 import shlex
 import shutil

@@ -27,8 +27,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import FrameType
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 
 from ..core.files import atomic_write, private_dir
 from ..errors import ConfigError
@@ -125,8 +125,7 @@ class Handoff:
             status = exited()
             if status is not None and status != 0:
                 raise ConfigError(
-                    f"the browser exited with status {status} before it opened the page; "
-                    f"{ADVICE}"
+                    f"the browser exited with status {status} before it opened the page; {ADVICE}"
                 )
             if status == 0 and gone is None:
                 gone = now

@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
         # call, so no sign-in token is minted for nothing.
         why = browsers.cannot_start(opener[0], os.environ)
         if why is not None:
-            raise ConfigError(f"no browser can be started here: {why}; {browsers.NO_BROWSER_ADVICE}")
+            raise ConfigError(
+                f"no browser can be started here: {why}; {browsers.NO_BROWSER_ADVICE}"
+            )
     credentials = get_credentials(request, from_sts)
     chained = (
         request.source_profile is not None
