@@ -436,6 +436,13 @@ COMMANDS: dict[str, Command] = {
                             ("--dry-run",),
                             switch=True,
                         ),
+                        Argument(
+                            "check",
+                            "as --dry-run, and exit 9 if the config would change (0 if not): "
+                            "for scripts",
+                            ("--check",),
+                            switch=True,
+                        ),
                     ),
                 ),
             ),
