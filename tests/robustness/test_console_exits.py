@@ -103,3 +103,16 @@ def test_a_browser_that_forwards_the_url_elsewhere_is_said_at_once(
     assert "the browser exited without opening the page" in line and "--print" in line
     assert took < 40, took  # not the minute of a browser that never comes
     assert forwarded.read_text().startswith("file://")
+
+
+def test_doctor_warns_that_no_browser_can_start_here(
+    sandbox: Sandbox, stand_in: FederationStandIn
+) -> None:
+    sandbox.env.pop("BROWSER", None)
+    sandbox.add_profile("dev", role_arn="arn:aws:iam::123456789012:role/dev", source_profile="base")
+
+    result = sandbox.credproc("doctor", "dev")
+
+    (line,) = [x for x in result.stdout.splitlines() if " console: " in x]
+    assert line.startswith("warn") and "no browser can be started here" in line
+    assert "--print" in line

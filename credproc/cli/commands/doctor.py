@@ -37,6 +37,7 @@ from ...errors import (
 )
 from ...fetch.fetch import from_sts, read_web_identity_token, signing_session
 from ...keys import keyring as keystore
+from ...prompt import browser as browsers
 from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
 from ..ssochecks import sso_checks
 from .console import plan
@@ -141,7 +142,16 @@ def _console(flags: RawOptions, role_arn: str, environ: Mapping[str, str]) -> Ch
         browser, where = plan(console_options(flags, environ), role_arn, environ)
     except CredprocError as error:
         return Check("console", "warn", str(error))
-    return Check("console", "ok", f"{browser.describe()}, in {where.describe}")
+    chosen = f"{browser.describe()}, in {where.describe}"
+    why = browsers.cannot_start(browser, environ)
+    if why is not None:
+        return Check(
+            "console",
+            "warn",
+            f"{chosen}; but no browser can be started here: {why}",
+            "credproc console --print prints the link to open elsewhere",
+        )
+    return Check("console", "ok", chosen)
 
 
 # -- the profile and its credential_process line ------------------------------------------
