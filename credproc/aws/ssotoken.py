@@ -130,42 +130,49 @@ def session_lock(
     return refresh_lock(lock_path(session, environ), timeout, doing)
 
 
-def read(session: SsoSession, environ: Mapping[str, str]) -> SsoToken | None:
+def read(
+    session: SsoSession, environ: Mapping[str, str], *, say_mode: bool = True
+) -> SsoToken | None:
     """The session's token, or None: the CLI's name first, then (for a named session) the
     start URL's, which older SDKs used. A token for another start URL is not this session's."""
-    found = located(session, environ)
+    found = located(session, environ, say_mode=say_mode)
     return found[1] if found else None
 
 
-def located(session: SsoSession, environ: Mapping[str, str]) -> tuple[str, SsoToken] | None:
-    """The token ``read`` gives, with the path of its file."""
-    found = _tokens(session, environ)
+def located(
+    session: SsoSession, environ: Mapping[str, str], *, say_mode: bool = True
+) -> tuple[str, SsoToken] | None:
+    """The token ``read`` gives, with the path of its file. ``say_mode`` False: a file others
+    may read is not said (``sso logout``, which removes it)."""
+    found = _tokens(session, environ, say_mode)
     return found[0] if found else None
 
 
 def remove_tokens(session: SsoSession, environ: Mapping[str, str]) -> int:
     """Remove every token file ``read`` would take for the session (``sso logout``): how many.
     A file of another shape, or another start URL's, is left alone."""
-    found = _tokens(session, environ)
+    found = _tokens(session, environ, say_mode=False)
     for path, _ in found:
         remove(path)
     return len(found)
 
 
-def _tokens(session: SsoSession, environ: Mapping[str, str]) -> list[tuple[str, SsoToken]]:
+def _tokens(
+    session: SsoSession, environ: Mapping[str, str], say_mode: bool
+) -> list[tuple[str, SsoToken]]:
     paths = [token_path(session, environ)]
     if session.name:
         paths.append(os.path.join(token_dir(environ), _sha1(session.start_url) + ".json"))
     found = []
     for path in paths:
-        token = _load(path)
+        token = _load(path, say_mode)
         if token is not None and token.start_url.rstrip("/") == session.start_url.rstrip("/"):
             found.append((path, token))
     return found
 
 
-def _load(path: str) -> SsoToken | None:
-    document = _token_document(path)
+def _load(path: str, say_mode: bool) -> SsoToken | None:
+    document = _token_document(path, say_mode)
     if document is None:
         return None
     try:
@@ -186,14 +193,14 @@ def _document(path: str) -> dict[str, object] | None:
     return document if isinstance(document, dict) else None
 
 
-def _token_document(path: str) -> dict[str, object] | None:
+def _token_document(path: str, say_mode: bool = True) -> dict[str, object] | None:
     """The JSON object in a regular file of the user's at a token's path, at any mode (as
     botocore reads it), else None. A mode others can read is said once: it should be 0600."""
     found = own_json(path)
     if found is None:
         return None
     document, mode = found
-    if mode & 0o077 and path not in _SAID_MODE:
+    if say_mode and mode & 0o077 and path not in _SAID_MODE:
         _SAID_MODE.add(path)
         logger().warning("%s", mode_advice(path, mode))
     return document
@@ -297,7 +304,7 @@ def foreign(path: str) -> str | None:
         return "it is not a regular file"
     if not _own_regular(info):
         return "it belongs to another user"
-    document = _token_document(path)
+    document = _token_document(path, say_mode=False)  # a login replaces it at 0600 anyway
     if document is None or "accessToken" not in document or "expiresAt" not in document:
         return "it is not an SSO token file (a JSON object with accessToken and expiresAt)"
     return None

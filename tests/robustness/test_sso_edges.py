@@ -67,14 +67,19 @@ def test_sso_login_replaces_a_0644_token_at_0600(
     before = token(sandbox)["accessToken"]
     _loosen(token_path(sandbox))
 
-    _login(sandbox, browser)
+    login = sandbox.run(
+        ["setsid", str(BIN / "credproc"), "sso", "login", "--profile", "dev-sso"],
+        env={"BROWSER": browser},
+    )
 
+    assert login.returncode == 0, login.stderr
+    assert "chmod" not in login.stderr  # nothing to do: the login made it 0600
     assert is_private(token_path(sandbox))
     assert token(sandbox)["accessToken"] != before
     assert len(opened(count)) == 2
 
 
-@pytest.mark.parametrize("kind", ["symlink", "not a token"])
+@pytest.mark.parametrize("kind", ["symlink", "not a token", "another user's"])
 def test_sso_login_refuses_only_a_truly_foreign_file(
     sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path, kind: str
 ) -> None:
@@ -85,6 +90,12 @@ def test_sso_login_refuses_only_a_truly_foreign_file(
     target.write_text('{"accessToken": "x", "expiresAt": "2030-01-01T00:00:00Z"}')
     if kind == "symlink":
         path.symlink_to(target)
+    elif kind == "another user's":
+        if os.geteuid() != 0:
+            pytest.skip("giving a file to another user takes root")
+        path.write_text(target.read_text())
+        path.chmod(0o600)
+        os.chown(path, 65534, 65534)
     else:
         path.write_text('["a list"]')
         path.chmod(0o644)
@@ -92,7 +103,11 @@ def test_sso_login_refuses_only_a_truly_foreign_file(
         ["setsid", str(BIN / "credproc"), "sso", "login", "--profile", "dev-sso"],
         env={"BROWSER": browser},
     )
-    why = "symlink" if kind == "symlink" else "not an SSO token file"
+    why = {
+        "symlink": "symlink",
+        "another user's": "belongs to another user",
+        "not a token": "not an SSO token file",
+    }[kind]
     assert_fails(result, 3, str(path), why)
     assert opened(count) == []  # refused before anyone was asked
 
@@ -128,7 +143,7 @@ def test_logout_of_a_0644_token_reaches_the_portal_and_removes_the_cli_role_cach
     result = sandbox.credproc("sso", "logout", "--sso-session", "corp")
 
     assert result.returncode == 0, result.stderr
-    said = result.stderr.splitlines()[-1]
+    (said,) = result.stderr.splitlines()  # no advice to chmod a file it removes
     assert "the IAM Identity Center portal ended the session (Logout)" in said
     assert "removed 1 token file" in said
     assert "2 cached role credentials of the AWS CLI's" in said

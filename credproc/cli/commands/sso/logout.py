@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     environ = os.environ
     failure: StsUnavailableError | None = None
     with ssotoken.session_lock(session, environ, chosen_lock_timeout(args)):
-        token = ssotoken.read(session, environ)
+        token = ssotoken.read(session, environ, say_mode=False)  # removed below, whatever its mode
         if token is None:
             ended = "no token of it was stored here, so no Logout was sent"
         elif token.seconds_left() <= 0:
