@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -31,8 +32,9 @@ from .log import logger
 # When this process began to wait for each refresh lock it is taking or holding, outermost
 # first.
 _SINCE: list[float] = []
-# The refresh locks this process holds, outermost first: where ``announce`` leaves its notes.
-_HELD: list[str] = []
+# The refresh locks each thread holds, outermost first: where ``announce`` leaves its notes (a
+# long-lived process, exec --server or the Python API, may refresh in several threads).
+_HELD = threading.local()
 # What a holder finishes after its person's flow ends (the token exchange, the role call).
 NOTE_GRACE_SECONDS = 30.0
 _NOTE_SUFFIX = ".note"
@@ -43,9 +45,16 @@ def announce(doing: str, until: float) -> None:
     waits for a person, until ``until`` (POSIX seconds): processes waiting for those locks
     wait that long, not just their lock timeout. The notes go when the locks are released."""
     note = json.dumps({"doing": doing, "until": until, "pid": os.getpid()}).encode()
-    for path in _HELD:
+    for path in _held():
         with contextlib.suppress(OSError):  # a lost note costs a waiter its patience, no more
             atomic_write(path + _NOTE_SUFFIX, note)
+
+
+def _held() -> list[str]:
+    if not hasattr(_HELD, "paths"):
+        _HELD.paths = []
+    paths: list[str] = _HELD.paths
+    return paths
 
 
 def _note(path: str) -> tuple[str, float] | None:
@@ -100,12 +109,12 @@ def refresh_lock(path: str, timeout: float, doing: str = "refreshing this role")
             yield Held(locked=False, waited=False)
             return
         _drop_note(path)  # held now: a note left there is a dead holder's
-        _HELD.append(path)
+        _held().append(path)
         try:
             with held:
                 yield Held(locked=True, waited=waited)
         finally:
-            _HELD.pop()
+            _held().remove(path)
             _drop_note(path)
     finally:
         _SINCE.pop()
