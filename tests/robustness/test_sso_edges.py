@@ -18,8 +18,18 @@ from support.assertions import assert_fails
 from support.constants import BIN
 from support.processes import wait_all
 from support.sandbox import Result, Sandbox
-from support.sso import age_token, counting_browser, is_private, opened, token, token_path
+from support.sso import (
+    CHROMIUM,
+    age_token,
+    chromium_browser,
+    counting_browser,
+    is_private,
+    opened,
+    token,
+    token_path,
+)
 from support.ssoserver import SsoStandIn
+from support.tools import require
 
 pytestmark = pytest.mark.integration
 
@@ -161,10 +171,15 @@ def test_logout_with_no_token_says_no_logout_was_sent(sandbox: Sandbox, sso: Sso
     assert sso.count("Logout") == 0
 
 
+@pytest.mark.parametrize("kind", ["counting", "chromium"])
 def test_a_registration_the_service_forgot_is_replaced_before_the_browser_opens(
-    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path, kind: str
 ) -> None:
-    browser, count = counting_browser(tmp_path, sso)
+    if kind == "chromium":
+        require(str(CHROMIUM), "chromium")
+        browser, count = chromium_browser(tmp_path)  # a real browser at the authorize page
+    else:
+        browser, count = counting_browser(tmp_path, sso)
     _login(sandbox, browser)
     with sso.lock:
         sso.clients.clear()  # the service no longer knows the saved registration
