@@ -19,6 +19,7 @@ from ..core.request import (
     DEFAULT_DURATION,
     DEFAULT_MFA_DURATION,
     DEFAULT_REFRESH_WINDOW,
+    LOGINS,
     MFA_PROMPTS,
     SSO_LOGINS,
     Request,
@@ -251,6 +252,7 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
         mfa_token_command=raw.text("mfa_token_command") or None,
         mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
         sso_login=validate.choice(flag["sso_login"], raw.text("sso_login"), SSO_LOGINS),
+        login=validate.choice(flag["login"], raw.text("login"), LOGINS),
     )
     if sso is not None:
         # As Request.sso_source makes it for a role's SSO source: one cache entry for both.

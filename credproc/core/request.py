@@ -25,6 +25,9 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 # Whether a process that finds no usable SSO token starts a login (docs/sso.md).
 SSO_LOGINS = ("auto", "never")
+# Whether a process that finds a login_session profile with no session, or an ended one, starts
+# a sign-in (docs/login.md).
+LOGINS = ("auto", "never")
 
 
 class Request(NamedTuple):
@@ -65,6 +68,7 @@ class Request(NamedTuple):
     mfa_token_command: str | None = None
     mfa_prompt: str = MFA_PROMPTS[0]
     sso_login: str = SSO_LOGINS[0]
+    login: str = LOGINS[0]
     # Not an option, nor part of the identity: the role an MFA session is fetched for, which
     # the MFA prompt names. Every role shares the session, so it never changes the key.
     for_role: str | None = None
@@ -181,6 +185,7 @@ OTHER_FIELDS = (
     "mfa_token_command",
     "mfa_prompt",
     "sso_login",
+    "login",
     "for_role",
     "sso_profile",
 )
