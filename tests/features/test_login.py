@@ -1,0 +1,266 @@
+"""``credproc login`` and ``credproc logout``: the same-device sign-in in a real Chromium, the
+cross-device one with the code pasted on a real terminal, the session file in the CLI's
+format, the profile rewritten keeping every other byte. Every count is taken at the stand-in
+Sign-In service (tests/support/signinserver.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+import stat
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+from support.assertions import assert_fails
+from support.constants import BIN
+from support.sandbox import Sandbox
+from support.signinserver import CROSS_DEVICE, IDENTITY, SAME_DEVICE, SignInStandIn, running_signin
+from support.sso import CHROMIUM, chromium_browser, opened
+from support.tools import require
+
+pytestmark = pytest.mark.integration
+
+# The keys of the file aws login writes, and of its accessToken.
+SESSION_KEYS = {"accessToken", "tokenType", "clientId", "refreshToken", "idToken", "dpopKey"}
+ACCESS_KEYS = {"accessKeyId", "secretAccessKey", "sessionToken", "accountId", "expiresAt"}
+# A config of the user's, with what a rewrite could disturb: comments, odd spacing, a value
+# continued on the next line, another profile and section, no newline at the end.
+USERS_CONFIG = (
+    "# my own config; keep me\n"
+    "[default]\n"
+    "region = eu-west-1\n"
+    "\n"
+    "; the console profile, written by hand\n"
+    "[profile console]\n"
+    "output=json\n"
+    "s3 =\n"
+    "    max_concurrent_requests = 4\n"
+    "\n"
+    "[profile other]\n"
+    "region:us-west-2\n"
+    "# the end, no newline"
+)
+
+
+@pytest.fixture
+def signin(sandbox: Sandbox) -> Iterator[SignInStandIn]:
+    """AWS Sign-In's stand-in, found by the sandbox's processes through
+    AWS_ENDPOINT_URL_SIGNIN."""
+    with running_signin() as stand_in:
+        sandbox.env.update(stand_in.env)
+        yield stand_in
+
+
+def session_path(sandbox: Sandbox, login_session: str = IDENTITY) -> Path:
+    name = hashlib.sha256(login_session.encode()).hexdigest()
+    return sandbox.home / ".aws" / "login" / "cache" / f"{name}.json"
+
+
+def following_browser(tmp_path: Path) -> tuple[str, Path]:
+    """A BROWSER that notes each URL it is opened with and loads it, following redirects, as
+    a person's browser would (back to credproc's loopback callback)."""
+    count = tmp_path / "browser-opened"
+    count.touch()
+    script = tmp_path / "browser.py"
+    script.write_text(
+        "import sys, urllib.request\n"
+        f"open({str(count)!r}, 'a').write(sys.argv[1] + '\\n')\n"
+        "urllib.request.urlopen(sys.argv[1], timeout=60).read()\n"
+    )
+    return f"{BIN / 'python'} {script}", count
+
+
+def _login(sandbox: Sandbox, *args: str, browser: str) -> None:
+    # setsid: no controlling terminal, as in CI; the browser is the only way to the person.
+    result = sandbox.run(
+        ["setsid", str(BIN / "credproc"), "login", *args], env={"BROWSER": browser}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert f"signed in as {IDENTITY}" in result.stderr
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+
+
+def test_same_device_sign_in_in_a_real_browser(
+    sandbox: Sandbox, signin: SignInStandIn, tmp_path: Path
+) -> None:
+    require(str(CHROMIUM), "chromium")
+    browser, count = chromium_browser(tmp_path)
+    _login(sandbox, "--profile", "console", "--region", "eu-west-1", browser=browser)
+
+    [url] = opened(count)
+    assert url.startswith(f"{signin.url}/v1/authorize?")
+    query = _query(url)
+    assert query["client_id"] == SAME_DEVICE and query["scope"] == "openid"
+    assert query["response_type"] == "code" and query["code_challenge_method"] == "SHA-256"
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/oauth/callback", query["redirect_uri"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", query["code_challenge"])
+    # Chromium loaded the page and followed its redirect to credproc's callback.
+    assert signin.count("Authorize") == 1
+    assert signin.count("CreateOAuth2Token:authorization_code") == 1
+    assert signin.count("CreateOAuth2Token") == 1
+
+    path = session_path(sandbox)
+    document = json.loads(path.read_text())
+    assert set(document) == SESSION_KEYS and set(document["accessToken"]) == ACCESS_KEYS
+    assert document["clientId"] == SAME_DEVICE
+    assert document["accessToken"]["accountId"] == IDENTITY.split(":")[4]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", document["accessToken"]["expiresAt"])
+    assert document["dpopKey"].startswith("-----BEGIN EC PRIVATE KEY-----\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert signin.issued_keys[document["accessToken"]["accessKeyId"]] == IDENTITY
+    assert sandbox.config.read_text().endswith(
+        f"[profile console]\nlogin_session = {IDENTITY}\nregion = eu-west-1\n"
+    )
+
+
+def _link_and_code(text: str) -> tuple[str, str]:
+    """What a person does on the other device: open the link, sign in, read the code."""
+    [link] = re.findall(r"https?://\S+/v1/authorize\?\S+", text)
+    with urllib.request.urlopen(link, timeout=30) as page:  # noqa: S310 - the stand-in's
+        body = page.read().decode()
+        landed = page.geturl()
+    [code] = re.findall(r'<pre id="verification-code">([^<]+)</pre>', body)
+    return landed, code
+
+
+def _remote(sandbox: Sandbox) -> pexpect.spawn:
+    """``credproc login --remote`` on a terminal of its own, as a person runs it over SSH."""
+    command = [str(BIN / "credproc"), "login", "--profile", "console", "--remote"]
+    return pexpect.spawn(
+        "sh",
+        ["-c", shlex.join([*command, "--region", "eu-west-1"])],
+        env=sandbox.env,
+        cwd=str(sandbox.home),
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def test_cross_device_sign_in_with_the_code_pasted_on_the_terminal(
+    sandbox: Sandbox, signin: SignInStandIn
+) -> None:
+    child = _remote(sandbox)
+    child.expect_exact("paste the code it shows here: ")
+    landed, code = _link_and_code(child.before)
+    assert landed.startswith(f"{signin.url}/v1/sessions/confirmation?")
+    assert signin.count("CreateOAuth2Token") == 0  # nothing exchanged before the paste
+    child.sendline(code)
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0, child.before
+    assert f"signed in as {IDENTITY}" in child.before
+    assert signin.count("Authorize") == 1
+    assert signin.count("CreateOAuth2Token:authorization_code") == 1
+    [authorization] = signin.authorizations
+    assert authorization.client_id == CROSS_DEVICE
+    assert authorization.redirect_uri == f"{signin.url}/v1/sessions/confirmation"
+    assert json.loads(session_path(sandbox).read_text())["clientId"] == CROSS_DEVICE
+    assert f"login_session = {IDENTITY}" in sandbox.config.read_text()
+
+
+def test_a_code_that_is_not_the_pages_is_refused_and_nothing_is_written(
+    sandbox: Sandbox, signin: SignInStandIn
+) -> None:
+    before = sandbox.config.read_text()
+    child = _remote(sandbox)
+    child.expect_exact("paste the code it shows here: ")
+    child.sendline("not-the-code")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 4
+    assert "credproc: error: that is not the code the sign-in page shows" in child.before
+    assert "Traceback" not in child.before
+    assert signin.count("CreateOAuth2Token") == 0
+    assert not session_path(sandbox).exists()
+    assert sandbox.config.read_text() == before
+
+
+def test_the_profile_is_rewritten_keeping_every_other_byte(
+    sandbox: Sandbox, signin: SignInStandIn, tmp_path: Path
+) -> None:
+    sandbox.write_config(USERS_CONFIG)
+    sandbox.config.chmod(0o640)
+    browser, count = following_browser(tmp_path)
+    _login(sandbox, "console", "--region", "eu-central-1", browser=browser)
+
+    assert len(opened(count)) == 1
+    assert sandbox.config.read_text() == USERS_CONFIG.replace(
+        "    max_concurrent_requests = 4\n",
+        "    max_concurrent_requests = 4\n"
+        f"login_session = {IDENTITY}\nregion = eu-central-1\n",
+    )
+    assert stat.S_IMODE(sandbox.config.stat().st_mode) == 0o640  # the file's own mode kept
+    [backup] = sandbox.config.parent.glob("config.*.bak")
+    assert backup.read_text() == USERS_CONFIG
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+
+    # Signed in again: the line is already there, and the config is not touched.
+    written = sandbox.config.read_text()
+    _login(sandbox, "console", browser=browser)
+    assert sandbox.config.read_text() == written
+    assert len(list(sandbox.config.parent.glob("config.*.bak"))) == 1
+    assert signin.count("CreateOAuth2Token:authorization_code") == 2
+
+    # aws login's other keys stay readable by botocore itself.
+    code = (
+        "import botocore.session\n"
+        "print(botocore.session.Session(profile='console').get_scoped_config()['login_session'])"
+    )
+    result = sandbox.run([str(BIN / "python"), "-c", code])
+    assert result.stdout.strip() == IDENTITY, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("keys", "kind"),
+    [
+        ("role_arn = arn:aws:iam::111111111111:role/x\nsource_profile = base\n", "assume role"),
+        ("credential_process = credproc --profile base\n", "credential process"),
+    ],
+)
+def test_a_profile_with_other_credentials_is_refused_before_any_sign_in(
+    sandbox: Sandbox, signin: SignInStandIn, tmp_path: Path, keys: str, kind: str
+) -> None:
+    sandbox.write_config(f"[profile console]\n{keys}")
+    before = sandbox.config.read_bytes()
+    browser, count = following_browser(tmp_path)
+    result = sandbox.credproc("login", "--profile", "console", env={"BROWSER": browser})
+    assert_fails(result, 3, f"profile 'console' already gets {kind} credentials")
+    # The credentials file's keys count too (base has some).
+    result = sandbox.credproc("login", "--profile", "base", env={"BROWSER": browser})
+    assert_fails(result, 3, "profile 'base' already gets access key credentials")
+    assert opened(count) == [] and sum(signin.calls.values()) == 0
+    assert sandbox.config.read_bytes() == before
+
+
+def test_bad_input_is_one_line_before_any_sign_in(
+    sandbox: Sandbox, signin: SignInStandIn, tmp_path: Path
+) -> None:
+    browser, count = following_browser(tmp_path)
+    env = {"BROWSER": browser}
+    assert_fails(
+        sandbox.credproc("login", "--profile", "no such", env=env), 2, "must be 1-128 letters"
+    )
+    assert_fails(
+        sandbox.credproc("login", "--profile", "a", "--region", "nowhere", env=env),
+        2,
+        "is not an AWS region name",
+    )
+    assert_fails(sandbox.credproc("login", "a", "--profile", "b", env=env), 2, "two profiles")
+    # No region anywhere, and no terminal to ask on (stdin is /dev/null, setsid: no tty).
+    result = sandbox.run(
+        ["setsid", str(BIN / "credproc"), "login", "--profile", "fresh"], env=env
+    )
+    assert_fails(result, 2, "no region: give --region REGION")
+    assert opened(count) == [] and sum(signin.calls.values()) == 0
