@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 from botocore import UNSIGNED
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 
 from ..errors import ConfigError, SsoLoginError
@@ -50,7 +50,7 @@ def origin(region: str) -> str:
     def stop(params: dict[str, Any], **_: object) -> tuple[AWSResponse, dict[str, Any]]:
         url = urllib.parse.urlsplit(str(params.get("url") or ""))
         found["origin"] = f"{url.scheme}://{url.netloc}"
-        return AWSResponse(None, 200, {}, None), {}  # never sent
+        return AWSResponse(found["origin"], 200, HTTPHeaders(), None), {}  # never sent
 
     client.meta.events.register("before-call.signin.CreateOAuth2Token", stop)
     try:

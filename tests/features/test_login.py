@@ -198,8 +198,7 @@ def test_the_profile_is_rewritten_keeping_every_other_byte(
     assert len(opened(count)) == 1
     assert sandbox.config.read_text() == USERS_CONFIG.replace(
         "    max_concurrent_requests = 4\n",
-        "    max_concurrent_requests = 4\n"
-        f"login_session = {IDENTITY}\nregion = eu-central-1\n",
+        f"    max_concurrent_requests = 4\nlogin_session = {IDENTITY}\nregion = eu-central-1\n",
     )
     assert stat.S_IMODE(sandbox.config.stat().st_mode) == 0o640  # the file's own mode kept
     [backup] = sandbox.config.parent.glob("config.*.bak")
@@ -237,9 +236,11 @@ def test_a_profile_with_other_credentials_is_refused_before_any_sign_in(
     browser, count = following_browser(tmp_path)
     result = sandbox.credproc("login", "--profile", "console", env={"BROWSER": browser})
     assert_fails(result, 3, f"profile 'console' already gets {kind} credentials")
-    # The credentials file's keys count too (base has some).
-    result = sandbox.credproc("login", "--profile", "base", env={"BROWSER": browser})
-    assert_fails(result, 3, "profile 'base' already gets access key credentials")
+    # The credentials file's keys count too.
+    credentials = sandbox.home / ".aws" / "credentials"
+    credentials.write_text("[keys]\naws_access_key_id = AKIA\naws_secret_access_key = x\n")
+    result = sandbox.credproc("login", "--profile", "keys", env={"BROWSER": browser})
+    assert_fails(result, 3, "profile 'keys' already gets access key credentials")
     assert opened(count) == [] and sum(signin.calls.values()) == 0
     assert sandbox.config.read_bytes() == before
 
@@ -259,8 +260,6 @@ def test_bad_input_is_one_line_before_any_sign_in(
     )
     assert_fails(sandbox.credproc("login", "a", "--profile", "b", env=env), 2, "two profiles")
     # No region anywhere, and no terminal to ask on (stdin is /dev/null, setsid: no tty).
-    result = sandbox.run(
-        ["setsid", str(BIN / "credproc"), "login", "--profile", "fresh"], env=env
-    )
+    result = sandbox.run(["setsid", str(BIN / "credproc"), "login", "--profile", "fresh"], env=env)
     assert_fails(result, 2, "no region: give --region REGION")
     assert opened(count) == [] and sum(signin.calls.values()) == 0
