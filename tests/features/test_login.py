@@ -263,3 +263,51 @@ def test_bad_input_is_one_line_before_any_sign_in(
     result = sandbox.run(["setsid", str(BIN / "credproc"), "login", "--profile", "fresh"], env=env)
     assert_fails(result, 2, "no region: give --region REGION")
     assert opened(count) == [] and sum(signin.calls.values()) == 0
+
+
+OTHER = "arn:aws:iam::222222222222:user/console-ops"
+
+
+def test_logout_removes_the_session_files_and_says_what_it_did(
+    sandbox: Sandbox, signin: SignInStandIn, tmp_path: Path
+) -> None:
+    browser, _ = following_browser(tmp_path)
+    _login(sandbox, "console", "--region", "eu-west-1", browser=browser)
+    signin.identity = OTHER
+    result = sandbox.run(
+        ["setsid", str(BIN / "credproc"), "login", "ops", "--region", "eu-west-1"],
+        env={"BROWSER": browser},
+    )
+    assert result.returncode == 0, result.stderr
+    directory = session_path(sandbox).parent
+    foreign = directory / "not-a-session.json"
+    foreign.write_text('{"accessToken": "an SSO token, not ours"}')
+    foreign.chmod(0o600)
+    assert session_path(sandbox).exists() and session_path(sandbox, OTHER).exists()
+
+    result = sandbox.credproc("logout", "--profile", "console")
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    assert f"signed profile 'console' out of {IDENTITY}: removed its session file" in (
+        result.stderr
+    )
+    assert "nothing was revoked at AWS" in result.stderr
+    assert not session_path(sandbox).exists() and session_path(sandbox, OTHER).exists()
+    # login_session stays: credproc login (or the next process) signs the profile in again.
+    assert f"login_session = {IDENTITY}" in sandbox.config.read_text()
+
+    again = sandbox.credproc("logout", "--profile", "console")
+    assert again.returncode == 0 and "it had no session file here" in again.stderr
+
+    everything = sandbox.credproc("logout", "--all")
+    assert everything.returncode == 0, everything.stderr
+    assert "removed 1 aws login session file and cleared 0 cached role credentials" in (
+        everything.stderr
+    )
+    assert not session_path(sandbox, OTHER).exists()
+    assert foreign.exists()  # not a session file: aws logout --all leaves it too
+    # The two sign-ins, each one authorize page and one exchange; logout called nobody.
+    assert signin.count("Authorize") == 2 and signin.count("CreateOAuth2Token") == 2
+
+    assert_fails(sandbox.credproc("logout", "--profile", "base"), 3, "has no login_session")
+    assert_fails(sandbox.credproc("logout", "--profile", "nobody"), 3, "is not in")
+    assert_fails(sandbox.credproc("logout", "--profile", "a", "--all"), 2, "not allowed with")
