@@ -22,29 +22,18 @@ import binascii
 import urllib.parse
 from typing import Any
 
-import boto3
 import botocore.exceptions
-from botocore import UNSIGNED
 from botocore.awsrequest import AWSResponse, HTTPHeaders
-from botocore.config import Config
 
 from ..errors import ConfigError, SsoLoginError
-from .boto import CLIENT_CONFIG, make_client
-from .sts import _profileless
+from . import signin
 
-SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
-CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
 CONFIRMATION_PATH = "/v1/sessions/confirmation"
 
 
 def origin(region: str) -> str:
     """``https://REGION.signin.aws.amazon.com``, or the endpoint the environment names."""
-    session = boto3.Session(botocore_session=_profileless(), region_name=region)
-    config = CLIENT_CONFIG.merge(Config(signature_version=UNSIGNED))
-    try:
-        client: Any = make_client(session, "signin", region, config)
-    except botocore.exceptions.BotoCoreError as error:
-        raise ConfigError(f"cannot set up the Sign-In client in {region}: {error}") from None
+    client = signin.client(region)
     found: dict[str, str] = {}
 
     def stop(params: dict[str, Any], **_: object) -> tuple[AWSResponse, dict[str, Any]]:

@@ -72,11 +72,11 @@ def sign_in(region: str, how: How, environ: Mapping[str, str]) -> tuple[LoginTok
     base = signinurl.origin(region)
     verifier, challenge = pkce.new()
     if how.remote:
-        client_id = signinurl.CROSS_DEVICE
+        client_id = signin.CROSS_DEVICE
         redirect_uri = signinurl.confirmation_uri(base)
         code = _pasted(base, redirect_uri, challenge, how)
     else:
-        client_id = signinurl.SAME_DEVICE
+        client_id = signin.SAME_DEVICE
         callback = weblogin.Callback()
         try:
             redirect_uri = callback.redirect_uri
@@ -115,7 +115,7 @@ def _show_in_browser(url: str, how: How, environ: Mapping[str, str]) -> None:
 def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
     """The cross-device flow's code, pasted on the terminal (or stdin for credproc login)."""
     state = secrets.token_urlsafe(24)
-    url = signinurl.authorize_url(base, signinurl.CROSS_DEVICE, redirect_uri, state, challenge)
+    url = signinurl.authorize_url(base, signin.CROSS_DEVICE, redirect_uri, state, challenge)
     terminal = open_terminal()
     if terminal is None and not how.to_stderr:
         raise SsoLoginError("no terminal to paste the sign-in code on")
