@@ -5,7 +5,6 @@ Sign-In service (tests/support/signinserver.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shlex
@@ -18,6 +17,7 @@ import pexpect
 import pytest
 from support.assertions import assert_fails
 from support.constants import BIN
+from support.loginsession import following_browser, session_path
 from support.sandbox import Sandbox
 from support.signinserver import CROSS_DEVICE, IDENTITY, SAME_DEVICE, SignInStandIn, running_signin
 from support.sso import CHROMIUM, chromium_browser, opened
@@ -54,25 +54,6 @@ def signin(sandbox: Sandbox) -> Iterator[SignInStandIn]:
     with running_signin() as stand_in:
         sandbox.env.update(stand_in.env)
         yield stand_in
-
-
-def session_path(sandbox: Sandbox, login_session: str = IDENTITY) -> Path:
-    name = hashlib.sha256(login_session.encode()).hexdigest()
-    return sandbox.home / ".aws" / "login" / "cache" / f"{name}.json"
-
-
-def following_browser(tmp_path: Path) -> tuple[str, Path]:
-    """A BROWSER that notes each URL it is opened with and loads it, following redirects, as
-    a person's browser would (back to credproc's loopback callback)."""
-    count = tmp_path / "browser-opened"
-    count.touch()
-    script = tmp_path / "browser.py"
-    script.write_text(
-        "import sys, urllib.request\n"
-        f"open({str(count)!r}, 'a').write(sys.argv[1] + '\\n')\n"
-        "urllib.request.urlopen(sys.argv[1], timeout=60).read()\n"
-    )
-    return f"{BIN / 'python'} {script}", count
 
 
 def _login(sandbox: Sandbox, *args: str, browser: str) -> None:
