@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping
 
 from ...aws import logintoken
-from ...config.awsconfig import config_path, profile_keys
+from ...config.awsconfig import config_path, config_profiles, profile_keys
 from ...config.loginprofile import LOGIN_SESSION
 from ...config.resolve import cache_dir_from
 from ...core.cache import Cache
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             # itself (the ARN) is not in the file.
             with refresh_lock(path[: -len(".json")] + ".credproc.lock", timeout):
                 removed += _remove_file(path)
-        cleared = clear_roles(cache, {name[: -len(".json")] for name in names})
+        cleared = clear_roles(cache, {name[: -len(".json")] for name in names}, environ)
         sys.stderr.write(
             f"credproc: removed {_count(removed, 'aws login session file')} and cleared "
             f"{_count(cleared, 'cached role credential')}; {_STILL_VALID}\n"
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         had_file = logintoken.remove(session, environ)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(signin.failure_path(session, environ))
-    cleared = clear_roles(cache, {_digest(session)})
+    cleared = clear_roles(cache, {_digest(session)}, environ)
     what = "removed its session file" if had_file else "it had no session file here"
     sys.stderr.write(
         f"credproc: signed profile {profile!r} out of {session}: {what}, and cleared "
@@ -115,14 +115,33 @@ def _remove_file(path: str) -> int:
     return 1
 
 
-def clear_roles(cache: Cache, digests: set[str]) -> int:
-    """Remove credproc's cached credentials built on these sessions (by the sha256 their files
-    are named by): the identity's own, and roles assumed from it, chains included."""
+def clear_roles(cache: Cache, digests: set[str], environ: Mapping[str, str]) -> int:
+    """Remove credproc's cached credentials built on these sessions (named by the sha256 their
+    files are named by): the identity's own, roles assumed from a profile that uses one, and
+    roles chained from those (the profiles' source_profile links, followed to the end)."""
+    profiles = config_profiles(environ)
+    built = {
+        name
+        for name, keys in profiles.items()
+        if keys.get(LOGIN_SESSION) and _digest(keys[LOGIN_SESSION]) in digests
+    }
+    while True:
+        more = {
+            name
+            for name, keys in profiles.items()
+            if name not in built and keys.get("source_profile") in built
+        }
+        if not more:
+            break
+        built |= more
     mine = [
         entry.key
         for entry in cache.entries()
-        if isinstance(entry.identity.get(LOGIN_SESSION), str)
-        and _digest(entry.identity[LOGIN_SESSION]) in digests
+        if (
+            isinstance(entry.identity.get(LOGIN_SESSION), str)
+            and _digest(entry.identity[LOGIN_SESSION]) in digests
+        )
+        or entry.identity.get("source_profile") in built
     ]
     return sum(cache.remove(key) for key in mine)
 
