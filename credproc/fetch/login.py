@@ -1,0 +1,106 @@
+"""aws login sessions: the identity's credentials, with the session kept alive under one lock.
+
+The identity's own credentials are the fetch step of the one algorithm (``provider``), cached
+under their own key like any token (``--profile NAME`` of a ``login_session`` profile, and the
+source of every role assumed from it, share that entry). Behind it, the session file the AWS
+CLI shares (``aws.logintoken``):
+
+    read the session file (no lock)    over 5 minutes left (botocore's threshold) -> use it
+    lock the session                   one refresher for every process and every role
+        re-read                        another process, or the aws CLI, renewed it -> use it
+        CreateOAuth2Token              the refresh token rotates: the answer is written at
+                                       once, whole, 0600, before anything uses it -> use it
+            the service down or slow: the credentials, while they live, serve
+            the session has ended (TOKEN_EXPIRED, ...): unless another tool renewed it
+            meanwhile, fail: "sign in again: credproc login --profile NAME"
+
+A kill -9 after the service rotated the refresh token and before the answer reached the file
+loses that rotation: the file still holds the spent token. The next process gets
+TOKEN_EXPIRED and says to sign in again, once, clearly (nothing can write an answer that
+never arrived); every other point of a kill leaves the old file whole, and the next process
+simply refreshes. See docs/sources.md, "aws login sessions".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from ..aws import logintoken, signin
+from ..aws.logintoken import REFRESH_WINDOW, LoginToken
+from ..config.login import DEFAULT_REGION
+from ..core.credentials import Fetched
+from ..core.log import logger
+from ..core.request import Request
+from ..errors import LoginRequiredError, StsUnavailableError
+
+# Credentials with less left than this are not handed out when the service is down (as
+# provider does with cached roles).
+STALE_MINIMUM_SECONDS = 60
+
+
+def sign_in_command(profile: str) -> str:
+    return f"credproc login --profile {profile}"
+
+
+def identity_credentials(request: Request) -> Fetched:
+    """The aws login identity's own credentials, the session renewed first if it must be."""
+    token = session_token(request)
+    return Fetched(token.credentials(), 0.0)
+
+
+def session_token(request: Request) -> LoginToken:
+    """The request's session, with more than botocore's 5 minutes left where that can be had
+    (see the module docstring)."""
+    login_session = request.login_session or ""
+    profile = request.login_profile or "default"
+    environ = os.environ
+    token = _read(login_session, profile, environ)
+    if token.seconds_left() > REFRESH_WINDOW:
+        return token
+    with logintoken.session_lock(login_session, environ, request.lock_timeout):
+        token = _read(login_session, profile, environ)
+        if token.seconds_left() > REFRESH_WINDOW:
+            logger().info("the aws login session of %r was renewed by another process", profile)
+            return token
+        region = request.login_region or DEFAULT_REGION
+        try:
+            renewed = signin.refresh(token, region, profile)
+        except StsUnavailableError as error:
+            if token.seconds_left() < STALE_MINIMUM_SECONDS:
+                raise
+            logger().warning(
+                "%s; using the aws login credentials of %r, valid for %d more minutes",
+                error,
+                profile,
+                token.seconds_left() // 60,
+            )
+            return token
+        except LoginRequiredError:
+            # The aws CLI (which takes no lock of ours) may have renewed the session with
+            # this very refresh token a moment ago: its answer is then in the file.
+            current = logintoken.read(login_session, environ)
+            if current is not None and _renewed_elsewhere(current, token):
+                return current
+            raise
+        logintoken.write(login_session, renewed, environ)  # first: the old token is spent
+        logger().info("renewed the aws login session of %r", profile)
+        return renewed
+
+
+def _renewed_elsewhere(current: LoginToken, spent: LoginToken) -> bool:
+    """Whether the file now holds another refresh's answer, still good to use."""
+    return (
+        current.refresh_token != spent.refresh_token
+        and current.seconds_left() > STALE_MINIMUM_SECONDS
+    )
+
+
+def _read(login_session: str, profile: str, environ: Mapping[str, str]) -> LoginToken:
+    token = logintoken.read(login_session, environ)
+    if token is None:
+        raise LoginRequiredError(
+            f"profile {profile!r} has no aws login session (signed out, or never signed in): "
+            f"sign in: {sign_in_command(profile)}"
+        )
+    return token
