@@ -12,7 +12,9 @@ CLI shares (``aws.logintoken``):
                                        once, whole, 0600, before anything uses it -> use it
             the service down or slow: the credentials, while they live, serve
             the session has ended (TOKEN_EXPIRED, ...): unless another tool renewed it
-            meanwhile, fail: "sign in again: credproc login --profile NAME"
+            meanwhile, one sign-in for every waiting process (fetch.signin, --login auto),
+            or fail: "sign in again: credproc login --profile NAME"
+        no session at all: the same sign-in, or the same line
 
 A kill -9 after the service rotated the refresh token and before the answer reached the file
 loses that rotation: the file still holds the spent token. The next process gets
@@ -24,7 +26,6 @@ simply refreshes. See docs/sources.md, "aws login sessions".
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from ..aws import logintoken, signin
 from ..aws.logintoken import REFRESH_WINDOW, LoginToken
@@ -33,6 +34,7 @@ from ..core.credentials import Fetched
 from ..core.log import logger
 from ..core.request import Request
 from ..errors import LoginRequiredError, StsUnavailableError
+from . import signin as signin_flow
 
 # Credentials with less left than this are not handed out when the service is down (as
 # provider does with cached roles).
@@ -55,11 +57,15 @@ def session_token(request: Request) -> LoginToken:
     login_session = request.login_session or ""
     profile = request.login_profile or "default"
     environ = os.environ
-    token = _read(login_session, profile, environ)
-    if token.seconds_left() > REFRESH_WINDOW:
+    token = logintoken.read(login_session, environ)
+    if token is not None and token.seconds_left() > REFRESH_WINDOW:
         return token
     with logintoken.session_lock(login_session, environ, request.lock_timeout):
-        token = _read(login_session, profile, environ)
+        token = logintoken.read(login_session, environ)
+        if token is None:
+            # No session (never signed in, or signed out): one sign-in for every process that
+            # waits on this lock, if --login allows it and a person can be reached.
+            return signin_flow.login_for(_need(request), environ, _absent(profile))
         if token.seconds_left() > REFRESH_WINDOW:
             logger().info("the aws login session of %r was renewed by another process", profile)
             return token
@@ -76,13 +82,15 @@ def session_token(request: Request) -> LoginToken:
                 token.seconds_left() // 60,
             )
             return token
-        except LoginRequiredError:
+        except LoginRequiredError as ended:
             # The aws CLI (which takes no lock of ours) may have renewed the session with
             # this very refresh token a moment ago: its answer is then in the file.
             current = logintoken.read(login_session, environ)
             if current is not None and _renewed_elsewhere(current, token):
                 return current
-            raise
+            # Ended: one sign-in for every waiting process, if --login allows it and a
+            # person can be reached; else the service's reason, which names the command.
+            return signin_flow.login_for(_need(request), environ, ended)
         logintoken.write(login_session, renewed, environ)  # first: the old token is spent
         logger().info("renewed the aws login session of %r", profile)
         return renewed
@@ -96,11 +104,18 @@ def _renewed_elsewhere(current: LoginToken, spent: LoginToken) -> bool:
     )
 
 
-def _read(login_session: str, profile: str, environ: Mapping[str, str]) -> LoginToken:
-    token = logintoken.read(login_session, environ)
-    if token is None:
-        raise LoginRequiredError(
-            f"profile {profile!r} has no aws login session (signed out, or never signed in): "
-            f"sign in: {sign_in_command(profile)}"
-        )
-    return token
+def _absent(profile: str) -> LoginRequiredError:
+    return LoginRequiredError(
+        f"profile {profile!r} has no aws login session (signed out, or never signed in): "
+        f"sign in: {sign_in_command(profile)}"
+    )
+
+
+def _need(request: Request) -> signin_flow.Need:
+    """What fetch.signin needs to sign the request's profile in on its behalf."""
+    return signin_flow.Need(
+        profile=request.login_profile or "default",
+        login_session=request.login_session or "",
+        region=request.login_region or DEFAULT_REGION,
+        login=request.login,
+    )

@@ -150,9 +150,10 @@ def store(login_session: str, token: LoginToken, environ: Mapping[str, str]) -> 
         os.unlink(failure_path(login_session, environ))
 
 
-def login_for(need: Need, environ: Mapping[str, str]) -> LoginToken:
+def login_for(need: Need, environ: Mapping[str, str], cause: LoginRequiredError) -> LoginToken:
     """A sign-in on behalf of a process that needs the session, if allowed and possible. The
-    caller holds the session's lock and has found no usable session under it."""
+    caller holds the session's lock and found no session under it, or one that has ended
+    (``cause`` says which, naming the command that signs in)."""
     again = command(need.profile)
     failure = last_failure(need.login_session, environ)
     if failure is not None and failure[0] >= waiting_since():
@@ -161,14 +162,11 @@ def login_for(need: Need, environ: Mapping[str, str]) -> LoginToken:
             f"one waited failed ({failure[1]}); run again to retry, or {again}"
         )
     if need.login == "never":
-        raise LoginRequiredError(
-            f"profile {need.profile!r} has no usable aws login session (--login never): run {again}"
-        )
+        raise cause.with_context("--login never, so no sign-in was started")
     can_browse = weblogin.can_open(environ)
     if not (can_browse or devicecode.has_terminal()):
-        raise LoginRequiredError(
-            f"profile {need.profile!r} has no usable aws login session, and no person can sign "
-            f"in from here (no BROWSER, no display, no terminal): run {again}"
+        raise cause.with_context(
+            "no person can sign in from here (no BROWSER, no display, no terminal)"
         )
     try:
         token, login_session = sign_in(need.region, How(remote=not can_browse), environ)
@@ -177,9 +175,9 @@ def login_for(need: Need, environ: Mapping[str, str]) -> LoginToken:
         raise
     if login_session != need.login_session:
         # Another identity than the profile's: its session is not the one this lock guards,
-        # and the profile is the person's to change (credproc login does, when asked).
+        # and the profile is the person's to change (credproc login does).
         reason = f"signed in as {login_session}, but profile {need.profile!r} uses " + (
-            f"{need.login_session}"
+            need.login_session
         )
         record_failure(need.login_session, reason, environ)
         raise LoginRequiredError(f"{reason}; to switch the profile to it, run {again}")

@@ -1,0 +1,120 @@
+"""A process that needs an ``aws login`` session and has none: ``--login auto`` starts one
+sign-in that every waiting process shares (counted at the stand-in Sign-In service);
+``--login never``, or nobody to ask, fails at once with the line naming ``credproc login``
+and no network call; logout clears the cached credentials built on the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.assertions import assert_fails
+from support.loginsession import following_browser, session_path
+from support.processes import wait_all
+from support.sandbox import Sandbox
+from support.signinserver import IDENTITY, SignInStandIn, running_signin
+from support.sso import opened
+
+pytestmark = pytest.mark.integration
+
+DEPLOY = "arn:aws:iam::111111111111:role/deploy"
+READ = "arn:aws:iam::111111111111:role/read"
+
+
+@pytest.fixture
+def console(sandbox: Sandbox) -> Iterator[SignInStandIn]:
+    """The stand-in, a ``console`` profile that names its identity's session (no file yet),
+    and two roles assumed from it."""
+    with running_signin() as stand_in:
+        sandbox.env.update(stand_in.env)
+        sandbox.add_profile("console", login_session=IDENTITY, region="eu-west-1")
+        sandbox.add_profile("deploy", role_arn=DEPLOY, source_profile="console")
+        sandbox.add_profile("read", role_arn=READ, source_profile="console")
+        yield stand_in
+
+
+def test_thirty_processes_without_a_session_open_one_browser_and_sign_in_once(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    browser, count = following_browser(tmp_path)
+    processes = [
+        sandbox.popen("--profile", name, env={"BROWSER": browser}, start_new_session=True)
+        for _ in range(10)
+        for name in ("console", "deploy", "read")
+    ]
+    results = wait_all(processes, timeout=120)
+
+    assert [r.returncode for r in results] == [0] * 30, [r.stderr for r in results if r.returncode][
+        :1
+    ]
+    assert all(r.stdout.count("\n") == 1 and '"Version":1' in r.stdout for r in results)
+    assert len(opened(count)) == 1  # one browser for thirty processes
+    assert console.count("Authorize") == 1
+    assert console.count("CreateOAuth2Token:authorization_code") == 1
+    assert console.count("CreateOAuth2Token") == 1  # and no refresh: the session was fresh
+    assert sandbox.server.calls("AssumeRole") == 2  # one per role
+    assert session_path(sandbox).exists()
+
+
+@pytest.mark.parametrize("how", ["flag", "env", "profile key"])
+def test_login_never_fails_at_once_with_no_network_call(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path, how: str
+) -> None:
+    browser, count = following_browser(tmp_path)
+    env = {"BROWSER": browser}
+    args = ["--profile", "deploy"]
+    if how == "flag":
+        args += ["--login", "never"]
+    elif how == "env":
+        env["CREDPROC_LOGIN"] = "never"
+    else:
+        # In the profile that is run (a role's own options decide, as for every option).
+        sandbox.write_config(
+            sandbox.config.read_text().replace(
+                f"role_arn = {DEPLOY}\n", f"role_arn = {DEPLOY}\ncredproc_login = never\n"
+            )
+        )
+    result = sandbox.credproc(*args, env=env)
+    assert_fails(result, 4, "credproc login --profile console", "--login never, so no sign-in")
+    assert opened(count) == [] and sum(console.calls.values()) == 0
+    assert sandbox.server.calls("AssumeRole") == 0
+
+
+def test_nobody_to_ask_fails_at_once_naming_the_login(
+    sandbox: Sandbox, console: SignInStandIn
+) -> None:
+    process = sandbox.popen("--profile", "console", start_new_session=True)  # no tty, no BROWSER
+    [result] = wait_all([process])
+    assert_fails(
+        result, 4, "no BROWSER, no display, no terminal", "credproc login --profile console"
+    )
+    assert sum(console.calls.values()) == 0
+
+
+def test_a_bad_login_value_is_a_usage_error(sandbox: Sandbox, console: SignInStandIn) -> None:
+    result = sandbox.credproc("--profile", "console", "--login", "sometimes")
+    assert_fails(result, 2, "--login 'sometimes' is not one of auto, never")
+    assert sum(console.calls.values()) == 0
+
+
+def test_logout_clears_the_cached_credentials_built_on_the_session(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    browser, _ = following_browser(tmp_path)
+    for name in ("console", "deploy", "read"):
+        result = sandbox.credproc("--profile", name, env={"BROWSER": browser})
+        assert result.returncode == 0, result.stderr
+    listed = sandbox.credproc("cache", "list", "--json")
+    assert len(listed.json_list()) >= 3, listed.stdout
+
+    result = sandbox.credproc("logout", "--profile", "console")
+    assert result.returncode == 0, result.stderr
+    assert "removed its session file, and cleared 3 cached role credentials" in result.stderr
+    assert not session_path(sandbox).exists()
+    assert sandbox.credproc("cache", "list", "--json").json_list() == []
+
+    # The next process signs in again (auto), once.
+    again = sandbox.credproc("--profile", "deploy", env={"BROWSER": browser})
+    assert again.returncode == 0, again.stderr
+    assert console.count("CreateOAuth2Token:authorization_code") == 2
