@@ -17,7 +17,7 @@ import pexpect
 import pytest
 from support.assertions import assert_fails
 from support.constants import BIN
-from support.loginsession import following_browser, session_path
+from support.loginsession import following_browser, session_path, sign_in_elsewhere
 from support.sandbox import Sandbox
 from support.signinserver import CROSS_DEVICE, IDENTITY, SAME_DEVICE, SignInStandIn, running_signin
 from support.sso import CHROMIUM, chromium_browser, opened
@@ -104,16 +104,6 @@ def test_same_device_sign_in_in_a_real_browser(
     )
 
 
-def _link_and_code(text: str) -> tuple[str, str]:
-    """What a person does on the other device: open the link, sign in, read the code."""
-    [link] = re.findall(r"https?://\S+/v1/authorize\?\S+", text)
-    with urllib.request.urlopen(link, timeout=30) as page:  # noqa: S310 - the stand-in's
-        body = page.read().decode()
-        landed = page.geturl()
-    [code] = re.findall(r'<pre id="verification-code">([^<]+)</pre>', body)
-    return landed, code
-
-
 def _remote(sandbox: Sandbox) -> pexpect.spawn:
     """``credproc login --remote`` on a terminal of its own, as a person runs it over SSH."""
     command = [str(BIN / "credproc"), "login", "--profile", "console", "--remote"]
@@ -132,7 +122,7 @@ def test_cross_device_sign_in_with_the_code_pasted_on_the_terminal(
 ) -> None:
     child = _remote(sandbox)
     child.expect_exact("paste the code it shows here: ")
-    landed, code = _link_and_code(child.before)
+    landed, code = sign_in_elsewhere(child.before)
     assert landed.startswith(f"{signin.url}/v1/sessions/confirmation?")
     assert signin.count("CreateOAuth2Token") == 0  # nothing exchanged before the paste
     child.sendline(code)

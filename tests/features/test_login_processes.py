@@ -5,15 +5,20 @@ and no network call; logout clears the cached credentials built on the session."
 
 from __future__ import annotations
 
+import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
+import pexpect
 import pytest
 from support.assertions import assert_fails
-from support.loginsession import following_browser, session_path
+from support.constants import BIN
+from support.login import write_session
+from support.loginsession import following_browser, session_path, sign_in_elsewhere
 from support.processes import wait_all
 from support.sandbox import Sandbox
-from support.signinserver import IDENTITY, SignInStandIn, running_signin
+from support.signinserver import CROSS_DEVICE, IDENTITY, SignInStandIn, running_signin
 from support.sso import opened
 
 pytestmark = pytest.mark.integration
@@ -118,3 +123,64 @@ def test_logout_clears_the_cached_credentials_built_on_the_session(
     again = sandbox.credproc("--profile", "deploy", env={"BROWSER": browser})
     assert again.returncode == 0, again.stderr
     assert console.count("CreateOAuth2Token:authorization_code") == 2
+
+
+def test_an_ended_session_is_signed_in_again_once_for_every_waiting_process(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    identity, document = console.session_document(seconds_left=120)  # due for a refresh
+    write_session(sandbox, identity, document)
+    console.change_password()  # the refresh will say USER_CREDENTIALS_CHANGED
+    browser, count = following_browser(tmp_path)
+    processes = [
+        sandbox.popen("--profile", name, env={"BROWSER": browser}, start_new_session=True)
+        for _ in range(5)
+        for name in ("console", "deploy", "read")
+    ]
+    results = wait_all(processes, timeout=120)
+
+    failures = [r.stderr for r in results if r.returncode]
+    assert failures == [], failures[:1]
+    assert console.count("CreateOAuth2Token:refresh_token") == 1  # told: the session ended
+    assert len(opened(count)) == 1 and console.count("Authorize") == 1
+    assert console.count("CreateOAuth2Token:authorization_code") == 1
+    assert (
+        json.loads(session_path(sandbox).read_text())["refreshToken"] != (document["refreshToken"])
+    )
+
+
+def test_an_ended_session_with_login_never_gives_the_services_reason(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    identity, document = console.session_document(seconds_left=120)
+    write_session(sandbox, identity, document)
+    console.revoke()
+    browser, count = following_browser(tmp_path)
+    result = sandbox.credproc("--profile", "deploy", "--login", "never", env={"BROWSER": browser})
+    assert_fails(result, 4, "TOKEN_EXPIRED", "credproc login --profile console", "--login never")
+    assert opened(count) == [] and console.count("Authorize") == 0
+
+
+def test_with_no_browser_a_process_asks_on_its_terminal_for_the_code(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    out, err = tmp_path / "out", tmp_path / "err"
+    # As a client runs it: stdin not the terminal, stdout and stderr captured; the terminal
+    # (no BROWSER, no display) is the only way to the person.
+    line = shlex.join([str(BIN / "credproc"), "--profile", "deploy"])
+    line += f" </dev/null >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}"
+    child = pexpect.spawn(
+        "sh", ["-c", line], env=sandbox.env, cwd=str(sandbox.home), encoding="utf-8", timeout=60
+    )
+    child.expect_exact("paste the code it shows here: ")
+    landed, code = sign_in_elsewhere(child.before)
+    assert landed.startswith(f"{console.url}/v1/sessions/confirmation?")
+    child.sendline(code)
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0, err.read_text()
+    assert err.read_text() == ""  # the link and the prompt went to the terminal alone
+    assert json.loads(out.read_text())["Version"] == 1
+    assert console.count("CreateOAuth2Token:authorization_code") == 1
+    assert json.loads(session_path(sandbox).read_text())["clientId"] == CROSS_DEVICE

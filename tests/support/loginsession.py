@@ -4,6 +4,8 @@ the stand-in Sign-In service (tests/support/signinserver.py) without a window.""
 from __future__ import annotations
 
 import hashlib
+import re
+import urllib.request
 from pathlib import Path
 
 from support.constants import BIN
@@ -30,3 +32,15 @@ def following_browser(tmp_path: Path) -> tuple[str, Path]:
         "urllib.request.urlopen(sys.argv[1], timeout=60).read()\n"
     )
     return f"{BIN / 'python'} {script}", count
+
+
+def sign_in_elsewhere(text: str) -> tuple[str, str]:
+    """What a person does on another device with the link credproc showed in ``text``: open
+    it, sign in, read the code the confirmation page shows. Where the browser landed, and
+    the code."""
+    [link] = re.findall(r"https?://\S+/v1/authorize\?\S+", text)
+    with urllib.request.urlopen(link, timeout=30) as page:  # noqa: S310 - the stand-in's
+        body = page.read().decode()
+        landed = page.geturl()
+    [code] = re.findall(r'<pre id="verification-code">([^<]+)</pre>', body)
+    return landed, code
