@@ -37,7 +37,13 @@ from ..core.files import atomic_write
 from ..core.hit import read_private
 from ..core.lock import waiting_since
 from ..core.log import logger
-from ..errors import ConfigError, LoginRequiredError, SsoLoginError
+from ..errors import (
+    AuthError,
+    ConfigError,
+    LoginRequiredError,
+    SsoLoginError,
+    StsUnavailableError,
+)
 from ..prompt import devicecode, weblogin
 from ..prompt.terminal import close, line_ready, open_terminal
 
@@ -66,8 +72,11 @@ def command(profile: str) -> str:
     return f"credproc login --profile {profile}"
 
 
-def sign_in(region: str, how: How, environ: Mapping[str, str]) -> tuple[LoginToken, str]:
-    """A new session and its login_session (nothing stored yet)."""
+def sign_in(
+    region: str, how: How, environ: Mapping[str, str], profile: str
+) -> tuple[LoginToken, str]:
+    """A new session and its login_session (nothing stored yet); ``profile`` is the one the
+    sign-in is for, named in the service's refusals."""
     key = ProofKey.generate()  # the login extra missing: said before anyone is asked
     base = signinurl.origin(region)
     verifier, challenge = pkce.new()
@@ -87,7 +96,7 @@ def sign_in(region: str, how: How, environ: Mapping[str, str]) -> tuple[LoginTok
             callback.close()
     return signin.exchange_code(
         region=region,
-        profile="",
+        profile=profile,
         client_id=client_id,
         code=code,
         verifier=verifier,
@@ -169,8 +178,12 @@ def login_for(need: Need, environ: Mapping[str, str], cause: LoginRequiredError)
             "no person can sign in from here (no BROWSER, no display, no terminal)"
         )
     try:
-        token, login_session = sign_in(need.region, How(remote=not can_browse), environ)
-    except (SsoLoginError, LoginRequiredError) as error:
+        token, login_session = sign_in(
+            need.region, How(remote=not can_browse), environ, need.profile
+        )
+    except (AuthError, StsUnavailableError) as error:
+        # Refused, abandoned, not permitted, or the service down: the processes that waited
+        # for this sign-in fail with its reason rather than each open another tab.
         record_failure(need.login_session, str(error), environ)
         raise
     if login_session != need.login_session:

@@ -184,3 +184,27 @@ def test_with_no_browser_a_process_asks_on_its_terminal_for_the_code(
     assert json.loads(out.read_text())["Version"] == 1
     assert console.count("CreateOAuth2Token:authorization_code") == 1
     assert json.loads(session_path(sandbox).read_text())["clientId"] == CROSS_DEVICE
+
+
+def test_processes_waiting_on_a_refused_sign_in_fail_with_it_and_the_next_one_retries(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    browser, count = following_browser(tmp_path)
+    console.auto_approve = False
+    env = {"BROWSER": browser}
+    first = sandbox.popen("--profile", "deploy", env=env, start_new_session=True)
+    console.wait_for_sign_in(1)  # the sign-in page is open, waiting for the person
+    waiting = sandbox.waiting(4, "--profile", "read")  # queued behind it on the session's lock
+    console.deny_browser()
+    results = wait_all([first, *waiting])
+
+    for result in results:
+        assert_fails(result, 4, "refused or abandoned (access_denied)")
+    assert len(opened(count)) == 1  # the waiters opened no tab of their own
+    assert console.count("CreateOAuth2Token") == 0
+
+    console.auto_approve = True
+    retry = sandbox.run(["setsid", str(BIN / "credproc"), "--profile", "read"], env=env)
+    assert retry.returncode == 0, retry.stderr
+    assert len(opened(count)) == 2
+    assert console.count("CreateOAuth2Token:authorization_code") == 1

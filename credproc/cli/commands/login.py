@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     lock_timeout = chosen_lock_timeout(args)
 
     how = signin.How(remote=args.remote, to_stderr=True)
-    token, session = signin.sign_in(region, how, environ)
+    token, session = signin.sign_in(region, how, environ, profile)
     with logintoken.session_lock(session, environ, lock_timeout):
         signin.store(session, token, environ)
 
