@@ -22,6 +22,7 @@ import signal
 import sys
 from typing import Any
 
+import credproc.aws.logintoken
 import credproc.aws.signin
 import credproc.aws.sts
 import credproc.core.credentials
@@ -45,7 +46,7 @@ def main() -> int:
     elif point in ("signin", "answered"):
         refresh = credproc.aws.signin.refresh
 
-        def stopping_refresh(*args: Any, **kwargs: Any) -> credproc.aws.signin.LoginToken:
+        def stopping_refresh(*args: Any, **kwargs: Any) -> credproc.aws.logintoken.LoginToken:
             if point == "signin":
                 _stop()
             answer = refresh(*args, **kwargs)
