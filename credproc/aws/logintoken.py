@@ -215,6 +215,29 @@ def _text(document: Mapping[str, object], key: str) -> str:
     return value
 
 
+def orphaned(login_session: str, environ: Mapping[str, str]) -> LoginToken | None:
+    """A whole session that a writer killed before its rename left in a temp file beside the
+    session's (``core.files.atomic_write`` writes and fsyncs it first): the answer of a refresh
+    that the service has already given, whose refresh token is the live one. The latest to
+    expire, if any; the caller holds the session's lock (no live writer owns such a file)."""
+    path = token_path(login_session, environ)
+    directory, name = os.path.split(path)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return None
+    found = []
+    for candidate in names:
+        if not (candidate.startswith(f".{name}.") and candidate.endswith(".tmp")):
+            continue
+        document = _document(os.path.join(directory, candidate))
+        if document is None:
+            continue  # cut short: killed while writing it
+        with contextlib.suppress(ConfigError):
+            found.append(_parse(document, path))
+    return max(found, key=lambda token: token.expires_at, default=None)
+
+
 def write(login_session: str, token: LoginToken, environ: Mapping[str, str]) -> None:
     """Store the session atomically (0600); the caller holds the session's lock."""
     path = token_path(login_session, environ)

@@ -16,11 +16,12 @@ CLI shares (``aws.logintoken``):
             or fail: "sign in again: credproc login --profile NAME"
         no session at all: the same sign-in, or the same line
 
-A kill -9 after the service rotated the refresh token and before the answer reached the file
-loses that rotation: the file still holds the spent token. The next process gets
-TOKEN_EXPIRED and says to sign in again, once, clearly (nothing can write an answer that
-never arrived); every other point of a kill leaves the old file whole, and the next process
-simply refreshes. See docs/sources.md, "aws login sessions".
+A kill -9 before the call leaves the old file whole: the next process refreshes. One after
+the temp file of the answer was written (fsynced) and before its rename leaves the answer
+there: the next process adopts it (``logintoken.orphaned``). Only a kill in the moment between
+the service's answer and that temp file loses the rotation: the file still holds the spent
+token, and the next process gets TOKEN_EXPIRED and says to sign in again, once, clearly
+(nothing can write an answer that never arrived). See docs/sources.md, "aws login sessions".
 """
 
 from __future__ import annotations
@@ -69,6 +70,15 @@ def session_token(request: Request) -> LoginToken:
         if token.seconds_left() > REFRESH_WINDOW:
             logger().info("the aws login session of %r was renewed by another process", profile)
             return token
+        orphan = logintoken.orphaned(login_session, environ)
+        if orphan is not None and orphan.expires_at > token.expires_at:
+            # A refresher killed just before its rename: its answer is whole in the temp file,
+            # and holds the refresh token the service now expects. Adopt it.
+            logintoken.write(login_session, orphan, environ)
+            logger().info("recovered the aws login session of %r from a killed refresh", profile)
+            if orphan.seconds_left() > REFRESH_WINDOW:
+                return orphan
+            token = orphan
         region = request.login_region or DEFAULT_REGION
         try:
             renewed = signin.refresh(token, region, profile)
