@@ -138,6 +138,16 @@ def test_options_that_would_be_ignored_are_refused(
     assert signin.count("CreateOAuth2Token") == 0
 
 
+def test_mfa_on_a_role_from_the_session_is_refused_before_any_call(
+    sandbox: Sandbox, signin: SignInStandIn
+) -> None:
+    configure(sandbox, signin, seconds_left=60)  # due: yet no renewal for a refused request
+    result = sandbox.main("--profile", "admin", "--mfa-serial", "arn:aws:iam::111111111111:mfa/me")
+    assert result.returncode == 3 and result.stdout == ""
+    assert "gives temporary (aws login session) credentials" in result.stderr
+    assert signin.count("CreateOAuth2Token") == 0 and sandbox.server.calls("AssumeRole") == 0
+
+
 def test_console_signs_in_a_role_from_the_session(
     sandbox: Sandbox, signin: SignInStandIn, federation: FederationStandIn
 ) -> None:
