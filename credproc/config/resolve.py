@@ -226,11 +226,8 @@ def build(
     source_keys = _source_keys(raw, source_profile)
     # A role assumed from an SSO profile's role: the request carries that SSO role too.
     source_sso = sso_of_profile(source_profile, environ) if source_profile and role_arn else None
-    source_profile_of_role = source_profile if role_arn else None
     # Or from an aws login profile's identity: the request carries its session.
-    source_login = None
-    if source_profile_of_role and source_sso is None:
-        source_login = login_of_profile(source_profile_of_role, environ)
+    source_login = _source_login(source_profile if role_arn else None, source_sso, raw, environ)
     source_key_id = None
     if source_keys is not None:
         # From the index beside the keyring, never the keyring itself: see keyindex.
@@ -289,6 +286,21 @@ def build(
     if source_login is not None:
         return with_login(request, source_login)
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def _source_login(
+    profile: str | None, sso: SsoRole | None, raw: RawOptions, environ: Mapping[str, str]
+) -> LoginSource | None:
+    """A role's source profile, if it is an aws login profile; what it cannot give is refused
+    here, before a due session would be renewed for nothing."""
+    login = login_of_profile(profile, environ) if profile and sso is None else None
+    if login is not None and raw.has("mfa_serial"):
+        raise ConfigError(
+            "--mfa-serial needs an IAM user's own access keys as the source, but source "
+            f"profile {login.profile!r} gives temporary (aws login session) credentials, "
+            "which GetSessionToken refuses"
+        )
+    return login
 
 
 def _login_identity(raw: RawOptions, request: Request, login: LoginSource) -> Request:

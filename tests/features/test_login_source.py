@@ -9,6 +9,7 @@ import stat
 
 import pytest
 from support.constants import BIN
+from support.endpoint import Served
 from support.login import PROFILE, ROLES, age_session, configure, session, session_path
 from support.processes import wait_all
 from support.sandbox import Sandbox
@@ -130,3 +131,43 @@ def test_botocore_and_the_aws_cli_use_the_session_credproc_renewed(
     assert result.returncode == 0, result.stderr
     assert result.json()["AccessKeyId"] == theirs
     assert signin.count("CreateOAuth2Token") == 2
+
+
+def test_exec_and_the_python_api_take_a_login_profile(
+    sandbox: Sandbox, signin: SignInStandIn
+) -> None:
+    identity = configure(sandbox, signin)
+    ran = sandbox.credproc(
+        "exec", "--profile", PROFILE, "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"
+    )
+    code = (
+        "import credproc\n"
+        "print(credproc.session(profile='admin').get_credentials()"
+        ".get_frozen_credentials().access_key)\n"
+    )
+    api = sandbox.run([str(BIN / "python"), "-c", code])
+
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == session(sandbox, identity)["accessToken"]["accessKeyId"]
+    assert api.returncode == 0, api.stderr
+    [signer] = sandbox.server.signers("AssumeRole")
+    assert signin.issued_keys[signer] == identity and api.stdout.strip() != signer
+
+
+def test_exec_server_serves_a_role_from_the_session_and_renews_it(
+    sandbox: Sandbox, signin: SignInStandIn
+) -> None:
+    identity = configure(sandbox, signin)
+    # 900 s tokens: botocore in the command asks the endpoint at every call.
+    with Served(sandbox, "--profile", "admin", "--duration", "900") as served:
+        first = served.ask("call")
+        age_session(sandbox, identity, 60)  # the session is due, and the role's token too
+        sandbox.expire_entries(seconds_left=120)
+        second = served.ask("call")
+        result = served.finish()
+
+    assert result.returncode == 0, result.stderr
+    assert ":assumed-role/admin/" in first["arn"] and second["key"] != first["key"]
+    assert signin.count("CreateOAuth2Token:refresh_token") == 1
+    signers = sandbox.server.signers("AssumeRole")
+    assert len(signers) == 2 and all(signin.issued_keys[key] == identity for key in signers)
