@@ -39,10 +39,11 @@ SSO_IDENTITY = {
     "sso_session",
     "sso_scopes",
 }
-DERIVED_IDENTITY = {"endpoint_url", "source_key_id", *SSO_IDENTITY}
+# An aws login profile's session is its login_session key (config.login), not an option.
+DERIVED_IDENTITY = {"endpoint_url", "source_key_id", *SSO_IDENTITY, "login_session"}
 # Request fields that are neither options nor identity: the role an MFA session is for, and
-# the SSO profile the login line names.
-CONTEXT = {"for_role", "sso_profile"}
+# the SSO profile the login line names; the aws login profile and the region it signs in to.
+CONTEXT = {"for_role", "sso_profile", "login_profile", "login_region"}
 
 
 def test_names_are_unique() -> None:
