@@ -208,3 +208,23 @@ def test_processes_waiting_on_a_refused_sign_in_fail_with_it_and_the_next_one_re
     assert retry.returncode == 0, retry.stderr
     assert len(opened(count)) == 2
     assert console.count("CreateOAuth2Token:authorization_code") == 1
+
+
+def test_a_sign_in_as_another_identity_is_not_taken_for_the_profiles(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    other = "arn:aws:iam::222222222222:user/someone-else"
+    console.identity = other  # the person signs in with another console account
+    browser, count = following_browser(tmp_path)
+    result = sandbox.run(
+        ["setsid", str(BIN / "credproc"), "--profile", "console"], env={"BROWSER": browser}
+    )
+    assert_fails(
+        result,
+        4,
+        f"signed in as {other}, but profile 'console' uses {IDENTITY}",
+        "credproc login --profile console",
+    )
+    assert len(opened(count)) == 1
+    assert not session_path(sandbox).exists() and not session_path(sandbox, other).exists()
+    assert f"login_session = {IDENTITY}" in sandbox.config.read_text()  # the person's to change
