@@ -25,7 +25,7 @@ from typing import Any
 import botocore.exceptions
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from ..errors import ConfigError, SsoLoginError
+from ..errors import ConfigError, LoginRequiredError
 from . import signin
 
 CONFIRMATION_PATH = "/v1/sessions/confirmation"
@@ -79,16 +79,16 @@ def pasted_code(text: str, state: str) -> str:
     try:
         query = base64.b64decode(text.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise SsoLoginError(
+        raise LoginRequiredError(
             "that is not the code the sign-in page shows (paste it whole); run again to retry"
         ) from None
     fields = dict(urllib.parse.parse_qsl(query))
     if not fields.get("code") or "state" not in fields:
-        raise SsoLoginError(
+        raise LoginRequiredError(
             "that is not the code the sign-in page shows (paste it whole); run again to retry"
         )
     if fields["state"] != state:
-        raise SsoLoginError(
+        raise LoginRequiredError(
             "that code is from another sign-in (open the link this run printed); run again"
         )
     return fields["code"]

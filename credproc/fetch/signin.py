@@ -41,7 +41,6 @@ from ..errors import (
     AuthError,
     ConfigError,
     LoginRequiredError,
-    SsoLoginError,
     StsUnavailableError,
 )
 from ..prompt import devicecode, weblogin
@@ -118,7 +117,7 @@ def _show_in_browser(url: str, how: How, environ: Mapping[str, str]) -> None:
             to_stderr=how.to_stderr,
         )
         if not told:
-            raise SsoLoginError("no browser could be opened, and no terminal to show the link")
+            raise LoginRequiredError("no browser could be opened, and no terminal to show the link")
 
 
 def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
@@ -127,7 +126,7 @@ def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
     url = signinurl.authorize_url(base, signin.CROSS_DEVICE, redirect_uri, state, challenge)
     terminal = open_terminal()
     if terminal is None and not how.to_stderr:
-        raise SsoLoginError("no terminal to paste the sign-in code on")
+        raise LoginRequiredError("no terminal to paste the sign-in code on")
     if terminal is None:
         reader, writer = sys.stdin, sys.stderr
     else:
@@ -140,15 +139,19 @@ def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
         writer.flush()
         ready = reader is sys.stdin or line_ready(reader, SIGN_IN_TIMEOUT)
         if not ready:
-            raise SsoLoginError(f"no sign-in code was pasted within {SIGN_IN_TIMEOUT} s; run again")
+            raise LoginRequiredError(
+                f"no sign-in code was pasted within {SIGN_IN_TIMEOUT} s; run again"
+            )
         text = reader.readline()
     except OSError as error:
-        raise SsoLoginError(f"cannot read the sign-in code: {error.strerror or error}") from None
+        raise LoginRequiredError(
+            f"cannot read the sign-in code: {error.strerror or error}"
+        ) from None
     finally:
         if terminal is not None:
             close(*terminal)
     if not text.strip():
-        raise SsoLoginError("no sign-in code was pasted; run again to retry")
+        raise LoginRequiredError("no sign-in code was pasted; run again to retry")
     return signinurl.pasted_code(text, state)
 
 

@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 
 from credproc.aws import pkce, signinurl
-from credproc.errors import SsoLoginError
+from credproc.errors import LoginRequiredError
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 
@@ -77,10 +77,10 @@ def _pasted(**fields: str) -> str:
 
 def test_the_pasted_code_gives_the_authorization_code_of_this_sign_in() -> None:
     assert signinurl.pasted_code(f"  {_pasted(state='s1', code='c-1')}\n", "s1") == "c-1"
-    with pytest.raises(SsoLoginError, match="from another sign-in"):
+    with pytest.raises(LoginRequiredError, match="from another sign-in"):
         signinurl.pasted_code(_pasted(state="s2", code="c-1"), "s1")
     for wrong in ("not base64!", _pasted(state="s1"), base64.b64encode(b"\xff").decode(), ""):
-        with pytest.raises(SsoLoginError, match="not the code the sign-in page shows"):
+        with pytest.raises(LoginRequiredError, match="not the code the sign-in page shows"):
             signinurl.pasted_code(wrong, "s1")
 
 
