@@ -28,7 +28,7 @@ import secrets
 import sys
 import time
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from ..aws import logintoken, pkce, signin, signinurl
 from ..aws.dpop import ProofKey
@@ -131,6 +131,14 @@ def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
         reader, writer = sys.stdin, sys.stderr
     else:
         reader, writer = terminal
+        if not _in_foreground(reader):
+            # Another command owns the terminal (the shell exec --server runs, a job in the
+            # background): a read would stop this process, or steal that command's keys.
+            close(reader, writer)
+            raise LoginRequiredError(
+                "the terminal belongs to another command, so the sign-in code cannot be "
+                "asked for there; sign in from a terminal of your own with credproc login"
+            )
     try:
         writer.write(
             f"credproc: to sign in, open this link in a browser on any device:\n\n    {url}\n\n"
@@ -153,6 +161,15 @@ def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
     if not text.strip():
         raise LoginRequiredError("no sign-in code was pasted; run again to retry")
     return signinurl.pasted_code(text, state)
+
+
+def _in_foreground(terminal: IO[str]) -> bool:
+    if os.name == "nt":
+        return True
+    try:
+        return os.tcgetpgrp(terminal.fileno()) == os.getpgrp()
+    except OSError:
+        return False
 
 
 def store(login_session: str, token: LoginToken, environ: Mapping[str, str]) -> None:

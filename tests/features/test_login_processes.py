@@ -228,3 +228,35 @@ def test_a_sign_in_as_another_identity_is_not_taken_for_the_profiles(
     assert len(opened(count)) == 1
     assert not session_path(sandbox).exists() and not session_path(sandbox, other).exists()
     assert f"login_session = {IDENTITY}" in sandbox.config.read_text()  # the person's to change
+
+
+def test_a_process_outside_the_terminals_foreground_never_reads_it(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    out, err = tmp_path / "out", tmp_path / "err"
+    # Its own process group on the terminal, not the foreground one: the shell of
+    # exec --server, or a job in the background, owns what is typed.
+    program = (
+        "import os, subprocess, sys\n"
+        f"with open({str(out)!r}, 'w') as out, open({str(err)!r}, 'w') as err:\n"
+        "    done = subprocess.run(\n"
+        f"        [{str(BIN / 'credproc')!r}, '--profile', 'deploy'],\n"
+        "        stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=os.setpgrp\n"
+        "    )\n"
+        "sys.exit(done.returncode)\n"
+    )
+    child = pexpect.spawn(
+        str(BIN / "python"),
+        ["-c", program],
+        env=sandbox.env,
+        cwd=str(sandbox.home),
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 4
+    assert "the terminal belongs to another command" in err.read_text()
+    assert out.read_text() == ""
+    assert console.count("Authorize") == 0 and console.count("CreateOAuth2Token") == 0
