@@ -86,6 +86,25 @@ def authorize_url(
     return f"{endpoint(region)}/v1/authorize?{urllib.parse.urlencode(query)}"
 
 
+def confirmation_uri(region: str) -> str:
+    """The cross-device flow's redirect URI: Sign-In's own page that shows the person the code
+    to paste back (``pasted_code`` reads it)."""
+    return f"{endpoint(region)}/v1/sessions/confirmation"
+
+
+def pasted_code(text: str) -> tuple[str, str]:
+    """The authorization code and state in what a person pasted from the confirmation page
+    (base64 of ``state=...&code=...``, as the AWS CLI reads it); ValueError if it is not one."""
+    try:
+        decoded = base64.b64decode(text.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("that is not the code the sign-in page showed") from None
+    fields = dict(urllib.parse.parse_qsl(decoded))
+    if not fields.get("code") or not fields.get("state"):
+        raise ValueError("that is not the code the sign-in page showed")
+    return fields["code"], fields["state"]
+
+
 def refresh(token: LoginToken, region: str, profile: str) -> LoginToken:
     """The session renewed: new credentials and a new refresh token, the rest as it was.
 

@@ -6,8 +6,10 @@ ways. Every count is taken at the servers (the Sign-In stand-in, moto's STS)."""
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
+from support.assertions import assert_fails
 from support.constants import BIN
 from support.endpoint import Served
 from support.login import PROFILE, ROLES, age_session, configure, session, session_path
@@ -171,3 +173,23 @@ def test_exec_server_serves_a_role_from_the_session_and_renews_it(
     assert signin.count("CreateOAuth2Token:refresh_token") == 1
     signers = sandbox.server.signers("AssumeRole")
     assert len(signers) == 2 and all(signin.issued_keys[key] == identity for key in signers)
+
+
+def test_without_the_login_extra_a_hit_works_and_a_renewal_says_what_to_install(
+    sandbox: Sandbox, signin: SignInStandIn, tmp_path: Path
+) -> None:
+    """cryptography made unimportable (a package of that name that refuses to load, first on
+    the path): a session that needs no renewal is served, one that does fails in one line."""
+    shadow = tmp_path / "no-cryptography" / "cryptography"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('the login extra is not installed')\n")
+    without = {"PYTHONPATH": str(shadow.parent)}
+    identity = configure(sandbox, signin)
+
+    served = sandbox.credproc("--profile", PROFILE, env=without)
+    assert served.returncode == 0, served.stderr
+    age_session(sandbox, identity, 60)
+    sandbox.expire_entries(seconds_left=60)
+    failed = sandbox.credproc("--profile", PROFILE, env=without)
+    assert_fails(failed, 3, "pip install 'credproc[login]'")
+    assert signin.count("CreateOAuth2Token") == 0

@@ -39,11 +39,11 @@ SSO_IDENTITY = {
     "sso_session",
     "sso_scopes",
 }
-# An aws login profile's session is its login_session key (config.login), not an option.
+# An aws login identity's session, from its profile (config.login): in the key only when set.
 LOGIN_IDENTITY = {"login_session"}
 DERIVED_IDENTITY = {"endpoint_url", "source_key_id", *SSO_IDENTITY, *LOGIN_IDENTITY}
-# Request fields that are neither options nor identity: the role an MFA session is for, and
-# the SSO profile the login line names; the aws login profile and the region it signs in to.
+# Request fields that are neither options nor identity: the role an MFA session is for, the
+# SSO profile the login line names, and the aws login profile and its Sign-In region.
 CONTEXT = {"for_role", "sso_profile", "login_profile", "login_region"}
 
 
@@ -91,11 +91,13 @@ def test_request_fields_are_the_table_options() -> None:
 
 def test_the_cache_key_covers_identity_and_nothing_else() -> None:
     request = Request(role_arn="arn", source_profile="base", role_session_name="s", duration=900)
-    # Without an SSO role or a login session, their fields stay out: the keys users' caches
-    # hold are unchanged.
-    assert set(request.identity()) == (
-        {o.dest for o in OPTIONS if o.kind == IDENTITY} | DERIVED_IDENTITY
-    ) - (SSO_IDENTITY | LOGIN_IDENTITY)
+    # Without an SSO role, the SSO fields stay out: the keys users' caches hold are unchanged.
+    assert (
+        set(request.identity())
+        == ({o.dest for o in OPTIONS if o.kind == IDENTITY} | DERIVED_IDENTITY)
+        - SSO_IDENTITY
+        - LOGIN_IDENTITY
+    )
     identity = set(request._replace(sso_role_name="Developer", login_session="arn").identity())
     assert identity == {o.dest for o in OPTIONS if o.kind == IDENTITY} | DERIVED_IDENTITY
     assert not identity & {o.dest for o in OPTIONS if o.kind in (BEHAVIOUR, OUTPUT)}

@@ -356,3 +356,15 @@ def test_botocore_and_credproc_refresh_each_others_files(
     assert stand_in.count("CreateOAuth2Token:refresh_token") == 4
     assert stand_in.count("BadProof") == 0
     assert json.loads(path.read_text())["accessToken"]["accessKeyId"] == keys[-1]
+
+
+def test_the_cross_device_code_is_read_as_the_page_shows_it(
+    stand_in: SignInStandIn, environ: dict[str, str]
+) -> None:
+    assert signin.confirmation_uri("eu-west-1") == f"{stand_in.url}/v1/sessions/confirmation"
+    page = stand_in.confirmation({"code": "code-abc", "state": "s-9"})
+    shown = page.split('<pre id="verification-code">')[1].split("</pre>")[0]
+    assert signin.pasted_code(f"  {shown}\n") == ("code-abc", "s-9")
+    for pasted in ("not base64!", "c3RhdGU9eA==", ""):  # the last but one: state=x, no code
+        with pytest.raises(ValueError, match="not the code the sign-in page showed"):
+            signin.pasted_code(pasted)
