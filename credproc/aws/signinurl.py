@@ -17,8 +17,6 @@ base64 of ``state=...&code=...``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import urllib.parse
 from typing import Any
 
@@ -74,21 +72,17 @@ def authorize_url(base: str, client_id: str, redirect_uri: str, state: str, chal
 
 
 def pasted_code(text: str, state: str) -> str:
-    """The authorization code in what the person pasted from the confirmation page; the one
-    line error when it is not that page's code, or another sign-in's (its state)."""
+    """The authorization code in what the person pasted from the confirmation page (read by
+    ``signin.pasted_code``); the one line error when it is not that page's code, or is
+    another sign-in's (its state)."""
     try:
-        query = base64.b64decode(text.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        code, pasted_state = signin.pasted_code(text)
+    except ValueError:
         raise LoginRequiredError(
             "that is not the code the sign-in page shows (paste it whole); run again to retry"
         ) from None
-    fields = dict(urllib.parse.parse_qsl(query))
-    if not fields.get("code") or "state" not in fields:
-        raise LoginRequiredError(
-            "that is not the code the sign-in page shows (paste it whole); run again to retry"
-        )
-    if fields["state"] != state:
+    if pasted_state != state:
         raise LoginRequiredError(
             "that code is from another sign-in (open the link this run printed); run again"
         )
-    return fields["code"]
+    return code
