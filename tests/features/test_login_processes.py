@@ -260,3 +260,16 @@ def test_a_process_outside_the_terminals_foreground_never_reads_it(
     assert "the terminal belongs to another command" in err.read_text()
     assert out.read_text() == ""
     assert console.count("Authorize") == 0 and console.count("CreateOAuth2Token") == 0
+
+
+def test_doctor_never_starts_a_sign_in(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    identity, document = console.session_document(seconds_left=120)  # due for a refresh
+    write_session(sandbox, identity, document)
+    console.revoke()  # the renewal will say TOKEN_EXPIRED
+    browser, count = following_browser(tmp_path)
+    result = sandbox.credproc("doctor", "deploy", env={"BROWSER": browser})
+    assert result.returncode != 0
+    assert "credproc login --profile console" in result.stdout + result.stderr
+    assert opened(count) == [] and console.count("Authorize") == 0

@@ -301,7 +301,9 @@ def _login(request: Request) -> Iterator[Check]:
         fine = fine and check.status != "fail"
         yield check
     if fine:
-        yield _role(request)
+        # A session the service says has ended: doctor names credproc login, never opens a
+        # browser (--login never), as for SSO.
+        yield _role(request._replace(login="never"))
 
 
 def _describe(request: Request) -> str:
