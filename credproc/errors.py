@@ -5,7 +5,8 @@
     ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
     │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
     ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
-    │   └── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
+    │   ├── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
+    │   └── LoginRequiredError 4  an aws login session is missing or has ended: sign in again
     ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
     ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
     ├── LoopError            7  credproc would call itself for the same request (a loop)
@@ -85,6 +86,11 @@ class SsoLoginError(AuthError):
     no person to ask, or the login was refused, abandoned or expired."""
 
 
+class LoginRequiredError(AuthError):
+    """An ``aws login`` session is missing or has ended (expired, revoked, its password
+    changed, its refresh token spent): only a new sign-in cures it."""
+
+
 class StsUnavailableError(CredprocError):
     """STS could not be reached or kept failing after the bounded retries."""
 
@@ -152,6 +158,7 @@ __all__ = [
     "ConfigFileError",
     "CredprocError",
     "LockTimeoutError",
+    "LoginRequiredError",
     "LoopError",
     "MfaError",
     "SsoLoginError",

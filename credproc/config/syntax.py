@@ -447,6 +447,57 @@ COMMANDS: dict[str, Command] = {
                 ),
             ),
         ),
+        Command(
+            "login",
+            "Sign in with your AWS console credentials (aws login): a login_session profile "
+            "whose credentials renew silently for up to 12 hours.",
+            (BY_DEST["lock_timeout"], *OUTPUT_OPTIONS),
+            (
+                Argument(
+                    "profile",
+                    "the profile to sign in (created if it does not exist; default: "
+                    "AWS_PROFILE, else default)",
+                    ("--profile",),
+                    metavar=PROFILE,
+                ),
+                Argument("profile_name", "the same as --profile", metavar=PROFILE, optional=True),
+                Argument(
+                    "region",
+                    "the Sign-In service's region, written to a profile that has none "
+                    "(default: the profile's region, else AWS_REGION, else asked)",
+                    ("--region",),
+                    metavar="REGION",
+                ),
+                Argument(
+                    "remote",
+                    "sign in on another device: print a link to open anywhere, then paste the "
+                    "code it shows (for SSH, or where no browser opens here)",
+                    ("--remote",),
+                    switch=True,
+                ),
+            ),
+        ),
+        Command(
+            "logout",
+            "Remove an aws login session and credproc's cached roles built on it.",
+            (*CACHE_DIR_OPTION, BY_DEST["lock_timeout"], *OUTPUT_OPTIONS),
+            (
+                Argument(
+                    "profile",
+                    "the profile's session (default: AWS_PROFILE, else default)",
+                    ("--profile",),
+                    metavar=PROFILE,
+                    exclusive="which",
+                ),
+                Argument(
+                    "all",
+                    "every aws login session on this machine",
+                    ("--all",),
+                    switch=True,
+                    exclusive="which",
+                ),
+            ),
+        ),
         # The words after "--" are the command line being completed.
         Command(
             "completion",

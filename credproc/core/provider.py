@@ -152,7 +152,10 @@ def _refresh_locked(
             cache.clear_failure(request.key)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
-            origin = "the SSO portal" if request.sso_role_name and not request.role_arn else "STS"
+            origin = "STS"
+            if not request.role_arn:
+                origin = "the SSO portal" if request.sso_role_name else origin
+                origin = "AWS Sign-In" if request.login_session else origin
             logger().info("new token from %s for %s, cached", origin, request.describe())
         return fetched.credentials.in_local_clock(fetched.clock_offset)
 
@@ -195,6 +198,10 @@ def _fetch(request: Request, fetch: Fetcher) -> Fetched:
         # session (one portal call per role lifetime), signs the AssumeRole.
         source = get_credentials(request.sso_source(MFA_SOURCE_MINIMUM_SECONDS), fetch)
         return fetch(request, source)
+    if request.role_arn is not None and request.login_session is not None:
+        # The source profile is an aws login profile: the identity's credentials, cached under
+        # their own key (the one --profile SOURCE uses) and renewed at their own window.
+        return fetch(request, get_credentials(request.login_source(), fetch))
     if request.mfa_serial is None or request.role_arn is None:
         return fetch(request, None)
     # The role is assumed from the MFA session, itself cached under its own key: one code

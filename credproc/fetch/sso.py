@@ -24,15 +24,12 @@ docs/sso.md, "Refresh".
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, TypeVar
 
-from ..aws import oidc, portal, ssotoken
+from ..aws import oidc, pkce, portal, ssotoken
 from ..aws.ssotoken import REFRESH_WINDOW, SsoToken
 from ..config.sso import SsoSession
 from ..core.credentials import Fetched
@@ -268,9 +265,7 @@ def _browser_flow(
     session: SsoSession, registration: ssotoken.Registration, how: How, environ: Mapping[str, str]
 ) -> oidc.Granted:
     """The authorization-code flow with PKCE (RFC 7636, S256) and a loopback callback."""
-    verifier = secrets.token_urlsafe(64)  # 86 characters of the unreserved set
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    verifier, challenge = pkce.new()
     callback = weblogin.Callback()
     try:
         url = oidc.authorize_url(

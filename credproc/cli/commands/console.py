@@ -39,6 +39,14 @@ ISSUER = "credproc"
 
 def run(args: argparse.Namespace) -> int:
     request = resolve(RawOptions.of(args).without(["region"]), os.environ)
+    if request.role_arn is None and request.login_session is not None:
+        # The federation endpoint signs in role sessions; the person holds a console session
+        # of this identity already (aws login started from one).
+        raise UsageError(
+            f"the aws login identity of profile {request.login_profile!r} cannot sign in to the "
+            "console through credproc: name a role with --role-arn and --source-profile "
+            f"{request.login_profile}"
+        )
     if request.role_arn is None:
         raise UsageError(
             "an MFA session alone cannot sign in to the console: name a role with --role-arn "
