@@ -35,7 +35,7 @@ from ..aws.dpop import ProofKey
 from ..aws.logintoken import LoginToken
 from ..core.files import atomic_write
 from ..core.hit import read_private
-from ..core.lock import waiting_since
+from ..core.lock import announce, waiting_since
 from ..core.log import logger
 from ..errors import (
     AuthError,
@@ -79,6 +79,8 @@ def sign_in(
     key = ProofKey.generate()  # the login extra missing: said before anyone is asked
     base = signinurl.origin(region)
     verifier, challenge = pkce.new()
+    # Processes waiting on the session's lock wait as long as the person may take, as for SSO.
+    announce("signing in with AWS Sign-In", time.time() + SIGN_IN_TIMEOUT)
     if how.remote:
         client_id = signin.CROSS_DEVICE
         redirect_uri = signinurl.confirmation_uri(base)

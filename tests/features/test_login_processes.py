@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -273,3 +274,26 @@ def test_doctor_never_starts_a_sign_in(
     assert result.returncode != 0
     assert "credproc login --profile console" in result.stdout + result.stderr
     assert opened(count) == [] and console.count("Authorize") == 0
+
+
+def test_waiters_wait_for_a_sign_in_past_their_lock_timeout(
+    sandbox: Sandbox, console: SignInStandIn, tmp_path: Path
+) -> None:
+    browser, count = following_browser(tmp_path)
+    console.auto_approve = False
+    env = {"BROWSER": browser}
+    signing_in = sandbox.popen("--profile", "console", env=env, start_new_session=True)
+    console.wait_for_sign_in(1)
+    waiters = [
+        sandbox.popen("--profile", p, "--lock-timeout", "1", env=env, start_new_session=True)
+        for p in ("deploy", "read")
+    ]
+    for waiter in waiters:  # past their lock timeout: still waiting for the person
+        with pytest.raises(subprocess.TimeoutExpired):
+            waiter.wait(timeout=4)
+    console.approve()
+
+    results = wait_all([signing_in, *waiters], timeout=120)
+    assert [r.returncode for r in results] == [0, 0, 0], [r.stderr for r in results]
+    assert len(opened(count)) == 1
+    assert console.count("CreateOAuth2Token:authorization_code") == 1
