@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from harness import (
     BenchError,
@@ -64,6 +66,11 @@ CLI_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-cli"
 AEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/bench-aec"
 PROFILE_FORM = "credproc-role"
 KEYS_NAME = "bench"  # the source keys of the --source-keys form, in the OS keyring
+# The aws login form: a login_session profile whose session (a stand-in Sign-In's, as
+# `aws login` leaves it) credproc serves from its cache.
+LOGIN_FORM = "credproc-login"
+LOGIN_IDENTITY = f"arn:aws:iam::{ACCOUNT}:user/bench"
+LOGIN_HIT = "credproc --profile (aws login), cache hit"
 HIT_BUDGET = 1.5  # the goal: a hit, in every documented form, at most this many bare starts
 SIZE_BUDGET = 1.15  # and a --profile hit with the largest config at most this times an empty one
 ENDPOINT_GOAL = 0.005  # seconds: an endpoint fetch from the cache, "a few milliseconds"
@@ -397,6 +404,7 @@ class Bench:
     workspace: Workspace
     tools: list[Tool]
     keys_env: dict[str, str] | None = None  # a running keyring's variables, if there is one
+    signin: Any = None  # the Sign-In stand-in of the aws login form (tests/support)
     failures: list[str] = field(default_factory=list)
     hit: float = 0.0  # median seconds of a credproc cache hit, for the cold-path table
     hit_samples: list[float] = field(default_factory=list)  # every hit's seconds
@@ -452,12 +460,21 @@ class Bench:
                 KEYS_NAME,
             ]
         forms[WRAP_FORM] = [str(CREDPROC), "wrap", "--", sys.executable, "-c", wrapped_script(self)]
+        if self.signin is not None:
+            forms[LOGIN_HIT] = [str(CREDPROC), "--profile", LOGIN_FORM]
+            envs[LOGIN_HIT] = dict(self.signin.env)
         for count in self.settings.config_sizes:
             name = profile_form_name(count)
             forms[name] = [str(CREDPROC), "--profile", PROFILE_FORM]
             if count:
                 envs[name] = {"AWS_CONFIG_FILE": str(self.workspace.sized_config(count))}
         return forms, envs
+
+    def check_wrapped_runs(self) -> None:
+        """The wrap form's command ran once, in its warm-up: every timed run was a hit."""
+        runs = len(self.wrapped_runs.read_text().splitlines())
+        if runs != 1:
+            self.fail(f"credproc wrap: its command ran {runs} times, expected 1 (no hit)")
 
     @property
     def wrapped_runs(self) -> Path:
@@ -476,6 +493,22 @@ class Bench:
         argv = [str(CREDPROC), "--role-arn", CREDPROC_ROLE, "--source-keys", KEYS_NAME]
         run_checked(argv, env, check_credentials)
 
+    def warm_login_form(self, forms: dict[str, list[str]], envs: dict[str, dict[str, str]]) -> int:
+        """One run of the aws login form (its own entry: the identity's credentials), and the
+        Sign-In calls so far: its hits must make none."""
+        if self.signin is None:
+            return 0
+        run_checked(forms[LOGIN_HIT], {**self.env, **envs[LOGIN_HIT]}, check_credentials)
+        return int(self.signin.count("CreateOAuth2Token"))
+
+    def login_notes(self, times: dict[str, float], python: float) -> list[str]:
+        if self.signin is None:
+            return ["No aws login form: the login extra (cryptography) is not installed."]
+        return [
+            "The aws login form serves a login_session profile's own credentials from the"
+            f" cache: {verdict(times[LOGIN_HIT], python)}."
+        ]
+
     def hot_path(self) -> Table:
         runs = self.settings.hot_runs
         progress(f"hot path: {runs} interleaved runs per command")
@@ -489,9 +522,10 @@ class Bench:
         if naive is not None:
             commands["naive script, STS every call"] = naive.argv
         cached = [tool for tool in (self.credproc, aec) if tool is not None]
-        profile_form = forms[profile_form_name(0)]
-        run_checked(profile_form, self.env, check_credentials)  # the same entry as the flags
+        # The same entry as the flags.
+        run_checked(forms[profile_form_name(0)], self.env, check_credentials)
         run_checked(forms[WRAP_FORM], self.env, check_credentials)  # the wrapped command's run
+        renewals = self.warm_login_form(forms, envs)
         before = {tool.name: self.server.assume_role_calls(tool.role_arn) for tool in cached}
 
         samples = time_interleaved(commands, self.env, runs, envs=envs)
@@ -500,13 +534,13 @@ class Bench:
         plain = {name: argv for name, argv in commands.items() if name not in envs}
         hyperfine = hyperfine_medians(plain, self.env, runs, self.workspace.root / "hyperfine.json")
 
-        wrapped_runs = len(self.wrapped_runs.read_text().splitlines())
-        if wrapped_runs != 1:
-            self.fail(f"credproc wrap: its command ran {wrapped_runs} times, expected 1 (no hit)")
+        self.check_wrapped_runs()
         for tool in cached:
             made = self.server.assume_role_calls(tool.role_arn) - before[tool.name]
             if made:
                 self.fail(f"{tool.name}: {made} AssumeRole calls during its cache hits, expected 0")
+        if self.signin is not None and self.signin.count("CreateOAuth2Token") != renewals:
+            self.fail("the aws login form renewed its session during its cache hits")
         python = times["python -c pass"]
         self.hit = times["credproc, cache hit"]
         smallest = times[profile_form_name(0)]
@@ -526,6 +560,7 @@ class Bench:
         ]
         if self.keys_env is None:
             notes.append("No --source-keys form: no Secret Service (gnome-keyring) to hold keys.")
+        notes += self.login_notes(times, python)
         if aec is not None:
             aec_hit = times["aws-export-credentials, cache hit"]
             notes.append(
@@ -748,8 +783,12 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
     workspace.create()
     tools = workspace.tools(aec)
     workspace.write_config(tools)
-    with MotoServer(workspace.root / "moto.log") as server, keyring(workspace) as keys_env:
-        bench = Bench(settings, server, workspace, tools, keys_env)
+    with (
+        MotoServer(workspace.root / "moto.log") as server,
+        keyring(workspace) as keys_env,
+        signed_in(workspace) as signin,
+    ):
+        bench = Bench(settings, server, workspace, tools, keys_env, signin)
         bench.warm_up()
         hot = bench.hot_path()
         endpoint = bench.endpoint()
@@ -774,6 +813,30 @@ def keyring(workspace: Workspace) -> Iterator[dict[str, str] | None]:
 
     with running_secret_service(workspace.home, workspace.root / "secret-service") as service:
         yield dict(service.env)
+
+
+@contextlib.contextmanager
+def signed_in(workspace: Workspace) -> Iterator[Any]:
+    """A Sign-In stand-in (the tests') and a session of it as `aws login` leaves one, for the
+    aws login form's profile; None if the login extra (cryptography) is missing."""
+    if importlib.util.find_spec("cryptography") is None:
+        yield None
+        return
+    sys.path.insert(0, str(BENCH.parent / "tests"))
+    from support.signinserver import running_signin  # noqa: PLC0415 - on sys.path now
+
+    with running_signin() as stand_in:
+        stand_in.identity = LOGIN_IDENTITY
+        identity, document = stand_in.session_document()
+        name = hashlib.sha256(identity.encode()).hexdigest()
+        path = workspace.home / ".aws" / "login" / "cache" / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(json.dumps(document))
+        with workspace.config.open("a") as config:
+            config.write(f"\n[profile {LOGIN_FORM}]\nlogin_session = {identity}\n")
+        yield stand_in
 
 
 def _terminate(signum: int, frame: FrameType | None) -> NoReturn:

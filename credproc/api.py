@@ -51,6 +51,7 @@ class Options(TypedDict, total=False):
     sso_account_id: str
     sso_role_name: str
     sso_login: str  # auto or never
+    login: str  # auto or never: a login_session profile's sign-in
     cache_dir: str | os.PathLike[str]
     no_cache: bool
     refresh_window: int

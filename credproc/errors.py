@@ -6,6 +6,7 @@
     │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
     ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
     │   ├── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
+    │   ├── LoginRequiredError 4  an aws login session is missing or has ended: sign in again
     │   └── CommandOutputError 4  a wrapped command printed no valid credential_process JSON
     ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
     │   └── CommandFailedError 5  a wrapped command exited non-zero, or ran past --timeout
@@ -87,6 +88,11 @@ class SsoLoginError(AuthError):
     no person to ask, or the login was refused, abandoned or expired."""
 
 
+class LoginRequiredError(AuthError):
+    """An ``aws login`` session is missing or has ended (expired, revoked, its password
+    changed, its refresh token spent): only a new sign-in cures it."""
+
+
 class CommandOutputError(AuthError):
     """The command ``credproc wrap`` runs printed something that is not valid
     credential_process JSON: nothing of it is cached or printed."""
@@ -166,6 +172,7 @@ __all__ = [
     "ConfigFileError",
     "CredprocError",
     "LockTimeoutError",
+    "LoginRequiredError",
     "LoopError",
     "MfaError",
     "SsoLoginError",

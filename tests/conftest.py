@@ -22,6 +22,7 @@ import pytest
 from support.sandbox import Sandbox
 from support.secretservice import SecretService, running_secret_service
 from support.server import StsServer, running_sts_server
+from support.signinserver import SignInStandIn, running_signin
 from support.sso import configure
 from support.ssoserver import SsoStandIn, running_sso
 
@@ -127,4 +128,13 @@ def sso(sandbox: Sandbox) -> Iterator[SsoStandIn]:
     (support.sso.PROFILES) pointed at it."""
     with running_sso() as stand_in:
         configure(sandbox, stand_in)
+        yield stand_in
+
+
+@pytest.fixture
+def signin(sandbox: Sandbox) -> Iterator[SignInStandIn]:
+    """AWS Sign-In's stand-in, which the sandbox's processes reach (AWS_ENDPOINT_URL_SIGNIN);
+    support.login.configure adds a signed-in login_session profile and roles built on it."""
+    with running_signin() as stand_in:
+        sandbox.env.update(stand_in.env)
         yield stand_in

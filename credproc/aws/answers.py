@@ -30,6 +30,7 @@ from ..errors import (
     ConfigError,
     ConfigFileError,
     CredprocError,
+    LoginRequiredError,
     MfaError,
     SsoLoginError,
     StsUnavailableError,
@@ -316,4 +317,59 @@ def sso_error(
             return SsoLoginError(f"{service} refused {operation} ({code}): a new login is needed")
         if code in _SSO_BUSY_CODES:
             return StsUnavailableError(f"{service} failed {operation} with {code}")
+    return aws_error(service, operation, error, request)
+
+
+# -- AWS Sign-In (rest-json): the token endpoint of aws login sessions -----------------------
+
+# The OAuth error (the body's ``error`` member of an AccessDeniedException) that only a new
+# sign-in cures: the session expired (12 hours) or was revoked, the identity's password
+# changed, the refresh token was spent (rotated away by another refresh), or the sign-in's
+# authorization code came too late.
+SIGN_IN_AGAIN = {"TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED", "AUTHCODE_EXPIRED", "invalid_grant"}
+# The managed policy an identity needs to sign in for local development (aws login).
+SIGN_IN_POLICY = "SignInLocalDevelopmentAccess"
+_SIGNIN_BUSY_CODES = {"TooManyRequestsError", "InternalServerException"}
+
+
+def signin_error(
+    service: str,
+    operation: str,
+    error: Exception,
+    request: Request | None = None,
+    *,
+    profile: str,
+) -> CredprocError | None:
+    """``aws_error`` for AWS Sign-In: a session that has ended is LoginRequiredError naming
+    the profile and the command that signs in again (exit 4); missing permission names the
+    policy; a busy or failing service is an outage (exit 5), as any network trouble is."""
+    if isinstance(error, botocore.exceptions.ClientError) and _is_service_error(error):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        oauth = str(error.response.get("error") or "")
+        message = " ".join(str(error.response.get("Error", {}).get("Message", "")).split())
+        again = f"sign in again: credproc login --profile {profile}"
+        if oauth in SIGN_IN_AGAIN:
+            what = {
+                "USER_CREDENTIALS_CHANGED": "has ended: the identity's credentials changed",
+                "AUTHCODE_EXPIRED": "was not started: the sign-in's code expired",
+                "invalid_grant": "was refused",
+            }.get(oauth, "has ended")
+            why = "expired, revoked, or refreshed elsewhere" if oauth == "TOKEN_EXPIRED" else ""
+            return LoginRequiredError(
+                f"the aws login session of profile {profile!r} {what} "
+                f"({oauth}{': ' + why if why else ''}); {again}"
+            )
+        if oauth == "INSUFFICIENT_PERMISSIONS":
+            return AuthError(
+                f"{service} refused {operation} for profile {profile!r}: the identity may not "
+                f"sign in for local development; attach the {SIGN_IN_POLICY} managed policy "
+                "to it (or allow signin:AuthorizeOAuth2Access and signin:CreateOAuth2Token)"
+            )
+        if code in _SIGNIN_BUSY_CODES or oauth in ("server_error", "service_unavailable"):
+            return StsUnavailableError(f"{service} failed {operation} with {code}")
+        if code == "AccessDeniedException":
+            detail = f"{oauth}: {message}" if oauth and message else oauth or message
+            return AuthError(
+                f"{service} refused {operation} for profile {profile!r} ({detail or code}); {again}"
+            )
     return aws_error(service, operation, error, request)

@@ -150,6 +150,44 @@ def poll_device(session: SsoSession, registration: Registration, device: Device)
     return answer if isinstance(answer, str) else _granted(answer)
 
 
+# What a registration the service no longer knows is refused with (an unknown client id, a
+# secret that does not match, one it has expired or revoked): a new registration cures it.
+DEAD_REGISTRATION = ("InvalidClientException", "UnauthorizedClientException")
+
+
+def registration_known(session: SsoSession, registration: Registration) -> bool:
+    """Whether the service still knows the client, asked before a browser is sent to its
+    authorize page with it (where an unknown client ends in an error page credproc cannot
+    see): CreateToken with a code that was never issued, which the service refuses with
+    InvalidGrantException for a client it knows, and InvalidClientException otherwise."""
+    client = service_client("sso-oidc", session.region)
+
+    def probe() -> bool:
+        try:
+            client.create_token(
+                clientId=registration.client_id,
+                clientSecret=registration.client_secret,
+                grantType="authorization_code",
+                code="credproc-registration-check",
+                redirectUri=REDIRECT_URI,
+                codeVerifier="credproc-registration-check-" + "0" * 20,
+            )
+        except botocore.exceptions.ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in DEAD_REGISTRATION:
+                return False
+            if code in ("InvalidGrantException", "InvalidRequestException"):
+                return True  # the client passed; the made-up code did not
+            raise
+        return True
+
+    try:
+        known: bool = translated(OIDC, "CreateToken", probe, mapper=sso_error)
+    finally:
+        client.close()
+    return known
+
+
 def exchange_code(
     session: SsoSession, registration: Registration, code: str, redirect_uri: str, verifier: str
 ) -> Granted:

@@ -10,9 +10,12 @@ Both names are read (older Go and Rust SDKs wrote only the start URL's).
 Unlike the CLI, which truncates and rewrites the file in place with no lock, credproc writes it
 whole (temp file, fsync, rename, 0600) and only under its lock on the session
 (``lock_path``), so a reader never sees half a token and a rotated refresh token is never
-spent twice. A file at a token's path that is neither credproc's nor the CLI's shape (not a
-JSON object with ``accessToken`` and ``expiresAt``, not a regular private file of ours) is
-never overwritten: the write fails and names it.
+spent twice. A token file of the user's is read at any mode, as botocore reads it (some tools
+and copies leave one at 0644, and the CLI keeps the mode when it rewrites in place); credproc
+says once that it should be 0600, naming the ``chmod`` to run, and its own write makes it 0600.
+Only a truly foreign file at a token's path is never overwritten: another user's, a symlink,
+or not a token (not a JSON object with ``accessToken`` and ``expiresAt``): the write fails and
+names it.
 
 The client registration credproc reuses until it expires lives beside it, as the CLI v2's
 does: ``<sha1 of what it was registered for>.json`` with ``clientId``, ``clientSecret``,
@@ -25,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -33,14 +37,17 @@ from typing import NamedTuple
 from ..config.sso import SsoSession
 from ..core.credentials import format_expiration, parse_expiration
 from ..core.files import atomic_write
-from ..core.hit import is_private_file, read_private, unusable_dir
+from ..core.hit import O_CLOEXEC, read_private, unusable_dir
 from ..core.lock import Held, refresh_lock
+from ..core.log import logger
 from ..errors import ConfigError
 
 MAX_TOKEN_BYTES = 64 * 1024
 # botocore's SSOTokenProvider refreshes with less than this left; so does credproc, so a token
 # handed to the CLI or an SDK is never one they would refresh themselves.
 REFRESH_WINDOW = 15 * 60
+# The token files this process has said are not 0600: said once each, not at every read.
+_SAID_MODE: set[str] = set()
 
 
 class SsoToken(NamedTuple):
@@ -119,39 +126,53 @@ def session_lock(
     """Hold the session's lock (waiting up to ``timeout``), in a token directory that is ours:
     created 0700 here, rather than by the lock with the umask's mode."""
     _ready_dir(token_dir(environ))
-    return refresh_lock(lock_path(session, environ), timeout)
+    doing = f"refreshing the token of {session.describe()}"
+    return refresh_lock(lock_path(session, environ), timeout, doing)
 
 
-def read(session: SsoSession, environ: Mapping[str, str]) -> SsoToken | None:
+def read(
+    session: SsoSession, environ: Mapping[str, str], *, say_mode: bool = True
+) -> SsoToken | None:
     """The session's token, or None: the CLI's name first, then (for a named session) the
     start URL's, which older SDKs used. A token for another start URL is not this session's."""
-    found = _tokens(session, environ)
-    return found[0][1] if found else None
+    found = located(session, environ, say_mode=say_mode)
+    return found[1] if found else None
+
+
+def located(
+    session: SsoSession, environ: Mapping[str, str], *, say_mode: bool = True
+) -> tuple[str, SsoToken] | None:
+    """The token ``read`` gives, with the path of its file. ``say_mode`` False: a file others
+    may read is not said (``sso logout``, which removes it)."""
+    found = _tokens(session, environ, say_mode)
+    return found[0] if found else None
 
 
 def remove_tokens(session: SsoSession, environ: Mapping[str, str]) -> int:
     """Remove every token file ``read`` would take for the session (``sso logout``): how many.
     A file of another shape, or another start URL's, is left alone."""
-    found = _tokens(session, environ)
+    found = _tokens(session, environ, say_mode=False)
     for path, _ in found:
         remove(path)
     return len(found)
 
 
-def _tokens(session: SsoSession, environ: Mapping[str, str]) -> list[tuple[str, SsoToken]]:
+def _tokens(
+    session: SsoSession, environ: Mapping[str, str], say_mode: bool
+) -> list[tuple[str, SsoToken]]:
     paths = [token_path(session, environ)]
     if session.name:
         paths.append(os.path.join(token_dir(environ), _sha1(session.start_url) + ".json"))
     found = []
     for path in paths:
-        token = _load(path)
+        token = _load(path, say_mode)
         if token is not None and token.start_url.rstrip("/") == session.start_url.rstrip("/"):
             found.append((path, token))
     return found
 
 
-def _load(path: str) -> SsoToken | None:
-    document = _document(path)
+def _load(path: str, say_mode: bool) -> SsoToken | None:
+    document = _token_document(path, say_mode)
     if document is None:
         return None
     try:
@@ -170,6 +191,65 @@ def _document(path: str) -> dict[str, object] | None:
     except (ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) else None
+
+
+def _token_document(path: str, say_mode: bool = True) -> dict[str, object] | None:
+    """The JSON object in a regular file of the user's at a token's path, at any mode (as
+    botocore reads it), else None. A mode others can read is said once: it should be 0600."""
+    found = own_json(path)
+    if found is None:
+        return None
+    document, mode = found
+    if say_mode and mode & 0o077 and path not in _SAID_MODE:
+        _SAID_MODE.add(path)
+        logger().warning("%s", mode_advice(path, mode))
+    return document
+
+
+def own_json(path: str, limit: int = MAX_TOKEN_BYTES) -> tuple[dict[str, object], int] | None:
+    """The JSON object in a regular file of the user's, at any mode, and that mode; else None.
+    Never a symlink's target, never more than ``limit`` bytes, never a wait on a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not _own_regular(info) or info.st_size > limit:
+            return None
+        raw = os.read(fd, limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return (document, stat.S_IMODE(info.st_mode)) if isinstance(document, dict) else None
+
+
+def mode_advice(path: str, mode: int) -> str:
+    """What to say about a token file others may read (``doctor`` says it too)."""
+    return (
+        f"the SSO token file {path} is mode {stat.S_IMODE(mode):o}: others may read it; it "
+        f"should be 0600: run chmod 600 {path}"
+    )
+
+
+def loose_mode(path: str) -> int | None:
+    """The mode of a token file of the user's that others may read, else None."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    return mode if _own_regular(info) and mode & 0o077 else None
+
+
+def _own_regular(info: os.stat_result) -> bool:
+    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    return stat.S_ISREG(info.st_mode) and owned
 
 
 def _token(document: Mapping[str, object]) -> SsoToken:
@@ -201,20 +281,33 @@ def write(session: SsoSession, token: SsoToken, environ: Mapping[str, str]) -> N
 
 
 def refuse_foreign(path: str) -> None:
-    """ConfigError if ``path`` holds something that is not an SSO token file of ours or the
-    CLI's: credproc must not silently replace what it does not understand."""
+    """ConfigError if ``path`` holds something truly foreign: another user's file, a symlink,
+    not a regular file, or not an SSO token. A token of the user's at any mode is not foreign:
+    the write replaces it whole, at 0600."""
+    why = foreign(path)
+    if why is not None:
+        raise ConfigError(f"not replacing {path}: {why}; move it away and log in again")
+
+
+def foreign(path: str) -> str | None:
+    """Why the file at ``path`` is not a token file credproc may replace, or None (none there,
+    or a token file of the user's)."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        return
+        return None
     except OSError as error:
-        raise ConfigError(f"cannot check {path}: {error.strerror or error}") from None
-    document = _document(path) if is_private_file(info) else None
+        return f"it cannot be checked ({error.strerror or error})"
+    if stat.S_ISLNK(info.st_mode):
+        return "it is a symlink, which credproc does not follow"
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file"
+    if not _own_regular(info):
+        return "it belongs to another user"
+    document = _token_document(path, say_mode=False)  # a login replaces it at 0600 anyway
     if document is None or "accessToken" not in document or "expiresAt" not in document:
-        raise ConfigError(
-            f"{path} is not an SSO token file credproc or the AWS CLI wrote (or is not a "
-            "private file of yours); move it away and log in again"
-        )
+        return "it is not an SSO token file (a JSON object with accessToken and expiresAt)"
+    return None
 
 
 def _ready_dir(directory: str) -> None:

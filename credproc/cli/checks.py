@@ -104,6 +104,15 @@ def cache_check(request: Request) -> Check:
 
 def refresh_window_check(request: Request) -> Check:
     window = request.refresh_window
+    if request.login_session and not request.role_arn:
+        # 15-minute credentials: botocore always finds less than its 15 minutes left.
+        return Check(
+            "refresh window",
+            "ok",
+            f"{window} s: aws login credentials live 15 minutes, so botocore (AWS CLI, boto3) "
+            "runs credproc on every API call, each a cache hit; renewed with "
+            f"{window // 60} minutes left",
+        )
     if window >= BOTOCORE_WINDOW:
         verdict = f"{window} s: tokens are renewed before botocore (15 min) or the JS SDK asks"
         return Check("refresh window", "ok", verdict)

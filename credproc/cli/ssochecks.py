@@ -33,10 +33,19 @@ def sso_checks(request: Request) -> Iterator[Check]:
         f"{session.describe()}: {session.start_url} in {session.region}, scopes {scopes}",
     )
     try:
-        token = ssotoken.read(session, os.environ)
+        found = ssotoken.located(session, os.environ)
     except CredprocError as error:
         yield failed("sso token", error)
         return
+    token = found[1] if found is not None else None
+    mode = ssotoken.loose_mode(found[0]) if found is not None else None
+    if found is not None and mode is not None:
+        yield Check(
+            "sso token file",
+            "warn",
+            ssotoken.mode_advice(found[0], mode).split(": run ", 1)[0],
+            f"chmod 600 {found[0]}",
+        )
     if token is None:
         where = ssotoken.token_dir(os.environ)
         problem = SsoLoginError(f"{session.describe()} has no token in {where}")

@@ -35,6 +35,7 @@ from ..core.request import (
     DEFAULT_MFA_DURATION,
     DEFAULT_REFRESH_WINDOW,
     DEFAULT_WRAP_TIMEOUT,
+    LOGINS,
     MFA_PROMPTS,
     SSO_LOGINS,
 )
@@ -273,6 +274,17 @@ OPTIONS: tuple[Option, ...] = (
         env="CREDPROC_SSO_LOGIN",
         default=SSO_LOGINS[0],
         choices=SSO_LOGINS,
+    ),
+    _option(
+        "login",
+        "no usable aws login session (none, or ended): auto starts one sign-in that waiting "
+        "processes share; never fails",
+        BEHAVIOUR,
+        metavar="WHEN",
+        profile_key="credproc_login",
+        env="CREDPROC_LOGIN",
+        default=LOGINS[0],
+        choices=LOGINS,
     ),
     _option(
         "cache_dir",

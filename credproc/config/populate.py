@@ -15,8 +15,10 @@ credentials file) is left to the user: that assignment is skipped, with a warnin
 shadowing or duplicating their profile (a section twice makes botocore refuse the whole file).
 
 Profile names come from a template of ``TEMPLATE_FIELDS``, made safe for ``[profile NAME]``.
-Two assignments given one name (two accounts with the same name) are told apart by their
-account id. This module computes the new text; ``rewrite`` writes it.
+An account name with letters that have no ASCII form ("日本 アカウント") keeps its identity
+through the account id: appended to what remains, or in its place when nothing does. Two
+assignments given one name (two accounts with the same name) are told apart by their account
+id. This module computes the new text; ``rewrite`` writes it.
 """
 
 from __future__ import annotations
@@ -85,6 +87,17 @@ def safe_name(text: str) -> str:
     return name.strip("-.")[:_MAX_NAME].strip("-.")
 
 
+def account_label(name: str, account_id: str) -> str:
+    """The account's name for a profile name: as it is if ``safe_name`` keeps every letter of
+    it; else what it keeps, with the account id appended (the id alone if it keeps nothing),
+    so that which account it is never gets lost."""
+    lost = any(c.isalnum() and not c.isascii() for c in unicodedata.normalize("NFKD", name))
+    if not lost:
+        return name
+    kept = safe_name(name)
+    return f"{kept}-{account_id}" if kept else account_id
+
+
 def name_profiles(
     assignments: Iterable[Assignment], template: str, session: str, taken: Iterable[str]
 ) -> tuple[dict[str, Assignment], list[tuple[str, Assignment]]]:
@@ -94,6 +107,7 @@ def name_profiles(
     wanted: dict[str, list[Assignment]] = {}
     for assignment in sorted(set(assignments)):
         fields = {**assignment._asdict(), "sso_session": session}
+        fields["account_name"] = account_label(assignment.account_name, assignment.account_id)
         name = safe_name(template.format_map(fields)) or safe_name(
             f"{assignment.account_id}.{assignment.role_name}"
         )

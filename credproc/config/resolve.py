@@ -19,6 +19,9 @@ from ..core.request import (
     DEFAULT_DURATION,
     DEFAULT_MFA_DURATION,
     DEFAULT_REFRESH_WINDOW,
+    LOGIN_CREDENTIAL_SECONDS,
+    LOGIN_REFRESH_WINDOW,
+    LOGINS,
     MFA_PROMPTS,
     SSO_LOGINS,
     Request,
@@ -29,6 +32,7 @@ from .awsconfig import config_path, profile_keys
 from .cmdline import WRAP, parse_line
 from .keyindex import key_id
 from .limits import EXTERNAL_ID_LENGTH, MAX_TAGS, SESSION_NAME_LENGTH, span
+from .login import LoginSource, check_login_options, is_login_profile, login_of_profile, with_login
 from .options import (
     BY_DEST,
     BY_PROFILE_KEY,
@@ -69,21 +73,26 @@ def resolve(flags: RawOptions, environ: Mapping[str, str]) -> Request:
     if wrapped is not None:
         return wrapped
     sso = flags_role(flags, environ, profile)  # --sso-* flags: refused beside --profile
+    login = None
     if profile:
         raw = raw.over(options_from_profile(profile, environ))
         sso = sso_of_profile(profile, environ)
+        login = login_of_profile(profile, environ)
     else:
         raw = _web_identity_from_environment(raw, environ)
-    return build(raw, environ, sso)
+    return build(raw, environ, sso, login)
 
 
 def wrapped_profile(profile: str, flags: RawOptions, environ: Mapping[str, str]) -> Request | None:
     """The request of a profile whose credential_process is ``credproc wrap ... -- COMMAND``
-    (and that botocore would run: no role_arn, MFA device or SSO role of its own), read from
+    (and that botocore would run: no role_arn, MFA device, SSO role or aws login session of
+    its own), read from
     that line so that credproc env, exec and console share its cache entry; None otherwise.
     Cache options given to the command go on top; options that name a role have no place."""
     keys = profile_keys(profile, environ) or {}
     if "role_arn" in keys or "mfa_serial" in keys or is_sso_profile(keys):
+        return None
+    if is_login_profile(keys):
         return None
     try:
         line = parse_line(keys.get("credential_process", ""))
@@ -206,7 +215,12 @@ def options_from_profile(
     options = RawOptions(values)
     if options.text("source_profile") == profile:
         raise LoopError(f"{LOOP_MARKER} profile {profile!r} names itself as its source_profile")
-    if role and not (options.has("role_arn") or options.has("mfa_serial") or is_sso_profile(keys)):
+    if role and not (
+        options.has("role_arn")
+        or options.has("mfa_serial")
+        or is_sso_profile(keys)
+        or is_login_profile(keys)
+    ):
         raise ConfigError(f"profile {profile!r} has no role_arn{_hint(profile, keys)}")
     return options
 
@@ -264,13 +278,20 @@ def _web_identity_from_environment(raw: RawOptions, environ: Mapping[str, str]) 
     return raw.updated(values)
 
 
-def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = None) -> Request:
+def build(
+    raw: RawOptions,
+    environ: Mapping[str, str],
+    sso: SsoRole | None = None,
+    login: LoginSource | None = None,
+) -> Request:
     """The request the options describe, every value and every combination checked."""
     role_arn = raw.text("role_arn")
     if role_arn is not None:
         role_arn = validate.role_arn(role_arn)
     if sso is not None:
         check_sso_options(raw, sso)
+    elif login is not None:
+        check_login_options(raw, login)
     else:
         _check_needs(raw, role_arn)
     web_identity_token_file = _web_identity(raw)
@@ -281,11 +302,13 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
     source_keys = _source_keys(raw, source_profile)
     # A role assumed from an SSO profile's role: the request carries that SSO role too.
     source_sso = sso_of_profile(source_profile, environ) if source_profile and role_arn else None
+    # Or from an aws login profile's identity: the request carries its session.
+    source_login = _source_login(source_profile if role_arn else None, source_sso, raw, environ)
     source_key_id = None
     if source_keys is not None:
         # From the index beside the keyring, never the keyring itself: see keyindex.
         source_key_id = key_id(source_keys, environ)
-    elif source_profile is None and web_identity_token_file is None and sso is None:
+    elif source_profile is None and web_identity_token_file is None and not (sso or login):
         source_key_id = environ.get("AWS_ACCESS_KEY_ID") or None
     flag = {option.dest: option.flag for option in OPTIONS}
     request = Request(
@@ -324,6 +347,7 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
         mfa_token_command=raw.text("mfa_token_command") or None,
         mfa_prompt=validate.choice(flag["mfa_prompt"], raw.text("mfa_prompt"), MFA_PROMPTS),
         sso_login=validate.choice(flag["sso_login"], raw.text("sso_login"), SSO_LOGINS),
+        login=validate.choice(flag["login"], raw.text("login"), LOGINS),
     )
     if sso is not None:
         # As Request.sso_source makes it for a role's SSO source: one cache entry for both.
@@ -333,7 +357,39 @@ def build(raw: RawOptions, environ: Mapping[str, str], sso: SsoRole | None = Non
         return with_sso_role(neutral, sso)
     if source_sso is not None:
         return with_sso_role(request, source_sso)
+    if login is not None:
+        return _login_identity(raw, request, login)
+    if source_login is not None:
+        return with_login(request, source_login)
     return request if role_arn else request.mfa_session(refresh_window)
+
+
+def _source_login(
+    profile: str | None, sso: SsoRole | None, raw: RawOptions, environ: Mapping[str, str]
+) -> LoginSource | None:
+    """A role's source profile, if it is an aws login profile; what it cannot give is refused
+    here, before a due session would be renewed for nothing."""
+    login = login_of_profile(profile, environ) if profile and sso is None else None
+    if login is not None and raw.has("mfa_serial"):
+        raise ConfigError(
+            "--mfa-serial needs an IAM user's own access keys as the source, but source "
+            f"profile {login.profile!r} gives temporary (aws login session) credentials, "
+            "which GetSessionToken refuses"
+        )
+    return login
+
+
+def _login_identity(raw: RawOptions, request: Request, login: LoginSource) -> Request:
+    """An aws login profile's own credentials: the request Request.login_source makes for a
+    role assumed from it (one cache entry for both), at its own refresh window."""
+    window = _integer("refresh_window", raw, LOGIN_REFRESH_WINDOW)
+    if window >= LOGIN_CREDENTIAL_SECONDS:
+        raise UsageError(
+            f"--refresh-window {window} must be below {LOGIN_CREDENTIAL_SECONDS} s, the "
+            f"lifetime of aws login credentials, or every call of profile {login.profile!r} "
+            "would refresh"
+        )
+    return with_login(request, login).login_source()._replace(refresh_window=window)
 
 
 def keys_request(name: str | None, region: str | None, environ: Mapping[str, str]) -> Request:

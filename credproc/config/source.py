@@ -61,10 +61,13 @@ def check_source(request: Request, environ: Mapping[str, str]) -> None:
 def source_kind(profile: str, environ: Mapping[str, str]) -> str:
     """What a profile's credentials are, as far as the config tells: "role" (an assumed-role
     session, so a role assumed from it is chained), "MFA" (a GetSessionToken session from
-    credproc) or "unknown" (access keys, or a process credproc cannot see into)."""
+    credproc), "aws login" (a console identity's session) or "unknown" (access keys, or a
+    process credproc cannot see into)."""
     keys = profile_keys(profile, environ) or {}
     if "role_arn" in keys or "sso_role_name" in keys:
         return "role"
+    if "login_session" in keys:
+        return "aws login"
     try:
         line = parse_line(keys.get("credential_process", ""))
     except (ConfigError, UsageError):

@@ -437,6 +437,13 @@ COMMANDS: dict[str, Command] = {
                             ("--dry-run",),
                             switch=True,
                         ),
+                        Argument(
+                            "check",
+                            "as --dry-run, and exit 9 if the config would change (0 if not): "
+                            "for scripts",
+                            ("--check",),
+                            switch=True,
+                        ),
                     ),
                 ),
             ),
@@ -452,6 +459,57 @@ COMMANDS: dict[str, Command] = {
             "credential_process JSON, caches it and prints it. --profile only enters the cache "
             "key. Write it as a profile's credential_process; credproc env, exec and console "
             "--profile read that line and share the cache.",
+        ),
+        Command(
+            "login",
+            "Sign in with your AWS console credentials (aws login): a login_session profile "
+            "whose credentials renew silently for up to 12 hours.",
+            (BY_DEST["lock_timeout"], *OUTPUT_OPTIONS),
+            (
+                Argument(
+                    "profile",
+                    "the profile to sign in (created if it does not exist; default: "
+                    "AWS_PROFILE, else default)",
+                    ("--profile",),
+                    metavar=PROFILE,
+                ),
+                Argument("profile_name", "the same as --profile", metavar=PROFILE, optional=True),
+                Argument(
+                    "region",
+                    "the Sign-In service's region, written to a profile that has none "
+                    "(default: the profile's region, else AWS_REGION, else asked)",
+                    ("--region",),
+                    metavar="REGION",
+                ),
+                Argument(
+                    "remote",
+                    "sign in on another device: print a link to open anywhere, then paste the "
+                    "code it shows (for SSH, or where no browser opens here)",
+                    ("--remote",),
+                    switch=True,
+                ),
+            ),
+        ),
+        Command(
+            "logout",
+            "Remove an aws login session and credproc's cached roles built on it.",
+            (*CACHE_DIR_OPTION, BY_DEST["lock_timeout"], *OUTPUT_OPTIONS),
+            (
+                Argument(
+                    "profile",
+                    "the profile's session (default: AWS_PROFILE, else default)",
+                    ("--profile",),
+                    metavar=PROFILE,
+                    exclusive="which",
+                ),
+                Argument(
+                    "all",
+                    "every aws login session on this machine",
+                    ("--all",),
+                    switch=True,
+                    exclusive="which",
+                ),
+            ),
         ),
         # The words after "--" are the command line being completed.
         Command(

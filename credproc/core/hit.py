@@ -57,6 +57,7 @@ BANNED_ON_HIT = (
     *("boto3", "botocore", "urllib3", "filelock", "s3transfer", "keyring", "platformdirs"),
     *("logging", "typing", "dataclasses", "inspect", "pathlib", "hashlib", "argparse"),
     *("configparser", "shlex", "json", "re", "enum", "datetime"),
+    *("cryptography", "awscrt"),  # aws login sessions' DPoP proofs: for a refresh only
 )
 
 O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)

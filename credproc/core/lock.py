@@ -3,13 +3,21 @@
 An flock dies with its process, so a refresher killed with -9 blocks nobody. filelock is
 imported only here (``file_lock``, which the keys index's lock uses too), and only a refresh
 takes a key's lock.
+
+A holder that waits for a person (an SSO sign-in in the browser, a device code) says so
+(``announce``): a note beside each lock it holds, with what it does and until when its flow
+can last. A process that waited ``--lock-timeout`` for such a lock goes on waiting until then,
+instead of failing while the person is still signing in, and its timeout names what the
+holder was doing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -17,11 +25,55 @@ from typing import NamedTuple
 import filelock
 
 from ..errors import LockTimeoutError
+from .files import atomic_write
+from .hit import read_private
 from .log import logger
 
 # When this process began to wait for each refresh lock it is taking or holding, outermost
 # first.
 _SINCE: list[float] = []
+# The refresh locks each thread holds, outermost first: where ``announce`` leaves its notes (a
+# long-lived process, exec --server or the Python API, may refresh in several threads).
+_HELD = threading.local()
+# What a holder finishes after its person's flow ends (the token exchange, the role call).
+NOTE_GRACE_SECONDS = 30.0
+_NOTE_SUFFIX = ".note"
+
+
+def announce(doing: str, until: float) -> None:
+    """Say, beside every refresh lock this process holds, that it is ``doing`` something that
+    waits for a person, until ``until`` (POSIX seconds): processes waiting for those locks
+    wait that long, not just their lock timeout. The notes go when the locks are released."""
+    note = json.dumps({"doing": doing, "until": until, "pid": os.getpid()}).encode()
+    for path in _held():
+        with contextlib.suppress(OSError):  # a lost note costs a waiter its patience, no more
+            atomic_write(path + _NOTE_SUFFIX, note)
+
+
+def _held() -> list[str]:
+    if not hasattr(_HELD, "paths"):
+        _HELD.paths = []
+    paths: list[str] = _HELD.paths
+    return paths
+
+
+def _note(path: str) -> tuple[str, float] | None:
+    raw = read_private(path + _NOTE_SUFFIX, 4096)
+    try:
+        note = json.loads(raw) if raw is not None else None
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(note, dict):
+        return None
+    doing, until = note.get("doing"), note.get("until")
+    if not isinstance(doing, str) or not isinstance(until, (int, float)):
+        return None
+    return doing, float(until)
+
+
+def _drop_note(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path + _NOTE_SUFFIX)
 
 
 def waiting_since() -> float:
@@ -38,8 +90,9 @@ class Held(NamedTuple):
 
 
 @contextlib.contextmanager
-def refresh_lock(path: str, timeout: float) -> Iterator[Held]:
-    """Hold the lock file at ``path`` (waiting up to ``timeout`` seconds).
+def refresh_lock(path: str, timeout: float, doing: str = "refreshing this role") -> Iterator[Held]:
+    """Hold the lock file at ``path`` (waiting up to ``timeout`` seconds, or longer while its
+    holder announces a person's sign-in); ``doing`` is what a holder does, for the messages.
 
     Yields an unlocked Held, after a warning, if no lock can be had here (a read-only file
     system, or something other than a file at the lock's path): the caller then refreshes
@@ -48,17 +101,21 @@ def refresh_lock(path: str, timeout: float) -> Iterator[Held]:
     held = contextlib.ExitStack()
     try:
         try:
-            waited = held.enter_context(
-                file_lock(path, timeout, "another credproc process", "refreshing this role")
-            )
+            waited = held.enter_context(file_lock(path, timeout, "another credproc process", doing))
         except OSError as error:
             logger().warning(
                 "cannot lock %s (%s); continuing without caching", path, error.strerror or error
             )
             yield Held(locked=False, waited=False)
             return
-        with held:
-            yield Held(locked=True, waited=waited)
+        _drop_note(path)  # held now: a note left there is a dead holder's
+        _held().append(path)
+        try:
+            with held:
+                yield Held(locked=True, waited=waited)
+        finally:
+            _held().remove(path)
+            _drop_note(path)
     finally:
         _SINCE.pop()
 
@@ -73,6 +130,7 @@ def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bo
     while waiting. OSError when no lock can be had at ``path``."""
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
     waited = False
+    began = time.monotonic()
     try:
         _no_link_or_special(path)
         try:
@@ -81,16 +139,40 @@ def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bo
             waited = True
             # Why this run is slow, for -v; and the sign tests wait for to know it waits.
             logger().info("%s is %s; waiting up to %g s for it", holder, doing, timeout)
-            lock.acquire()
+            _acquire_while_announced(lock, path, timeout)
     except filelock.Timeout:
+        note = _note(path)
+        doing = note[0] if note is not None else doing
         raise LockTimeoutError(
-            f"{holder} has been {doing} for over {timeout:g} s (lock {path}); retry, or "
-            "raise --lock-timeout"
+            f"{holder} has been {doing} for over {time.monotonic() - began:.0f} s (lock "
+            f"{path}); retry, or raise --lock-timeout"
         ) from None
     try:
         yield waited
     finally:
         lock.release()
+
+
+def _acquire_while_announced(lock: filelock.FileLock, path: str, timeout: float) -> None:
+    """Wait ``timeout`` for the lock, then on while its holder's note says a person is still
+    signing in (until the note's time and a grace). filelock.Timeout when neither holds."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            lock.acquire(timeout=max(deadline - time.time(), 0))
+        except filelock.Timeout:
+            note = _note(path)
+            until = note[1] + NOTE_GRACE_SECONDS if note is not None else 0
+            if note is None or until <= time.time():
+                raise
+            logger().info(
+                "another credproc process is %s; waiting up to %.0f s more",
+                note[0],
+                until - time.time(),
+            )
+            deadline = until
+        else:
+            return
 
 
 def _no_link_or_special(path: str) -> None:

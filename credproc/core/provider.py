@@ -87,8 +87,12 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
         # A refresh failed a moment ago (STS silent, throttling, a proxy in the way): until the
         # backoff ends, runs serve the token without trying, so a client that runs credproc on
         # every API call does not pay STS's whole retry budget on each.
+        # An SSO role's credentials come from the portal, not STS: name the one that failed.
+        portal = request.sso_role_name and request.role_arn is None
+        service = "the IAM Identity Center portal" if portal else "STS"
+        service = request.program if request.wrap_command else service
         error = StsUnavailableError(
-            f"{request.origin()} failed {entry.backoff.failures} refresh(es) in a row; next try in "
+            f"{service} failed {entry.backoff.failures} refresh(es) in a row; next try in "
             f"{entry.backoff.seconds_to_wait():.0f} s"
         )
         # Once per backoff in a process: a long-lived one (exec --server, the Python API) is
@@ -226,6 +230,10 @@ def _fetch(request: Request, fetch: Fetcher) -> Fetched:
         # session (one portal call per role lifetime), signs the AssumeRole.
         source = get_credentials(request.sso_source(MFA_SOURCE_MINIMUM_SECONDS), fetch)
         return fetch(request, source)
+    if request.role_arn is not None and request.login_session is not None:
+        # The source profile is an aws login profile: the identity's credentials, cached under
+        # their own key (the one --profile SOURCE uses) and renewed at their own window.
+        return fetch(request, get_credentials(request.login_source(), fetch))
     if request.mfa_serial is None or request.role_arn is None:
         return fetch(request, None)
     # The role is assumed from the MFA session, itself cached under its own key: one code

@@ -26,6 +26,16 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 MFA_PROMPTS = ("auto", "terminal", "zenity", "kdialog", "osascript")
 # Whether a process that finds no usable SSO token starts a login (docs/sso.md).
 SSO_LOGINS = ("auto", "never")
+# Whether a process that finds a login_session profile with no session, or an ended one, starts
+# a sign-in (docs/login.md).
+LOGINS = ("auto", "never")
+# An aws login session's credentials live 15 minutes, and botocore (so the CLI) renews the
+# session with 5 minutes or less left. The identity's own credentials are served from the cache
+# while more than that is left: a window of credproc's 15-minute default would never serve one
+# from the cache at all. At 5 minutes left a refresh renews the session, as botocore would,
+# and the new credentials are served for the next 10 (docs/sources.md, "aws login sessions").
+LOGIN_REFRESH_WINDOW = 300
+LOGIN_CREDENTIAL_SECONDS = 900
 # credproc wrap: how long an answer without Expiration (long-lived keys) is kept, never
 # forever; and how long the wrapped command may run, a person's sign-in included.
 DEFAULT_MAX_AGE = 3600
@@ -63,6 +73,9 @@ class Request(NamedTuple):
     sso_region: str | None = None
     sso_session: str | None = None
     sso_scopes: tuple[str, ...] = ()
+    # An aws login session's identity (config.login): its own credentials, or the source a
+    # role is assumed from. The session file is named by this value (the identity's ARN).
+    login_session: str | None = None
     # credproc wrap: the command's argv, the --key-env variables with their values (None:
     # unset) and the --profile it was called with. The token is whatever the command prints.
     wrap_command: tuple[str, ...] = ()
@@ -75,6 +88,7 @@ class Request(NamedTuple):
     mfa_token_command: str | None = None
     mfa_prompt: str = MFA_PROMPTS[0]
     sso_login: str = SSO_LOGINS[0]
+    login: str = LOGINS[0]
     max_age: int = DEFAULT_MAX_AGE
     wrap_timeout: float = DEFAULT_WRAP_TIMEOUT
     # Not an option, nor part of the identity: the role an MFA session is fetched for, which
@@ -83,6 +97,10 @@ class Request(NamedTuple):
     # Not an option, nor part of the identity: the SSO profile, named in the line that says
     # how to log in (two profiles for one role share the token).
     sso_profile: str | None = None
+    # Not options, nor part of the identity: the aws login profile (named in the line that
+    # says how to sign in again) and the region its Sign-In calls go to.
+    login_profile: str | None = None
+    login_region: str | None = None
 
     def identity(self) -> dict[str, object]:
         """Every field that changes the identity or the token: the cache key's input.
@@ -102,6 +120,9 @@ class Request(NamedTuple):
             # roles had fields, so the tokens users' caches hold are still found.
             for name in SSO_KEY_FIELDS:
                 del fields[name]
+        if self.login_session is None:
+            # Likewise for aws login sessions: only their requests have the field.
+            del fields["login_session"]
         if self.role_arn is None:
             # An MFA session works in every region: one code per device, whichever region
             # the roles that use it are assumed in. So does an SSO role's token.
@@ -121,6 +142,8 @@ class Request(NamedTuple):
             return f"role {self.role_arn}"
         if self.sso_role_name:
             return f"SSO role {self.sso_role_name} in account {self.sso_account_id}"
+        if self.login_session:
+            return f"aws login identity {self.login_session}"
         return f"MFA session for {self.mfa_serial}"
 
     @property
@@ -133,7 +156,11 @@ class Request(NamedTuple):
         """Where a refresh gets the token, for messages: STS, the portal, or a command."""
         if self.wrap_command:
             return self.program
-        return "the SSO portal" if self.sso_role_name and not self.role_arn else "STS"
+        if self.role_arn:
+            return "STS"
+        if self.login_session:
+            return "AWS Sign-In"
+        return "the SSO portal" if self.sso_role_name else "STS"
 
     def sso_source(self, refresh_window: int) -> Request:
         """The SSO role a role is assumed from (its source profile is an SSO profile): the
@@ -147,6 +174,20 @@ class Request(NamedTuple):
             mfa_serial=None,
             mfa_duration=DEFAULT_MFA_DURATION,
             sso_profile=self.source_profile,
+        )
+
+    def login_source(self) -> Request:
+        """The aws login identity a role is assumed from (its source profile is a
+        ``login_session`` profile): the request ``--profile SOURCE`` makes, so that both share
+        one cache entry, refreshed at the identity's own window."""
+        return self._without_role(
+            LOGIN_REFRESH_WINDOW,
+            source_profile=None,
+            duration=DEFAULT_DURATION,
+            source_key_id=None,
+            source_keys=None,
+            mfa_serial=None,
+            mfa_duration=DEFAULT_MFA_DURATION,
         )
 
     def mfa_session(self, refresh_window: int) -> Request:
@@ -215,6 +256,7 @@ KEY_FIELDS = (
     "mfa_duration",
     "web_identity_token_file",
     *SSO_KEY_FIELDS,
+    "login_session",
     *WRAP_KEY_FIELDS,
 )
 OTHER_FIELDS = (
@@ -224,8 +266,11 @@ OTHER_FIELDS = (
     "mfa_token_command",
     "mfa_prompt",
     "sso_login",
+    "login",
     "max_age",
     "wrap_timeout",
     "for_role",
     "sso_profile",
+    "login_profile",
+    "login_region",
 )

@@ -23,6 +23,7 @@ from ..core.sourcekeys import mask
 from ..errors import ConfigError
 from ..keys import keyring as keystore
 from ..prompt.mfa import get_code
+from .login import identity_credentials
 from .sso import role_credentials
 from .wrap import from_command
 
@@ -37,13 +38,15 @@ def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
         return from_command(request)  # a wrapped command's profile: no STS either
     if request.role_arn is None and request.sso_role_name is not None:
         return role_credentials(request)  # the portal, not STS
+    if request.role_arn is None and request.login_session is not None:
+        return identity_credentials(request)  # AWS Sign-In's session, not STS
     check_source(request, os.environ)
     bundle = os.environ.get("AWS_CA_BUNDLE")
     if bundle and not os.path.isfile(os.path.expanduser(bundle)):
         raise ConfigError(f"AWS_CA_BUNDLE names {bundle}, which is not a file")
     if request.web_identity_token_file is not None:
         return sts.assume_role_with_web_identity(request, read_web_identity_token(request))
-    if mfa_session is not None:  # the MFA session, or an SSO source profile's role
+    if mfa_session is not None:  # the MFA session, an SSO source's role, a login identity
         return sts.assume_role(sts.session_from(mfa_session, request.region), request)
     if request.mfa_serial is None:
         return sts.assume_role(signing_session(request), request)

@@ -24,19 +24,16 @@ docs/sso.md, "Refresh".
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, TypeVar
 
-from ..aws import oidc, portal, ssotoken
+from ..aws import oidc, pkce, portal, ssotoken
 from ..aws.ssotoken import REFRESH_WINDOW, SsoToken
 from ..config.sso import SsoSession
 from ..core.credentials import Fetched
-from ..core.lock import waiting_since
+from ..core.lock import announce, waiting_since
 from ..core.log import logger
 from ..core.request import Request
 from ..errors import SsoLoginError, StsUnavailableError
@@ -229,12 +226,24 @@ def _with_registration(
     """The flow with the saved client registration, or a new one if there is none or the
     service no longer knows it."""
     registration = ssotoken.read_registration(session, flow, environ)
+    # Before a browser goes to the authorize page with it: a dead client there ends in an
+    # error page credproc cannot see, and a wait for a person who cannot sign in.
+    probe = registration is not None and flow == oidc.FLOW_CODE
+    if probe and registration is not None and not oidc.registration_known(session, registration):
+        logger().info(
+            "the IAM Identity Center OIDC service no longer knows the client registration of "
+            "%s: registering again",
+            session.describe(),
+        )
+        ssotoken.remove(ssotoken.registration_path(session, flow, environ))
+        registration = None
     if registration is not None:
         try:
             return _flow(session, flow, registration, how, environ), registration
         except SsoLoginError as error:
-            if "InvalidClientException" not in str(error):
+            if not any(code in str(error) for code in oidc.DEAD_REGISTRATION):
                 raise
+            ssotoken.remove(ssotoken.registration_path(session, flow, environ))
     registration = oidc.register(session, flow)
     ssotoken.write_registration(session, flow, registration, environ)
     return _flow(session, flow, registration, how, environ), registration
@@ -256,14 +265,14 @@ def _browser_flow(
     session: SsoSession, registration: ssotoken.Registration, how: How, environ: Mapping[str, str]
 ) -> oidc.Granted:
     """The authorization-code flow with PKCE (RFC 7636, S256) and a loopback callback."""
-    verifier = secrets.token_urlsafe(64)  # 86 characters of the unreserved set
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    verifier, challenge = pkce.new()
     callback = weblogin.Callback()
     try:
         url = oidc.authorize_url(
             session, registration, callback.redirect_uri, callback.state, challenge
         )
+        # Processes waiting for this login wait as long as the person may take.
+        announce(f"signing in to {session.describe()}", time.time() + BROWSER_TIMEOUT)
         opened = not how.no_browser and weblogin.open_url(url, environ)
         if opened:
             told = devicecode.tell(
@@ -289,6 +298,7 @@ def _device_flow(
 ) -> oidc.Granted:
     """The device-code flow: the code shown, confirmed in any browser, polled for."""
     device = oidc.start_device(session, registration)
+    announce(f"signing in to {session.describe()} (a device code)", device.expires_at)
     told = devicecode.tell(
         f"to sign in to {session.describe()}, open {device.uri} and confirm the code "
         f"{device.user_code}",

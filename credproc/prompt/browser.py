@@ -7,15 +7,26 @@ a container" extension (``ext+container:name=NAME&url=URL``). ``default`` is Pyt
 ``webbrowser``, which follows ``BROWSER``, as before credproc knew browsers by name.
 
 Nothing here knows what the page is for: ``credproc console`` opens the AWS console with it,
-and a sign-in flow can open its page the same way.
+and an SSO sign-in (``weblogin``) opens its page the same way. Every browser credproc starts is
+started here (``start``): in a session of its own, with none of credproc's streams, so it
+outlives credproc and writes nothing to the stdout a client reads credentials from.
+
+The default browser is ``BROWSER``'s first command that starts (a list separated by the path
+separator, each given the page in place of ``%s`` or after its words), else the desktop's
+through Python's ``webbrowser``. Whether one can be started is known before anything is
+sent (``cannot_start``): a program ``BROWSER`` names is on PATH; without ``BROWSER``, macOS,
+Windows or a display (``DISPLAY``, ``WAYLAND_DISPLAY``). Never a text browser in the terminal
+of an SSH session, whose output would land in the client's captured streams.
 """
 
 from __future__ import annotations
 
 import configparser
+import contextlib
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -234,27 +245,105 @@ def _default_profile(home: str) -> str | None:
     return os.path.join(home, chosen) if relative and not os.path.isabs(chosen) else chosen
 
 
-def open_page(browser: Browser, where: Context, page: str) -> subprocess.Popen[bytes] | None:
-    """Start the browser on ``page`` in ``where``; the process, or None for ``default``
-    (webbrowser has opened it). ConfigError if it cannot be started."""
-    if browser.path is None:
-        if not webbrowser.open(page):
-            raise ConfigError(
-                "no browser could be opened here; use --print and open the link yourself"
-            )
+def has_display(environ: Mapping[str, str]) -> bool:
+    """Whether a window can be shown here: macOS, Windows, or an X or Wayland display."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def _browser_commands(environ: Mapping[str, str]) -> list[list[str]]:
+    """``BROWSER``'s commands, each as its words (a command that cannot be split is skipped)."""
+    commands = []
+    for command in environ.get("BROWSER", "").split(os.pathsep):
+        with contextlib.suppress(ValueError):
+            words = shlex.split(command)
+            if words:
+                commands.append(words)
+    return commands
+
+
+def default_missing(environ: Mapping[str, str]) -> str | None:
+    """Why the default browser cannot be started here, or None if it can (found locally,
+    before anything is sent)."""
+    commands = _browser_commands(environ)
+    if environ.get("BROWSER", "").strip():
+        path = environ.get("PATH", os.defpath)
+        if any(shutil.which(words[0], path=path) for words in commands):
+            return None
+        return "no program BROWSER names is found here"
+    if has_display(environ):
         return None
+    return "no BROWSER and no display (DISPLAY, WAYLAND_DISPLAY)"
+
+
+def cannot_start(browser: Browser, environ: Mapping[str, str]) -> str | None:
+    """Why ``browser`` cannot be started here, or None: the default browser by
+    ``default_missing``; a browser credproc found by name needs a display. A path is the
+    user's program (a wrapper may run a headless browser): it is only started."""
+    if browser.path is None:
+        return default_missing(environ)
+    if browser.name in KNOWN and not has_display(environ):
+        return f"{browser.describe()} needs a display, and there is none (DISPLAY, WAYLAND_DISPLAY)"
+    return None
+
+
+def start(argv: list[str]) -> subprocess.Popen[bytes]:
+    """The one way credproc starts a browser: its own session (it outlives credproc and its
+    terminal) and none of credproc's streams. OSError if it cannot be started."""
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+class Opened(NamedTuple):
+    """A browser started on a page: its process, or None where the desktop's opener
+    (``webbrowser``) started it and there is no process to watch."""
+
+    process: subprocess.Popen[bytes] | None
+
+
+def open_default(url: str, environ: Mapping[str, str]) -> Opened | None:
+    """Start the default browser on ``url`` without waiting for it; None if none could be."""
+    if environ.get("BROWSER", "").strip():
+        for words in _browser_commands(environ):
+            has_url = any("%s" in word for word in words)
+            argv = [w.replace("%s", url) for w in words] if has_url else [*words, url]
+            try:
+                return Opened(start(argv))
+            except OSError:
+                continue
+        return None  # BROWSER says which browser: never another one behind the user's back
+    if not has_display(environ):
+        return None
+    with contextlib.redirect_stdout(sys.stderr):  # a desktop opener's chatter is not ours
+        return Opened(None) if webbrowser.open(url) else None
+
+
+NO_BROWSER_ADVICE = "use --print and open the link yourself"
+
+
+def open_page(
+    browser: Browser, where: Context, page: str, environ: Mapping[str, str]
+) -> subprocess.Popen[bytes] | None:
+    """Start the browser on ``page`` in ``where``; the process to watch, or None (the
+    desktop's opener started it). ConfigError if it cannot be started."""
+    if browser.path is None:
+        opened = open_default(page, environ)
+        if opened is None:
+            raise ConfigError(f"no browser could be opened here; {NO_BROWSER_ADVICE}")
+        return opened.process
     target = container_url(where.container, page) if where.container else page
     try:
-        return subprocess.Popen(
-            [browser.path, *where.arguments, target],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # the browser outlives credproc and its terminal
-        )
+        return start([browser.path, *where.arguments, target])
     except OSError as error:
         raise ConfigError(
-            f"the browser {browser.describe()} could not be started: {error.strerror}"
+            f"the browser {browser.describe()} could not be started: {error.strerror}; "
+            f"{NO_BROWSER_ADVICE}"
         ) from None
 
 

@@ -6,6 +6,10 @@ gets a page of ours: a file in a private directory (0700, the file 0600) that re
 one-shot address on 127.0.0.1, whose random path appears nowhere else. That address answers
 once, with a redirect to the real URL; then the file is removed and the address closed.
 
+The page and the address go on every way out: the browser came, an error, Ctrl-C, and SIGTERM
+or SIGHUP (a closed terminal, a killed job), which are caught while the page exists and
+re-raised once it is gone.
+
 Where the browser must be handed an http address itself (a Firefox container: extensions
 cannot open file: pages), the one-shot address goes in argv, and on Linux it answers only a
 connection made by a process of this user (the owner of the client's socket in /proc/net/tcp).
@@ -19,9 +23,12 @@ import json
 import os
 import pathlib
 import secrets
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 
 from ..core.files import atomic_write, private_dir
 from ..errors import ConfigError
@@ -29,6 +36,15 @@ from ..errors import ConfigError
 # A browser's cold start, or a handed-over window in a running one, takes seconds; a minute
 # means it is not coming.
 WAIT_SECONDS = 60.0
+# A browser that hands the page to one already running exits at once, and the running one
+# fetches it a moment later; one that has not within this long after its exit never will
+# (it handed a file: URL of this machine to a browser elsewhere).
+AFTER_EXIT_SECONDS = 10.0
+ADVICE = "use --print and open the link yourself"
+# The signals that end credproc while it waits, other than Ctrl-C (KeyboardInterrupt).
+ENDING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class Handoff:
@@ -92,21 +108,37 @@ class Handoff:
 
         return Handler
 
-    def wait(self, exited: Callable[[], int | None], timeout: float = WAIT_SECONDS) -> None:
+    def wait(
+        self,
+        exited: Callable[[], int | None],
+        timeout: float = WAIT_SECONDS,
+        after_exit: float = AFTER_EXIT_SECONDS,
+    ) -> None:
         """Until the browser has fetched the address; ConfigError if its process ends in
-        failure first, or nothing comes within ``timeout``. ``exited`` gives the browser
-        process's status (None while it runs, or when there is none to watch)."""
-        step = 0.1
-        waited = 0.0
-        while not self.fetched.wait(step):
-            waited += step
+        failure first, ends without the page being fetched within ``after_exit``, or nothing
+        comes within ``timeout``. ``exited`` gives the browser process's status (None while it
+        runs, or when there is none to watch)."""
+        start = time.monotonic()
+        gone: float | None = None
+        while not self.fetched.wait(0.1):
+            now = time.monotonic()
             status = exited()
             if status is not None and status != 0:
                 raise ConfigError(
-                    f"the browser exited with status {status} before it opened the page"
+                    f"the browser exited with status {status} before it opened the page; {ADVICE}"
                 )
-            if waited >= timeout:
-                raise ConfigError(f"the browser did not open the page within {timeout:g} s")
+            if status == 0 and gone is None:
+                gone = now
+            if gone is not None and now - gone >= after_exit:
+                raise ConfigError(
+                    "the browser exited without opening the page: it may have handed it to a "
+                    "browser elsewhere (a remote shell's or WSL's BROWSER), which cannot open "
+                    f"a page on this machine; {ADVICE}"
+                )
+            if now - start >= timeout:
+                raise ConfigError(
+                    f"the browser did not open the page within {timeout:g} s; {ADVICE}"
+                )
 
     def close(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -116,13 +148,49 @@ class Handoff:
         self._thread.join(timeout=5)
 
 
+class _Ended(BaseException):
+    """SIGTERM or SIGHUP arrived while the page existed: unwinds to ``handoff``'s cleanup."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 @contextlib.contextmanager
 def handoff(target: str, directory: str) -> Iterator[Handoff]:
-    page = Handoff(target, directory)
+    """The hand-off for ``target``, removed (the page, the address) on every way out. A
+    SIGTERM or SIGHUP meanwhile ends the process by that signal, once the page is gone."""
+    late: list[int] = []
+    cleaning = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if cleaning.is_set():
+            late.append(signum)  # the page is being removed: let that finish first
+            return
+        raise _Ended(signum)
+
+    previous: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in ENDING_SIGNALS:
+            previous[signum] = signal.signal(signum, on_signal)
     try:
-        yield page
+        page = Handoff(target, directory)
+        try:
+            yield page
+        finally:
+            cleaning.set()
+            page.close()
+    except _Ended as ended:
+        late.append(ended.signum)
     finally:
-        page.close()
+        cleaning.set()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+    if late:
+        # Die by the signal, as without the hand-off: whoever sent it sees it was obeyed.
+        signal.signal(late[0], signal.SIG_DFL)
+        os.kill(os.getpid(), late[0])
+        raise SystemExit(128 + late[0])  # only if the signal could not end the process
 
 
 def _js_string(text: str) -> str:

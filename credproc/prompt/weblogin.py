@@ -1,65 +1,29 @@
-"""The browser side of an SSO sign-in: whether one can be opened, opening it, and the one-shot
-loopback callback the authorization-code flow (PKCE) returns to.
-
-``BROWSER`` is honoured first, as a list of commands separated by the path separator, each
-given the URL in place of ``%s`` (or after its words); otherwise Python's ``webbrowser`` finds
-the desktop's. A browser is only tried where one can be seen: ``BROWSER`` set, a display
-(``DISPLAY``, ``WAYLAND_DISPLAY``), macOS or Windows. Never a text browser in the terminal of
-an SSH session, whose output would land in the client's captured streams.
+"""The browser side of an SSO sign-in: whether one can be opened, opening it (the default
+browser, as ``browser`` starts every browser), and the one-shot loopback callback the
+authorization-code flow (PKCE) returns to.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import shlex
-import subprocess
-import sys
 import time
 import urllib.parse
-import webbrowser
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from ..errors import SsoLoginError
+from .browser import default_missing, open_default
 
 CALLBACK_PATH = "/oauth/callback"
 
 
 def can_open(environ: Mapping[str, str]) -> bool:
-    if environ.get("BROWSER", "").strip():
-        return True
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+    return default_missing(environ) is None
 
 
 def open_url(url: str, environ: Mapping[str, str]) -> bool:
-    """Start a browser on ``url`` without waiting for it; False if none could be started."""
-    for command in environ.get("BROWSER", "").split(os.pathsep):
-        words = shlex.split(command) if command.strip() else []
-        if not words:
-            continue
-        argv = [w.replace("%s", url) for w in words] if "%s" in command else [*words, url]
-        try:
-            # Its own session and no streams of ours: the browser outlives nothing of ours
-            # and writes nothing to the stdout a client reads credentials from.
-            subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except OSError:
-            continue
-        return True
-    if not can_open(environ) or environ.get("BROWSER", "").strip():
-        return False
-
-    with contextlib.redirect_stdout(sys.stderr):
-        return webbrowser.open(url)
+    """Start the default browser on ``url`` without waiting for it; False if none could be."""
+    return open_default(url, environ) is not None
 
 
 class Callback:

@@ -32,6 +32,7 @@ def _client_profile(sandbox: Sandbox, **keys: str) -> None:
 
 def test_a_healthy_setup_is_all_ok(sandbox: Sandbox) -> None:
     _client_profile(sandbox)
+    sandbox.env["BROWSER"] = "true"  # a browser can start here: console's check is ok too
 
     result = sandbox.main("doctor", "--profile", "dev")
 
@@ -50,7 +51,7 @@ def test_a_healthy_setup_is_all_ok(sandbox: Sandbox) -> None:
         "console",
     ]
     assert all(line.startswith("ok  ") for line in verdicts.values())
-    assert "the default browser, in the browser's own context" in verdicts["console"]
+    assert "the default browser (BROWSER=true), in the browser's own context" in verdicts["console"]
     assert "dev -> dev-role -> base" in verdicts["chain"]
     assert "arn:aws:sts::123456789012:user/moto" in verdicts["source"]
     assert "not cached" in verdicts["role"]

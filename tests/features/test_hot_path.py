@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from support.constants import BIN, ROLE
+from support.login import configure as sign_in
 from support.sandbox import Result, Sandbox
 from support.secretservice import SecretService
+from support.signinserver import SignInStandIn
 from support.sourcekeys import add, new_user
 from support.sso import counting_browser
 from support.ssoserver import SsoStandIn
@@ -162,5 +164,25 @@ def test_a_wrap_hit_loads_the_fence_and_nothing_banned(sandbox: Sandbox, tmp_pat
     assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
     assert runs.read_text() == "run\n"  # the second run really was a hit
     assert "credproc.fetch.wrap" in _imported_modules(cold.stderr)
+    assert hit.stdout == cold.stdout
+    _assert_fenced(hit)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("profile", ["console", "admin"])
+def test_an_aws_login_hit_loads_the_fence_and_nothing_banned(
+    sandbox: Sandbox, signin: SignInStandIn, profile: str
+) -> None:
+    """A login_session profile's own credentials, and a role whose source is one: a hit like
+    any other, never the session file, boto3, filelock or cryptography. The session is due
+    for renewal, so the cold run renews it (and imports the proofs' library)."""
+    sign_in(sandbox, signin, seconds_left=120)
+    sandbox.settle()
+    cold = _run(sandbox, ["--profile", profile])
+    hit = _run(sandbox, ["--profile", profile])
+
+    assert cold.returncode == 0 and hit.returncode == 0, cold.stderr + hit.stderr
+    assert signin.count("CreateOAuth2Token") == 1  # the second run really was a hit
+    assert {"credproc.aws.logintoken", "cryptography"} <= _imported_modules(cold.stderr)
     assert hit.stdout == cold.stdout
     _assert_fenced(hit)

@@ -217,7 +217,8 @@ def test_logout_ends_the_session_at_the_portal_and_here(corp: Sandbox, sso: SsoS
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert "removed 1 token file and cleared 1 cached role credential" in result.stderr
+    assert "the IAM Identity Center portal ended the session (Logout)" in result.stderr
+    assert "removed 1 token file, 1 cached role credential of credproc's" in result.stderr
     assert sso.count("Logout") == 1
     assert sso.access_tokens == {}  # the portal no longer takes it
     assert not [p for p in token_dir.glob("*.json") if "refreshToken" in p.read_text()]
@@ -303,3 +304,56 @@ def test_doctor_passes_a_generated_profile(corp: Sandbox, sso: SsoStandIn) -> No
     ]
     assert not [line for line in lines if not line.startswith("ok ")]
     assert any(line.startswith("ok    sso portal:") for line in lines)
+
+
+def test_an_account_name_with_no_ascii_form_keeps_the_account_id(
+    sandbox: Sandbox, sso: SsoStandIn
+) -> None:
+    sso.accounts = [
+        Account("444444444444", "日本 アカウント", ["PowerUser"]),
+        Account("555555555555", "Ünïcode 開発", ["PowerUser"]),
+        Account("666666666666", "Café", ["PowerUser"]),
+    ]
+    device_login(sandbox, sso)
+
+    result = populate(sandbox)
+
+    assert result.returncode == 0, result.stderr
+    assert generated(sandbox) == {
+        "444444444444.PowerUser",  # nothing of the name survives: the id in its place
+        "Unicode-555555555555.PowerUser",  # what survives, and the id
+        "Cafe.PowerUser",  # accents only: the name is whole
+    }
+
+
+def test_only_the_newest_backups_are_kept_and_said_where(corp: Sandbox, sso: SsoStandIn) -> None:
+    folder = corp.config.parent
+    for second in range(6):
+        old = folder / f"config.20200101T00000{second}Z.bak"
+        old.write_text("old\n")
+        old.chmod(0o600)
+    mine = folder / "config.notes.bak"  # not a backup credproc made: never touched
+    mine.write_text("mine\n")
+
+    result = populate(corp)
+
+    assert result.returncode == 0, result.stderr
+    kept = sorted(p.name for p in folder.glob("config.*.bak"))
+    assert len(kept) == 6 and "config.notes.bak" in kept
+    assert "config.20200101T000000Z.bak" not in kept  # the oldest went
+    assert "config.20200101T000001Z.bak" not in kept
+    assert f"the newest 5 backups are kept in {folder}" in result.stderr
+
+
+def test_check_exit_status_says_whether_changes_are_pending(corp: Sandbox, sso: SsoStandIn) -> None:
+    before = corp.config.read_text()
+    pending = populate(corp, "--check")
+    assert pending.returncode == 9, pending.stderr
+    assert pending.stdout.startswith("---")  # the diff, as --dry-run prints it
+    assert corp.config.read_text() == before  # nothing written
+    assert populate(corp, "--dry-run").returncode == 0  # a preview stays a success
+
+    assert populate(corp).returncode == 0
+    settled = populate(corp, "--check")
+    assert settled.returncode == 0 and settled.stdout == ""
+    assert "needs no change" in settled.stderr

@@ -6,7 +6,10 @@ POINT is where the process stops itself, so that a test can see it stopped (wait
 WUNTRACED) and then SIGKILL it exactly there:
 
     fetch    the refresh lock is held and the STS call not yet made (sts.assume_role)
-    replace  the new entry's temp file is written and fsynced, not yet renamed (os.replace)
+    replace  the new entry's temp file is written and fsynced, not yet renamed (os.replace);
+             for an aws login session, its file's, which is written first
+    signin   the aws login session's lock is held and the Sign-In call not yet made
+    answered the Sign-In service has answered (the refresh token rotated), nothing written
 
 This is the test's wrapper around an unchanged credproc: it patches the function credproc
 calls next, in this process only. credproc itself has no test-only code path.
@@ -19,6 +22,8 @@ import signal
 import sys
 from typing import Any
 
+import credproc.aws.logintoken
+import credproc.aws.signin
 import credproc.aws.sts
 import credproc.core.credentials
 from credproc.cli import main as cli
@@ -38,6 +43,18 @@ def main() -> int:
             return assume_role(*args, **kwargs)
 
         credproc.aws.sts.assume_role = stopping_assume_role
+    elif point in ("signin", "answered"):
+        refresh = credproc.aws.signin.refresh
+
+        def stopping_refresh(*args: Any, **kwargs: Any) -> credproc.aws.logintoken.LoginToken:
+            if point == "signin":
+                _stop()
+            answer = refresh(*args, **kwargs)
+            if point == "answered":
+                _stop()
+            return answer
+
+        credproc.aws.signin.refresh = stopping_refresh
     elif point == "replace":
         replace = os.replace
 

@@ -100,3 +100,41 @@ def test_the_default_firefox_profile_of_an_install(tmp_path: Path) -> None:
     (home / "profiles.ini").write_text("[Profile0]\nIsRelative=0\nPath=/p\nDefault=1\n")
     assert browser._default_profile(str(home)) == "/p"
     assert browser._default_profile(str(tmp_path / "none")) is None
+
+
+@pytest.mark.skipif(os.name != "posix" or os.uname().sysname != "Linux", reason="Linux's rule")
+def test_whether_a_browser_can_start_is_known_before_anything_is_sent(tmp_path: Path) -> None:
+    """No display and no BROWSER (SSH, a container), a BROWSER naming no program, a browser
+    named by name with no display: each a reason; a path to a program is the user's."""
+    bin_dir = tmp_path / "bin"
+    _program(bin_dir, "opener")
+    chromium = _program(bin_dir, "chromium")
+    path = {"PATH": str(bin_dir)}
+    default = browser.Browser("default", None, None)
+    named = browser.Browser("chromium", str(chromium), CHROMIUM)
+    given = browser.Browser(str(chromium), str(chromium), CHROMIUM)
+
+    assert "no BROWSER and no display" in str(browser.cannot_start(default, path))
+    assert browser.cannot_start(default, {**path, "DISPLAY": ":0"}) is None
+    assert browser.cannot_start(default, {**path, "BROWSER": "opener %s"}) is None
+    missing = browser.cannot_start(default, {**path, "BROWSER": "gone:also-gone"})
+    assert missing == "no program BROWSER names is found here"
+    assert "needs a display" in str(browser.cannot_start(named, path))
+    assert browser.cannot_start(named, {**path, "WAYLAND_DISPLAY": "wayland-0"}) is None
+    assert browser.cannot_start(given, path) is None
+
+
+@pytest.mark.integration
+def test_the_default_browser_is_started_from_browser_without_waiting(tmp_path: Path) -> None:
+    record = tmp_path / "opened"
+    opener = tmp_path / "opener"
+    opener.write_text(f'#!/bin/sh\necho "$2" > {record}\n')
+    opener.chmod(0o755)
+    environ = {"BROWSER": f"missing-program:{opener} --new-window %s", "PATH": os.defpath}
+
+    opened = browser.open_default("file:///page.html", environ)
+
+    assert opened is not None and opened.process is not None
+    assert opened.process.wait(timeout=10) == 0
+    assert record.read_text() == "file:///page.html\n"
+    assert browser.open_default("file:///page.html", {"BROWSER": "missing-program"}) is None

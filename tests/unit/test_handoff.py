@@ -91,3 +91,12 @@ def test_a_pages_dir_others_can_enter_is_refused(tmp_path: Path) -> None:
     pages.chmod(0o755)
     with pytest.raises(ConfigError, match="is not private"), handoff(TARGET, str(pages)):
         pass
+
+
+def test_a_browser_that_exits_without_fetching_is_said_at_once(tmp_path: Path) -> None:
+    """A BROWSER that forwards the URL to another machine exits 0 and never fetches."""
+    with (
+        handoff(TARGET, str(tmp_path / "pages")) as page,
+        pytest.raises(ConfigError, match=r"exited without opening the page.*--print"),
+    ):
+        page.wait(lambda: 0, timeout=30, after_exit=0.3)

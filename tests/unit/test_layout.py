@@ -248,6 +248,11 @@ def test_only_the_keyring_module_imports_keyring() -> None:
     assert _importers(("keyring", "secretstorage", "jeepney")) == {"credproc.keys.keyring"}
 
 
+def test_only_the_dpop_module_imports_cryptography() -> None:
+    # the login extra: anything else would need it installed for more than aws login sessions
+    assert _importers(("cryptography", "awscrt")) == {"credproc.aws.dpop"}
+
+
 def test_only_the_command_layer_writes_to_stdout() -> None:
     writers = {
         _module_name(path)

@@ -40,10 +40,12 @@ SSO_IDENTITY = {
     "sso_session",
     "sso_scopes",
 }
-DERIVED_IDENTITY = {"endpoint_url", "source_key_id", *SSO_IDENTITY}
-# Request fields that are neither options nor identity: the role an MFA session is for, and
-# the SSO profile the login line names.
-CONTEXT = {"for_role", "sso_profile"}
+# An aws login identity's session, from its profile (config.login): in the key only when set.
+LOGIN_IDENTITY = {"login_session"}
+DERIVED_IDENTITY = {"endpoint_url", "source_key_id", *SSO_IDENTITY, *LOGIN_IDENTITY}
+# Request fields that are neither options nor identity: the role an MFA session is for, the
+# SSO profile the login line names, and the aws login profile and its Sign-In region.
+CONTEXT = {"for_role", "sso_profile", "login_profile", "login_region"}
 # A wrapped command's fields that are not options of their own: the command after --, and
 # --profile, which a wrapped command's key holds (credproc wrap).
 WRAP_IDENTITY = {"wrap_command", "wrap_profile"}
@@ -105,9 +107,11 @@ def test_the_cache_key_covers_identity_and_nothing_else() -> None:
     # Without an SSO role, the SSO fields stay out: the keys users' caches hold are unchanged.
     assert (
         set(request.identity())
-        == ({o.dest for o in OPTIONS if o.kind == IDENTITY} | DERIVED_IDENTITY) - SSO_IDENTITY
+        == ({o.dest for o in OPTIONS if o.kind == IDENTITY} | DERIVED_IDENTITY)
+        - SSO_IDENTITY
+        - LOGIN_IDENTITY
     )
-    identity = set(request._replace(sso_role_name="Developer").identity())
+    identity = set(request._replace(sso_role_name="Developer", login_session="arn").identity())
     assert identity == {o.dest for o in OPTIONS if o.kind == IDENTITY} | DERIVED_IDENTITY
     assert not identity & {o.dest for o in OPTIONS if o.kind in (BEHAVIOUR, OUTPUT)}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import botocore.session
 import pytest
 
+from credproc.config import populate, rewrite
 from credproc.config.populate import (
     DEFAULT_TEMPLATE,
     Assignment,
@@ -193,3 +194,33 @@ def test_botocore_reads_every_generated_profile_and_the_users(tmp_path: Path) ->
         "Unicode-Team-EU.Power-User",
     }
     assert found["Dev.Admin"]["credential_process"] == "credproc --sso-role-name Admin"
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("Sandbox", "Sandbox"),
+        ("Café", "Café"),  # accents alone: safe_name keeps every letter
+        ("日本 アカウント", "444444444444"),
+        ("Ünïcode 開発", "Unicode-444444444444"),
+    ],
+)
+def test_an_account_name_keeps_its_identity_through_the_id(name: str, label: str) -> None:
+    assert populate.account_label(name, "444444444444") == label
+
+
+def test_only_the_newest_backups_are_kept(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text("[default]\n")
+    for second in range(7):
+        (tmp_path / f"config.20200101T00000{second}Z.bak").write_text("old\n")
+    (tmp_path / "config.20200101T000009Z.1.bak").write_text("old\n")
+    (tmp_path / "config.mine.bak").write_text("mine\n")
+
+    backup = rewrite.replace(rewrite.read_for_rewrite(config), "[default]\nregion = x\n")
+
+    assert backup is not None
+    assert rewrite.backups(str(config))[-1] == backup
+    assert len(rewrite.backups(str(config))) == rewrite.KEEP_BACKUPS
+    assert (tmp_path / "config.mine.bak").exists()
+    assert (tmp_path / "config.20200101T000009Z.1.bak").exists()

@@ -120,6 +120,24 @@ def test_key_covers_every_sso_field_of_an_sso_role() -> None:
     assert base.key not in keys and _request().key not in keys
 
 
+def test_a_login_session_is_in_the_key_only_of_its_requests(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\n"
+        f"[profile admin]\nrole_arn = {ROLE}\nsource_profile = console\n"
+        f"[profile keys]\nrole_arn = {ROLE}\nsource_profile = base\n"
+    )
+    env = {**ENV, "AWS_CONFIG_FILE": str(config)}
+    identity = resolve(RawOptions(profile="console"), env)
+    role = resolve(RawOptions(profile="admin"), env)
+    assert "login_session" not in resolve(RawOptions(profile="keys"), env).identity()
+    assert identity.identity()["login_session"] == role.identity()["login_session"]
+    assert role.login_source().key == identity.key  # one entry for both
+    assert (identity.refresh_window, identity.login_region) == (300, "us-east-1")
+    other = role._replace(login_session="arn:aws:iam::123456789012:user/bob")
+    assert other.key != role.key  # signed in as someone else: another token
+
+
 def test_key_ignores_behaviour_fields() -> None:
     base = _request()
     same = base._replace(refresh_window=10, lock_timeout=1, cache_dir=None, mfa_token_command="x")
@@ -221,6 +239,7 @@ def test_user_dirs_agree_with_platformdirs(
 # decision, with a note in the changelog, never the side effect of another edit.
 _ROLE = "arn:aws:iam::123456789012:role/dev"
 _SERIAL = "arn:aws:iam::123456789012:mfa/alice"
+_LOGIN = "arn:aws:iam::123456789012:user/alice"
 PINNED_KEYS = {
     "05a89ed10ff0e0d5cae8e15aca7df55d5ad549987aa2e5c746a329d04200d848": Request(
         role_arn=_ROLE, source_profile="base", role_session_name="credproc-alice", duration=3600
@@ -262,6 +281,28 @@ PINNED_KEYS = {
         role_session_name="gh",
         duration=900,
         web_identity_token_file="/var/run/token",
+    ),
+    # An aws login identity's own credentials (credproc --profile of a login_session profile)
+    # and a role assumed with them: the login_session field is in these keys only.
+    "d98bcee37125502925f11887b8e3bf50e7f356e5a24b66e266a233d627c9d784": Request(
+        role_arn=None,
+        source_profile=None,
+        role_session_name="",
+        duration=3600,
+        login_session=_LOGIN,
+        login_profile="console",
+        login_region="eu-west-1",
+        refresh_window=300,
+    ),
+    "a799ccce9dad816b6722d453cbd88683bda24a6aa9e75bc9305c6dfa811794fd": Request(
+        role_arn=_ROLE,
+        source_profile="console",
+        role_session_name="credproc-alice",
+        duration=3600,
+        region="eu-west-1",
+        login_session=_LOGIN,
+        login_profile="console",
+        login_region="eu-west-1",
     ),
     # credproc wrap: the command's argv, the --key-env values (one unset) and --profile; the
     # behaviour fields change nothing.

@@ -21,7 +21,20 @@ if TYPE_CHECKING:
             """Do the command's work with its parsed arguments; the exit status."""
             ...
 
-    from . import cache, completion, configure, console, doctor, env, keys, process, sso, wrap
+    from . import (
+        cache,
+        completion,
+        configure,
+        console,
+        doctor,
+        env,
+        keys,
+        login,
+        logout,
+        process,
+        sso,
+        wrap,
+    )
     from . import exec as exec_
 
     # Every command's module, as mypy sees it: each must be a CommandModule (the layout test
@@ -36,6 +49,8 @@ if TYPE_CHECKING:
         console,
         keys,
         sso,
+        login,
+        logout,
         completion,
         wrap,
     )

@@ -75,7 +75,7 @@ def summary(entry: Entry) -> dict[str, object]:
     """One row: who and until when, never a secret."""
     identity = entry.identity
     left = entry.seconds_left()
-    role, source = _who(identity)
+    role, source = _wrapped(identity) or (_role_of(identity), _source_of(identity))
     waiting = entry.backoff.seconds_to_wait()
     if left <= 0:
         state = "expired"
@@ -104,31 +104,15 @@ def summary(entry: Entry) -> dict[str, object]:
     }
 
 
-def _who(identity: dict[str, Any]) -> tuple[str, str]:
-    """The row's role and source columns."""
+def _wrapped(identity: dict[str, Any]) -> tuple[str, str] | None:
+    """A wrapped command's role and source columns (``credproc wrap``); None for any other."""
     wrapped = identity.get("wrap_command")
-    if wrapped and isinstance(wrapped, list):
-        # The program's name alone: the command's arguments may hold secrets.
-        profile = identity.get("wrap_profile")
-        program = program_name([str(word) for word in wrapped])
-        return f"credproc wrap {program}", f"profile {profile}" if profile else "its command"
-    if identity.get("role_arn"):
-        role = str(identity["role_arn"])
-    elif identity.get("sso_role_name"):
-        role = f"SSO {identity['sso_role_name']} in {identity.get('sso_account_id')}"
-    else:
-        role = f"MFA session {identity.get('mfa_serial')}"
-    if identity.get("sso_role_name") and not identity.get("role_arn"):
-        source = f"SSO session {identity.get('sso_session') or identity.get('sso_start_url')}"
-    elif identity.get("web_identity_token_file"):
-        source = f"web identity {identity['web_identity_token_file']}"
-    elif identity.get("mfa_serial") and identity.get("role_arn"):
-        source = f"MFA session {identity['mfa_serial']}"
-    elif identity.get("source_keys"):
-        source = f"keys {identity['source_keys']}"
-    else:
-        source = str(identity.get("source_profile") or "environment")
-    return role, source
+    if not wrapped or not isinstance(wrapped, list):
+        return None
+    # The program's name alone: the command's arguments may hold secrets.
+    profile = identity.get("wrap_profile")
+    program = program_name([str(word) for word in wrapped])
+    return f"credproc wrap {program}", f"profile {profile}" if profile else "its command"
 
 
 def sso_sessions(environ: Mapping[str, str]) -> list[dict[str, object]]:
@@ -192,3 +176,27 @@ def duration(left: float, *, seconds: bool = False) -> str:
         return "0m"
     hours, minutes = divmod(int(left) // 60, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
+
+
+def _role_of(identity: dict[str, object]) -> str:
+    if identity.get("role_arn"):
+        return str(identity["role_arn"])
+    if identity.get("sso_role_name"):
+        return f"SSO {identity['sso_role_name']} in {identity.get('sso_account_id')}"
+    if identity.get("login_session"):
+        return f"aws login {identity['login_session']}"
+    return f"MFA session {identity.get('mfa_serial')}"
+
+
+def _source_of(identity: dict[str, object]) -> str:
+    if identity.get("sso_role_name") and not identity.get("role_arn"):
+        return f"SSO session {identity.get('sso_session') or identity.get('sso_start_url')}"
+    if identity.get("login_session") and not identity.get("role_arn"):
+        return "aws login session"
+    if identity.get("web_identity_token_file"):
+        return f"web identity {identity['web_identity_token_file']}"
+    if identity.get("mfa_serial") and identity.get("role_arn"):
+        return f"MFA session {identity['mfa_serial']}"
+    if identity.get("source_keys"):
+        return f"keys {identity['source_keys']}"
+    return str(identity.get("source_profile") or "environment")

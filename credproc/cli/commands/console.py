@@ -29,7 +29,7 @@ from ...core.dirs import user_data_dir
 from ...core.files import atomic_write
 from ...core.log import logger
 from ...core.provider import get_credentials
-from ...errors import UsageError
+from ...errors import ConfigError, UsageError
 from ...fetch.fetch import from_sts
 from ...prompt import browser as browsers
 from ...prompt.handoff import handoff
@@ -39,6 +39,14 @@ ISSUER = "credproc"
 
 def run(args: argparse.Namespace) -> int:
     request = resolve(RawOptions.of(args).without(["region"]), os.environ)
+    if request.role_arn is None and request.login_session is not None:
+        # The federation endpoint signs in role sessions; the person holds a console session
+        # of this identity already (aws login started from one).
+        raise UsageError(
+            f"the aws login identity of profile {request.login_profile!r} cannot sign in to the "
+            "console through credproc: name a role with --role-arn and --source-profile "
+            f"{request.login_profile}"
+        )
     if request.role_arn is None and not request.wrap_command:
         raise UsageError(
             "an MFA session alone cannot sign in to the console: name a role with --role-arn "
@@ -60,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
     # at once, and costs no STS call.
     settings = console_options(given(args), os.environ)
     opener = None if args.print_url else plan(settings, role, os.environ)
+    if opener is not None:
+        # No browser can start here (SSH, a container): say so before any STS or federation
+        # call, so no sign-in token is minted for nothing.
+        why = browsers.cannot_start(opener[0], os.environ)
+        if why is not None:
+            raise ConfigError(
+                f"no browser can be started here: {why}; {browsers.NO_BROWSER_ADVICE}"
+            )
     credentials = get_credentials(request, from_sts)
     if not credentials.session_token:
         raise UsageError(
@@ -94,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
         logger().info("signing out of %s first: it may hold another role's session", where.describe)
         page_target = federation.logout_url(url, link)
     with handoff(page_target, os.path.join(user_data_dir(os.environ), "pages")) as page:
-        process = browsers.open_page(browser, where, page.address if where.container else page.page)
+        handed = page.address if where.container else page.page
+        process = browsers.open_page(browser, where, handed, os.environ)
         page.wait(process.poll if process is not None else lambda: None)
     record.sign_in(browser, where, role)
     logger().info("the console opened in %s, %s", browser.describe(), where.describe)

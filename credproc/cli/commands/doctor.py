@@ -44,7 +44,9 @@ from ...errors import (
 )
 from ...fetch.fetch import from_sts, read_web_identity_token, signing_session
 from ...keys import keyring as keystore
+from ...prompt import browser as browsers
 from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
+from ..loginchecks import login_checks
 from ..ssochecks import sso_checks
 from .console import plan
 
@@ -54,7 +56,14 @@ if TYPE_CHECKING:
 # Keys that botocore's credential chain serves before it ever looks at credential_process. Its
 # SSO provider needs the account or the role: sso_session or sso_start_url alone only name a
 # session (the profiles `sso populate` writes), and leave the profile to credential_process.
-_SHADOWING_KEYS = ("role_arn", "web_identity_token_file", "sso_account_id", "sso_role_name")
+# So does an aws login profile's login_session (botocore's LoginProvider comes first too).
+_SHADOWING_KEYS = (
+    "role_arn",
+    "web_identity_token_file",
+    "sso_account_id",
+    "sso_role_name",
+    "login_session",
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,6 +138,10 @@ def _origin(
         if chain is not None and chain.status == "fail":
             return iter(()), None
         return _sso(request), None
+    if request.login_session is not None:  # an aws login identity, or a role from one
+        if chain is not None and chain.status == "fail":
+            return iter(()), None
+        return _login(request), None
     if any(check is not None and check.status == "fail" for check in (chain, keyring)):
         return iter(()), None
     source, identity = _source(request, environ)
@@ -148,7 +161,16 @@ def _console(flags: RawOptions, role_arn: str, environ: Mapping[str, str]) -> Ch
         browser, where = plan(console_options(flags, environ), role_arn, environ)
     except CredprocError as error:
         return Check("console", "warn", str(error))
-    return Check("console", "ok", f"{browser.describe()}, in {where.describe}")
+    chosen = f"{browser.describe()}, in {where.describe}"
+    why = browsers.cannot_start(browser, environ)
+    if why is not None:
+        return Check(
+            "console",
+            "warn",
+            f"{chosen}; but no browser can be started here: {why}",
+            "credproc console --print prints the link to open elsewhere",
+        )
+    return Check("console", "ok", chosen)
 
 
 # -- the profile and its credential_process line ------------------------------------------
@@ -313,14 +335,34 @@ def _sso(request: Request) -> Iterator[Check]:
         yield _role(request._replace(sso_login="never"))
 
 
+def _login(request: Request) -> Iterator[Check]:
+    """The aws login session and its file, then the identity or the role, never signing in
+    (a renewal of the session, when due, is made, as any use would)."""
+    fine = True
+    for check in login_checks(request):
+        fine = fine and check.status != "fail"
+        yield check
+    if fine:
+        # A session the service says has ended: doctor names credproc login, never opens a
+        # browser (--login never), as for SSO.
+        yield _role(request._replace(login="never"))
+
+
 def _describe(request: Request) -> str:
     if request.sso_role_name and not request.role_arn:
         return (
             f"SSO role {request.sso_role_name} in account {request.sso_account_id}, "
             f"from the portal in {request.sso_region}"
         )
+    if request.login_session and not request.role_arn:
+        return (
+            f"the aws login identity {request.login_session} of profile "
+            f"{request.login_profile!r}, renewed through AWS Sign-In in {request.login_region}"
+        )
     if request.sso_role_name:
         source = f"SSO role {request.sso_role_name} in account {request.sso_account_id}"
+    elif request.login_session:
+        source = f"the aws login identity of profile {request.source_profile!r}"
     elif request.web_identity_token_file:
         source = f"the web identity token in {request.web_identity_token_file}"
     elif request.source_profile:
@@ -383,4 +425,6 @@ def _role(request: Request) -> Check:
     what = f"assumed {request.role_arn}" if request.role_arn else "got an MFA session"
     if request.sso_role_name and not request.role_arn:
         what = f"got {request.describe()} from the portal"
+    if request.login_session and not request.role_arn:
+        what = "got the aws login identity's credentials"
     return Check("role", "ok", f"{what}: a {minutes}-minute token (fetched now, not cached)")

@@ -10,8 +10,10 @@ credproc's cache (one GetRoleCredentials per role lifetime, whatever the number 
 and the session's token is refreshed under credproc's lock. ``credproc exec --profile NAME``,
 ``credproc sso login --profile NAME`` and ``aws sso login --profile NAME`` work on it too.
 
-The block is written only when it changes, like ``configure --write``: a private backup, then an
-atomic replace keeping the file's mode. ``--dry-run`` prints the change as a unified diff.
+The block is written only when it changes, like ``configure --write``: a private backup (the
+newest few are kept), then an atomic replace keeping the file's mode. ``--dry-run`` prints the
+change as a unified diff; ``--check`` too, and its exit status says whether there is one
+(``CHANGES_PENDING``), for scripts.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from ....errors import UsageError
 from ....fetch.sso import Need, login_command, with_access_token
 from ..configure import credproc_command, joined
 from .target import chosen_lock_timeout, chosen_session
+
+# --check's exit status when the config would change: apart from every error's (errors.py).
+CHANGES_PENDING = 9
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
             assignment.role_name,
             assignment.account_id,
         )
-    if args.dry_run:
+    if args.dry_run or args.check:
         _print_diff(original.text, change.text, original.path)
         if change.text == original.text:
             sys.stderr.write(f"credproc: {path} needs no change\n")
-        return 0
+            return 0
+        return CHANGES_PENDING if args.check else 0
     backup = rewrite.replace(original, change.text) if change.text != original.text else None
     counts = [
         f"{len(change.added)} added",
@@ -94,9 +100,18 @@ def run(args: argparse.Namespace) -> int:
     sys.stderr.write(
         f"credproc: {len(change.added + change.updated + change.unchanged)} profiles for "
         f"sso-session {session.name} in {path}: "
-        f"{', '.join(counts)}" + (f"; the previous file is {backup}\n" if backup else "\n")
+        f"{', '.join(counts)}" + (f"; {_kept(backup)}\n" if backup else "\n")
     )
     return 0
+
+
+def _kept(backup: str) -> str:
+    """Where the previous file is, and that only the newest backups stay."""
+    folder = os.path.dirname(backup)
+    return (
+        f"the previous file is {backup} (the newest {rewrite.KEEP_BACKUPS} backups are kept "
+        f"in {folder})"
+    )
 
 
 def _print_diff(before: str, after: str, path: str) -> None:
