@@ -76,14 +76,14 @@ class ProtocolServer(ThreadingHTTPServer):
             self.shutdown_request(request)
             return
         try:
-            super().process_request(request, client_address)  # type: ignore[arg-type]
+            super().process_request(request, client_address)
         except BaseException:
             self._closed()
             raise
 
     def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         try:
-            super().process_request_thread(request, client_address)  # type: ignore[arg-type]
+            super().process_request_thread(request, client_address)
         finally:
             self._closed()
 
@@ -200,7 +200,7 @@ def _read_head(connection: socket.socket, deadline: float) -> bytes:
         connection.settimeout(left)
         try:
             chunk = connection.recv(4096)
-        except socket.timeout:
+        except TimeoutError:
             raise TimeoutError from None
         if not chunk:
             return b""

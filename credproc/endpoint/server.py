@@ -30,7 +30,6 @@ from contextlib import contextmanager
 from ..config.awsconfig import config_path, config_profiles, credentials_path, credentials_profiles
 from ..core.credentials import Credentials
 from ..core.log import logger
-from ..errors import CredprocError
 from .protocol import ProtocolHandler, ProtocolServer, problem
 
 HOST = "127.0.0.1"

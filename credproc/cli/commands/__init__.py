@@ -21,7 +21,7 @@ if TYPE_CHECKING:
             """Do the command's work with its parsed arguments; the exit status."""
             ...
 
-    from . import cache, completion, configure, console, doctor, env, keys, process, sso
+    from . import cache, completion, configure, console, doctor, env, keys, process, serve, sso
     from . import exec as exec_
 
     # Every command's module, as mypy sees it: each must be a CommandModule (the layout test
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         console,
         keys,
         sso,
+        serve,
         completion,
     )
 
