@@ -24,6 +24,7 @@ has one line per request: who asked, what, the status and the grant's name, neve
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -241,6 +242,11 @@ def _quietly(done: Future[Credentials]) -> None:
 
 
 class _Server(ProtocolServer):
+    # A server restarted on its fixed port (after a crash, or systemd's restart) must not
+    # wait out the old connections' TIME_WAIT. On POSIX this never lets two servers share a
+    # port; on Windows it would, so there it stays off.
+    allow_reuse_address = os.name == "posix"
+
     def __init__(self, address: Address, service: ContainerService) -> None:
         self.service = service
         super().__init__((address.host, address.port), _Handler, family=address.family)

@@ -94,9 +94,10 @@ def test_boto3_the_aws_cli_and_the_js_sdk_in_a_container_get_the_granted_profile
                 assert set(answer["body"]) == {"Code", "Message"}  # type: ignore[arg-type]
             refused = in_container(lab, refusals["other grant"], "identity")
             assert "error" in refused
-            assert in_container(lab, container_env(sts, home, "other", other_token), "fetch")[
-                "status"
-            ] == 200
+            assert (
+                in_container(lab, container_env(sts, home, "other", other_token), "fetch")["status"]
+                == 200
+            )
 
             # Revoked: refused at its next fetch, no restart. A container may still hold the
             # token (its mount keeps the removed file), so it is sent again.
@@ -183,9 +184,9 @@ def test_a_server_killed_and_restarted_serves_the_clients_next_fetch(
                 watcher.kill()
                 watcher.communicate(timeout=60)
             assert server.stop() == 0
+        assert sts.roles_assumed() == {ROLE: 1}
 
     assert after["key"] == first["key"]  # the cache outlived the server
-    assert sts.roles_assumed() == {ROLE: 1}
 
 
 def test_sighup_reads_the_grants_again_and_health_tells_nothing_secret(
@@ -203,7 +204,12 @@ def test_sighup_reads_the_grants_again_and_health_tells_nothing_secret(
             assert in_container(lab, env, "fetch")["status"] == 200
             server.process.send_signal(signal.SIGHUP)
             assert "grants read again: 1" in server.wait_for("grants read again")
-            health = {**env, "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://169.254.170.2:{PORT}/health"}
-            answer = in_container(lab, {**health, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": ""}, "fetch")
+            health = {
+                **env,
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://169.254.170.2:{PORT}/health",
+            }
+            answer = in_container(
+                lab, {**health, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": ""}, "fetch"
+            )
             assert answer == {"status": 200, "body": {"status": "ok", "service": "credproc serve"}}
             assert server.stop() == 0

@@ -121,7 +121,10 @@ class Lab:
     def _delete(self) -> None:
         for namespace in reversed(self._made):
             subprocess.run(
-                [self.ip, "netns", "delete", namespace], capture_output=True, timeout=30, check=False
+                [self.ip, "netns", "delete", namespace],
+                capture_output=True,
+                timeout=30,
+                check=False,
             )
         self._made.clear()
 

@@ -82,7 +82,8 @@ class Server:
         """Killed with SIGKILL, then started again (its old stderr lines kept)."""
         self.process.kill()
         self.process.wait(WAIT)
-        self._queue.get(timeout=WAIT)  # the old process's end of file
+        while self._queue.get(timeout=WAIT):  # up to the old process's end of file
+            pass
         self.process = self._start()
 
     def stop(self, number: signal.Signals = signal.SIGTERM) -> int:
