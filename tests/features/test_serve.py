@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from support.constants import OTHER_ROLE, ROLE
-from support.netns import Lab, NamespacedSts
+from support.netns import Lab
 from support.sandbox import Sandbox
 from support.serving import PORT, Server, client, container_env, grant
 from support.tools import require, require_path

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import pytest
+
 from support.constants import BIN
 from support.server import STSSERVER, StsServer
 from support.tools import require

@@ -1,8 +1,8 @@
 """A real moto server on loopback, wrapped so tests can count and disturb STS calls.
 
 Run as ``python tests/support/stsserver.py [HOST]`` (the tests' session fixture does): it binds
-127.0.0.1 (or HOST, inside a test's own network namespace) on a free port, prints the port on stdout, and serves until killed. Besides every moto
-endpoint it answers ``/_test/...``:
+127.0.0.1 (or HOST, inside a test's own network namespace) on a free port, prints the port on
+stdout, and serves until killed. Besides every moto endpoint it answers ``/_test/...``:
 
     GET  /_test/calls             {"AssumeRole": 3, ...}: STS and IAM requests that reached it
     GET  /_test/requests?action=A the form parameters of each such request, oldest first, with
