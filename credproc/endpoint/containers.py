@@ -27,8 +27,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -56,12 +56,18 @@ ANSWER_SECONDS = 0.8
 # between two tries of a profile whose refresh failed (the provider's backoff decides the rest).
 LOOK_AT_LEAST_EVERY = 60.0
 RETRY_AT_MOST_EVERY = 10.0
-REFRESH_THREADS = 16
 
 
 def credentials_path(profile: str) -> str:
     """The URL path of a profile's credentials."""
     return PREFIX + quote(profile, safe="")
+
+
+def resolve_profile(options: RawOptions, environ: Mapping[str, str], profile: str) -> Request:
+    """The request ``credproc --profile PROFILE`` with serve's own options (over the
+    profile's keys, as flags are) resolves to; no network."""
+    given = {option.dest: value for option, value in options.given()}
+    return resolve(RawOptions({**given, "profile": profile}), environ)
 
 
 class ContainerService:
@@ -88,7 +94,6 @@ class ContainerService:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._pool = ThreadPoolExecutor(REFRESH_THREADS, thread_name_prefix="credproc-fetch")
         self._threads: list[threading.Thread] = []
         self._last_failure: tuple[str, float] = ("", 0.0)
         self.servers: list[_Server] = []
@@ -131,7 +136,6 @@ class ContainerService:
         self._close_servers()
         for thread in self._threads:
             thread.join(5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _close_servers(self) -> None:
         for server in self.servers:
@@ -151,8 +155,7 @@ class ContainerService:
         with self._lock:
             found = self._requests.get(profile)
         if found is None:
-            given = {option.dest: value for option, value in self._options.given()}
-            found = resolve(RawOptions({**given, "profile": profile}), self._environ)
+            found = resolve_profile(self._options, self._environ, profile)
             with self._lock:
                 self._requests[profile] = found
         return found
@@ -173,10 +176,22 @@ class ContainerService:
         with self._lock:
             future = self._inflight.get(profile)
             if future is None:
-                future = self._pool.submit(self._get, profile)
+                future = Future()
                 self._inflight[profile] = future
                 future.add_done_callback(lambda done: self._finished(profile, done))
+                # A daemon thread, not a pool's: a refresh stuck on a silent STS must not hold
+                # up the exit SIGTERM asked for (an interrupted refresh leaves the cache whole).
+                thread = threading.Thread(
+                    target=self._run, args=(profile, future), name="credproc-fetch", daemon=True
+                )
+                thread.start()
         return future
+
+    def _run(self, profile: str, future: Future[Credentials]) -> None:
+        try:
+            future.set_result(self._get(profile))
+        except BaseException as error:  # noqa: BLE001 - handed to every waiting request
+            future.set_exception(error)
 
     def _finished(self, profile: str, done: Future[Credentials]) -> None:
         with self._lock:

@@ -3,7 +3,7 @@ serve as the SDKs are: the URL from AWS_CONTAINER_CREDENTIALS_FULL_URI, the toke
 from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE for each fetch. One JSON document per line.
 
     identity            boto3's default chain, then STS GetCallerIdentity: {"arn", "key"}
-    fetch               one GET: {"status", "body"}
+    fetch               one GET: {"status", "body", "seconds"}
     soak SECONDS PAUSE  GET after GET for SECONDS: {"fetches", "failures", "keys", "errors"}
     watch PAUSE         botocore's ContainerProvider every PAUSE s, a line each, until killed
     flood N             N connections held open, then a fetch: {"held", "status"}
@@ -169,8 +169,9 @@ def main() -> None:
     if mode == "identity":
         identity()
     elif mode == "fetch":
+        started = time.monotonic()
         status, body = fetch()
-        say({"status": status, "body": json.loads(body)})
+        say({"status": status, "body": json.loads(body), "seconds": time.monotonic() - started})
     elif mode == "soak":
         soak(float(args[0]), float(args[1]))
     elif mode == "watch":

@@ -29,7 +29,7 @@ from ...config.resolve import resolve
 from ...config.syntax import DEFAULT_SERVE_ADDRESS
 from ...core.log import logger
 from ...endpoint import addresses, grants
-from ...endpoint.containers import ContainerService, credentials_path
+from ...endpoint.containers import ContainerService, credentials_path, resolve_profile
 from ...errors import UsageError
 from ...prompt.mfa import ask_only_in_foreground
 from ..refresh import from_sts
@@ -63,17 +63,17 @@ def _serve(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     book = grants.GrantBook(grants.grants_path(environ))
     options = RawOptions.of(args)
+    # Every granted profile resolved now: a bad one fails here, in one line, before anything
+    # listens, not later in a container's fetch.
+    for each in book.grants:
+        for profile in each.profiles:
+            resolve_profile(options, environ, profile)
     _more_files()
     write = _writer()
     service = ContainerService(
         listen, book, options=options, environ=environ, fetcher=from_sts, access_log=write
     )
     try:
-        # Every granted profile resolved now: a bad one fails here, in one line, not later in a
-        # container's fetch.
-        for each in book.grants:
-            for profile in each.profiles:
-                service.request_for(profile)
         logger()  # set up before the threads: they share one handler
         ask_only_in_foreground()  # started in the background (&), it prompts in a dialog
         # The signals go to the main thread alone, which waits for them below.
