@@ -48,7 +48,7 @@ class Address(NamedTuple):
 
 def parse(text: str, *, option: str = "--listen") -> Address:
     """``ADDRESS:PORT`` as an Address; UsageError, in one line, for anything else."""
-    match = _FORM.fullmatch(text.strip())
+    match = _FORM.fullmatch(text)
     if not match:
         raise UsageError(
             f"{option} {text[:70]!r} is not ADDRESS:PORT with an IP address (127.0.0.1:"
@@ -59,8 +59,8 @@ def parse(text: str, *, option: str = "--listen") -> Address:
         ip = ipaddress.ip_address(host)
     except ValueError:
         raise UsageError(f"{option} {text[:70]!r}: {host!r} is not an IP address") from None
-    if match["v4"] and ip.version != 4:
-        raise UsageError(f"{option} {text[:70]!r}: write an IPv6 address in brackets")
+    if (ip.version == 6) != bool(match["v6"]):
+        raise UsageError(f"{option} {text[:70]!r}: an IPv6 address in brackets, IPv4 without")
     port = int(match["port"])
     if not 1 <= port <= 65535:
         raise UsageError(f"{option} {text[:70]!r}: the port must be 1..65535")

@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from support.constants import OTHER_ROLE, ROLE
+from support.constants import BIN, OTHER_ROLE, ROLE
 from support.netns import Lab
 from support.sandbox import Sandbox
 from support.serving import PORT, Server, client, container_env, grant
@@ -214,3 +214,15 @@ def test_sighup_reads_the_grants_again_and_health_tells_nothing_secret(
             assert answer["status"] == 200
             assert answer["body"] == {"status": "ok", "service": "credproc serve"}
             assert server.stop() == 0
+
+
+def test_an_address_not_on_this_host_is_one_line_and_exit_3(lab: Lab, sandbox: Sandbox) -> None:
+    # In the container's namespace, 169.254.170.2 is the other end's address, not its own.
+    argv = [str(BIN / "credproc"), "serve", "--listen", f"169.254.170.2:{PORT}"]
+    done = lab.run(lab.container, argv, sandbox.env)
+    assert done.returncode == 3
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"credproc: error: cannot listen on 169.254.170.2:{PORT}: Cannot assign requested "
+        "address (is the address on an interface here?)\n"
+    )
