@@ -163,6 +163,9 @@ class ContainerService:
     def fetch(self, profile: str) -> Credentials:
         """The profile's credentials: from the one fetch under way for it, within
         ANSWER_SECONDS; past that, the cached token while it lives, else the fetch's end."""
+        fresh = self._fresh(profile)
+        if fresh is not None:
+            return fresh
         future = self._fetching(profile)
         try:
             return future.result(ANSWER_SECONDS)
@@ -207,6 +210,23 @@ class ContainerService:
             # refresh served the old token) is tried again in a while, not at once.
             self._due[profile] = time.monotonic() + (left if left > 0 else RETRY_AT_MOST_EVERY)
         self._wake.set()
+        return credentials
+
+    def _fresh(self, profile: str) -> Credentials | None:
+        """A cache hit, read on the request's own thread (the provider's first step, without
+        a thread to wait on); None when the token is due or not cached."""
+        request = self.request_for(profile)
+        if request.cache_dir is None:
+            return None
+        entry = Cache(request.cache_dir).read(request)
+        if entry is None or entry.seconds_left() <= request.refresh_window:
+            return None
+        credentials = entry.local_credentials()
+        with self._lock:
+            if profile not in self._due:  # served before any fetch ran: refreshed ahead too
+                left = entry.seconds_left() - request.refresh_window
+                self._due[profile] = time.monotonic() + left
+                self._wake.set()
         return credentials
 
     def _cached(self, profile: str) -> Credentials | None:
