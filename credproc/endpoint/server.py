@@ -7,7 +7,8 @@ It speaks the container credential protocol every AWS SDK and the CLI read when
 only on a loopback address, ask again when their token nears expiry (botocore with 15 minutes
 left, the JS SDK with 5), and give each request a second or two before retrying.
 
-Every request is answered by ``provider.get_credentials`` for the request, from any number of
+The protocol itself (reading a bounded request, the answers) is ``protocol``'s, shared with
+``credproc serve`` (``containers``). Every request is answered by ``provider.get_credentials`` for the request, from any number of
 threads: the cache, lock, stale-on-error and backoff of ``credential_process`` (an SDK asks on
 every call once its token is due, and after a failed refresh the backoff serves the cached
 token without trying STS on each).

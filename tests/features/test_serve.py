@@ -8,12 +8,16 @@ are counted at moto."""
 
 from __future__ import annotations
 
+import io
 import json
 import signal
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pexpect
 import pytest
-from support.constants import BIN, OTHER_ROLE, ROLE
+from support.constants import BIN, MFA_SERIAL, OTHER_ROLE, ROLE
 from support.netns import Lab
 from support.sandbox import Sandbox
 from support.serving import PORT, Server, client, container_env, grant
@@ -30,9 +34,9 @@ CONTAINERS = 20
 
 
 @pytest.fixture
-def lab() -> Lab:
+def lab() -> Iterator[Lab]:
     with Lab() as made:
-        yield made  # type: ignore[misc]
+        yield made
 
 
 def profiles(sandbox: Sandbox) -> None:
@@ -40,10 +44,10 @@ def profiles(sandbox: Sandbox) -> None:
     sandbox.add_profile("other", role_arn=OTHER_ROLE, source_profile="base", region="eu-west-1")
 
 
-def in_container(lab: Lab, env: dict[str, str], *args: str) -> dict[str, object]:
+def in_container(lab: Lab, env: dict[str, str], *args: str) -> dict[str, Any]:
     done = lab.run(lab.container, client(*args), env)
     assert done.returncode == 0, done.stderr
-    document: dict[str, object] = json.loads(done.stdout)
+    document: dict[str, Any] = json.loads(done.stdout)
     return document
 
 
@@ -91,7 +95,7 @@ def test_boto3_the_aws_cli_and_the_js_sdk_in_a_container_get_the_granted_profile
             assert answers["no token"]["status"] == 401
             assert answers["wrong token"]["status"] == 403
             for answer in answers.values():
-                assert set(answer["body"]) == {"Code", "Message"}  # type: ignore[arg-type]
+                assert set(answer["body"]) == {"Code", "Message"}
             refused = in_container(lab, refusals["other grant"], "identity")
             assert "error" in refused
             assert (
@@ -226,3 +230,47 @@ def test_an_address_not_on_this_host_is_one_line_and_exit_3(lab: Lab, sandbox: S
         f"credproc: error: cannot listen on 169.254.170.2:{PORT}: Cannot assign requested "
         "address (is the address on an interface here?)\n"
     )
+
+
+def test_an_mfa_code_is_asked_once_at_the_host_for_every_waiting_container(
+    lab: Lab, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.add_profile(
+        "mfa", role_arn=ROLE, source_profile="base", mfa_serial=MFA_SERIAL, region="eu-west-1"
+    )
+    token = grant(sandbox, "mfa")
+    home = tmp_path / "container"
+    home.mkdir()
+    prompt = f"credproc: MFA code for {MFA_SERIAL}: "
+    with lab.sts_server() as sts:
+        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
+        argv = lab.command(lab.host, ["credproc", "serve", "--listen", f"169.254.170.2:{PORT}"])
+        # The server on a terminal of its own (pexpect's), as a person at the host runs it.
+        server = pexpect.spawn(
+            argv[0], argv[1:], env=sandbox.env, cwd=str(sandbox.home), encoding="utf-8", timeout=60
+        )
+        transcript = io.StringIO()
+        server.logfile_read = transcript
+        try:
+            server.expect("listening on")
+            env = container_env(sts, home, "mfa", token)
+            fetchers = [lab.popen(lab.container, client("fetch"), env) for _ in range(5)]
+            server.expect_exact(prompt)
+            server.sendline("123456")
+            answers = []
+            for fetcher in fetchers:
+                out, err = fetcher.communicate(timeout=60)
+                assert fetcher.returncode == 0, err
+                answers.append(json.loads(out))
+            server.expect(" GET /credentials/mfa 200 mfa ")
+            server.kill(signal.SIGTERM)
+            server.expect(pexpect.EOF)
+        finally:
+            server.close(force=True)
+        codes = [request["TokenCode"] for request in sts.requests("GetSessionToken")]
+        assert sts.roles_assumed() == {ROLE: 1}
+
+    assert [answer["status"] for answer in answers] == [200] * 5
+    assert len({answer["body"]["AccessKeyId"] for answer in answers}) == 1
+    assert codes == ["123456"]  # one code, typed once, for every container
+    assert transcript.getvalue().count(prompt) == 1  # asked once, at the host

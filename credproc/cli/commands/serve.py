@@ -24,6 +24,9 @@ import sys
 import threading
 from collections.abc import Callable
 
+if sys.platform != "win32":  # the open-file limit
+    import resource
+
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...config.syntax import DEFAULT_SERVE_ADDRESS
@@ -104,7 +107,7 @@ def _reload(service: ContainerService) -> None:
     except Exception as error:  # noqa: BLE001 - a broken file refuses every token; serve on
         logger().warning("%s", error)
         return
-    logger().warning("grants read again: %d", count)
+    service.logged(f"credproc serve: SIGHUP, grants read again: {count}, profiles at next use")
 
 
 def _writer() -> Callable[[str], None]:
@@ -124,8 +127,6 @@ def _more_files() -> None:
     must not run the server out of descriptors (the soft limit is often 1024)."""
     if sys.platform == "win32":
         return
-    import resource  # noqa: PLC0415 - POSIX only
-
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = WANTED_FILES if hard == resource.RLIM_INFINITY else min(WANTED_FILES, hard)
     if soft != resource.RLIM_INFINITY and soft < wanted:
