@@ -8,10 +8,10 @@ only on a loopback address, ask again when their token nears expiry (botocore wi
 left, the JS SDK with 5), and give each request a second or two before retrying.
 
 The protocol itself (reading a bounded request, the answers) is ``protocol``'s, shared with
-``credproc serve`` (``containers``). Every request is answered by ``provider.get_credentials`` for the request, from any number of
-threads: the cache, lock, stale-on-error and backoff of ``credential_process`` (an SDK asks on
-every call once its token is due, and after a failed refresh the backoff serves the cached
-token without trying STS on each).
+``credproc serve`` (``containers``). Every request is answered by ``provider.get_credentials``
+for the request, from any number of threads: the cache, lock, stale-on-error and backoff of
+``credential_process`` (an SDK asks on every call once its token is due, and after a failed
+refresh the backoff serves the cached token without trying STS on each).
 
 Who may ask: the endpoint listens on 127.0.0.1 only, so any local user can connect, and only
 the token (256 random bits, in the command's environment, which only its user and root can
