@@ -26,10 +26,11 @@ from support.tools import require, require_path
 pytestmark = pytest.mark.integration
 
 JS = Path(__file__).resolve().parents[1] / "js"
-# 900 s tokens, refreshed with 870 s left: each lives 30 s as "fresh", so one refresh falls
-# inside a soak of SOAK seconds that starts just after the first fetch, and a second cannot.
-SHORT = ("--duration", "900", "--refresh-window", "870")
-SOAK = 40.0
+# 900 s tokens, refreshed with 855 s left: each lives 45 s as "fresh", so one refresh falls
+# inside a soak of SOAK seconds that starts just after the first fetch, and a second cannot
+# (it would come 90 s after the first fetch).
+SHORT = ("--duration", "900", "--refresh-window", "855")
+SOAK = 60.0
 CONTAINERS = 20
 
 
@@ -98,10 +99,11 @@ def test_boto3_the_aws_cli_and_the_js_sdk_in_a_container_get_the_granted_profile
                 assert set(answer["body"]) == {"Code", "Message"}
             refused = in_container(lab, refusals["other grant"], "identity")
             assert "error" in refused
-            assert (
-                in_container(lab, container_env(sts, home, "other", other_token), "fetch")["status"]
-                == 200
-            )
+            granted = in_container(lab, container_env(sts, home, "other", other_token), "fetch")
+            assert granted["status"] == 200
+            # A name in Host (DNS rebinding: a page's own name, resolved to this machine).
+            rebound = in_container(lab, env, "fetch", "evil.example:9911")
+            assert (rebound["status"], rebound["body"]["Code"]) == (403, "HostNotAllowed")
 
             # Revoked: refused at its next fetch, no restart. A container may still hold the
             # token (its mount keeps the removed file), so it is sent again.
@@ -119,6 +121,9 @@ def test_boto3_the_aws_cli_and_the_js_sdk_in_a_container_get_the_granted_profile
     assert "refused: no token" in log
     assert " GET /credentials/dev 200 dev " in log
     assert other_token.read_text() not in log
+    assert granted["body"]["SecretAccessKey"] not in log
+    assert granted["body"]["Token"] not in log
+    assert " GET /credentials/dev 403 bad-host " in log
     assert held.read_text() not in log
 
 
@@ -274,3 +279,27 @@ def test_an_mfa_code_is_asked_once_at_the_host_for_every_waiting_container(
     assert len({answer["body"]["AccessKeyId"] for answer in answers}) == 1
     assert codes == ["123456"]  # one code, typed once, for every container
     assert transcript.getvalue().count(prompt) == 1  # asked once, at the host
+
+
+def test_a_token_is_refreshed_ahead_with_no_container_asking(
+    lab: Lab, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
+    token = grant(sandbox, "dev")
+    home = tmp_path / "container"
+    home.mkdir()
+    with lab.sts_server() as sts:
+        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
+        # Fresh for 3 s: then due, and the server refreshes it on its own.
+        with Server(lab, sandbox, "--duration", "900", "--refresh-window", "897", "-v") as server:
+            env = container_env(sts, home, "dev", token)
+            first = in_container(lab, env, "fetch")
+            server.wait_for("new token from STS")  # the first fetch's
+            server.wait_for("new token from STS")  # nobody asked for this one
+            refreshed = sts.roles_assumed()[ROLE]
+            issued = list(sts.issued())
+            assert server.stop() == 0
+
+    assert refreshed >= 2
+    assert first["body"]["AccessKeyId"] == issued[0]
+    assert len(issued) >= 2  # a second token, with no fetch after the first

@@ -3,7 +3,7 @@ serve as the SDKs are: the URL from AWS_CONTAINER_CREDENTIALS_FULL_URI, the toke
 from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE for each fetch. One JSON document per line.
 
     identity            boto3's default chain, then STS GetCallerIdentity: {"arn", "key"}
-    fetch               one GET: {"status", "body", "seconds"}
+    fetch [HOST]        one GET (with that Host header): {"status", "body", "seconds"}
     soak SECONDS PAUSE  GET after GET for SECONDS: {"fetches", "failures", "keys", "errors"}
     watch PAUSE         botocore's ContainerProvider every PAUSE s, a line each, until killed
     flood N             N connections held open, then a fetch: {"held", "status"}
@@ -39,10 +39,12 @@ def token() -> str | None:
         return file.read()
 
 
-def fetch() -> tuple[int, str]:
+def fetch(host: str | None = None) -> tuple[int, str]:
     connection = http.client.HTTPConnection(URL.hostname or "", URL.port, timeout=10)
     try:
-        connection.putrequest("GET", URL.path)
+        connection.putrequest("GET", URL.path, skip_host=host is not None)
+        if host is not None:
+            connection.putheader("Host", host)
         given = token()
         if given is not None:
             connection.putheader("Authorization", given)
@@ -170,7 +172,7 @@ def main() -> None:
         identity()
     elif mode == "fetch":
         started = time.monotonic()
-        status, body = fetch()
+        status, body = fetch(args[0] if args else None)
         say({"status": status, "body": json.loads(body), "seconds": time.monotonic() - started})
     elif mode == "soak":
         soak(float(args[0]), float(args[1]))
