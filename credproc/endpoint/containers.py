@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from errno import EADDRNOTAVAIL
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
@@ -104,7 +105,11 @@ class ContainerService:
             self._close_servers()
             raise ConfigError(
                 f"cannot listen on {address}: {error.strerror or error}"
-                + (" (is the address on an interface here?)" if error.errno == 99 else "")
+                + (
+                    " (is the address on an interface here?)"
+                    if error.errno == EADDRNOTAVAIL
+                    else ""
+                )
             ) from None
 
     # -- running ---------------------------------------------------------------------------
@@ -243,18 +248,19 @@ class ContainerService:
     def _refresh_ahead(self) -> None:
         """Refresh each profile asked for when its token enters the refresh window."""
         while not self._stop.is_set():
+            self._wake.clear()  # before looking: a wake-up from here on is not missed
             now = time.monotonic()
             with self._lock:
                 due = [profile for profile, when in self._due.items() if when <= now]
                 upcoming = [when for when in self._due.values() if when > now]
                 for profile in due:
                     del self._due[profile]  # set again when the fetch ends
+            granted = {profile for grant in self.book.grants for profile in grant.profiles}
             for profile in due:
-                future = self._fetching(profile)
-                future.add_done_callback(_quietly)
+                if profile in granted:  # a revoked grant's profile is left to expire
+                    self._fetching(profile).add_done_callback(_quietly)
             wait = min([*(when - now for when in upcoming), LOOK_AT_LEAST_EVERY])
             self._wake.wait(max(wait, 0.05))
-            self._wake.clear()
 
     def failed(self, message: str) -> None:
         """Say on stderr why a fetch failed; the same failure again within a minute once."""

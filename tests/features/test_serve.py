@@ -153,6 +153,8 @@ def test_twenty_containers_through_one_refresh_make_one_sts_call_per_role(
                 results.append(json.loads(out))
             counts = sts.roles_assumed()
 
+    total = sum(result["fetches"] for result in results)
+    print(f"soak: {CONTAINERS} containers, {total} fetches in {SOAK:g} s, AssumeRole {counts}")
     assert sum(result["failures"] for result in results) == 0, [r["errors"] for r in results]
     assert all(result["fetches"] > 0 for result in results)
     # Exactly one refresh per role inside the soak: each container saw the first token and
