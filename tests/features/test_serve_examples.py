@@ -7,7 +7,7 @@ import json
 import shlex
 from pathlib import Path
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML, with moto[server]: no stubs
 from support.constants import ROLE
 from support.sandbox import Sandbox
 
