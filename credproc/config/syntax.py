@@ -181,20 +181,15 @@ _KEYS_GENERAL = (BY_DEST["lock_timeout"], *OUTPUT_OPTIONS)
 _KEY_NAME = Argument("name", "a name from credproc keys list", metavar="NAME")
 # credproc serve: the options every profile it serves is resolved with (over the profile's
 # own keys, as flags are), and what a grant is named by.
-_SERVE_OPTIONS = (
-    tuple(
-        BY_DEST[dest]
-        for dest in (
-            "duration",
-            "mfa_prompt",
-            "sso_login",
-            "cache_dir",
-            "refresh_window",
-            "lock_timeout",
-        )
-    )
-    + OUTPUT_OPTIONS
+SERVER_OPTION_DESTS = (
+    "duration",
+    "mfa_prompt",
+    "sso_login",
+    "cache_dir",
+    "refresh_window",
+    "lock_timeout",
 )
+_SERVE_OPTIONS = (*(BY_DEST[dest] for dest in SERVER_OPTION_DESTS), *OUTPUT_OPTIONS)
 _GRANT_NAME = Argument("grant", "a name from credproc serve list", metavar="GRANT")
 
 # The default command: `credproc [options]`, what credential_process runs.

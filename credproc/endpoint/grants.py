@@ -230,11 +230,9 @@ class GrantBook:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int, int] | None = None
-        self._grants: tuple[Grant, ...] = ()
         self._broken: str | None = None
-        self._grants = load(path)  # ConfigError at start: the server does not start
         self._stamp = self._stat()
+        self._grants = load(path)  # ConfigError at start: the server does not start
 
     @property
     def grants(self) -> tuple[Grant, ...]:

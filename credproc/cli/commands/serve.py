@@ -27,9 +27,9 @@ from collections.abc import Callable
 if sys.platform != "win32":  # the open-file limit
     import resource
 
-from ...config.options import RawOptions
+from ...config.options import BY_DEST, RawOptions
 from ...config.resolve import resolve
-from ...config.syntax import DEFAULT_SERVE_ADDRESS
+from ...config.syntax import DEFAULT_SERVE_ADDRESS, SERVER_OPTION_DESTS
 from ...core.log import logger
 from ...endpoint import addresses, grants
 from ...endpoint.containers import ContainerService, credentials_path, resolve_profile
@@ -46,13 +46,21 @@ SDK_HOSTS = frozenset(
     ipaddress.ip_address(host) for host in ("169.254.170.2", "169.254.170.23", "fd00:ec2::23")
 )
 _STOP = (signal.SIGINT, signal.SIGTERM)
+# The server's own flags: given with an action (`serve --duration 900 grant dev`), they would
+# be parsed and ignored.
+_SERVER_FLAGS = {
+    "listen": "--listen",
+    "allow_public": "--allow-public",
+    **{dest: BY_DEST[dest].flag for dest in SERVER_OPTION_DESTS},
+}
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action is None:
         return _serve(args)
-    if args.listen or args.allow_public:
-        raise UsageError(f"--listen and --allow-public are the server's, not serve {args.action}'s")
+    servers = [flag for dest, flag in _SERVER_FLAGS.items() if getattr(args, dest, None)]
+    if servers:
+        raise UsageError(f"{servers[0]} is the server's option, not serve {args.action}'s")
     action = {"grant": grant, "list": listing, "revoke": revoke, "env": env}[args.action]
     return action(args)
 
@@ -79,26 +87,40 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         logger()  # set up before the threads: they share one handler
         ask_only_in_foreground()  # started in the background (&), it prompts in a dialog
-        # The signals go to the main thread alone, which waits for them below.
-        waited = {*_STOP, signal.SIGHUP}
-        signal.pthread_sigmask(signal.SIG_BLOCK, waited)
-        try:
+        urls = ", ".join(f"http://{address}" for address in listen)
+        ready = f"credproc serve: {len(book.grants)} grant(s), listening on {urls}"
+        if hasattr(signal, "sigwait"):
+            _until_stopped(service, write, ready)
+        else:  # Windows: Ctrl-C stops it; no SIGHUP there (the file is still checked)
             service.start()
-            urls = ", ".join(f"http://{address}" for address in listen)
-            write(f"credproc serve: {len(book.grants)} grant(s), listening on {urls}")
-            while True:
-                number = signal.sigwait(waited)
-                if number == signal.SIGHUP:
-                    _reload(service)
-                    continue
-                write(f"credproc serve: {signal.Signals(number).name}, stopping")
-                break
-        finally:
-            service.stop()
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, waited)
+            write(ready)
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                write("credproc serve: interrupted, stopping")
     finally:
         service.stop()  # also when it never started: the sockets bound are closed
     return 0
+
+
+def _until_stopped(service: ContainerService, write: Callable[[str], None], ready: str) -> None:
+    """Serve until SIGTERM or SIGINT; SIGHUP reloads. The signals are blocked in every thread
+    (the server's inherit the mask) and taken by this one, so none interrupts an answer."""
+    waited = {*_STOP, signal.SIGHUP}
+    signal.pthread_sigmask(signal.SIG_BLOCK, waited)
+    try:
+        service.start()
+        write(ready)
+        while True:
+            number = signal.sigwait(waited)
+            if number == signal.SIGHUP:
+                _reload(service)
+                continue
+            write(f"credproc serve: {signal.Signals(number).name}, stopping")
+            break
+    finally:
+        service.stop()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, waited)
 
 
 def _reload(service: ContainerService) -> None:
@@ -140,7 +162,12 @@ def _more_files() -> None:
 def grant(args: argparse.Namespace) -> int:
     profiles = list(dict.fromkeys(args.profiles))  # each once, in the order given
     name = args.name if args.name is not None else "+".join(profiles)
-    grants.check_name(name)
+    try:
+        grants.check_name(name)
+    except UsageError as error:
+        if args.name is None:
+            raise error.with_context("name it with --name") from None
+        raise
     for profile in profiles:
         resolve(RawOptions(profile=profile), os.environ)  # exists, and resolves: no network
     _, path = grants.add(os.environ, profiles, name, args.out)
