@@ -48,6 +48,7 @@ from harness import (
     time_interleaved,
     time_once,
 )
+from serve_fetch import serve_fetches
 
 from credproc.core.hit import BANNED_ON_HIT
 
@@ -91,6 +92,7 @@ DEAD_PROXY = "http://127.0.0.1:9"
 class Settings:
     hot_runs: int
     endpoint_fetches: int
+    serve_fetches: int
     e2e_runs: int
     cold_runs: int
     concurrency: tuple[int, ...]
@@ -103,6 +105,7 @@ class Settings:
 FULL = Settings(
     hot_runs=40,
     endpoint_fetches=500,
+    serve_fetches=1000,
     e2e_runs=15,
     cold_runs=10,
     concurrency=(1, 8, 32, 64),
@@ -112,6 +115,7 @@ FULL = Settings(
 QUICK = Settings(
     hot_runs=5,
     endpoint_fetches=50,
+    serve_fetches=50,
     e2e_runs=3,
     cold_runs=3,
     concurrency=(1, 8),
@@ -581,9 +585,26 @@ class Bench:
                 " process. The fetches run one after another in the command.",
                 f"Goal: a fetch within {ms(ENDPOINT_GOAL)} ms: {ms(fetch)} ({goal});"
                 f" {ratio(hit, fetch)} faster than a credential_process hit.",
+                "The serve row: `credproc serve` on loopback answering the same fetch for a"
+                " grant, its token read from the grant's file for each fetch as the SDKs do.",
             ],
         )
         table.add("endpoint fetch, cache hit", str(count), ms(fetch), ms(p99(fetches)))
+        # credproc serve: the same fetch with a grant's token file, from the server for
+        # containers (bench/serve_fetch.py), on the profile form of the same request.
+        progress(f"endpoint: {self.settings.serve_fetches} fetches from `credproc serve`")
+        served_fetches = serve_fetches(
+            self.credproc.argv[0], PROFILE_FORM, self.settings.serve_fetches, self.env
+        )
+        table.add(
+            "serve fetch, cache hit",
+            str(len(served_fetches)),
+            ms(statistics.median(served_fetches)),
+            ms(p99(served_fetches)),
+        )
+        made = self.server.assume_role_calls(CREDPROC_ROLE) - before
+        if made:
+            self.fail(f"serve: {made} AssumeRole calls while serving a warm cache, expected 0")
         table.add(
             "credproc credential_process, cache hit",
             str(len(self.hit_samples)),

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         login,
         logout,
         process,
+        serve,
         sso,
     )
     from . import exec as exec_
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         sso,
         login,
         logout,
+        serve,
         completion,
     )
 
