@@ -17,9 +17,9 @@ everything else to the CLI (``credproc.cli.main``). What a hit does, step by ste
    within the same second and at the same size, changes its ctime; a replaced file changes its
    inode) makes the record a miss. A file whose timestamps were too fresh to tell a later
    edit apart is never recorded (``core.index``).
-2. **Read the entry** the record names, as the cache does: a real directory owned by this user
-   that nobody else can write, a regular private file opened without following a symlink (nor
-   blocking on a FIFO), a size cap.
+2. **Read the entry** the record names, as the cache does (``core.private``): a real directory
+   owned by this user that nobody else can write, a regular private file opened without
+   following a symlink (nor blocking on a FIFO), a size cap.
 3. **Check it.** Its first line states the format, the key, the expiry (POSIX seconds, this
    machine's clock, as the answer states it), the length of the rest and the rest's SHA-256:
    a truncated or garbled entry, or one renamed to another key, is a miss. The token must have
@@ -42,23 +42,25 @@ with ``json``, ``typing`` with ``collections.abc`` users, OpenSSL with ``hashlib
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import time
 
+from .private import read_private, sha256_hex, unseal, usable_dir
+
 TYPE_CHECKING = False  # typing's own flag, without importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-    from typing import Any
+    from collections.abc import Mapping, Sequence
 
-FENCE = ("credproc", "credproc.__main__", "credproc.core", "credproc.core.hit")
+FENCE = (
+    *("credproc", "credproc.__main__", "credproc.core", "credproc.core.hit"),
+    "credproc.core.private",
+)
 BANNED_ON_HIT = (
     *("boto3", "botocore", "urllib3", "filelock", "s3transfer", "keyring", "platformdirs"),
     *("logging", "typing", "dataclasses", "inspect", "pathlib", "hashlib", "argparse"),
     *("configparser", "shlex", "json", "re", "enum", "datetime"),
 )
 
-O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 CACHE_DIR_VARIABLE = "CREDPROC_CACHE_DIR"
 ENTRY_MAGIC = "credproc-cache 2"
 INDEX_MAGIC = "credproc-requests 1"
@@ -71,7 +73,6 @@ MAX_INDEX_BYTES = 256 * 1024
 LONGEST_TOKEN_SECONDS = 129600 + 60
 ANSWER_START = b'{"Version":1,"AccessKeyId":"'  # the credential_process answer, compact
 ABSENT = "-"  # a variable that is not set, a file that does not exist
-_PRIVATE = 0o077  # group and other permission bits
 
 
 def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
@@ -90,7 +91,7 @@ def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
 
 def cached_answer(argv: Sequence[str], environ: Mapping[str, str]) -> bytes | None:
     directory = index_dir(environ)
-    if directory is None or not _usable_dir(directory):
+    if directory is None or not usable_dir(directory):
         return None
     body = unseal(read_private(index_path(directory, argv), MAX_INDEX_BYTES), INDEX_MAGIC)
     if body is None:
@@ -103,7 +104,7 @@ def cached_answer(argv: Sequence[str], environ: Mapping[str, str]) -> bytes | No
 
 def _fresh(path: str, key: str, window: int) -> bytes | None:
     """The entry's answer if it is this key's and has more than ``window`` seconds left."""
-    if not _usable_dir(os.path.dirname(path)):
+    if not usable_dir(os.path.dirname(path)):
         return None
     sealed = unseal(read_private(path, MAX_ENTRY_BYTES), ENTRY_MAGIC)
     if sealed is None:
@@ -155,94 +156,6 @@ def known_dir(environ: Mapping[str, str], kind: str) -> str | None:
 def index_path(directory: str, argv: Sequence[str]) -> str:
     name = sha256_hex("\0".join(argv).encode("utf-8", "surrogateescape"))
     return os.path.join(directory, name + INDEX_SUFFIX)
-
-
-def _usable_dir(path: str) -> bool:
-    try:
-        return unusable_dir(os.lstat(path)) is None
-    except OSError:
-        return False
-
-
-def unusable_dir(info: os.stat_result) -> str | None:
-    """Why a cache dir with this lstat must not be used, or None if it may."""
-    if stat.S_ISLNK(info.st_mode):
-        return "it is a symlink, which credproc does not follow"
-    if not stat.S_ISDIR(info.st_mode):
-        return "it is not a directory"
-    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        return "it belongs to another user"
-    if info.st_mode & 0o022:
-        return "others can write to it (make it chmod 700)"
-    return None
-
-
-def is_private_file(info: os.stat_result) -> bool:
-    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
-
-
-def read_private(path: str, limit: int) -> bytes | None:
-    """A private regular file of ours, whole, or None: never a symlink's target, never more
-    than ``limit`` bytes, never a wait on a FIFO planted in its place."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not is_private_file(info) or info.st_size > limit:
-            return None
-        return os.read(fd, limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-# -- sealed files: a header line that states the rest's length and hash ----------------------
-
-
-def seal(magic: str, fields: Sequence[str], body: bytes) -> bytes:
-    """``MAGIC FIELD... LENGTH SHA256`` then the body: a reader can tell a whole file from a
-    truncated or garbled one without parsing it. The fields hold no spaces or newlines."""
-    header = " ".join([magic, *fields, str(len(body)), sha256_hex(body)])
-    return header.encode() + b"\n" + body
-
-
-def unseal(raw: bytes | None, magic: str) -> tuple[list[str], bytes] | None:
-    """The header's fields and the body of a whole sealed file of this kind, else None."""
-    if raw is None or not raw.startswith(magic.encode() + b" "):
-        return None
-    end = raw.find(b"\n")
-    if end < 0:
-        return None
-    try:
-        words = raw[len(magic) + 1 : end].decode("ascii").split(" ")
-    except UnicodeDecodeError:
-        return None
-    body = raw[end + 1 :]
-    if len(words) < 2 or words[-2] != str(len(body)) or words[-1] != sha256_hex(body):
-        return None
-    return words[:-2], body
-
-
-def sha256_hex(data: bytes) -> str:
-    """SHA-256 from CPython's built-in module: hashlib would load OpenSSL, which costs a hit
-    more than everything else it does."""
-    return str(_SHA256(data).hexdigest())
-
-
-def _builtin_sha256() -> Callable[[bytes], Any]:
-    try:  # _sha2 since CPython 3.12, _sha256 before
-        return __import__("_sha2" if sys.version_info >= (3, 12) else "_sha256").sha256  # type: ignore[no-any-return]
-    except ImportError:
-        import hashlib  # noqa: PLC0415 - other interpreters
-
-        return hashlib.sha256
-
-
-_SHA256 = _builtin_sha256()
 
 
 # -- the index's records ---------------------------------------------------------------------

@@ -35,12 +35,9 @@ from .hit import (
     file_identity,
     index_dir,
     index_path,
-    read_private,
     records,
-    seal,
-    unseal,
-    unusable_dir,
 )
+from .private import read_private, ready_dir, seal, unseal
 from .request import Request
 
 MAX_RECORDS = 8  # per command line
@@ -154,8 +151,7 @@ def remember(argv: Sequence[str], reads: Reads, request: Request) -> None:
     )
     path = index_path(directory, argv)
     with contextlib.suppress(OSError):
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        if unusable_dir(os.lstat(directory)) is not None:
+        if ready_dir(directory) is not None:
             return
         sealed = unseal(read_private(path, MAX_INDEX_BYTES), INDEX_MAGIC)
         kept = [new] + [

@@ -12,6 +12,7 @@ import os
 from typing import IO, ClassVar
 
 from ..errors import ConfigError
+from .private import open_nofollow
 
 NAME = "credproc"
 FORMAT = "credproc: %(levelname)s: %(message)s"
@@ -56,7 +57,7 @@ def configure(*, verbose: bool, debug: bool, log_file: str | None) -> None:
         path = os.path.expanduser(log_file)
         try:
             # 0600 from the start: diagnostics name roles and accounts.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+            fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         except OSError as error:
             raise ConfigError(f"cannot open the log file {path}: {error.strerror}") from None
         stream = os.fdopen(fd, "a", encoding="utf-8")

@@ -45,7 +45,7 @@ LOADED_BY_NAME = {
     # the fetch step, imported when a refresh calls it (boto3: not for a warm env or exec)
     "credproc.cli.refresh": {"credproc.fetch.fetch"},
     # CPython's own SHA-256 modules (_sha2, _sha256): none of credproc's
-    "credproc.core.hit": set(),
+    "credproc.core.private": set(),
     # the package's public names, each from its module when first used
     "credproc": {"credproc.api", "credproc.core.credentials", "credproc.errors"},
 }
