@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 FENCE = (
     *("credproc", "credproc.__main__", "credproc.core", "credproc.core.hit"),
-    "credproc.core.private",
+    *("credproc.core.private", "credproc.core.warm"),
 )
 BANNED_ON_HIT = (
     *("boto3", "botocore", "urllib3", "filelock", "s3transfer", "keyring", "platformdirs"),
@@ -63,7 +63,7 @@ BANNED_ON_HIT = (
 
 CACHE_DIR_VARIABLE = "CREDPROC_CACHE_DIR"
 ENTRY_MAGIC = "credproc-cache 2"
-INDEX_MAGIC = "credproc-requests 1"
+INDEX_MAGIC = "credproc-requests 2"
 ENTRY_SUFFIX = ".json"
 INDEX_SUFFIX = ".request"
 MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 8 KiB; anything bigger is not ours
@@ -73,10 +73,15 @@ MAX_INDEX_BYTES = 256 * 1024
 LONGEST_TOKEN_SECONDS = 129600 + 60
 ANSWER_START = b'{"Version":1,"AccessKeyId":"'  # the credential_process answer, compact
 ABSENT = "-"  # a variable that is not set, a file that does not exist
+# Commands answered through the fence by ``core.warm``; their records' command lines start
+# with the command's name, so the default command's never meet them.
+WARM_COMMANDS = ("env", "exec")
 
 
 def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Write the cached answer for this command line if it is a hit; False if it is not."""
+    if argv[:1] and argv[0] in WARM_COMMANDS:
+        return False  # core.warm's (credproc.__main__ asks it)
     answer = cached_answer(argv, environ)
     if answer is None or sys.stdout is None:
         return False
@@ -90,6 +95,13 @@ def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
 
 
 def cached_answer(argv: Sequence[str], environ: Mapping[str, str]) -> bytes | None:
+    found = lookup(argv, environ)
+    return None if found is None else found[1]
+
+
+def lookup(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Record, bytes] | None:
+    """The record of this command line whose inputs still hold, and its entry's answer, if
+    that has more than the refresh window left."""
     directory = index_dir(environ)
     if directory is None or not usable_dir(directory):
         return None
@@ -98,7 +110,8 @@ def cached_answer(argv: Sequence[str], environ: Mapping[str, str]) -> bytes | No
         return None
     for record in records(body[1]):
         if record.argv == list(argv) and record.still_holds(environ):
-            return _fresh(record.entry_path, record.key, record.window)
+            answer = _fresh(record.entry_path, record.key, record.window)
+            return None if answer is None else (record, answer)
     return None
 
 
@@ -181,10 +194,15 @@ def current_identity(path: str) -> str:
 class Record:
     """One resolution: its command line, what it read, what it gave. In the index, a record is
     a run of NUL-terminated fields (neither argv nor the environment can hold a NUL):
-    ``key window entry_path cwd argc argv... envc (name value)... filec (path identity)...``
-    with a set variable's value after ``=``, an unset one as ``-``, cwd empty if unused."""
+    ``key window entry_path cwd argc argv... envc (name value)... filec (path identity)...
+    region output`` with a set variable's value after ``=``, an unset one as ``-``, cwd empty
+    if unused; region the request's (``env`` and ``exec`` export it), empty if none; output
+    ``env``'s format, empty for the other commands."""
 
-    __slots__ = ("argv", "cwd", "entry_path", "environment", "files", "key", "window")
+    __slots__ = (
+        *("argv", "cwd", "entry_path", "environment", "files", "key", "output", "region"),
+        "window",
+    )
 
     def __init__(
         self,
@@ -196,9 +214,12 @@ class Record:
         argv: list[str],
         environment: dict[str, str | None],
         files: dict[str, str],
+        region: str = "",
+        output: str = "",
     ) -> None:
         self.key, self.window, self.entry_path, self.cwd = key, window, entry_path, cwd
         self.argv, self.environment, self.files = argv, environment, files
+        self.region, self.output = region, output
 
     def still_holds(self, environ: Mapping[str, str]) -> bool:
         """Whether every input the resolution read is as it was."""
@@ -218,7 +239,7 @@ class Record:
         out.append(str(len(self.files)))
         for path, identity in self.files.items():
             out += [path, identity]
-        return out
+        return [*out, self.region, self.output]
 
 
 def records(body: bytes) -> list[Record]:
@@ -254,6 +275,7 @@ def records(body: bytes) -> list[Record]:
                 environment[name] = None if value == ABSENT else value[1:]
             pairs = take(2 * number())
             files = dict(zip(pairs[::2], pairs[1::2], strict=True))
+            region, output = take(2)
             found.append(
                 Record(
                     key=key,
@@ -263,6 +285,8 @@ def records(body: bytes) -> list[Record]:
                     argv=argv,
                     environment=environment,
                     files=files,
+                    region=region,
+                    output=output,
                 )
             )
     except ValueError:

@@ -129,9 +129,10 @@ def note_cwd() -> None:
         reads.note_cwd()
 
 
-def remember(argv: Sequence[str], reads: Reads, request: Request) -> None:
-    """Record a resolution that gave ``request``, if it can be trusted later. Best effort: the
-    index only saves time, so it is skipped, silently, wherever it cannot be written."""
+def remember(argv: Sequence[str], reads: Reads, request: Request, output: str = "") -> None:
+    """Record a resolution that gave ``request``, if it can be trusted later (``output``:
+    ``env``'s format). Best effort: the index only saves time, so it is skipped, silently,
+    wherever it cannot be written."""
     if not reads.indexable or request.cache_dir is None:
         return
     directory = index_dir(os.environ)
@@ -148,6 +149,8 @@ def remember(argv: Sequence[str], reads: Reads, request: Request) -> None:
         argv=list(argv),
         environment=reads.environment,
         files=reads.files,
+        region=request.region or "",
+        output=output,
     )
     path = index_path(directory, argv)
     with contextlib.suppress(OSError):

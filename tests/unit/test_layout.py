@@ -5,6 +5,7 @@ the keyring module alone, and printing left to the command layer."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,10 +249,16 @@ def test_only_the_keyring_module_imports_keyring() -> None:
     assert _importers(("keyring", "secretstorage", "jeepney")) == {"credproc.keys.keyring"}
 
 
+# The fenced hit answers before the CLI is loaded: it writes its answer itself.
+FENCED_WRITERS = {"credproc.core.hit", "credproc.core.warm"}
+
+
 def test_only_the_command_layer_writes_to_stdout() -> None:
     writers = {
         _module_name(path)
         for path in PACKAGE.rglob("*.py")
-        if "sys.stdout.write" in path.read_text() or "print(" in path.read_text()
+        if re.search(r"sys\.stdout(\.buffer)?\.write|print\(", path.read_text())
     }
-    assert {w for w in writers if not w.startswith("credproc.cli.commands.")} == set()
+    assert writers >= FENCED_WRITERS
+    outside = {w for w in writers if not w.startswith("credproc.cli.commands.")}
+    assert outside == FENCED_WRITERS
