@@ -11,11 +11,15 @@ from ..errors import ConfigError
 from .private import O_CLOEXEC, O_NOFOLLOW, ready_dir
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes, mode: int = 0o600, *, durable: bool = True
+) -> None:
     """Write ``path`` through a temp file in its directory: fsync, chmod, then os.replace.
 
     The temp file is 0600 from its creation, so the data is never readable by others on the
-    way, even when ``mode`` (the cache's 0600, or a config file's own mode) will allow it."""
+    way, even when ``mode`` (the cache's 0600, or a config file's own mode) will allow it.
+    ``durable=False`` skips the fsync, for a file whose readers can tell a whole one from
+    what a crash leaves (a sealed file) and lose nothing but time with it (the index)."""
     # A writer killed before os.replace leaves its temp file behind; the next writer of the
     # same path sweeps it away (cache writers hold the key's lock, so no live writer owns it).
     path = os.fspath(path)
@@ -32,7 +36,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                os.fsync(file.fileno())
         if mode != 0o600:
             os.chmod(temp, mode)
         os.replace(temp, path)

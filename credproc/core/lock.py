@@ -1,20 +1,20 @@
 """The per-key refresh lock: one refresher per key, other keys never wait.
 
 An flock dies with its process, so a refresher killed with -9 blocks nobody. filelock is
-imported only here (``file_lock``, which the keys index's lock uses too), and only a refresh
-takes a key's lock.
+loaded only here (``file_lock``, which the keys index's lock uses too), by name when a lock is
+taken: importing it costs a run several times a bare interpreter's start, and a run whose
+entry is fresh (``env``, ``exec``, the first run after the AWS config changed) takes none.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import stat
 import time
 from collections.abc import Iterator
-from typing import NamedTuple
-
-import filelock
+from typing import Any, NamedTuple
 
 from ..errors import LockTimeoutError
 from .log import logger
@@ -71,6 +71,7 @@ def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bo
     ``holder`` and ``doing`` name who may hold it and what for, in the LockTimeoutError
     ("another credproc process has been refreshing this role for over 60 s") and the -v line
     while waiting. OSError when no lock can be had at ``path``."""
+    filelock: Any = importlib.import_module("filelock")
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
     waited = False
     try:

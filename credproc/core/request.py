@@ -8,9 +8,10 @@ that must stay apart), so it is never a side effect of another edit.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import NamedTuple
+
+from .private import sha256_hex
 
 # The defaults resolve applies; the option table shows them in help and docs.
 DEFAULT_DURATION = 3600
@@ -92,7 +93,7 @@ class Request(NamedTuple):
     @property
     def key(self) -> str:
         canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return sha256_hex(canonical.encode())  # hashlib would load OpenSSL for this
 
     def describe(self) -> str:
         """What the token is, for messages: 'role ARN' or 'MFA session for SERIAL'."""

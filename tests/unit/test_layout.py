@@ -47,6 +47,12 @@ LOADED_BY_NAME = {
     "credproc.cli.refresh": {"credproc.fetch.fetch"},
     # CPython's own SHA-256 modules (_sha2, _sha256): none of credproc's
     "credproc.core.private": set(),
+    # filelock when a lock is taken, logging when something is logged, platformdirs where
+    # core.hit's rule does not apply: none of credproc's, each costly for a run that only
+    # resolves and prints
+    "credproc.core.lock": set(),
+    "credproc.core.log": set(),
+    "credproc.core.dirs": set(),
     # the package's public names, each from its module when first used
     "credproc": {"credproc.api", "credproc.core.credentials", "credproc.errors"},
 }
