@@ -68,6 +68,7 @@ HIT_BUDGET = 1.5  # the goal: a hit, in every documented form, at most this many
 # Warm commands (issue 27): env and exec through the fence, the first run after a config edit.
 WARM_BUDGET = 1.5  # a warm env: bare starts; a warm exec -- true: bare start plus true
 EDIT_BUDGET = 3.0  # the first run after an edit of the AWS config (index miss, token cached)
+HIT_GOAL = 1.2  # where the hit stays, with the largest config too
 ENV_FORMATS = ("sh", "fish", "powershell", "dotenv")
 SIZE_BUDGET = 1.15  # and a --profile hit with the largest config at most this times an empty one
 ENDPOINT_GOAL = 0.005  # seconds: an endpoint fetch from the cache, "a few milliseconds"
@@ -592,23 +593,30 @@ class Bench:
             "credproc exec -- true": [str(CREDPROC), "exec", *flags, "--", "true"],
             "credproc cache list": [str(CREDPROC), "cache", "list"],
         }
+        largest = max(self.settings.config_sizes)
+        big = profile_form_name(largest)
+        commands[big] = [str(CREDPROC), "--profile", PROFILE_FORM]
+        envs = {big: {"AWS_CONFIG_FILE": str(self.workspace.sized_config(largest))}}
+        time.sleep(0.06)  # older than what the index records (core.index), as a real config
         fenced = [name for name in commands if name.startswith(("credproc env", "credproc exec"))]
-        for name in fenced:  # the long way once, which records the command line
-            run_checked(commands[name], self.env)
-        for name in ["credproc, cache hit", *fenced]:
-            profiled = run_checked(commands[name], {**self.env, **IMPORTTIME})
+        for name in [*fenced, big]:  # the long way once, which records the command line
+            run_checked(commands[name], {**self.env, **envs.get(name, {})})
+        for name in ["credproc, cache hit", big, *fenced]:
+            env = {**self.env, **envs.get(name, {}), **IMPORTTIME}
+            profiled = run_checked(commands[name], env)
             modules = imported_modules(profiled.stderr)
             banned = [p for p in BANNED_ON_HIT if any(m.partition(".")[0] == p for m in modules)]
             if banned or "credproc.cli.main" in modules:
                 self.fail(f"{name}: not answered through the fence ({', '.join(banned)})")
         before = self.server.assume_role_calls(CREDPROC_ROLE)
-        times = medians(time_interleaved(commands, self.env, runs))
+        times = medians(time_interleaved(commands, self.env, runs, envs=envs))
         edited, bare = self._after_edits(runs)
         made = self.server.assume_role_calls(CREDPROC_ROLE) - before
         if made:
             self.fail(f"warm commands: {made} AssumeRole calls on a warm cache, expected 0")
         python = times["python -c pass"]
         python_true = python + times["true"]
+        big_time = times[big]
         slowest_env = max((n for n in times if n.startswith("credproc env")), key=times.__getitem__)
         exec_time = times["credproc exec -- true"]
 
@@ -634,6 +642,9 @@ class Bench:
                 f" {ratio(exec_time, python_true)} ({met(exec_time, WARM_BUDGET * python_true)}).",
                 f"Goal: the first run after an edit within {EDIT_BUDGET}x bare python:"
                 f" {ratio(edited, bare)} ({met(edited, EDIT_BUDGET * bare)}).",
+                f"Goal: the hit within {HIT_GOAL}x bare python with {largest:,} other profiles"
+                f" in the config too: {ratio(big_time, python)}"
+                f" ({met(big_time, HIT_GOAL * python)}).",
                 "`credproc serve` (its endpoint fetch) is not in this table: that command is"
                 " not on this branch.",
             ],
