@@ -31,12 +31,22 @@ Anything else (no record, a changed input, no entry, any doubt) returns None and
 the whole algorithm, which tells a miss from an error and says why. So a hit never reports an
 error, and a hit never prints what the CLI would not.
 
-The fence: the modules a hit may load are ``FENCE``, and only they may import lazily
-(``# noqa: PLC0415``) or stand in for the standard library (``TYPE_CHECKING`` below); every
-other module imports normally at its top. ``tests/features/test_hot_path.py`` checks both, and
+A warm ``env`` or ``exec`` is answered the same way by ``core.warm`` (``credproc.__main__``
+asks it instead; ``serve`` here never answers their command lines).
+
+The fence: the modules a hit may load are ``FENCE`` (a credential_process hit loads all but
+``core.warm``), and only they may hold an import statement inside a function (``# noqa:
+PLC0415``) or stand in for the standard library (``TYPE_CHECKING`` below); every other module
+has its import statements at its top. ``tests/features/test_hot_path.py`` checks both, and
 that a hit in every documented form imports nothing of ``BANNED_ON_HIT``: boto3 and its kin
 cost more than a hit in all; the others each cost a good part of one (``re`` and ``enum`` come
 with ``json``, ``typing`` with ``collections.abc`` users, OpenSSL with ``hashlib``).
+
+Outside the fence, a few modules load others by name when a run first needs them
+(``importlib.import_module``): the command that runs (``cli.commands``), the fetch step and
+boto3 (``cli.refresh``), filelock (``core.lock``), logging (``core.log``), platformdirs
+(``core.dirs``). Those are deferred imports too, by design; ``tests/unit/test_layout.py``
+lists each with its reason (``LOADED_BY_NAME``) and follows them in its layer checks.
 """
 
 from __future__ import annotations
