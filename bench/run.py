@@ -959,10 +959,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One table from its own run, named as such, into the last full run's results.
         warm = tables[-1]
         machine = {row[0]: row[1] for row in tables[0].rows}
+        load = machine["load average (1 min): start, before the bursts"].split(", ")
         warm.notes.insert(
             0,
             f"From `{command}`, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, a run of"
-            f" its own (load average {machine['load average (1 min): start, before the bursts']},"
+            f" its own (load average {load[0]} at its start, {load[1]} at its end;"
             f" Python {machine['Python']}, pip {machine['pip']}).",
         )
         if failures:
