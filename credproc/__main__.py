@@ -1,5 +1,5 @@
-"""``credproc`` and ``python -m credproc``: a cache hit answered by ``core.hit``, anything else
-by the CLI (``cli.main``), which is imported only then."""
+"""``credproc`` and ``python -m credproc``: a cache hit answered by ``core.hit`` (a warm ``env``
+or ``exec`` by ``core.warm``), anything else by the CLI (``cli.main``), imported only then."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ from .core import hit
 
 
 def main() -> int:
+    argv = sys.argv[1:]
     try:
-        served = hit.serve(sys.argv[1:], os.environ)
+        if argv[:1] and argv[0] in hit.WARM_COMMANDS:
+            from .core import warm  # noqa: PLC0415 - env and exec only
+
+            served = warm.serve(argv, os.environ)
+        else:
+            served = hit.serve(argv, os.environ)
     except Exception:  # noqa: BLE001 - any doubt is a miss: the CLI runs the whole algorithm
         served = False
     if served:

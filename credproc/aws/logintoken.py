@@ -35,8 +35,8 @@ from typing import NamedTuple
 
 from ..core.credentials import Credentials, format_expiration, parse_expiration
 from ..core.files import atomic_write
-from ..core.hit import is_private_file, read_private, unusable_dir
 from ..core.lock import Held, refresh_lock
+from ..core.private import is_private_file, read_private, unusable_dir
 from ..errors import ConfigError
 
 MAX_TOKEN_BYTES = 64 * 1024

@@ -37,9 +37,9 @@ from typing import NamedTuple
 from ..config.sso import SsoSession
 from ..core.credentials import format_expiration, parse_expiration
 from ..core.files import atomic_write
-from ..core.hit import O_CLOEXEC, read_private, unusable_dir
 from ..core.lock import Held, refresh_lock
 from ..core.log import logger
+from ..core.private import O_CLOEXEC, read_private, ready_dir
 from ..errors import ConfigError
 
 MAX_TOKEN_BYTES = 64 * 1024
@@ -312,11 +312,7 @@ def foreign(path: str) -> str | None:
 
 def _ready_dir(directory: str) -> None:
     """The token directory, created 0700 if missing; ConfigError if it must not be used."""
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        why = unusable_dir(os.lstat(directory))
-    except OSError as error:
-        raise ConfigError(f"cannot use {directory}: {error.strerror or error}") from None
+    why = ready_dir(directory)
     if why is not None:
         raise ConfigError(f"not writing SSO tokens to {directory}: {why}")
 

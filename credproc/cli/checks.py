@@ -7,7 +7,7 @@ import os
 from typing import Literal, NamedTuple
 
 from ..core.cache import Cache
-from ..core.hit import is_private_file, unusable_dir
+from ..core.private import is_private_file, unusable_dir
 from ..core.request import Request
 from ..errors import AuthError, ConfigError, ConfigFileError, CredprocError, StsUnavailableError
 

@@ -116,14 +116,17 @@ class _Line:
         slots: list[Argument | tuple[Command, ...]] = [*self.declared.positionals()]
         if self.declared.actions:
             slots.append(self.declared.actions)
-        return slots[self.positionals] if self.positionals < len(slots) else None
+        if self.positionals < len(slots):
+            return slots[self.positionals]
+        last = slots[-1] if slots else None
+        return last if isinstance(last, Argument) and last.many else None  # PROFILE...
 
     def flags(self, current: str) -> list[Candidate]:
         """Every flag of the command, but those already given once (unless repeatable); the
         short ones only for a bare "-"."""
         found = []
         for declared in self.declared.flags():
-            repeatable = isinstance(declared, Option) and declared.many
+            repeatable = declared.many
             if declared.dest in self.given and not repeatable:
                 continue
             for flag in declared.flags:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -52,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(message: str, code: int, debug: bool) -> int:
     if debug:
-        traceback.print_exc()
+        # The interpreter's own report, as traceback.print_exc() writes it, without
+        # importing traceback (and linecache, tokenize) into every run.
+        sys.__excepthook__(*sys.exc_info())
     marker = NESTED_CODE.format(code=code) if _nested() else ""
     sys.stderr.write(f"{ERROR_PREFIX}{marker}{_one_line(message)}\n")
     return code

@@ -4,56 +4,27 @@ a shell (or a .env file) to read back verbatim (``env``), and rows as an aligned
 
 from __future__ import annotations
 
-import re
-import shlex
 from collections.abc import Mapping, Sequence
 
-from ..config.syntax import ENV_FORMAT_ALIASES
+from ..config.syntax import ENV_FORMAT_ALIASES, ENV_FORMATS
+from ..core.warm import lines
 from ..errors import UsageError
-
-_PLAIN = re.compile(r"[A-Za-z0-9_/+=.:@,-]*")
-# PowerShell ends a single-quoted string at any of these, not only at the ASCII quote.
-_POWERSHELL_QUOTES = re.compile("(['\u2018\u2019\u201a\u201b])")
 
 
 def environment(variables: Mapping[str, str], shell_format: str) -> str:
-    """The variables in one of ``syntax.ENV_FORMATS`` (or a name for one)."""
+    """The variables in one of ``syntax.ENV_FORMATS`` (or a name for one). The lines are
+    ``core.warm``'s, which a warm ``env`` prints through the fence: the same bytes either way."""
     shell_format = ENV_FORMAT_ALIASES.get(shell_format, shell_format)
-    return "".join(_line(key, value, shell_format) + "\n" for key, value in variables.items())
-
-
-def _line(key: str, value: str, shell_format: str) -> str:
-    if shell_format == "sh":
-        return f"export {key}={shlex.quote(value)}"
-    if shell_format == "fish":
-        return f"set -gx {key} {_fish_quote(value)};"
-    if shell_format == "powershell":
-        doubled = _POWERSHELL_QUOTES.sub(r"\1\1", value)
-        return f"$Env:{key} = '{doubled}'"
-    return f"{key}={_dotenv_quote(key, value)}"
-
-
-def _fish_quote(value: str) -> str:
-    # Inside fish's single quotes only backslash and the quote itself are special.
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _dotenv_quote(key: str, value: str) -> str:
-    """A form that docker compose, python-dotenv and node's dotenv all read back unchanged.
-
-    Bare or single-quoted values are literal to all three; in double quotes they agree only on
-    ``\\n``. Their other escapes and their ``$`` expansion disagree, so a value that needs them
-    is refused rather than written in a form some reader would change."""
-    if _PLAIN.fullmatch(value):
-        return value
-    if not re.search(r"['\\\n\r]|\$\{", value):
-        return f"'{value}'"
-    if not re.search(r'["\\\r$]', value):
-        return '"' + value.replace("\n", "\\n") + '"'
-    raise UsageError(
-        f"{key} has a value that .env readers would not all read back unchanged; "
-        "use another --format"
-    )
+    if shell_format not in ENV_FORMATS:
+        raise UsageError(f"unknown --format {shell_format!r}")
+    text = lines(variables, shell_format)
+    if text is None:  # only .env has values it cannot hold: name the first
+        key = next(k for k, v in variables.items() if lines({k: v}, shell_format) is None)
+        raise UsageError(
+            f"{key} has a value that .env readers would not all read back unchanged; "
+            "use another --format"
+        )
+    return text
 
 
 def table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:

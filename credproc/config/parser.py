@@ -99,7 +99,10 @@ def _fill(parser: argparse.ArgumentParser, command: Command, *, action: bool = F
     if not action:
         _add_arguments(parser, command.arguments, groups)
     if command.actions:
-        actions = parser.add_subparsers(dest=ACTION, required=True, parser_class=Parser)
+        # A command that takes arguments of its own does its own work when no action is named
+        # (`credproc serve` serves; `credproc serve grant` makes a grant).
+        required = not command.arguments
+        actions = parser.add_subparsers(dest=ACTION, required=required, parser_class=Parser)
         for each in command.actions:
             _fill(actions.add_parser(each.name, help=each.summary), each, action=True)
 
@@ -148,21 +151,32 @@ def _add_arguments(
             where = exclusive.get(argument.exclusive) or exclusive.setdefault(
                 argument.exclusive, where.add_mutually_exclusive_group()
             )
-        details: dict[str, object] = {"help": argument.help}
-        if argument.switch:
-            details["action"] = "store_true"
-        else:
-            details["metavar"] = argument.metavar
-            if argument.choices:
-                details["choices"] = argument.choices
-            if argument.default is not None:
-                details["default"] = argument.default
+        details = _details(argument)
         if argument.flags:
-            details["dest"] = argument.dest
-            if argument.required:
-                details["required"] = True
             where.add_argument(*argument.flags, **details)  # type: ignore[arg-type]
         else:
-            if argument.optional:
-                details["nargs"] = "?"
             where.add_argument(argument.dest, **details)  # type: ignore[arg-type]
+
+
+def _details(argument: Argument) -> dict[str, object]:
+    """add_argument's keywords for a declared argument."""
+    details: dict[str, object] = {"help": argument.help}
+    if argument.switch:
+        details["action"] = "store_true"
+    else:
+        details["metavar"] = argument.metavar
+        if argument.choices:
+            details["choices"] = argument.choices
+        if argument.default is not None:
+            details["default"] = argument.default
+    if argument.flags:
+        details["dest"] = argument.dest
+        if argument.required:
+            details["required"] = True
+        if argument.many and not argument.switch:
+            details["action"] = "append"  # --listen A --listen B
+    elif argument.optional:
+        details["nargs"] = "?"
+    elif argument.many:
+        details["nargs"] = "+"  # PROFILE...
+    return details

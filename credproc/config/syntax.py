@@ -19,6 +19,7 @@ from .options import (
     CONSOLE_OPTIONS,
     OPTIONS,
     OUTPUT_OPTIONS,
+    PATH,
     PROFILE,
     ROLE_OPTIONS,
     SESSION,
@@ -30,6 +31,9 @@ from .options import (
 # read sh's lines as they are).
 ENV_FORMATS = ("sh", "fish", "powershell", "dotenv")
 ENV_FORMAT_ALIASES = {"bash": "sh", "zsh": "sh"}
+# credproc serve: where it listens unless told, and serve env's formats, the first the default.
+DEFAULT_SERVE_ADDRESS = "127.0.0.1:9911"
+SERVE_ENV_FORMATS = ("env", "docker", "compose")
 # The shells ``credproc completion`` has a script for.
 SHELLS = ("bash", "zsh", "fish")
 DEFAULT_CONSOLE_SECONDS = 3600
@@ -55,6 +59,7 @@ class Argument:
         "exclusive",
         "flags",
         "help",
+        "many",
         "metavar",
         "optional",
         "required",
@@ -76,6 +81,7 @@ class Argument:
         optional: bool = False,  # a positional that may be left out
         exclusive: str = "",  # the arguments that share a non-empty name exclude each other
         section: str = "",  # its heading in --help; "" puts it with -h
+        many: bool = False,  # a flag that may be repeated; a positional that takes 1 or more
     ) -> None:
         self.dest = dest
         self.help = help
@@ -88,6 +94,7 @@ class Argument:
         self.optional = optional
         self.exclusive = exclusive
         self.section = section
+        self.many = many
 
     def help_text(self) -> str:
         return self.help
@@ -173,6 +180,19 @@ _SSO_SESSION = (
 )
 _KEYS_GENERAL = (BY_DEST["lock_timeout"], *OUTPUT_OPTIONS)
 _KEY_NAME = Argument("name", "a name from credproc keys list", metavar="NAME")
+# credproc serve: the options every profile it serves is resolved with (over the profile's
+# own keys, as flags are), and what a grant is named by.
+SERVER_OPTION_DESTS = (
+    "duration",
+    "mfa_prompt",
+    "sso_login",
+    "login",
+    "cache_dir",
+    "refresh_window",
+    "lock_timeout",
+)
+_SERVE_OPTIONS = (*(BY_DEST[dest] for dest in SERVER_OPTION_DESTS), *OUTPUT_OPTIONS)
+_GRANT_NAME = Argument("grant", "a name from credproc serve list", metavar="GRANT")
 
 # The default command: `credproc [options]`, what credential_process runs.
 DEFAULT = Command(
@@ -508,6 +528,89 @@ COMMANDS: dict[str, Command] = {
                     ("--all",),
                     switch=True,
                     exclusive="which",
+                ),
+            ),
+        ),
+        Command(
+            "serve",
+            "Serve credentials to containers: each reads only the profiles its grant names "
+            "(with no action: run the server).",
+            _SERVE_OPTIONS,
+            (
+                Argument(
+                    "listen",
+                    f"listen on this IP address and port (default {DEFAULT_SERVE_ADDRESS}); "
+                    "repeat for more; a public address needs --allow-public",
+                    ("--listen",),
+                    metavar="ADDRESS:PORT",
+                    many=True,
+                ),
+                Argument(
+                    "allow_public",
+                    "let --listen take a public address, or every address (0.0.0.0, ::)",
+                    ("--allow-public",),
+                    switch=True,
+                ),
+            ),
+            actions=(
+                Command(
+                    "grant",
+                    "a token that may read these profiles and nothing else, written to a 0600 "
+                    "file (its path is printed)",
+                    OUTPUT_OPTIONS,
+                    (
+                        Argument(
+                            "profiles", "the profiles it may read", metavar=PROFILE, many=True
+                        ),
+                        Argument(
+                            "name",
+                            "the grant's name (default: the profiles' names joined by +)",
+                            ("--name",),
+                            metavar="NAME",
+                        ),
+                        Argument(
+                            "out",
+                            "write the token to this new file (default: one in credproc's dir)",
+                            ("--out",),
+                            metavar=PATH,
+                        ),
+                    ),
+                ),
+                Command("list", "one row per grant, no token", OUTPUT_OPTIONS, (_JSON,)),
+                Command(
+                    "revoke",
+                    "remove a grant and its token file; a running server refuses it at once",
+                    OUTPUT_OPTIONS,
+                    (_GRANT_NAME,),
+                ),
+                Command(
+                    "env",
+                    "print the container's variables for a grant: NAME=value lines, docker "
+                    "run flags or compose lines",
+                    OUTPUT_OPTIONS,
+                    (
+                        _GRANT_NAME,
+                        Argument(
+                            "address",
+                            "the address containers reach the server at (default "
+                            f"{DEFAULT_SERVE_ADDRESS}; 169.254.170.2:PORT from a container)",
+                            ("--address",),
+                            metavar="ADDRESS:PORT",
+                        ),
+                        Argument(
+                            "profile",
+                            "which of the grant's profiles (default: its first)",
+                            ("--profile",),
+                            metavar=PROFILE,
+                        ),
+                        Argument(
+                            "format",
+                            "env (NAME=value, the default), docker (run flags) or compose",
+                            ("--format",),
+                            choices=SERVE_ENV_FORMATS,
+                            default=SERVE_ENV_FORMATS[0],
+                        ),
+                    ),
                 ),
             ),
         ),

@@ -27,24 +27,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .credentials import Credentials
 from .files import atomic_write
-from .hit import (
-    ENTRY_MAGIC,
-    ENTRY_SUFFIX,
-    LONGEST_TOKEN_SECONDS,
-    MAX_ENTRY_BYTES,
-    read_private,
-    seal,
-    unseal,
-    unusable_dir,
-)
+from .hit import ENTRY_MAGIC, ENTRY_SUFFIX, LONGEST_TOKEN_SECONDS, MAX_ENTRY_BYTES
 from .log import logger
+from .private import read_private, ready_dir, seal, unseal, unusable_dir
 
 if TYPE_CHECKING:
     from .request import Request
 
 ENTRY_FORMAT = 2
 OLD_ENTRY_FORMAT = 1  # the JSON document alone, without the header and the ready answer
-_PRIVATE = 0o077  # group and other permission bits
 # After a failed refresh, how long runs serve the cached token before trying STS again: it
 # doubles with each failure in a row, up to the cap. A retry time further off than the cap
 # (a clock that jumped back) is ignored.
@@ -227,30 +218,18 @@ class Cache:
         return self._writable
 
     def _dir_is_safe(self, *, create: bool) -> bool:
-        """Use only a real directory that we own and nobody else can write to."""
-        path = self.directory
+        """Use only a real directory that we own and nobody else can write to; ``create``:
+        make it ready to write into (``private.ready_dir``: made, writable, tightened)."""
+        if create:
+            why = ready_dir(self.directory)
+            return True if why is None else self._unusable(why)
         try:
-            info = os.lstat(path)
+            why = unusable_dir(os.lstat(self.directory))
         except FileNotFoundError:
-            if not create:
-                return False
-            try:
-                os.makedirs(path, mode=0o700, exist_ok=True)
-                info = os.lstat(path)
-            except OSError as error:
-                return self._unusable(f"cannot create it: {error.strerror or error}")
+            return False
         except OSError as error:
             return self._unusable(error.strerror or str(error))
-        why = unusable_dir(info)
-        if why is not None:
-            return self._unusable(why)
-        if create and not os.access(path, os.W_OK | os.X_OK):  # read-only mount, or mode 0500
-            return self._unusable("it is not writable")
-        if create and info.st_mode & _PRIVATE:
-            # Readable by others but ours: tighten it rather than refuse.
-            with contextlib.suppress(OSError):
-                os.chmod(path, 0o700)
-        return True
+        return True if why is None else self._unusable(why)
 
     def _unusable(self, why: str) -> bool:
         if not self._warned:  # a read and a refresh each check the directory

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import time
 from datetime import datetime, timezone
 
 from ..errors import ConfigError
-from .hit import O_CLOEXEC
+from .private import O_CLOEXEC, O_NOFOLLOW, ready_dir
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes, mode: int = 0o600, *, durable: bool = True
+) -> None:
     """Write ``path`` through a temp file in its directory: fsync, chmod, then os.replace.
 
     The temp file is 0600 from its creation, so the data is never readable by others on the
-    way, even when ``mode`` (the cache's 0600, or a config file's own mode) will allow it."""
+    way, even when ``mode`` (the cache's 0600, or a config file's own mode) will allow it.
+    ``durable=False`` skips the fsync, for a file whose readers can tell a whole one from
+    what a crash leaves (a sealed file) and lose nothing but time with it (the index)."""
     # A writer killed before os.replace leaves its temp file behind; the next writer of the
     # same path sweeps it away (cache writers hold the key's lock, so no live writer owns it).
     path = os.fspath(path)
@@ -27,12 +30,14 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(directory, stale))
     temp = os.path.join(directory, f".{name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC, 0o600)
+    # O_EXCL never follows a symlink, where O_NOFOLLOW (POSIX's) is missing too.
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                os.fsync(file.fileno())
         if mode != 0o600:
             os.chmod(temp, mode)
         os.replace(temp, path)
@@ -44,17 +49,11 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -
 
 def private_dir(path: str) -> None:
     """Make ``path`` (and its missing parents) 0700, and check it is private: a real directory,
-    ours, that no one else may enter. ConfigError naming it otherwise."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    info = os.lstat(path)
-    if not stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"{path} is not a directory")
-    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        raise ConfigError(f"{path} belongs to another user")
-    if info.st_mode & 0o077:
-        raise ConfigError(
-            f"{path} is not private (mode {stat.S_IMODE(info.st_mode):o}): chmod 700 it"
-        )
+    ours, that no one else may enter (its contents may have been read: not tightened).
+    ConfigError naming it otherwise."""
+    why = ready_dir(path, tighten=False)
+    if why is not None:
+        raise ConfigError(f"{path} {why.removeprefix('it ')}")
 
 
 def private_backup(path: str, data: bytes) -> str:
@@ -62,7 +61,7 @@ def private_backup(path: str, data: bytes) -> str:
     another file: taken before credproc rewrites a file of the user's (the AWS config, the
     credentials file). OSError if it cannot be made."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | O_CLOEXEC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
     for attempt in range(100):
         suffix = f".{attempt}" if attempt else ""
         backup = f"{path}.{stamp}{suffix}.bak"

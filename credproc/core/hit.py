@@ -18,9 +18,9 @@ everything else to the CLI (``credproc.cli.main``). What a hit does, step by ste
    within the same second and at the same size, changes its ctime; a replaced file changes its
    inode) makes the record a miss. A file whose timestamps were too fresh to tell a later
    edit apart is never recorded (``core.index``).
-2. **Read the entry** the record names, as the cache does: a real directory owned by this user
-   that nobody else can write, a regular private file opened without following a symlink (nor
-   blocking on a FIFO), a size cap.
+2. **Read the entry** the record names, as the cache does (``core.private``): a real directory
+   owned by this user that nobody else can write, a regular private file opened without
+   following a symlink (nor blocking on a FIFO), a size cap.
 3. **Check it.** Its first line states the format, the key, the expiry (POSIX seconds, this
    machine's clock, as the answer states it), the length of the rest and the rest's SHA-256:
    a truncated or garbled entry, or one renamed to another key, is a miss. The token must have
@@ -32,27 +32,40 @@ Anything else (no record, a changed input, no entry, any doubt) returns None and
 the whole algorithm, which tells a miss from an error and says why. So a hit never reports an
 error, and a hit never prints what the CLI would not.
 
-The fence: the modules a hit may load are ``FENCE``, and only they may import lazily
-(``# noqa: PLC0415``) or stand in for the standard library (``TYPE_CHECKING`` below); every
-other module imports normally at its top. ``tests/features/test_hot_path.py`` checks both, and
+A warm ``env`` or ``exec`` is answered the same way by ``core.warm`` (``credproc.__main__``
+asks it instead; ``serve`` here never answers their command lines).
+
+The fence: the modules a hit may load are ``FENCE`` (a credential_process hit loads all but
+``core.warm``), and only they may hold an import statement inside a function (``# noqa:
+PLC0415``) or stand in for the standard library (``TYPE_CHECKING`` below); every other module
+has its import statements at its top. ``tests/features/test_hot_path.py`` checks both, and
 that a hit in every documented form imports nothing of ``BANNED_ON_HIT``: boto3 and its kin
 cost more than a hit in all; the others each cost a good part of one (``re`` and ``enum`` come
 with ``json``, ``typing`` with ``collections.abc`` users, OpenSSL with ``hashlib``).
+
+Outside the fence, a few modules load others by name when a run first needs them
+(``importlib.import_module``): the command that runs (``cli.commands``), the fetch step and
+boto3 (``cli.refresh``), filelock (``core.lock``), logging (``core.log``), platformdirs
+(``core.dirs``). Those are deferred imports too, by design; ``tests/unit/test_layout.py``
+lists each with its reason (``LOADED_BY_NAME``) and follows them in its layer checks.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import time
 
+from .private import read_private, sha256_hex, unseal, usable_dir
+
 TYPE_CHECKING = False  # typing's own flag, without importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-    from typing import Any
+    from collections.abc import Mapping, Sequence
 
-FENCE = ("credproc", "credproc.__main__", "credproc.core", "credproc.core.hit")
+FENCE = (
+    *("credproc", "credproc.__main__", "credproc.core", "credproc.core.hit"),
+    *("credproc.core.private", "credproc.core.warm"),
+)
 BANNED_ON_HIT = (
     *("boto3", "botocore", "urllib3", "filelock", "s3transfer", "keyring", "platformdirs"),
     *("logging", "typing", "dataclasses", "inspect", "pathlib", "hashlib", "argparse"),
@@ -60,10 +73,9 @@ BANNED_ON_HIT = (
     *("cryptography", "awscrt"),  # aws login sessions' DPoP proofs: for a refresh only
 )
 
-O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 CACHE_DIR_VARIABLE = "CREDPROC_CACHE_DIR"
 ENTRY_MAGIC = "credproc-cache 2"
-INDEX_MAGIC = "credproc-requests 1"
+INDEX_MAGIC = "credproc-requests 2"
 ENTRY_SUFFIX = ".json"
 INDEX_SUFFIX = ".request"
 MAX_ENTRY_BYTES = 64 * 1024  # a real entry is under 8 KiB; anything bigger is not ours
@@ -73,11 +85,15 @@ MAX_INDEX_BYTES = 256 * 1024
 LONGEST_TOKEN_SECONDS = 129600 + 60
 ANSWER_START = b'{"Version":1,"AccessKeyId":"'  # the credential_process answer, compact
 ABSENT = "-"  # a variable that is not set, a file that does not exist
-_PRIVATE = 0o077  # group and other permission bits
+# Commands answered through the fence by ``core.warm``; their records' command lines start
+# with the command's name, so the default command's never meet them.
+WARM_COMMANDS = ("env", "exec")
 
 
 def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Write the cached answer for this command line if it is a hit; False if it is not."""
+    if argv[:1] and argv[0] in WARM_COMMANDS:
+        return False  # core.warm's (credproc.__main__ asks it)
     answer = cached_answer(argv, environ)
     if answer is None or sys.stdout is None:
         return False
@@ -91,21 +107,29 @@ def serve(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
 
 
 def cached_answer(argv: Sequence[str], environ: Mapping[str, str]) -> bytes | None:
+    found = lookup(argv, environ)
+    return None if found is None else found[1]
+
+
+def lookup(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Record, bytes] | None:
+    """The record of this command line whose inputs still hold, and its entry's answer, if
+    that has more than the refresh window left."""
     directory = index_dir(environ)
-    if directory is None or not _usable_dir(directory):
+    if directory is None or not usable_dir(directory):
         return None
     body = unseal(read_private(index_path(directory, argv), MAX_INDEX_BYTES), INDEX_MAGIC)
     if body is None:
         return None
     for record in records(body[1]):
         if record.argv == list(argv) and record.still_holds(environ):
-            return _fresh(record.entry_path, record.key, record.window)
+            answer = _fresh(record.entry_path, record.key, record.window)
+            return None if answer is None else (record, answer)
     return None
 
 
 def _fresh(path: str, key: str, window: int) -> bytes | None:
     """The entry's answer if it is this key's and has more than ``window`` seconds left."""
-    if not _usable_dir(os.path.dirname(path)):
+    if not usable_dir(os.path.dirname(path)):
         return None
     sealed = unseal(read_private(path, MAX_ENTRY_BYTES), ENTRY_MAGIC)
     if sealed is None:
@@ -159,94 +183,6 @@ def index_path(directory: str, argv: Sequence[str]) -> str:
     return os.path.join(directory, name + INDEX_SUFFIX)
 
 
-def _usable_dir(path: str) -> bool:
-    try:
-        return unusable_dir(os.lstat(path)) is None
-    except OSError:
-        return False
-
-
-def unusable_dir(info: os.stat_result) -> str | None:
-    """Why a cache dir with this lstat must not be used, or None if it may."""
-    if stat.S_ISLNK(info.st_mode):
-        return "it is a symlink, which credproc does not follow"
-    if not stat.S_ISDIR(info.st_mode):
-        return "it is not a directory"
-    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        return "it belongs to another user"
-    if info.st_mode & 0o022:
-        return "others can write to it (make it chmod 700)"
-    return None
-
-
-def is_private_file(info: os.stat_result) -> bool:
-    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    return stat.S_ISREG(info.st_mode) and owned and not info.st_mode & _PRIVATE
-
-
-def read_private(path: str, limit: int) -> bytes | None:
-    """A private regular file of ours, whole, or None: never a symlink's target, never more
-    than ``limit`` bytes, never a wait on a FIFO planted in its place."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not is_private_file(info) or info.st_size > limit:
-            return None
-        return os.read(fd, limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-# -- sealed files: a header line that states the rest's length and hash ----------------------
-
-
-def seal(magic: str, fields: Sequence[str], body: bytes) -> bytes:
-    """``MAGIC FIELD... LENGTH SHA256`` then the body: a reader can tell a whole file from a
-    truncated or garbled one without parsing it. The fields hold no spaces or newlines."""
-    header = " ".join([magic, *fields, str(len(body)), sha256_hex(body)])
-    return header.encode() + b"\n" + body
-
-
-def unseal(raw: bytes | None, magic: str) -> tuple[list[str], bytes] | None:
-    """The header's fields and the body of a whole sealed file of this kind, else None."""
-    if raw is None or not raw.startswith(magic.encode() + b" "):
-        return None
-    end = raw.find(b"\n")
-    if end < 0:
-        return None
-    try:
-        words = raw[len(magic) + 1 : end].decode("ascii").split(" ")
-    except UnicodeDecodeError:
-        return None
-    body = raw[end + 1 :]
-    if len(words) < 2 or words[-2] != str(len(body)) or words[-1] != sha256_hex(body):
-        return None
-    return words[:-2], body
-
-
-def sha256_hex(data: bytes) -> str:
-    """SHA-256 from CPython's built-in module: hashlib would load OpenSSL, which costs a hit
-    more than everything else it does."""
-    return str(_SHA256(data).hexdigest())
-
-
-def _builtin_sha256() -> Callable[[bytes], Any]:
-    try:  # _sha2 since CPython 3.12, _sha256 before
-        return __import__("_sha2" if sys.version_info >= (3, 12) else "_sha256").sha256  # type: ignore[no-any-return]
-    except ImportError:
-        import hashlib  # noqa: PLC0415 - other interpreters
-
-        return hashlib.sha256
-
-
-_SHA256 = _builtin_sha256()
-
-
 # -- the index's records ---------------------------------------------------------------------
 
 
@@ -270,10 +206,15 @@ def current_identity(path: str) -> str:
 class Record:
     """One resolution: its command line, what it read, what it gave. In the index, a record is
     a run of NUL-terminated fields (neither argv nor the environment can hold a NUL):
-    ``key window entry_path cwd argc argv... envc (name value)... filec (path identity)...``
-    with a set variable's value after ``=``, an unset one as ``-``, cwd empty if unused."""
+    ``key window entry_path cwd argc argv... envc (name value)... filec (path identity)...
+    region output`` with a set variable's value after ``=``, an unset one as ``-``, cwd empty
+    if unused; region the request's (``env`` and ``exec`` export it), empty if none; output
+    ``env``'s format, empty for the other commands."""
 
-    __slots__ = ("argv", "cwd", "entry_path", "environment", "files", "key", "window")
+    __slots__ = (
+        *("argv", "cwd", "entry_path", "environment", "files", "key", "output", "region"),
+        "window",
+    )
 
     def __init__(
         self,
@@ -285,9 +226,12 @@ class Record:
         argv: list[str],
         environment: dict[str, str | None],
         files: dict[str, str],
+        region: str = "",
+        output: str = "",
     ) -> None:
         self.key, self.window, self.entry_path, self.cwd = key, window, entry_path, cwd
         self.argv, self.environment, self.files = argv, environment, files
+        self.region, self.output = region, output
 
     def still_holds(self, environ: Mapping[str, str]) -> bool:
         """Whether every input the resolution read is as it was."""
@@ -307,7 +251,7 @@ class Record:
         out.append(str(len(self.files)))
         for path, identity in self.files.items():
             out += [path, identity]
-        return out
+        return [*out, self.region, self.output]
 
 
 def records(body: bytes) -> list[Record]:
@@ -343,6 +287,7 @@ def records(body: bytes) -> list[Record]:
                 environment[name] = None if value == ABSENT else value[1:]
             pairs = take(2 * number())
             files = dict(zip(pairs[::2], pairs[1::2], strict=True))
+            region, output = take(2)
             found.append(
                 Record(
                     key=key,
@@ -352,6 +297,8 @@ def records(body: bytes) -> list[Record]:
                     argv=argv,
                     environment=environment,
                     files=files,
+                    region=region,
+                    output=output,
                 )
             )
     except ValueError:

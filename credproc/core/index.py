@@ -35,12 +35,9 @@ from .hit import (
     file_identity,
     index_dir,
     index_path,
-    read_private,
     records,
-    seal,
-    unseal,
-    unusable_dir,
 )
+from .private import read_private, ready_dir, seal, unseal
 from .request import Request
 
 MAX_RECORDS = 8  # per command line
@@ -132,9 +129,10 @@ def note_cwd() -> None:
         reads.note_cwd()
 
 
-def remember(argv: Sequence[str], reads: Reads, request: Request) -> None:
-    """Record a resolution that gave ``request``, if it can be trusted later. Best effort: the
-    index only saves time, so it is skipped, silently, wherever it cannot be written."""
+def remember(argv: Sequence[str], reads: Reads, request: Request, output: str = "") -> None:
+    """Record a resolution that gave ``request``, if it can be trusted later (``output``:
+    ``env``'s format). Best effort: the index only saves time, so it is skipped, silently,
+    wherever it cannot be written."""
     if not reads.indexable or request.cache_dir is None:
         return
     directory = index_dir(os.environ)
@@ -151,11 +149,12 @@ def remember(argv: Sequence[str], reads: Reads, request: Request) -> None:
         argv=list(argv),
         environment=reads.environment,
         files=reads.files,
+        region=request.region or "",
+        output=output,
     )
     path = index_path(directory, argv)
     with contextlib.suppress(OSError):
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        if unusable_dir(os.lstat(directory)) is not None:
+        if ready_dir(directory) is not None:
             return
         sealed = unseal(read_private(path, MAX_INDEX_BYTES), INDEX_MAGIC)
         kept = [new] + [
@@ -164,4 +163,7 @@ def remember(argv: Sequence[str], reads: Reads, request: Request) -> None:
             if record.fields()[3:] != new.fields()[3:]  # the same inputs: the new one wins
         ]
         body = "".join(field + "\0" for record in kept[:MAX_RECORDS] for field in record.fields())
-        atomic_write(path, seal(INDEX_MAGIC, [], body.encode("utf-8", "surrogateescape")))
+        sealed_body = seal(INDEX_MAGIC, [], body.encode("utf-8", "surrogateescape"))
+        # No fsync: after a crash the hit finds a whole record or none (the seal), and a
+        # missing record costs one resolution. An fsync would cost the run more than that.
+        atomic_write(path, sealed_body, durable=False)

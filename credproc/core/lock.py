@@ -1,8 +1,9 @@
 """The per-key refresh lock: one refresher per key, other keys never wait.
 
 An flock dies with its process, so a refresher killed with -9 blocks nobody. filelock is
-imported only here (``file_lock``, which the keys index's lock uses too), and only a refresh
-takes a key's lock.
+loaded only here (``file_lock``, which the keys index's lock uses too), by name when a lock is
+taken: importing it costs a run several times a bare interpreter's start, and a run whose
+entry is fresh (``env``, ``exec``, the first run after the AWS config changed) takes none.
 
 A holder that waits for a person (an SSO sign-in in the browser, a device code) says so
 (``announce``): a note beside each lock it holds, with what it does and until when its flow
@@ -14,20 +15,22 @@ holder was doing.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import stat
 import threading
 import time
 from collections.abc import Iterator
-from typing import NamedTuple
-
-import filelock
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import LockTimeoutError
 from .files import atomic_write
-from .hit import read_private
 from .log import logger
+from .private import read_private
+
+if TYPE_CHECKING:
+    import filelock
 
 # When this process began to wait for each refresh lock it is taking or holding, outermost
 # first.
@@ -128,6 +131,7 @@ def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bo
     ``holder`` and ``doing`` name who may hold it and what for, in the LockTimeoutError
     ("another credproc process has been refreshing this role for over 60 s") and the -v line
     while waiting. OSError when no lock can be had at ``path``."""
+    filelock: Any = importlib.import_module("filelock")
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
     waited = False
     began = time.monotonic()
@@ -139,7 +143,7 @@ def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bo
             waited = True
             # Why this run is slow, for -v; and the sign tests wait for to know it waits.
             logger().info("%s is %s; waiting up to %g s for it", holder, doing, timeout)
-            _acquire_while_announced(lock, path, timeout)
+            _acquire_while_announced(lock, path, timeout, filelock.Timeout)
     except filelock.Timeout:
         note = _note(path)
         doing = note[0] if note is not None else doing
@@ -153,14 +157,17 @@ def file_lock(path: str, timeout: float, holder: str, doing: str) -> Iterator[bo
         lock.release()
 
 
-def _acquire_while_announced(lock: filelock.FileLock, path: str, timeout: float) -> None:
+def _acquire_while_announced(
+    lock: filelock.FileLock, path: str, timeout: float, timed_out: type[Exception]
+) -> None:
     """Wait ``timeout`` for the lock, then on while its holder's note says a person is still
-    signing in (until the note's time and a grace). filelock.Timeout when neither holds."""
+    signing in (until the note's time and a grace). ``timed_out`` (filelock's Timeout) when
+    neither holds."""
     deadline = time.time() + timeout
     while True:
         try:
             lock.acquire(timeout=max(deadline - time.time(), 0))
-        except filelock.Timeout:
+        except timed_out:
             note = _note(path)
             until = note[1] + NOTE_GRACE_SECONDS if note is not None else 0
             if note is None or until <= time.time():

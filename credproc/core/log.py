@@ -2,16 +2,23 @@
 
 The CLI says what it wants once (``quiet_until_warning`` or ``configure``); modules call
 ``logger()`` on paths that have something to say, and check ``is_verbose()`` before composing
-an informational message.
+an informational message. The logging package is loaded by name when first needed (a warning,
+or ``-v``): importing it costs a run that only resolves and prints more than a bare
+interpreter's start, and most runs say nothing.
 """
 
 from __future__ import annotations
 
-import logging
+import importlib
 import os
-from typing import IO, ClassVar
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    import logging
 
 from ..errors import ConfigError
+from .private import open_nofollow
 
 NAME = "credproc"
 FORMAT = "credproc: %(levelname)s: %(message)s"
@@ -24,12 +31,18 @@ class _State:
     files: ClassVar[list[IO[str]]] = []  # log files we opened, to close then
 
 
+def _logging() -> ModuleType:
+    """The logging package, imported now (see the module docstring)."""
+    return importlib.import_module("logging")
+
+
 def logger() -> logging.Logger:
-    log = logging.getLogger(NAME)
+    lib = _logging()
+    log: logging.Logger = lib.getLogger(NAME)
     if _State.stderr_on_first_use:
         _State.stderr_on_first_use = False
-        _add(log, _stderr_handler(logging.WARNING))
-        log.setLevel(logging.WARNING)
+        _add(log, _stderr_handler(lib.WARNING))
+        log.setLevel(lib.WARNING)
         log.propagate = False
     return log
 
@@ -48,26 +61,27 @@ def configure(*, verbose: bool, debug: bool, log_file: str | None) -> None:
     """Send credproc's own messages to stderr and, if asked, to a file. Never botocore's: its
     debug log holds request and response bodies, secrets included."""
     _forget_setup()
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    log = logging.getLogger(NAME)
+    lib = _logging()
+    level: int = lib.DEBUG if debug else lib.INFO if verbose else lib.WARNING
+    log: logging.Logger = lib.getLogger(NAME)
     log.propagate = False
     _add(log, _stderr_handler(level))
     if log_file:
         path = os.path.expanduser(log_file)
         try:
             # 0600 from the start: diagnostics name roles and accounts.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+            fd = open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         except OSError as error:
             raise ConfigError(f"cannot open the log file {path}: {error.strerror}") from None
         stream = os.fdopen(fd, "a", encoding="utf-8")
         _State.files.append(stream)
-        to_file = logging.StreamHandler(stream)
-        to_file.setFormatter(logging.Formatter("%(asctime)s " + FORMAT))
-        to_file.setLevel(logging.DEBUG if debug else logging.INFO)
+        to_file = lib.StreamHandler(stream)
+        to_file.setFormatter(lib.Formatter("%(asctime)s " + FORMAT))
+        to_file.setLevel(lib.DEBUG if debug else lib.INFO)
         _add(log, to_file)
         level = min(level, to_file.level)
     log.setLevel(level)
-    _State.verbose = level <= logging.INFO
+    _State.verbose = level <= lib.INFO
 
 
 def _add(log: logging.Logger, handler: logging.Handler) -> None:
@@ -82,7 +96,7 @@ def _forget_setup() -> None:
     _State.verbose = False
     if not _State.handlers:
         return
-    log = logging.getLogger(NAME)
+    log = _logging().getLogger(NAME)
     for handler in _State.handlers:
         log.removeHandler(handler)
         handler.close()
@@ -93,7 +107,8 @@ def _forget_setup() -> None:
 
 
 def _stderr_handler(level: int) -> logging.Handler:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(FORMAT))
+    lib = _logging()
+    handler: logging.Handler = lib.StreamHandler()
+    handler.setFormatter(lib.Formatter(FORMAT))
     handler.setLevel(level)
     return handler

@@ -7,10 +7,11 @@ It speaks the container credential protocol every AWS SDK and the CLI read when
 only on a loopback address, ask again when their token nears expiry (botocore with 15 minutes
 left, the JS SDK with 5), and give each request a second or two before retrying.
 
-Every request is answered by ``provider.get_credentials`` for the request, from any number of
-threads: the cache, lock, stale-on-error and backoff of ``credential_process`` (an SDK asks on
-every call once its token is due, and after a failed refresh the backoff serves the cached
-token without trying STS on each).
+The protocol itself (reading a bounded request, the answers) is ``protocol``'s, shared with
+``credproc serve`` (``containers``). Every request is answered by ``provider.get_credentials``
+for the request, from any number of threads: the cache, lock, stale-on-error and backoff of
+``credential_process`` (an SDK asks on every call once its token is due, and after a failed
+refresh the backoff serves the cached token without trying STS on each).
 
 Who may ask: the endpoint listens on 127.0.0.1 only, so any local user can connect, and only
 the token (256 random bits, in the command's environment, which only its user and root can
@@ -21,26 +22,20 @@ anything is looked up; the comparison takes the same time whatever the guess.
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
-import socketserver
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ..config.awsconfig import config_path, config_profiles, credentials_path, credentials_profiles
 from ..core.credentials import Credentials
-from ..core.log import is_verbose, logger
-from ..errors import CredprocError, LockTimeoutError, StsUnavailableError
+from ..core.log import logger
+from .protocol import ProtocolHandler, ProtocolServer, problem
 
 HOST = "127.0.0.1"
 PATH = "/credentials"  # a path of its own: some SDKs refuse a URL without one
 TOKEN_BYTES = 32  # 256 bits
-# A client that connects and sends nothing (or drips) is dropped after this long.
-CLIENT_TIMEOUT = 10
 # The same failure, seen again within this long, is not written to stderr again: an SDK
 # retries each request two or three times.
 REPEAT_QUIET_SECONDS = 60
@@ -149,84 +144,24 @@ class Endpoint:
         logger().warning("the endpoint could not give the command credentials: %s", message)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = False
-    request_queue_size = 128  # a burst of parallel SDK clients is queued, not refused
-    endpoint: Endpoint
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # socketserver prints a traceback to stderr (the command's terminal): a client that
-        # hung up before its answer (an SDK past its timeout) is no news.
-        if is_verbose():
-            kind = type(sys.exc_info()[1]).__name__
-            logger().info("endpoint: a request ended early (%s)", kind)
-
-    def server_bind(self) -> None:
-        # HTTPServer's own looks the host's name up (socket.getfqdn): a DNS query for nothing.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = HOST, self.server_address[1]
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ProtocolHandler):
     server: _Server
-    server_version = "credproc"
-    sys_version = ""
-    timeout = CLIENT_TIMEOUT
 
-    def do_GET(self) -> None:
-        self._answer()
-
-    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
-
-    def _answer(self) -> None:
+    def answer(self) -> None:
         endpoint = self.server.endpoint
         refused = endpoint.authorized(self.headers.get_all("Authorization") or [])
         if refused:
-            self._send(refused, _problem("Unauthorized", "no valid Authorization token"))
+            self.send_json(refused, problem("Unauthorized", "no valid Authorization token"))
         elif self.command != "GET":
-            self._send(405, _problem("MethodNotAllowed", "only GET"), {"Allow": "GET"})
+            self.send_json(405, problem("MethodNotAllowed", "only GET"), {"Allow": "GET"})
         elif self.path != PATH:
-            self._send(404, _problem("NotFound", f"credentials are at {PATH}"))
+            self.send_json(404, problem("NotFound", f"credentials are at {PATH}"))
         else:
-            self._credentials(endpoint)
-
-    def _credentials(self, endpoint: Endpoint) -> None:
-        try:
-            credentials = endpoint.serve()
-        except CredprocError as error:
-            message = " ".join(str(error).split())  # one line, whatever the message held
-            endpoint.failed(message)
-            temporary = isinstance(error, (StsUnavailableError, LockTimeoutError))
-            self._send(503 if temporary else 500, _problem(type(error).__name__, message))
-        except Exception as error:  # noqa: BLE001 - a bug answers 500; the command goes on
-            message = f"internal error: {type(error).__name__}"  # its text might hold anything
-            endpoint.failed(message)
-            self._send(500, _problem("InternalError", message))
-        else:
-            self._send(200, credentials.to_container_json())
-
-    def _send(self, status: int, body: str, headers: Mapping[str, str] | None = None) -> None:
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        # http.server writes every request to stderr, the command's terminal: only with -v.
-        if is_verbose():
-            logger().info("endpoint: %s", format % args)
+            self.send_credentials(endpoint.serve, endpoint.failed)
 
 
-def _problem(code: str, message: str) -> str:
-    """An error body: the JS SDK shows Code and Message, botocore the whole body."""
-    return json.dumps({"Code": code, "Message": message}, separators=(",", ":"))
+class _Server(ProtocolServer):
+    endpoint: Endpoint
 
 
 def default_profile_shadow(environ: Mapping[str, str]) -> str | None:

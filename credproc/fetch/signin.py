@@ -34,9 +34,9 @@ from ..aws import logintoken, pkce, signin, signinurl
 from ..aws.dpop import ProofKey
 from ..aws.logintoken import LoginToken
 from ..core.files import atomic_write
-from ..core.hit import read_private
 from ..core.lock import announce, waiting_since
 from ..core.log import logger
+from ..core.private import read_private
 from ..errors import (
     AuthError,
     ConfigError,

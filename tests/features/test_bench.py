@@ -68,6 +68,14 @@ def test_quick_benchmark_measures_a_hit_a_refresh_and_one_sts_call() -> None:
     endpoint = table(found, "Endpoint")
     fetch = float(endpoint["endpoint fetch, cache hit"]["median ms"])
     assert fetch < float(endpoint["credproc credential_process, cache hit"]["median ms"])
+    served = float(endpoint["serve fetch, cache hit"]["median ms"])  # credproc serve's
+    assert served < float(endpoint["credproc credential_process, cache hit"]["median ms"])
+    # The warm commands were checked to go through the fence (else the checks above fail).
+    warm = table(found, "Warm commands")
+    assert {f"credproc env --format {f}" for f in ("sh", "fish", "powershell", "dotenv")} <= set(
+        warm
+    )
+    assert {"credproc exec -- true", "first run after an edit of the AWS config"} <= set(warm)
     imports = table(found, "Imports on a credproc cache hit")
     banned = imports["of the modules credproc.core.hit bans (BANNED_ON_HIT)"]
     assert banned["value"] == "none imported"

@@ -1,6 +1,6 @@
 """A cache hit's cost is paid on every AWS command: in every documented form it is answered by
-the fenced hit (credproc.core.hit) and imports nothing of BANNED_ON_HIT; and only the fence may
-import lazily.
+the fenced hit (credproc.core.hit), a warm env (every format) and exec by credproc.core.warm,
+and none imports anything of BANNED_ON_HIT; and only the fence may import lazily.
 
 Import checks are deterministic where timings are not; the speed itself is measured by the
 benchmark (make bench), not here."""
@@ -8,6 +8,7 @@ benchmark (make bench), not here."""
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from support.sso import counting_browser
 from support.ssoserver import SsoStandIn
 
 import credproc
+from credproc.config.syntax import ENV_FORMAT_ALIASES, ENV_FORMATS
 from credproc.core.hit import BANNED_ON_HIT, FENCE
 
 # The documented ways a client runs a cache hit: flags on the credential_process line (both
@@ -50,10 +52,16 @@ def _run(sandbox: Sandbox, argv: list[str]) -> Result:
     return sandbox.run([str(BIN / "credproc"), *argv], env=PROFILE_IMPORTS)
 
 
-def _assert_fenced(hit: Result) -> None:
+# What each kind of hit loads of the fence: the package's face, the hit and its private files,
+# and for env and exec core.warm too.
+HIT_LOADS = sorted(set(FENCE) - {"credproc.core.warm"})
+WARM_LOADS = sorted(FENCE)
+
+
+def _assert_fenced(hit: Result, loads: list[str] = HIT_LOADS) -> None:
     loaded = _imported_modules(hit.stderr)
     assert "credproc.core.hit" in loaded  # the check sees credproc's own imports
-    assert sorted(m for m in loaded if m.split(".")[0] == "credproc") == sorted(FENCE)
+    assert sorted(m for m in loaded if m.split(".")[0] == "credproc") == loads
     assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
 
 
@@ -93,8 +101,8 @@ def test_python_m_credproc_hits_through_the_fence_too(sandbox: Sandbox) -> None:
     assert hit.returncode == 0 and sandbox.server.calls("AssumeRole") == 1
     assert "credproc.core.hit" in loaded  # __main__ runs as __main__, so it is not listed
     assert {m for m in loaded if m.split(".")[0] == "credproc"} <= set(FENCE)
-    banned = set(BANNED_ON_HIT) - {"collections", "functools"}
-    assert sorted(m for m in loaded if m.split(".")[0] in banned) == []
+    # runpy itself imports collections and functools: neither is banned, so nothing to allow.
+    assert sorted(m for m in loaded if m.split(".")[0] in BANNED_ON_HIT) == []
 
 
 def _fence_files() -> set[Path]:
@@ -186,3 +194,84 @@ def test_an_aws_login_hit_loads_the_fence_and_nothing_banned(
     assert {"credproc.aws.logintoken", "cryptography"} <= _imported_modules(cold.stderr)
     assert hit.stdout == cold.stdout
     _assert_fenced(hit)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("shell_format", [*ENV_FORMATS, *ENV_FORMAT_ALIASES])
+def test_a_warm_env_loads_the_fence_and_prints_the_long_ways_bytes(
+    sandbox: Sandbox, shell_format: str
+) -> None:
+    """Every format: the cold run, the warm one (through the fence) and the long way on a warm
+    cache (the config edited, so the record no longer holds) print the same bytes."""
+    argv = ["env", "--format", shell_format, *FORMS["profile"]]
+    sandbox.add_profile("dev-role", role_arn=ROLE, source_profile="base")
+    sandbox.settle()
+    cold = _run(sandbox, argv)
+    warm = _run(sandbox, argv)
+    sandbox.add_profile("unrelated", region="us-east-2")  # an edit: the index misses
+    long_way = _run(sandbox, argv)
+
+    assert cold.returncode == warm.returncode == long_way.returncode == 0, cold.stderr
+    assert sandbox.server.calls("AssumeRole") == 1  # one token for all three
+    assert "AWS_REGION" in warm.stdout and "AWS_CREDENTIAL_EXPIRATION" in warm.stdout
+    assert warm.stdout == cold.stdout == long_way.stdout
+    assert "credproc.cli.main" in _imported_modules(long_way.stderr)
+    _assert_fenced(warm, WARM_LOADS)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("double_dash", [True, False], ids=["command", "shell"])
+def test_a_warm_exec_loads_the_fence_and_gives_the_long_ways_environment(
+    sandbox: Sandbox, double_dash: bool
+) -> None:
+    """The command gets the same environment, byte for byte and in the same order, and its
+    exit status is credproc's: the warm run replaces itself as the long way does."""
+    script = "env; exit 7"
+    tail = ["--", "sh", "-c", script] if double_dash else []
+    argv = ["exec", *FORMS["flags"], *tail]
+    parent = {"AWS_PROFILE": "dev", "AWS_DEFAULT_PROFILE": "dev", "SHELL": "/bin/sh"}
+    sandbox.settle()
+    cold = _exec(sandbox, argv, parent, double_dash, script)
+    warm = _exec(sandbox, argv, parent, double_dash, script)
+    sandbox.add_profile("unrelated", region="us-east-2")  # an edit: the index misses
+    long_way = _exec(sandbox, argv, parent, double_dash, script)
+
+    assert cold.returncode == warm.returncode == long_way.returncode == 7, cold.stderr
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert "AWS_SESSION_TOKEN=" in warm.stdout and "AWS_PROFILE=" not in warm.stdout
+    assert warm.stdout == cold.stdout == long_way.stdout
+    assert "credproc.cli.main" in _imported_modules(long_way.stderr)
+    _assert_fenced(warm, WARM_LOADS)
+
+
+def _exec(
+    sandbox: Sandbox, argv: list[str], parent: dict[str, str], double_dash: bool, script: str
+) -> Result:
+    """exec as a client runs it; without a command the shell reads the script from stdin."""
+    env = {**PROFILE_IMPORTS, **parent}
+    if double_dash:
+        return sandbox.run([str(BIN / "credproc"), *argv], env=env)
+    child = sandbox.popen(*argv, env=env, stdin=subprocess.PIPE)
+    stdout, stderr = child.communicate(script + "\n", timeout=60)
+    return Result(child.returncode, stdout, stderr)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["env", "-v", *FORMS["flags"]],
+        ["exec", "--server", *FORMS["flags"], "--", "true"],
+        ["exec", *FORMS["flags"], "--", "no-such-command-xyz"],
+    ],
+    ids=["verbose", "server", "cannot run"],
+)
+def test_what_must_go_the_long_way_does(sandbox: Sandbox, argv: list[str]) -> None:
+    sandbox.settle()
+    for _ in range(2):
+        result = _run(sandbox, argv)
+        assert "credproc.cli.main" in _imported_modules(result.stderr)
+    assert sandbox.server.calls("AssumeRole") == 1
+    if argv[-1] == "no-such-command-xyz":
+        assert result.returncode == 127
+        assert "credproc: error: cannot run 'no-such-command-xyz'" in result.stderr

@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -443,4 +446,36 @@ def test_the_aws_cli_runs_a_wrapped_profile_and_its_own_role_on_it(
     signers = sandbox.server.signers("GetCallerIdentity")
     assert signers[:3] == ["ASIAFAKE000000000001"] * 3
     assert sandbox.server.signers("AssumeRole") == ["ASIAFAKE000000000001"]
+    assert fake.runs() == 1
+
+
+def test_serve_hands_a_wrapped_profile_to_a_container_client(sandbox: Sandbox, fake: Fake) -> None:
+    """credproc serve, on loopback: a grant for a wrapped profile, and the container
+    credential protocol's answer from the same cache entry as credential_process's."""
+    sandbox.add_profile("saml", credential_process=fake.line())
+    direct = sandbox.run(shlex.split(fake.line())).json()
+    granted = sandbox.credproc("serve", "grant", "saml")
+    assert granted.returncode == 0, granted.stderr
+    token = Path(granted.stdout.strip()).read_text().strip()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = sandbox.popen(
+        "serve", "--listen", f"127.0.0.1:{port}", stdin=subprocess.DEVNULL, cwd=sandbox.home
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()  # bounded: the server says it listens, or exits
+        assert "listening on" in line, line
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/credentials/saml", headers={"Authorization": token}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+            document = json.loads(answer.read())
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+    assert document["AccessKeyId"] == direct["AccessKeyId"]
+    assert document["Token"] == direct["SessionToken"]
     assert fake.runs() == 1

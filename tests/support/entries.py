@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from credproc.core.cache import OLD_ENTRY_FORMAT, encode_entry, parse_entry
-from credproc.core.hit import ENTRY_MAGIC, unseal
+from credproc.core.hit import ENTRY_MAGIC
+from credproc.core.private import unseal
 
 
 def document(path: Path) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from typing import Any
 
 from credproc.config.options import RawOptions
 from credproc.config.resolve import resolve
-from credproc.core.hit import ENTRY_MAGIC, seal, unseal
+from credproc.core.hit import ENTRY_MAGIC
+from credproc.core.private import seal, unseal
 from support.constants import ROLE
 from support.sandbox import Sandbox
 

@@ -1,8 +1,8 @@
 """A real moto server on loopback, wrapped so tests can count and disturb STS calls.
 
-Run as ``python tests/support/stsserver.py`` (the tests' session fixture does): it binds
-127.0.0.1 on a free port, prints the port on stdout, and serves until killed. Besides every moto
-endpoint it answers ``/_test/...``:
+Run as ``python tests/support/stsserver.py [HOST]`` (the tests' session fixture does): it binds
+127.0.0.1 (or HOST, inside a test's own network namespace) on a free port, prints the port on
+stdout, and serves until killed. Besides every moto endpoint it answers ``/_test/...``:
 
     GET  /_test/calls             {"AssumeRole": 3, ...}: STS and IAM requests that reached it
     GET  /_test/requests?action=A the form parameters of each such request, oldest first, with
@@ -285,7 +285,9 @@ class SkewedClockHandler(WSGIRequestHandler):
 
 def main() -> None:
     app = TestControls(DomainDispatcherApplication(create_backend_app), RECORDER)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=SkewedClockHandler)
+    # Another address only in a network namespace a test made (support/netns.py).
+    host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+    server = make_server(host, 0, app, threaded=True, request_handler=SkewedClockHandler)
     sys.stdout.write(f"{server.server_address[1]}\n")
     sys.stdout.flush()
     server.serve_forever()

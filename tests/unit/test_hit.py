@@ -17,9 +17,8 @@ from credproc.core.hit import (
     current_identity,
     index_dir,
     records,
-    seal,
-    unseal,
 )
+from credproc.core.private import seal, unseal
 
 BODY = b'{"Version":1,"AccessKeyId":"ASIA"}\n{"format": 2}\n'
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         login,
         logout,
         process,
+        serve,
         sso,
         wrap,
     )
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         sso,
         login,
         logout,
+        serve,
         completion,
         wrap,
     )

@@ -26,8 +26,8 @@ from ...config.awsconfig import config_path, config_profiles, profile_keys
 from ...config.loginprofile import LOGIN_SESSION
 from ...config.resolve import cache_dir_from
 from ...core.cache import Cache
-from ...core.hit import read_private
 from ...core.lock import refresh_lock
+from ...core.private import read_private
 from ...errors import ConfigError
 from ...fetch import signin
 from .login import chosen_profile
