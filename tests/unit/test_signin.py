@@ -27,7 +27,7 @@ from support.signinserver import (
     running_signin,
 )
 
-from credproc.aws import boto, dpop, logintoken, signin
+from credproc.aws import boto, dpop, logintoken, signin, signinurl
 from credproc.errors import AuthError, ConfigError, LoginRequiredError, StsUnavailableError
 
 
@@ -290,7 +290,8 @@ def test_a_sign_in_ends_in_a_session_botocore_uses(
     session, written by credproc, is one botocore's LoginProvider reads and refreshes."""
     verifier = "Z" * 64
     redirect = "http://127.0.0.1:5555/oauth/callback"
-    url = signin.authorize_url("eu-west-1", SAME_DEVICE, redirect, "st", challenge(verifier))
+    base = signinurl.origin("eu-west-1")
+    url = signinurl.authorize_url(base, SAME_DEVICE, redirect, "st", challenge(verifier))
     assert url.startswith(f"{stand_in.url}/v1/authorize?")
     with pytest.raises(urllib.error.HTTPError) as sent:
         urllib.request.build_opener(_NoRedirect).open(url, timeout=30)
@@ -361,7 +362,8 @@ def test_botocore_and_credproc_refresh_each_others_files(
 def test_the_cross_device_code_is_read_as_the_page_shows_it(
     stand_in: SignInStandIn, environ: dict[str, str]
 ) -> None:
-    assert signin.confirmation_uri("eu-west-1") == f"{stand_in.url}/v1/sessions/confirmation"
+    base = signinurl.origin("eu-west-1")
+    assert signinurl.confirmation_uri(base) == f"{stand_in.url}/v1/sessions/confirmation"
     page = stand_in.confirmation({"code": "code-abc", "state": "s-9"})
     shown = page.split('<pre id="verification-code">')[1].split("</pre>")[0]
     assert signin.pasted_code(f"  {shown}\n") == ("code-abc", "s-9")
