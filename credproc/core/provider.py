@@ -27,8 +27,10 @@ from ..errors import (
     LOOP_MARKER,
     CredprocError,
     LockTimeoutError,
+    LoginRequiredError,
     LoopError,
     MfaError,
+    SsoLoginError,
     StsUnavailableError,
 )
 from .cache import Backoff, Cache, Entry
@@ -147,6 +149,15 @@ def _refresh_locked(
                 _SAID_BACKOFF.add((request.key, backoff.retry_after))  # this failure says it
             elif held.locked and asks:
                 cache.record_failure(request, failed.after_another_failure())
+            return _stale(entry, error)
+        except (LoginRequiredError, SsoLoginError) as error:
+            # The sign-in session behind the request has ended (an aws login session or an SSO
+            # token) and no new sign-in happened (--login never, nobody to ask, abandoned): as
+            # in an outage, the cached token serves while it lives, the line naming the sign-in.
+            # Unlike STS refusing the role (AuthError: a revoked role must not be served), an
+            # ended session decides nothing about the role, and AWS does not end credentials
+            # already issued when a sign-in session ends: serving them grants nothing new.
+            # Signing out (logout, sso logout) removes what it names from this cache.
             return _stale(entry, error)
         if asks and failed.failures:
             cache.clear_failure(request.key)

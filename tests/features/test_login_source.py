@@ -235,3 +235,36 @@ def test_logout_removes_a_session_file_at_0644(
     result = sandbox.credproc("logout", *how)
     assert result.returncode == 0, result.stderr
     assert not path.exists() and "chmod" not in result.stderr  # no advice about a file it removed
+
+
+@pytest.mark.parametrize("login", ["never", "auto"])  # auto: nobody to ask (no terminal)
+def test_a_role_outlives_its_ended_session_while_its_token_lives(
+    sandbox: Sandbox, signin: SignInStandIn, login: str
+) -> None:
+    """The session has ended and no sign-in can happen: the role's cached token, inside its
+    refresh window but alive, is served with a line naming the sign-in, as in an outage;
+    once too little of it is left, exit 4."""
+    identity = configure(sandbox, signin)
+    first = sandbox.credproc("--profile", "admin")
+    assert first.returncode == 0, first.stderr
+    role_key = first.json()["AccessKeyId"]
+    signin.revoke()  # the renewal will say TOKEN_EXPIRED
+    age_session(sandbox, identity, 30)
+    sandbox.expire_entries(30)  # the identity's own credentials: too little left to serve
+    sandbox.expire_entries(600, role_key)  # the role's: inside its 15 minutes, alive
+    argv = ["setsid", str(BIN / "credproc"), "--profile", "admin", "--login", login]
+
+    served = sandbox.run(argv)
+    assert served.returncode == 0, served.stderr
+    assert served.json()["AccessKeyId"] == role_key
+    (line,) = served.stderr.splitlines()
+    assert "TOKEN_EXPIRED" in line and "credproc login --profile console" in line
+    assert "serving the cached token, valid for 9 more minutes" in line
+    assert len(sandbox.server.signers("AssumeRole")) == 1  # no new role session
+    assert signin.count("CreateOAuth2Token:refresh_token") == 1
+    assert signin.count("Authorize") == 0
+
+    sandbox.expire_entries(30, role_key)
+    failed = sandbox.run(argv)
+    assert_fails(failed, 4, "TOKEN_EXPIRED", "credproc login --profile console")
+    assert "serving" not in failed.stderr
