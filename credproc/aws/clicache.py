@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping
 
 from ..config.awsconfig import config_profiles
 from ..config.sso import SsoSession
-from .ssotoken import own_json
+from .ssotoken import MAX_TOKEN_BYTES
+from .tokenfile import own_json
 
 
 def cache_dir(environ: Mapping[str, str]) -> str:
@@ -63,7 +64,7 @@ def remove_sso_roles(
     removed = []
     for account, role in sorted(set(roles)):
         path = os.path.join(directory, file_name(session, account, role))
-        found = own_json(path)
+        found = own_json(path, MAX_TOKEN_BYTES)
         if found is not None and found[0].get("ProviderType") == "sso":
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)

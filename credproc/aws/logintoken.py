@@ -18,8 +18,12 @@ Unlike them, credproc writes it whole (temp file, fsync, rename, 0600) and only 
 on the session (``session_lock``), so a rotated refresh token is never spent twice by credproc's
 processes. Older CLIs rewrite it in place, so a reader may find it empty or cut short: ``read``
 reads such a file again a few times before it gives up, and never takes it for "signed out".
-A file at the session's path that is neither the CLI's shape nor a private file of ours is
-never overwritten: the write fails and names it.
+A session file of the user's is read at any mode, as botocore reads it (an older CLI keeps
+the mode when it rewrites in place; copies and other tools leave 0644): credproc says once
+that it should be 0600, naming the ``chmod`` to run, and its next write makes it 0600 (the
+same rule as IAM Identity Center's token files, ``tokenfile``). Only what is truly foreign is
+never read nor overwritten: a symlink, another user's file, or not the CLI's shape; the read
+or the write fails and names it.
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from typing import NamedTuple
 from ..core.credentials import Credentials, format_expiration, parse_expiration
 from ..core.files import atomic_write
 from ..core.lock import Held, refresh_lock
-from ..core.private import is_private_file, read_private, unusable_dir
+from ..core.private import read_private, unusable_dir
 from ..errors import ConfigError
+from . import tokenfile
 
 MAX_TOKEN_BYTES = 64 * 1024
 # botocore's LoginCredentialFetcher refreshes with 5 minutes or less left: so does credproc,
@@ -49,6 +54,8 @@ REREADS = 8
 REREAD_PAUSE = 0.05
 # What botocore needs in a session to refresh it (LoginCredentialFetcher).
 REQUIRED = ("accessToken", "refreshToken", "dpopKey", "clientId")
+# How the advice to chmod names the file (tokenfile.say_mode).
+WHAT = "the aws login session file"
 
 
 class LoginToken(NamedTuple):
@@ -140,19 +147,24 @@ def read(login_session: str, environ: Mapping[str, str]) -> LoginToken | None:
     """The session, or None when there is no file for it (never signed in, or signed out).
 
     A file that is empty or not yet whole JSON is read again (``REREADS``), since the CLI may
-    be rewriting it in place; one that stays so, or lacks what a refresh needs, or is not a
-    private file of the user's, is a ConfigError that names it: the session is not taken for
-    gone while a file for it is there."""
+    be rewriting it in place; one that stays so, or lacks what a refresh needs, or is not the
+    user's own file (a symlink, another user's), is a ConfigError that names it: the session
+    is not taken for gone while a file for it is there. A file of the user's is read at any
+    mode, as botocore reads it; one that others may read is said once (``tokenfile.say_mode``),
+    and the next refresh rewrites it 0600."""
     path = token_path(login_session, environ)
     for attempt in range(REREADS):
         if attempt:
             _pause()
         if not os.path.lexists(path):
             return None
-        _check_private(path)
-        document = _document(path)
-        if document is not None:
-            return _parse(document, path)
+        _check_own(path)
+        found = tokenfile.own_bytes(path, MAX_TOKEN_BYTES)
+        document = _loads(found[0]) if found is not None else None
+        if found is not None and document is not None:
+            token = _parse(document, path)
+            tokenfile.say_mode(WHAT, path, found[1])
+            return token
     raise ConfigError(
         f"{path} is not a whole aws login session file (it stayed empty or cut short); "
         "sign in again to rewrite it"
@@ -164,7 +176,11 @@ def _pause() -> None:
 
 
 def _document(path: str) -> dict[str, object] | None:
-    raw = read_private(path, MAX_TOKEN_BYTES)
+    """A private file's JSON object (a temp file credproc wrote), else None."""
+    return _loads(read_private(path, MAX_TOKEN_BYTES))
+
+
+def _loads(raw: bytes | None) -> dict[str, object] | None:
     if not raw:
         return None
     try:
@@ -264,9 +280,11 @@ def remove(login_session: str, environ: Mapping[str, str]) -> bool:
 def refuse_foreign(path: str) -> None:
     """ConfigError if ``path`` holds something that is not a session file of the CLI's or
     credproc's: credproc must not silently replace what it does not understand. An empty or
-    cut-short file (a rewrite in place that died) may be replaced."""
-    _check_private(path)
-    raw = read_private(path, MAX_TOKEN_BYTES)
+    cut-short file (a rewrite in place that died) may be replaced, and so may a session of the
+    user's at any mode: the write makes it 0600."""
+    _check_own(path)
+    found = tokenfile.own_bytes(path, MAX_TOKEN_BYTES)
+    raw = found[0] if found is not None else None
     if raw is None or not raw.strip():
         return
     try:
@@ -282,17 +300,14 @@ def refuse_foreign(path: str) -> None:
         )
 
 
-def _check_private(path: str) -> None:
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise ConfigError(f"cannot check {path}: {error.strerror or error}") from None
-    if not is_private_file(info):
+def _check_own(path: str) -> None:
+    """ConfigError if the file at ``path`` is not the user's own regular file (a symlink,
+    another user's): credproc neither trusts nor replaces it. Its mode is no reason."""
+    why = tokenfile.not_own(path)
+    if why is not None:
         raise ConfigError(
-            f"{path} is not a private file of yours (a symlink, another user's, or readable "
-            "by others): credproc neither trusts nor replaces it; chmod 600 it or sign in again"
+            f"{path} is not an aws login session file of yours ({why}): credproc neither "
+            "trusts nor replaces it; move it away and sign in again"
         )
 
 

@@ -59,39 +59,6 @@ def client(region: str) -> Any:  # noqa: ANN401 - no stubs for signin
         raise StsUnavailableError(f"cannot set up the {SERVICE} client: {error}") from None
 
 
-def endpoint(region: str) -> str:
-    """The Sign-In endpoint for ``region`` (no trailing slash): where the browser's
-    ``/v1/authorize`` page is, beside the token endpoint."""
-    signin = client(region)
-    try:
-        return str(signin.meta.endpoint_url).rstrip("/")
-    finally:
-        signin.close()
-
-
-def authorize_url(
-    region: str, client_id: str, redirect_uri: str, state: str, challenge: str
-) -> str:
-    """The page a browser opens to sign in: PKCE with SHA-256 (``challenge`` is the base64url
-    of the verifier's digest, unpadded), scope openid, as the AWS CLI asks for it."""
-    query = {
-        "response_type": "code",
-        "client_id": client_id,
-        "state": state,
-        "code_challenge_method": "SHA-256",
-        "scope": "openid",
-        "redirect_uri": redirect_uri,
-        "code_challenge": challenge,
-    }
-    return f"{endpoint(region)}/v1/authorize?{urllib.parse.urlencode(query)}"
-
-
-def confirmation_uri(region: str) -> str:
-    """The cross-device flow's redirect URI: Sign-In's own page that shows the person the code
-    to paste back (``pasted_code`` reads it)."""
-    return f"{endpoint(region)}/v1/sessions/confirmation"
-
-
 def pasted_code(text: str) -> tuple[str, str]:
     """The authorization code and state in what a person pasted from the confirmation page
     (base64 of ``state=...&code=...``, as the AWS CLI reads it); ValueError if it is not one."""

@@ -28,7 +28,6 @@ import contextlib
 import hashlib
 import json
 import os
-import stat
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -38,16 +37,16 @@ from ..config.sso import SsoSession
 from ..core.credentials import format_expiration, parse_expiration
 from ..core.files import atomic_write
 from ..core.lock import Held, refresh_lock
-from ..core.log import logger
-from ..core.private import O_CLOEXEC, read_private, ready_dir
+from ..core.private import read_private, ready_dir
 from ..errors import ConfigError
+from . import tokenfile
 
 MAX_TOKEN_BYTES = 64 * 1024
 # botocore's SSOTokenProvider refreshes with less than this left; so does credproc, so a token
 # handed to the CLI or an SDK is never one they would refresh themselves.
 REFRESH_WINDOW = 15 * 60
-# The token files this process has said are not 0600: said once each, not at every read.
-_SAID_MODE: set[str] = set()
+# How the advice to chmod names the file (tokenfile.say_mode).
+WHAT = "the SSO token file"
 
 
 class SsoToken(NamedTuple):
@@ -196,60 +195,13 @@ def _document(path: str) -> dict[str, object] | None:
 def _token_document(path: str, say_mode: bool = True) -> dict[str, object] | None:
     """The JSON object in a regular file of the user's at a token's path, at any mode (as
     botocore reads it), else None. A mode others can read is said once: it should be 0600."""
-    found = own_json(path)
+    found = tokenfile.own_json(path, MAX_TOKEN_BYTES)
     if found is None:
         return None
     document, mode = found
-    if say_mode and mode & 0o077 and path not in _SAID_MODE:
-        _SAID_MODE.add(path)
-        logger().warning("%s", mode_advice(path, mode))
+    if say_mode:
+        tokenfile.say_mode(WHAT, path, mode)
     return document
-
-
-def own_json(path: str, limit: int = MAX_TOKEN_BYTES) -> tuple[dict[str, object], int] | None:
-    """The JSON object in a regular file of the user's, at any mode, and that mode; else None.
-    Never a symlink's target, never more than ``limit`` bytes, never a wait on a FIFO."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not _own_regular(info) or info.st_size > limit:
-            return None
-        raw = os.read(fd, limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return (document, stat.S_IMODE(info.st_mode)) if isinstance(document, dict) else None
-
-
-def mode_advice(path: str, mode: int) -> str:
-    """What to say about a token file others may read (``doctor`` says it too)."""
-    return (
-        f"the SSO token file {path} is mode {stat.S_IMODE(mode):o}: others may read it; it "
-        f"should be 0600: run chmod 600 {path}"
-    )
-
-
-def loose_mode(path: str) -> int | None:
-    """The mode of a token file of the user's that others may read, else None."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    mode = stat.S_IMODE(info.st_mode)
-    return mode if _own_regular(info) and mode & 0o077 else None
-
-
-def _own_regular(info: os.stat_result) -> bool:
-    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    return stat.S_ISREG(info.st_mode) and owned
 
 
 def _token(document: Mapping[str, object]) -> SsoToken:
@@ -292,18 +244,9 @@ def refuse_foreign(path: str) -> None:
 def foreign(path: str) -> str | None:
     """Why the file at ``path`` is not a token file credproc may replace, or None (none there,
     or a token file of the user's)."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        return f"it cannot be checked ({error.strerror or error})"
-    if stat.S_ISLNK(info.st_mode):
-        return "it is a symlink, which credproc does not follow"
-    if not stat.S_ISREG(info.st_mode):
-        return "it is not a regular file"
-    if not _own_regular(info):
-        return "it belongs to another user"
+    why = tokenfile.not_own(path)
+    if why is not None or not os.path.lexists(path):
+        return why
     document = _token_document(path, say_mode=False)  # a login replaces it at 0600 anyway
     if document is None or "accessToken" not in document or "expiresAt" not in document:
         return "it is not an SSO token file (a JSON object with accessToken and expiresAt)"

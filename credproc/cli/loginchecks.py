@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from ..aws import dpop, logintoken
+from ..aws import dpop, logintoken, tokenfile
 from ..core.credentials import format_expiration
 from ..core.request import Request
 from ..errors import ConfigError, CredprocError, LoginRequiredError
@@ -41,6 +41,10 @@ def login_checks(request: Request) -> Iterator[Check]:
     if token is None:
         yield failed("login file", LoginRequiredError(f"no session in {path}"), sign_in)
         return
+    mode = tokenfile.loose_mode(path)
+    if mode is not None:  # read all the same, as botocore reads it; the next refresh fixes it
+        advice = tokenfile.mode_advice(logintoken.WHAT, path, mode)
+        yield Check("login file mode", "warn", advice.split(": run ", 1)[0], f"chmod 600 {path}")
     until = format_expiration(datetime.fromtimestamp(token.expires_at, timezone.utc))
     if token.seconds_left() > 0:
         left = duration(token.seconds_left())

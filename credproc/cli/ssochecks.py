@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from ..aws import portal, ssotoken
+from ..aws import portal, ssotoken, tokenfile
 from ..core.credentials import format_expiration
 from ..core.request import Request
 from ..errors import CredprocError, SsoLoginError
@@ -38,12 +38,12 @@ def sso_checks(request: Request) -> Iterator[Check]:
         yield failed("sso token", error)
         return
     token = found[1] if found is not None else None
-    mode = ssotoken.loose_mode(found[0]) if found is not None else None
+    mode = tokenfile.loose_mode(found[0]) if found is not None else None
     if found is not None and mode is not None:
         yield Check(
             "sso token file",
             "warn",
-            ssotoken.mode_advice(found[0], mode).split(": run ", 1)[0],
+            tokenfile.mode_advice(ssotoken.WHAT, found[0], mode).split(": run ", 1)[0],
             f"chmod 600 {found[0]}",
         )
     if token is None:

@@ -29,8 +29,10 @@ from ..errors import (
     CommandOutputError,
     CredprocError,
     LockTimeoutError,
+    LoginRequiredError,
     LoopError,
     MfaError,
+    SsoLoginError,
     StsUnavailableError,
 )
 from .cache import Backoff, Cache, Entry
@@ -139,16 +141,7 @@ def _refresh_locked(
         # its failure with the processes queued behind it when there is no token to serve.
         shares = (asks or bool(request.wrap_command)) and not usable
         failed = cache.read_failure(request) if shares else Backoff()
-        if failed.seconds_to_wait():
-            # Worded like the backoff of an entry: the same state, seen from a run.
-            raise StsUnavailableError(
-                f"STS failed {failed.failures} refresh(es) in a row; next try in "
-                f"{failed.seconds_to_wait():.0f} s, not asking for another MFA code for "
-                f"{request.mfa_serial} until then (credproc cache clear with the role's "
-                "options: ask now)"
-            )
-        if shares and failed.retry_after >= refresh_started():
-            raise _failed_while_waiting(request)
+        _refuse_after_failure(request, failed, shares)
         try:
             fetched = _fetch(request, fetch)
         except (MfaError, *OUTAGES) as error:
@@ -168,12 +161,36 @@ def _refresh_locked(
             if not outage:
                 raise
             return _stale(entry, error)
+        except (LoginRequiredError, SsoLoginError) as error:
+            # The sign-in session behind the request has ended (an aws login session or an SSO
+            # token) and no new sign-in happened (--login never, nobody to ask, abandoned): as
+            # in an outage, the cached token serves while it lives, the line naming the sign-in.
+            # Unlike STS refusing the role (AuthError: a revoked role must not be served), an
+            # ended session decides nothing about the role, and AWS does not end credentials
+            # already issued when a sign-in session ends: serving them grants nothing new.
+            # Signing out (logout, sso logout) removes what it names from this cache.
+            return _stale(entry, error)
         if shares and (failed.failures or failed.retry_after):
             cache.clear_failure(request.key)
         _report_skew(fetched.clock_offset)
         if held.locked and cache.write(request, fetched.credentials, fetched.clock_offset):
             logger().info("new token from %s for %s, cached", request.origin(), request.describe())
         return fetched.credentials.in_local_clock(fetched.clock_offset)
+
+
+def _refuse_after_failure(request: Request, failed: Backoff, shares: bool) -> None:
+    """Raise instead of asking again when the last refresh that asked failed: within its
+    backoff, or while this run queued behind it."""
+    if failed.seconds_to_wait():
+        # Worded like the backoff of an entry: the same state, seen from a run.
+        raise StsUnavailableError(
+            f"STS failed {failed.failures} refresh(es) in a row; next try in "
+            f"{failed.seconds_to_wait():.0f} s, not asking for another MFA code for "
+            f"{request.mfa_serial} until then (credproc cache clear with the role's "
+            "options: ask now)"
+        )
+    if shares and failed.retry_after >= refresh_started():
+        raise _failed_while_waiting(request)
 
 
 def _failed_while_waiting(request: Request) -> CredprocError:

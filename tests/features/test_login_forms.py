@@ -99,7 +99,8 @@ def test_a_profile_that_has_no_session_says_how_to_sign_in(
     assert result.returncode == 4 and result.stdout == ""
     assert result.stderr == (
         "credproc: error: profile 'nobody' has no aws login session (signed out, or never "
-        "signed in): sign in: credproc login --profile nobody\n"
+        "signed in): sign in: credproc login --profile nobody; no person can sign in from here "
+        "(no BROWSER, no display, no terminal)\n"
     )
     assert signin.count("CreateOAuth2Token") == 0
 

@@ -193,3 +193,78 @@ def test_without_the_login_extra_a_hit_works_and_a_renewal_says_what_to_install(
     failed = sandbox.credproc("--profile", PROFILE, env=without)
     assert_fails(failed, 3, "pip install 'credproc[login]'")
     assert signin.count("CreateOAuth2Token") == 0
+
+
+def test_a_session_file_at_0644_is_used_said_once_and_renewed_at_0600(
+    sandbox: Sandbox, signin: SignInStandIn
+) -> None:
+    """As botocore reads it, and as credproc reads an SSO token file: a session file of the
+    user's at 0644 (an older CLI keeps the mode it finds) is used; the chmod is said once a
+    process, and by doctor; the next renewal writes it 0600."""
+    identity = configure(sandbox, signin)
+    path = session_path(sandbox, identity)
+    path.chmod(0o644)
+
+    served = sandbox.credproc("--profile", PROFILE)
+    assert served.returncode == 0, served.stderr
+    assert served.json()["AccessKeyId"] == session(sandbox, identity)["accessToken"]["accessKeyId"]
+    (line,) = served.stderr.splitlines()
+    assert f"chmod 600 {path}" in line and "mode 644" in line
+    doctor = sandbox.credproc("doctor", "--profile", PROFILE)
+    (warned,) = [row for row in doctor.stdout.splitlines() if "login file mode" in row]
+    assert warned.startswith("warn") and f"chmod 600 {path}" in doctor.stdout
+
+    age_session(sandbox, identity, 120)  # rewritten in place, as an older CLI does: still 0644
+    sandbox.expire_entries(0)
+    renewed = sandbox.credproc("--profile", PROFILE)
+    assert renewed.returncode == 0, renewed.stderr
+    assert len(renewed.stderr.splitlines()) == 1  # read twice (before and under the lock)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert signin.count("CreateOAuth2Token:refresh_token") == 1
+    after = sandbox.credproc("doctor", "--profile", PROFILE)
+    assert "login file mode" not in after.stdout and "chmod" not in after.stdout
+
+
+@pytest.mark.parametrize("how", [["--profile", PROFILE], ["--all"]])
+def test_logout_removes_a_session_file_at_0644(
+    sandbox: Sandbox, signin: SignInStandIn, how: list[str]
+) -> None:
+    identity = configure(sandbox, signin)
+    path = session_path(sandbox, identity)
+    path.chmod(0o644)
+    result = sandbox.credproc("logout", *how)
+    assert result.returncode == 0, result.stderr
+    assert not path.exists() and "chmod" not in result.stderr  # no advice about a file it removed
+
+
+@pytest.mark.parametrize("login", ["never", "auto"])  # auto: nobody to ask (no terminal)
+def test_a_role_outlives_its_ended_session_while_its_token_lives(
+    sandbox: Sandbox, signin: SignInStandIn, login: str
+) -> None:
+    """The session has ended and no sign-in can happen: the role's cached token, inside its
+    refresh window but alive, is served with a line naming the sign-in, as in an outage;
+    once too little of it is left, exit 4."""
+    identity = configure(sandbox, signin)
+    first = sandbox.credproc("--profile", "admin")
+    assert first.returncode == 0, first.stderr
+    role_key = first.json()["AccessKeyId"]
+    signin.revoke()  # the renewal will say TOKEN_EXPIRED
+    age_session(sandbox, identity, 30)
+    sandbox.expire_entries(30)  # the identity's own credentials: too little left to serve
+    sandbox.expire_entries(600, role_key)  # the role's: inside its 15 minutes, alive
+    argv = ["setsid", str(BIN / "credproc"), "--profile", "admin", "--login", login]
+
+    served = sandbox.run(argv)
+    assert served.returncode == 0, served.stderr
+    assert served.json()["AccessKeyId"] == role_key
+    (line,) = served.stderr.splitlines()
+    assert "TOKEN_EXPIRED" in line and "credproc login --profile console" in line
+    assert "serving the cached token, valid for 9 more minutes" in line
+    assert len(sandbox.server.signers("AssumeRole")) == 1  # no new role session
+    assert signin.count("CreateOAuth2Token:refresh_token") == 1
+    assert signin.count("Authorize") == 0
+
+    sandbox.expire_entries(30, role_key)
+    failed = sandbox.run(argv)
+    assert_fails(failed, 4, "TOKEN_EXPIRED", "credproc login --profile console")
+    assert "serving" not in failed.stderr

@@ -422,3 +422,39 @@ def test_the_python_api_takes_an_sso_profile(
     key = _access_key(sandbox, "credproc.session(profile='dev-sso', sso_login='never')")
     assert sso.issued_keys[key]["role_name"] == "Developer"
     assert sso.count("GetRoleCredentials") == 1
+
+
+@pytest.mark.parametrize("login", ["never", "auto"])  # auto: nobody to ask (no terminal)
+@pytest.mark.parametrize("profile", ["dev-sso", "chained"])  # the SSO role, a role built on it
+def test_a_role_outlives_its_ended_sso_session_while_its_token_lives(
+    sandbox: Sandbox, sso: SsoStandIn, tmp_path: Path, login: str, profile: str
+) -> None:
+    """The SSO session has ended (revoked, its token expired) and no login can happen: the
+    role's cached token, inside its refresh window but alive, is served with a line naming
+    the login, as in an outage; once too little of it is left, exit 4."""
+    browser, count = counting_browser(tmp_path, sso)
+    _signed_in_with(sandbox, sso, browser)
+    sandbox.add_profile("chained", role_arn=ROLE, source_profile="dev-sso")
+    first = sandbox.credproc("--profile", profile)
+    assert first.returncode == 0, first.stderr
+    role_key = first.json()["AccessKeyId"]
+    sso.revoke()
+    age_token(sandbox, -60)
+    sandbox.expire_entries(30)  # the SSO role under a chained one: too little left to serve
+    sandbox.expire_entries(600, role_key)  # the role's: inside its 15 minutes, alive
+    argv = ["setsid", str(BIN / "credproc"), "--profile", profile, "--sso-login", login]
+
+    served = sandbox.run(argv)
+    assert served.returncode == 0, served.stderr
+    assert served.json()["AccessKeyId"] == role_key
+    (line,) = served.stderr.splitlines()
+    assert "credproc sso login --profile dev-sso" in line
+    assert "serving the cached token, valid for 9 more minutes" in line
+    assert sso.count("CreateToken:refresh_token") == 1  # refused: the session was revoked
+    assert sso.count("GetRoleCredentials") == 1  # the first run's, no other
+    assert sso.count("Authorize") == 1 and len(opened(count)) == 1  # no new login
+
+    sandbox.expire_entries(30, role_key)
+    failed = sandbox.run(argv)
+    assert_fails(failed, 4, "credproc sso login --profile dev-sso")
+    assert "serving" not in failed.stderr

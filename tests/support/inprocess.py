@@ -25,7 +25,7 @@ from typing import NoReturn
 
 import pytest
 
-from credproc.aws import ssotoken
+from credproc.aws import tokenfile
 from credproc.cli.main import main
 from credproc.config import awsconfig
 from credproc.core import log, provider
@@ -95,7 +95,7 @@ def _as_a_new_process(env: Mapping[str, str], cwd: Path) -> Iterator[None]:
 def _forget_process_state() -> None:
     awsconfig._READ.clear()
     provider._SAID_BACKOFF.clear()
-    ssotoken._SAID_MODE.clear()
+    tokenfile._SAID_MODE.clear()
     # main() sets logging up for its own run (its stderr, its level): undo it, so that the next
     # run, or a test that reads credproc's log with caplog, starts from a clean logger.
     log._forget_setup()

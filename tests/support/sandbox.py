@@ -151,11 +151,15 @@ class Sandbox:
         )
         return Result(done.returncode, done.stdout, done.stderr)
 
-    def expire_entries(self, seconds_left: float) -> None:
-        """Make every cached token expire in ``seconds_left`` (as if it had aged), in place."""
+    def expire_entries(self, seconds_left: float, access_key_id: str | None = None) -> None:
+        """Make every cached token (or the one of ``access_key_id``) expire in
+        ``seconds_left`` (as if it had aged), in place."""
         moment = datetime.now(timezone.utc) + timedelta(seconds=seconds_left)
         expiration = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         for path in self.cache_dir.glob("*.json"):
+            held = entries.document(path)["credentials"]["AccessKeyId"]
+            if access_key_id is not None and held != access_key_id:
+                continue
             entries.rewrite(
                 path, lambda document: document["credentials"].update(Expiration=expiration)
             )

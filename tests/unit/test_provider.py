@@ -21,7 +21,14 @@ from credproc.core.cache import FIRST_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS, Back
 from credproc.core.credentials import Credentials, Fetched
 from credproc.core.lock import Held
 from credproc.core.request import Request
-from credproc.errors import AuthError, LoopError, MfaError, StsUnavailableError
+from credproc.errors import (
+    AuthError,
+    LoginRequiredError,
+    LoopError,
+    MfaError,
+    SsoLoginError,
+    StsUnavailableError,
+)
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 MFA = "arn:aws:iam::123456789012:mfa/alice"
@@ -128,6 +135,24 @@ def test_a_refusal_is_never_answered_with_the_old_token(tmp_path: Path, sts: Fak
     sts.failure = AuthError("denied")
 
     with pytest.raises(AuthError):
+        provider.get_credentials(request, sts)
+
+
+@pytest.mark.parametrize("ended", [LoginRequiredError, SsoLoginError])
+def test_an_ended_sign_in_session_serves_the_cached_token_while_it_lives(
+    tmp_path: Path, sts: FakeSts, ended: type[AuthError], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unlike STS's refusal (above), an ended session is served around, as an outage is."""
+    request = _request(tmp_path)
+    provider.get_credentials(request, sts)
+    _age(request, 300)
+    sts.failure = ended("the session has ended; sign in again: credproc login --profile p")
+
+    assert provider.get_credentials(request, sts).access_key_id == "ASIA1"
+    (said,) = [record.getMessage() for record in caplog.records]
+    assert "credproc login --profile p; serving the cached token" in said
+    _age(request, provider.STALE_MINIMUM_SECONDS - 5)
+    with pytest.raises(ended, match="has ended"):
         provider.get_credentials(request, sts)
 
 

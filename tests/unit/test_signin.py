@@ -27,7 +27,7 @@ from support.signinserver import (
     running_signin,
 )
 
-from credproc.aws import boto, dpop, logintoken, signin
+from credproc.aws import boto, dpop, logintoken, signin, signinurl, tokenfile
 from credproc.errors import AuthError, ConfigError, LoginRequiredError, StsUnavailableError
 
 
@@ -127,7 +127,7 @@ def test_a_file_being_rewritten_in_place_is_read_again(
     [
         ('{"accessToken": {"accessKeyId": "A"}}', 0o600, "no refreshToken, dpopKey, clientId"),
         ("[1, 2]", 0o600, "not a whole"),
-        ("{}", 0o644, "not a private file"),
+        ("{}", 0o644, "no accessToken, refreshToken, dpopKey, clientId"),
     ],
 )
 def test_a_file_that_is_no_session_is_named(
@@ -141,6 +141,48 @@ def test_a_file_that_is_no_session_is_named(
     monkeypatch.setattr(logintoken, "_pause", lambda: None)
     with pytest.raises(ConfigError, match=message):
         logintoken.read("arn:aws:iam::1:user/a", environ)
+
+
+def test_a_session_at_0644_is_read_said_once_and_written_back_0600(
+    stand_in: SignInStandIn,
+    environ: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As botocore reads it and as credproc reads an SSO token file: any mode of the user's."""
+    monkeypatch.setattr(tokenfile, "_SAID_MODE", set())
+    identity, document, path = _signed_in(stand_in, environ)
+    path.chmod(0o644)
+    first = logintoken.read(identity, environ)
+    second = logintoken.read(identity, environ)
+    assert first is not None and second == first
+    assert first.access_key_id == document["accessToken"]["accessKeyId"]
+    (said,) = [record.getMessage() for record in caplog.records]  # once, not at every read
+    assert "mode 644" in said and f"chmod 600 {path}" in said
+    assert first.secret_access_key not in said
+    logintoken.write(identity, first, environ)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_a_file_not_of_the_users_own_is_neither_read_nor_replaced(
+    stand_in: SignInStandIn, environ: dict[str, str], tmp_path: Path, kind: str
+) -> None:
+    identity, document, path = _signed_in(stand_in, environ)
+    elsewhere = tmp_path / "elsewhere.json"
+    path.rename(elsewhere)
+    if kind == "symlink":
+        path.symlink_to(elsewhere)
+    else:
+        os.mkfifo(path, 0o600)
+    why = "symlink" if kind == "symlink" else "not a regular file"
+    with pytest.raises(ConfigError, match=f"not an aws login session file of yours.*{why}"):
+        logintoken.read(identity, environ)
+    token = logintoken.LoginToken("A", "S", "T", "1", time.time(), "c", "r", "k")
+    with pytest.raises(ConfigError, match=why):
+        logintoken.write(identity, token, environ)
+    assert os.path.islink(path) == (kind == "symlink")
+    assert json.loads(elsewhere.read_text()) == document
 
 
 def test_a_foreign_file_is_never_replaced(tmp_path: Path) -> None:
@@ -290,7 +332,8 @@ def test_a_sign_in_ends_in_a_session_botocore_uses(
     session, written by credproc, is one botocore's LoginProvider reads and refreshes."""
     verifier = "Z" * 64
     redirect = "http://127.0.0.1:5555/oauth/callback"
-    url = signin.authorize_url("eu-west-1", SAME_DEVICE, redirect, "st", challenge(verifier))
+    base = signinurl.origin("eu-west-1")
+    url = signinurl.authorize_url(base, SAME_DEVICE, redirect, "st", challenge(verifier))
     assert url.startswith(f"{stand_in.url}/v1/authorize?")
     with pytest.raises(urllib.error.HTTPError) as sent:
         urllib.request.build_opener(_NoRedirect).open(url, timeout=30)
@@ -361,7 +404,8 @@ def test_botocore_and_credproc_refresh_each_others_files(
 def test_the_cross_device_code_is_read_as_the_page_shows_it(
     stand_in: SignInStandIn, environ: dict[str, str]
 ) -> None:
-    assert signin.confirmation_uri("eu-west-1") == f"{stand_in.url}/v1/sessions/confirmation"
+    base = signinurl.origin("eu-west-1")
+    assert signinurl.confirmation_uri(base) == f"{stand_in.url}/v1/sessions/confirmation"
     page = stand_in.confirmation({"code": "code-abc", "state": "s-9"})
     shown = page.split('<pre id="verification-code">')[1].split("</pre>")[0]
     assert signin.pasted_code(f"  {shown}\n") == ("code-abc", "s-9")

@@ -16,18 +16,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Mapping
 
-from ...aws import logintoken
+from ...aws import logintoken, tokenfile
 from ...config.awsconfig import config_path, config_profiles, profile_keys
 from ...config.loginprofile import LOGIN_SESSION
 from ...config.resolve import cache_dir_from
 from ...core.cache import Cache
 from ...core.lock import refresh_lock
-from ...core.private import read_private
 from ...errors import ConfigError
 from ...fetch import signin
 from .login import chosen_profile
@@ -96,12 +94,9 @@ def session_names(environ: Mapping[str, str]) -> list[str]:
 
 
 def _is_session(path: str) -> bool:
-    raw = read_private(path, logintoken.MAX_TOKEN_BYTES)
-    try:
-        document = json.loads(raw) if raw else None
-    except ValueError:
-        return False
-    access = document.get("accessToken") if isinstance(document, dict) else None
+    # A session of the user's at any mode, as the rest of credproc (and botocore) reads it.
+    found = tokenfile.own_json(path, logintoken.MAX_TOKEN_BYTES)
+    access = found[0].get("accessToken") if found is not None else None
     return isinstance(access, dict) and "accessKeyId" in access
 
 
