@@ -30,6 +30,9 @@ from credproc.fetch.wrap import GRACE_SECONDS
 pytestmark = pytest.mark.integration
 
 FAKE = Path(__file__).resolve().parents[1] / "support" / "fakeprocess.py"
+# The program credproc names in its lines and listings: the fake runs under this interpreter,
+# whose file name depends on how the venv was made (python or python3).
+PROGRAM = os.path.basename(sys.executable)
 
 
 class Fake:
@@ -144,7 +147,7 @@ def test_a_failure_without_a_cached_token_is_exit_5_and_one_line(
     fake.mode(stderr="opening the IdP\nError: the IdP said no (MFA rejected)", fail=3)
     result = _wrap(sandbox, fake, "--key-env", "SECRET_TOOL_VAR", env={"SECRET_TOOL_VAR": "v"})
 
-    assert_fails(result, 5, "python exited with status 3: Error: the IdP said no (MFA rejected)")
+    assert_fails(result, 5, f"{PROGRAM} exited with status 3: Error: the IdP said no (MFA rejected)")
     assert str(FAKE) not in result.stderr  # never the command's arguments
 
 
@@ -158,7 +161,7 @@ def test_processes_queued_behind_a_failure_do_not_each_run_the_command_again(
     results = wait_all([sandbox.popen("wrap", "--", *fake.argv) for _ in range(10)])
 
     lines = [assert_fails(result, 5) for result in results]
-    assert sum("python exited with status 1: Error: the IdP is down" in line for line in lines) == 1
+    assert sum(f"{PROGRAM} exited with status 1: Error: the IdP is down" in line for line in lines) == 1
     assert sum("failed for another credproc process" in line for line in lines) == 9
     assert fake.runs() == 1
 
@@ -177,7 +180,7 @@ def test_a_failure_with_a_live_token_serves_it_with_a_warning_and_backs_off(
     served = _wrap(sandbox, fake)
     quiet = _wrap(sandbox, fake)  # in the backoff: served without running the command again
 
-    assert_warns(served, "python exited with status 1: Error: the IdP is down", "cached token")
+    assert_warns(served, f"{PROGRAM} exited with status 1: Error: the IdP is down", "cached token")
     assert served.json()["AccessKeyId"] == first.json()["AccessKeyId"]
     assert quiet.returncode == 0 and quiet.stdout == served.stdout
     assert fake.runs() == 2
@@ -193,7 +196,7 @@ def test_a_hung_command_ends_at_the_deadline_with_nothing_left(
     result = _wrap(sandbox, fake, "--timeout", "2")
     took = time.monotonic() - started
 
-    assert_fails(result, 5, "python gave no answer within 2 s (--timeout)")
+    assert_fails(result, 5, f"{PROGRAM} gave no answer within 2 s (--timeout)")
     assert took < 2 + 3 + 5  # the deadline, the grace period, start-up on a loaded machine
     (pid,) = fake.pids()
     child = int((fake.dir / "child").read_text())
@@ -208,7 +211,7 @@ def test_a_command_that_ignores_sigterm_gets_sigkill_after_the_grace_period(
     result = _wrap(sandbox, fake, "--timeout", "1")
     took = time.monotonic() - started
 
-    assert_fails(result, 5, "python gave no answer within 1 s (--timeout) and was ended")
+    assert_fails(result, 5, f"{PROGRAM} gave no answer within 1 s (--timeout) and was ended")
     assert 1 + GRACE_SECONDS <= took < 1 + GRACE_SECONDS + 5  # SIGTERM was not enough
     (pid,) = fake.pids()
     assert not _alive(pid) and not _alive(int((fake.dir / "child").read_text()))
@@ -261,7 +264,7 @@ def test_cache_list_names_the_program_never_its_arguments(sandbox: Sandbox, fake
     listed = sandbox.credproc("cache", "list")
     as_json = sandbox.credproc("cache", "list", "--json")
 
-    assert "credproc wrap python" in listed.stdout
+    assert f"credproc wrap {PROGRAM}" in listed.stdout
     for text in (listed.stdout, as_json.stdout):
         assert "hunter2" not in text and str(FAKE) not in text
 
@@ -270,7 +273,7 @@ def test_cache_list_names_the_program_never_its_arguments(sandbox: Sandbox, fake
     cleared = sandbox.credproc("cache", "clear", "--profile", "saml")
     assert cleared.stdout == "removed 1 cached token\n", cleared.stderr
     (row,) = sandbox.credproc("cache", "list", "--json").json_list()  # the other one stays
-    assert row["role"] == "credproc wrap python" and row["source"] == "its command"
+    assert row["role"] == f"credproc wrap {PROGRAM}" and row["source"] == "its command"
 
 
 def test_env_exec_and_roles_share_a_wrapped_profile(sandbox: Sandbox, fake: Fake) -> None:
@@ -330,7 +333,7 @@ def test_doctor_checks_the_wrapped_command_without_running_it(
     not_executable = sandbox.credproc("doctor", "plain")
 
     assert fine.returncode == 0, fine.stdout
-    assert f"ok    command: python is {sys.executable}" in fine.stdout
+    assert f"ok    command: {PROGRAM} is {sys.executable}" in fine.stdout
     assert broken.returncode == 3 and "FAIL  command: the wrapped command 'no-such-tool'" in (
         broken.stdout
     )

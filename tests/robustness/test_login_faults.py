@@ -95,6 +95,11 @@ def test_killed_after_the_answer_says_sign_in_again_once_and_a_sign_in_mends_it(
     _kill(victim)
     assert session(sandbox, identity)["refreshToken"] == spent  # ...never written
 
+    # The identity's own token still lives two minutes: served, the line naming the sign-in.
+    served = sandbox.credproc("--profile", PROFILE)
+    assert_warns(served, "TOKEN_EXPIRED", "sign in again: credproc login --profile console")
+    assert signin.count("CreateOAuth2Token") == 2  # the spent token was tried once, refused
+    _age(sandbox, 30, lambda request: not request.get("role_arn"))  # under the minimum now
     ended = sandbox.credproc("--profile", PROFILE)
     assert_fails(ended, 4, "TOKEN_EXPIRED", "sign in again: credproc login --profile console")
     assert _key(sandbox.credproc("--profile", "admin")) == role  # the cached role still serves
