@@ -21,7 +21,7 @@ from ..core.credentials import Credentials, Fetched
 from ..core.log import logger
 from ..core.sourcekeys import mask
 from ..errors import ConfigError
-from ..keys import keyring as keystore
+from ..keys import keystore
 from ..prompt.mfa import get_code
 from .sso import role_credentials
 

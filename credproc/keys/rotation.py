@@ -27,7 +27,7 @@ from ..config.limits import IAM_KEY_LIMIT
 from ..config.resolve import keys_request
 from ..core.sourcekeys import SourceKeys, mask
 from ..errors import AuthError, CredprocError, StsUnavailableError, UsageError
-from . import keyring as keystore
+from . import keystore
 
 if TYPE_CHECKING:
     from typing import TypeVar

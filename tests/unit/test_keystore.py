@@ -15,7 +15,7 @@ from credproc.config import keyindex
 from credproc.config.keyindex import Indexed
 from credproc.core.sourcekeys import SourceKeys, mask
 from credproc.errors import ConfigError
-from credproc.keys import keyring as keystore
+from credproc.keys import keystore
 
 
 def test_a_key_id_is_masked_to_its_ends_and_a_secret_never_shown() -> None:

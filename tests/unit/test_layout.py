@@ -245,7 +245,7 @@ def test_only_the_aws_layer_imports_boto3() -> None:
 
 
 def test_only_the_keyring_module_imports_keyring() -> None:
-    assert _importers(("keyring", "secretstorage", "jeepney")) == {"credproc.keys.keyring"}
+    assert _importers(("keyring", "secretstorage", "jeepney")) == {"credproc.keys.keystore"}
 
 
 def test_only_the_command_layer_writes_to_stdout() -> None:

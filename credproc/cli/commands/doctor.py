@@ -36,7 +36,7 @@ from ...errors import (
     UsageError,
 )
 from ...fetch.fetch import from_sts, read_web_identity_token, signing_session
-from ...keys import keyring as keystore
+from ...keys import keystore
 from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
 from ..ssochecks import sso_checks
 from .console import plan

@@ -23,7 +23,7 @@ from ...config.resolve import lock_timeout
 from ...config.syntax import DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
 from ...core.sourcekeys import SourceKeys, mask
 from ...errors import ConfigError, CredprocError, UsageError
-from ...keys import keyring as keystore
+from ...keys import keystore
 from ...keys.rotation import identity
 from ...keys.rotation import rotate as rotate_key
 from ...prompt.terminal import close, open_terminal, read_hidden
