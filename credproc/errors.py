@@ -1,15 +1,17 @@
 """Every failure credproc reports, each with the exit code the CLI returns for it.
 
-    CredprocError            1  unexpected failure (a bug, or an OS error nobody foresaw)
-    ├── UsageError           2  bad flags or values: caught locally, before any network call
-    ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
-    │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
-    ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
-    │   └── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
-    ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
-    ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
-    ├── LoopError            7  credproc would call itself for the same request (a loop)
-    └── MfaError             8  no MFA code could be had (no terminal, bad code, command failed)
+    CredprocError                1  unexpected failure (a bug, or an OS error nobody foresaw)
+    ├── UsageError               2  bad flags or values: caught locally, before any network call
+    ├── ConfigError              3  the AWS config, a profile or a file it names is wrong
+    │   └── ConfigFileError      3  the AWS config or credentials file cannot be read or parsed
+    ├── AuthError                4  STS refused: no, invalid or expired source credentials
+    │   └── SsoLoginError        4  no usable SSO token and no login (never, nobody to ask)
+    ├── ServiceUnavailableError  5  an AWS service unreachable, throttled, or answering garbage
+    ├── LockTimeoutError         6  another process held the refresh lock past --lock-timeout
+    ├── LoopError                7  credproc would call itself for the same request (a loop)
+    └── MfaError                 8  no MFA code could be had (no terminal, bad code, failed)
+
+``StsUnavailableError`` is ``ServiceUnavailableError``'s former name, kept for the Python API.
 
 Only ``cli.main`` turns these into an exit status and one line on stderr; library users catch
 ``CredprocError`` (or a subclass) like any exception.
@@ -85,10 +87,15 @@ class SsoLoginError(AuthError):
     no person to ask, or the login was refused, abandoned or expired."""
 
 
-class StsUnavailableError(CredprocError):
-    """STS could not be reached or kept failing after the bounded retries."""
+class ServiceUnavailableError(CredprocError):
+    """An AWS service (STS, IAM, the SSO portal and its OIDC service, the console's federation
+    endpoint) could not be reached, or kept failing after the bounded retries."""
 
     exit_code = 5
+
+
+# Its name until it served every AWS service: the Python API keeps it (the same class).
+StsUnavailableError = ServiceUnavailableError
 
 
 class LockTimeoutError(CredprocError):
@@ -139,7 +146,7 @@ _BY_EXIT_CODE: dict[int, type[CredprocError]] = {
         UsageError,
         ConfigError,
         AuthError,
-        StsUnavailableError,
+        ServiceUnavailableError,
         LockTimeoutError,
         LoopError,
         MfaError,
@@ -154,6 +161,7 @@ __all__ = [
     "LockTimeoutError",
     "LoopError",
     "MfaError",
+    "ServiceUnavailableError",
     "SsoLoginError",
     "StsUnavailableError",
     "UsageError",

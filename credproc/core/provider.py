@@ -29,7 +29,7 @@ from ..errors import (
     LockTimeoutError,
     LoopError,
     MfaError,
-    StsUnavailableError,
+    ServiceUnavailableError,
 )
 from .cache import Backoff, Cache, Entry
 from .credentials import Credentials, Fetched
@@ -81,7 +81,7 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
         # A refresh failed a moment ago (STS silent, throttling, a proxy in the way): until the
         # backoff ends, runs serve the token without trying, so a client that runs credproc on
         # every API call does not pay STS's whole retry budget on each.
-        error = StsUnavailableError(
+        error = ServiceUnavailableError(
             f"STS failed {entry.backoff.failures} refresh(es) in a row; next try in "
             f"{entry.backoff.seconds_to_wait():.0f} s"
         )
@@ -119,7 +119,7 @@ def _refresh_locked(
             # The process we waited for could not refresh (STS down or throttling, most
             # likely): N waiters retrying in turn would multiply the load on a struggling STS,
             # so they serve the token that still works, and the next run tries again.
-            return _stale(entry, StsUnavailableError("another credproc just failed to refresh"))
+            return _stale(entry, ServiceUnavailableError("another credproc just failed to refresh"))
         # Asking a person for a code with no token to fall back on: after an outage swallowed
         # the last code, runs fail at once until the backoff ends, without asking again (a
         # client retrying every few seconds would otherwise ask for a code each time).
@@ -127,7 +127,7 @@ def _refresh_locked(
         failed = cache.read_failure(request) if asks else Backoff()
         if failed.seconds_to_wait():
             # Worded like the backoff of an entry: the same state, seen from a run.
-            raise StsUnavailableError(
+            raise ServiceUnavailableError(
                 f"STS failed {failed.failures} refresh(es) in a row; next try in "
                 f"{failed.seconds_to_wait():.0f} s, not asking for another MFA code for "
                 f"{request.mfa_serial} until then (credproc cache clear with the role's "
@@ -135,7 +135,7 @@ def _refresh_locked(
             )
         try:
             fetched = _fetch(request, fetch)
-        except StsUnavailableError as error:
+        except ServiceUnavailableError as error:
             if held.locked and entry is not None and _usable(entry):
                 # Recorded with the entry, atomically like the entry itself: the next runs
                 # back off (cache.Backoff) instead of each trying STS again.

@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ..config.awsconfig import config_path, config_profiles, credentials_path, credentials_profiles
 from ..core.credentials import Credentials
 from ..core.log import is_verbose, logger
-from ..errors import CredprocError, LockTimeoutError, StsUnavailableError
+from ..errors import CredprocError, LockTimeoutError, ServiceUnavailableError
 
 HOST = "127.0.0.1"
 PATH = "/credentials"  # a path of its own: some SDKs refuse a URL without one
@@ -197,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
         except CredprocError as error:
             message = " ".join(str(error).split())  # one line, whatever the message held
             endpoint.failed(message)
-            temporary = isinstance(error, (StsUnavailableError, LockTimeoutError))
+            temporary = isinstance(error, (ServiceUnavailableError, LockTimeoutError))
             self._send(503 if temporary else 500, _problem(type(error).__name__, message))
         except Exception as error:  # noqa: BLE001 - a bug answers 500; the command goes on
             message = f"internal error: {type(error).__name__}"  # its text might hold anything

@@ -30,7 +30,7 @@ from support.sandbox import Result, Sandbox
 from credproc.aws import iam, sts
 from credproc.aws.boto import DEADLINE, MAX_ATTEMPTS, READ_TIMEOUT
 from credproc.core.credentials import parse_expiration
-from credproc.errors import StsUnavailableError
+from credproc.errors import ServiceUnavailableError
 
 
 class Gate:
@@ -216,7 +216,7 @@ def test_the_deadline_holds_for_iam_and_from_any_thread(
         started = time.monotonic()
         try:
             iam.access_key_ids(session, None, "us-east-1")
-        except StsUnavailableError as error:
+        except ServiceUnavailableError as error:
             outcome.extend((error, time.monotonic() - started))
 
     caller = threading.Thread(target=call)

@@ -21,7 +21,7 @@ from credproc.core.cache import Cache
 from credproc.core.credentials import Credentials, Fetched
 from credproc.core.deadline import DeadlinePassed
 from credproc.core.request import Request
-from credproc.errors import StsUnavailableError
+from credproc.errors import ServiceUnavailableError
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 
@@ -110,6 +110,6 @@ def test_the_mapper_leaves_a_bug_alone() -> None:
 def test_the_transport_failing_is_an_outage_for_every_service(error: Exception) -> None:
     for service, operation in (("STS", "AssumeRole"), ("IAM", "ListAccessKeys")):
         mapped = aws_error(service, operation, error)
-        assert isinstance(mapped, StsUnavailableError), (service, mapped)
+        assert isinstance(mapped, ServiceUnavailableError), (service, mapped)
         assert service in str(mapped)
         assert operation in str(mapped)

@@ -23,14 +23,14 @@ from ....config.resolve import cache_dir_from
 from ....config.sso import SsoSession
 from ....core.cache import Cache
 from ....core.credentials import format_expiration
-from ....errors import SsoLoginError, StsUnavailableError
+from ....errors import ServiceUnavailableError, SsoLoginError
 from .target import chosen_lock_timeout, chosen_session
 
 
 def run(args: argparse.Namespace) -> int:
     session = chosen_session(args)
     environ = os.environ
-    failure: StsUnavailableError | None = None
+    failure: ServiceUnavailableError | None = None
     with ssotoken.session_lock(session, environ, chosen_lock_timeout(args)):
         token = ssotoken.read(session, environ)
         if token is not None and token.seconds_left() > 0:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
                 portal.logout(session.region, token.access_token)
             except SsoLoginError:
                 pass  # the portal no longer takes the token: that session is over already
-            except StsUnavailableError as error:
+            except ServiceUnavailableError as error:
                 failure = error
         tokens = ssotoken.remove_tokens(session, environ)
         for flow in (oidc.FLOW_CODE, oidc.FLOW_DEVICE):
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if failure is not None and token is not None:
         until = format_expiration(datetime.fromtimestamp(token.expires_at, timezone.utc))
-        raise StsUnavailableError(
+        raise ServiceUnavailableError(
             f"signed out of {session.describe()} here ({done}), but the portal's Logout "
             f"failed, so the token stays valid at AWS until {until}: {failure}"
         )
