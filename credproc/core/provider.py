@@ -8,7 +8,7 @@ lock key                  one refresher per key; other keys never wait
     fetch                 failed but the old token still lives -> warn, return it
     write atomically      -> return
 
-The fetch step is a parameter (a ``Fetcher``: the callers pass ``fetch.from_sts``), so the
+The fetch step is a parameter (a ``Fetcher``: the callers pass ``fetch.from_aws``), so the
 algorithm knows nothing of STS and is tested in-process with a fake one; a role behind an MFA
 device first gets its MFA session through this same algorithm, under that session's own key,
 and hands it to the fetch step.

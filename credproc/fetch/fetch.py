@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..core.request import Request
 
 
-def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
+def from_aws(request: Request, mfa_session: Credentials | None) -> Fetched:
     if request.role_arn is None and request.sso_role_name is not None:
         return role_credentials(request)  # the portal, not STS
     check_source(request, os.environ)

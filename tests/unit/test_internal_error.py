@@ -44,7 +44,7 @@ class BuggyStep:
 @pytest.fixture
 def step(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> BuggyStep:
     fetch = BuggyStep()
-    monkeypatch.setattr("credproc.cli.commands.process.from_sts", fetch)  # its caller
+    monkeypatch.setattr("credproc.cli.commands.process.from_aws", fetch)  # its caller
     monkeypatch.delenv(provider.CHAIN_VARIABLE, raising=False)
     for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(variable, raising=False)

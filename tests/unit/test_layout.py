@@ -185,7 +185,7 @@ def test_no_import_cycle() -> None:
 
 def test_imports_inside_functions_and_loads_by_name_are_followed() -> None:
     graph = _graph()
-    assert "credproc.prompt.mfa" in graph["credproc.fetch.fetch"]  # inside from_sts only
+    assert "credproc.prompt.mfa" in graph["credproc.fetch.fetch"]  # inside from_aws only
     assert "credproc.cli.commands.completion" in graph["credproc.cli.commands"]  # by name
     # The cycle completion once made through the command registry is seen:
     graph["credproc.cli.completion"].add("credproc.cli.main")

@@ -30,7 +30,7 @@ from ...core.files import atomic_write
 from ...core.log import logger
 from ...core.provider import get_credentials
 from ...errors import UsageError
-from ...fetch.fetch import from_sts
+from ...fetch.fetch import from_aws
 from ...prompt import browser as browsers
 from ...prompt.handoff import handoff
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     # at once, and costs no STS call.
     settings = console_options(given(args), os.environ)
     opener = None if args.print_url else plan(settings, request.role_arn, os.environ)
-    credentials = get_credentials(request, from_sts)
+    credentials = get_credentials(request, from_aws)
     chained = (
         request.source_profile is not None
         and request.mfa_serial is None

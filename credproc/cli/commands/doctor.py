@@ -35,7 +35,7 @@ from ...errors import (
     LoopError,
     UsageError,
 )
-from ...fetch.fetch import from_sts, read_web_identity_token, signing_session
+from ...fetch.fetch import from_aws, read_web_identity_token, signing_session
 from ...keys import keystore
 from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
 from ..ssochecks import sso_checks
@@ -344,7 +344,7 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
 
 def _role(request: Request) -> Check:
     try:
-        credentials = get_credentials(request._replace(cache_dir=None), from_sts)
+        credentials = get_credentials(request._replace(cache_dir=None), from_aws)
     except CredprocError as error:
         return failed("role", error)
     minutes = int(credentials.seconds_left(time.time()) // 60)

@@ -9,7 +9,7 @@ import sys
 from ...config.options import RawOptions
 from ...config.resolve import resolve
 from ...core.provider import get_credentials
-from ..refresh import from_sts
+from ..refresh import from_aws
 from ..render import environment
 
 
@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 def role_environment(args: argparse.Namespace) -> dict[str, str]:
     """The role's credentials as variables, with the region when one is known."""
     request = resolve(RawOptions.of(args), os.environ)
-    variables = get_credentials(request, from_sts).to_env()
+    variables = get_credentials(request, from_aws).to_env()
     if request.region:
         variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = request.region
     return variables
