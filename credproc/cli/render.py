@@ -1,6 +1,6 @@
 """What the commands print for people and shells to read: environment variables as lines for
-a shell (or a .env file) to read back verbatim (``env``), and rows as an aligned table
-(``cache list``, ``keys list``)."""
+a shell (or a .env file) to read back verbatim (``env``), rows as an aligned table (``cache
+list``, ``keys list``), and a time left as 1h05m (``cache list``, ``doctor``)."""
 
 from __future__ import annotations
 
@@ -66,3 +66,13 @@ def table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:
         + "\n"
         for line in lines
     )
+
+
+def duration(left: float, *, seconds: bool = False) -> str:
+    """1h05m or 7m; with ``seconds``, under a minute as 42s."""
+    if seconds and 0 < left < 60:
+        return f"{int(left)}s"
+    if left <= 0:
+        return "0m"
+    hours, minutes = divmod(int(left) // 60, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

@@ -16,7 +16,7 @@ from ..core.request import Request
 from ..errors import CredprocError, SsoLoginError
 from ..fetch.sso import login_command, session_of
 from .checks import Check, failed
-from .commands.cache import duration
+from .render import duration
 
 if TYPE_CHECKING:
     from ..aws.ssotoken import SsoToken

@@ -20,7 +20,7 @@ from ...core.credentials import format_expiration
 from ...core.log import logger
 from ...core.provider import MFA_SOURCE_MINIMUM_SECONDS
 from ...errors import CredprocError, UsageError
-from ..render import table
+from ..render import duration, table
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,13 +168,3 @@ def skew(clock_offset: float) -> str:
     if abs(clock_offset) <= 60:
         return "-"
     return ("+" if clock_offset > 0 else "-") + duration(abs(clock_offset))
-
-
-def duration(left: float, *, seconds: bool = False) -> str:
-    """1h05m or 7m; with ``seconds``, under a minute as 42s."""
-    if seconds and 0 < left < 60:
-        return f"{int(left)}s"
-    if left <= 0:
-        return "0m"
-    hours, minutes = divmod(int(left) // 60, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
