@@ -19,30 +19,30 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...aws import sts
-from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
-from ...config.cmdline import credproc_arguments, parse_arguments, parse_line, split
-from ...config.options import CONSOLE_OPTIONS, RawOptions
-from ...config.resolve import console_options, resolve
-from ...config.source import check_source
-from ...core.provider import get_credentials
-from ...core.request import Request
-from ...core.sourcekeys import mask
-from ...errors import (
+from ....aws import sts
+from ....config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
+from ....config.cmdline import credproc_arguments, parse_arguments, parse_line, split
+from ....config.options import CONSOLE_OPTIONS, RawOptions
+from ....config.resolve import console_options, resolve
+from ....config.source import check_source
+from ....core.provider import get_credentials
+from ....core.request import Request
+from ....core.sourcekeys import mask
+from ....errors import (
     ConfigError,
     ConfigFileError,
     CredprocError,
     LoopError,
     UsageError,
 )
-from ...fetch.fetch import from_aws, read_web_identity_token, signing_session
-from ...keys import keystore
-from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
-from ..ssochecks import sso_checks
-from .console import plan
+from ....fetch.fetch import from_aws, read_web_identity_token, signing_session
+from ....keys import keystore
+from ..console import plan
+from .checks import Check, cache_check, clock_check, failed, refresh_window_check
+from .ssochecks import sso_checks
 
 if TYPE_CHECKING:
-    from ...aws.sts import Identity
+    from ....aws.sts import Identity
 
 # Keys that botocore's credential chain serves before it ever looks at credential_process. Its
 # SSO provider needs the account or the role: sso_session or sso_start_url alone only name a

@@ -6,10 +6,16 @@ from __future__ import annotations
 import os
 from typing import Literal, NamedTuple
 
-from ..core.cache import Cache
-from ..core.hit import is_private_file, unusable_dir
-from ..core.request import Request
-from ..errors import AuthError, ConfigError, ConfigFileError, CredprocError, ServiceUnavailableError
+from ....core.cache import Cache
+from ....core.hit import is_private_file, unusable_dir
+from ....core.request import Request
+from ....errors import (
+    AuthError,
+    ConfigError,
+    ConfigFileError,
+    CredprocError,
+    ServiceUnavailableError,
+)
 
 BOTOCORE_WINDOW = 900  # botocore (AWS CLI, boto3) refreshes with 15 minutes left
 JS_WINDOW = 300  # the JS SDK v3 with 5
