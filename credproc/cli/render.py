@@ -1,9 +1,11 @@
 """What the commands print for people and shells to read: environment variables as lines for
-a shell (or a .env file) to read back verbatim (``env``), rows as an aligned table (``cache
-list``, ``keys list``), and a time left as 1h05m (``cache list``, ``doctor``)."""
+a shell (or a .env file) to read back verbatim (``env``), a listing as JSON, a line saying it
+is empty, or an aligned table (``cache list``, ``keys list``), and a time left as 1h05m
+(``cache list``, ``doctor``)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -54,6 +56,18 @@ def _dotenv_quote(key: str, value: str) -> str:
         f"{key} has a value that .env readers would not all read back unchanged; "
         "use another --format"
     )
+
+
+def listing(
+    rows: Sequence[Mapping[str, object]], columns: Sequence[str], *, as_json: bool, empty: str
+) -> str:
+    """A list command's output: every row whole as JSON (``--json``, ``[]`` when there are
+    none), else ``empty`` as a line when there are none, else the table of ``columns``."""
+    if as_json:
+        return json.dumps(list(rows), indent=2) + "\n"
+    if not rows:
+        return empty + "\n"
+    return table(rows, columns)
 
 
 def table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ from ...core.credentials import format_expiration
 from ...core.log import logger
 from ...core.provider import MFA_SOURCE_MINIMUM_SECONDS
 from ...errors import CredprocError, UsageError
-from ..render import duration, table
+from ..render import duration, listing
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,17 +29,11 @@ def run(args: argparse.Namespace) -> int:
 def cache_list(args: argparse.Namespace) -> int:
     rows = [summary(entry) for entry in Cache(cache_dir_from(args.cache_dir, os.environ)).entries()]
     rows += sso_sessions(os.environ)
-    if args.json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    if not rows:
-        sys.stdout.write("no cached tokens\n")
-        return 0
     columns = ["role", "source", "session_name", "expires", "left", "state"]
     if any(row["sts_clock"] != "-" for row in rows):
         # EXPIRES is in this machine's clock and LEFT by STS's: say when the two differ.
         columns.append("sts_clock")
-    sys.stdout.write(table(rows, columns))
+    sys.stdout.write(listing(rows, columns, as_json=args.json, empty="no cached tokens"))
     return 0
 
 
