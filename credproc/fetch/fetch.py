@@ -1,4 +1,5 @@
-"""The fetch step of the algorithm: the STS call that makes a request's token.
+"""The fetch step of the algorithm: the AWS call that makes a request's token (STS's, or the
+SSO portal's for an SSO role: ``sso``).
 
 ``provider`` calls it under the key's lock; the callers of ``provider.get_credentials`` (the
 commands, the Python API) hand it over, so the algorithm can be tested in-process with another.
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 
 def from_aws(request: Request, mfa_session: Credentials | None) -> Fetched:
+    """The request's token from the service that issues it: the SSO portal for an SSO role,
+    else STS."""
     if request.role_arn is None and request.sso_role_name is not None:
         return role_credentials(request)  # the portal, not STS
     check_source(request, os.environ)
