@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         LockTimeoutError,
         LoopError,
         MfaError,
+        ServiceUnavailableError,
         StsUnavailableError,
         UsageError,
     )
@@ -39,6 +40,7 @@ __all__ = [
     "LoopError",
     "MfaError",
     "Options",
+    "ServiceUnavailableError",
     "StsUnavailableError",
     "UsageError",
     "__version__",
@@ -52,7 +54,7 @@ _HOMES = {
     **dict.fromkeys(
         (
             *("AuthError", "ConfigError", "CredprocError", "LockTimeoutError", "LoopError"),
-            *("MfaError", "StsUnavailableError", "UsageError"),
+            *("MfaError", "ServiceUnavailableError", "StsUnavailableError", "UsageError"),
         ),
         "errors",
     ),

@@ -19,7 +19,7 @@ from .config.resolve import resolve
 from .core.provider import get_credentials as fetch
 from .core.request import Request
 from .errors import UsageError
-from .fetch.fetch import from_sts
+from .fetch.fetch import from_aws
 
 if TYPE_CHECKING:
     import boto3
@@ -64,7 +64,7 @@ def get_credentials(
     **options: Unpack[Options],
 ) -> Credentials:
     """Credentials for the role: from the cache while fresh, else from STS (then cached)."""
-    return fetch(_request("get_credentials", role_arn, source_profile, options), from_sts)
+    return fetch(_request("get_credentials", role_arn, source_profile, options), from_aws)
 
 
 def session(
@@ -81,7 +81,7 @@ def session(
     source profile's, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``), as ``credproc env``
     sets it."""
     request = _request("session", role_arn, source_profile, options)
-    return refreshing_session(lambda: fetch(request, from_sts), region_name or request.region)
+    return refreshing_session(lambda: fetch(request, from_aws), region_name or request.region)
 
 
 def _request(

@@ -1,18 +1,20 @@
 """Every failure credproc reports, each with the exit code the CLI returns for it.
 
-    CredprocError            1  unexpected failure (a bug, or an OS error nobody foresaw)
-    ├── UsageError           2  bad flags or values: caught locally, before any network call
-    ├── ConfigError          3  the AWS config, a profile or a file it names is missing or wrong
-    │   └── ConfigFileError  3  the AWS config or credentials file cannot be read or parsed
-    ├── AuthError            4  STS refused: no, invalid or expired source credentials; denied
-    │   ├── SsoLoginError    4  no usable SSO token and no login (never, nobody to ask, refused)
-    │   ├── LoginRequiredError 4  an aws login session is missing or has ended: sign in again
-    │   └── CommandOutputError 4  a wrapped command printed no valid credential_process JSON
-    ├── StsUnavailableError  5  STS unreachable, throttled after retries, or answering garbage
-    │   └── CommandFailedError 5  a wrapped command exited non-zero, or ran past --timeout
-    ├── LockTimeoutError     6  another process held the refresh lock past --lock-timeout
-    ├── LoopError            7  credproc would call itself for the same request (a loop)
-    └── MfaError             8  no MFA code could be had (no terminal, bad code, command failed)
+    CredprocError                  1  unexpected failure (a bug, or an OS error nobody foresaw)
+    ├── UsageError                 2  bad flags or values: caught locally, before any network call
+    ├── ConfigError                3  the AWS config, a profile or a file it names is wrong
+    │   └── ConfigFileError        3  the AWS config or credentials file cannot be read or parsed
+    ├── AuthError                  4  STS refused: no, invalid or expired source credentials
+    │   ├── SsoLoginError          4  no usable SSO token and no login (never, nobody to ask)
+    │   ├── LoginRequiredError     4  an aws login session is missing or has ended: sign in
+    │   └── CommandOutputError     4  a wrapped command printed no credential_process JSON
+    ├── ServiceUnavailableError    5  an AWS service unreachable, throttled, or answering garbage
+    │   └── CommandFailedError     5  a wrapped command exited non-zero, or ran past --timeout
+    ├── LockTimeoutError           6  another process held the refresh lock past --lock-timeout
+    ├── LoopError                  7  credproc would call itself for the same request (a loop)
+    └── MfaError                   8  no MFA code could be had (no terminal, bad code, failed)
+
+``StsUnavailableError`` is ``ServiceUnavailableError``'s former name, kept for the Python API.
 
 Only ``cli.main`` turns these into an exit status and one line on stderr; library users catch
 ``CredprocError`` (or a subclass) like any exception.
@@ -98,13 +100,19 @@ class CommandOutputError(AuthError):
     credential_process JSON: nothing of it is cached or printed."""
 
 
-class StsUnavailableError(CredprocError):
-    """STS could not be reached or kept failing after the bounded retries."""
+class ServiceUnavailableError(CredprocError):
+    """An AWS service (STS, IAM, the SSO portal and its OIDC service, AWS Sign-In, the
+    console's federation endpoint) could not be reached, or kept failing after the bounded
+    retries."""
 
     exit_code = 5
 
 
-class CommandFailedError(StsUnavailableError):
+# Its name until it served every AWS service: the Python API keeps it (the same class).
+StsUnavailableError = ServiceUnavailableError
+
+
+class CommandFailedError(ServiceUnavailableError):
     """The command ``credproc wrap`` runs exited non-zero, or was ended at ``--timeout``: to
     the algorithm, an outage of the source like STS's."""
 
@@ -157,7 +165,7 @@ _BY_EXIT_CODE: dict[int, type[CredprocError]] = {
         UsageError,
         ConfigError,
         AuthError,
-        StsUnavailableError,
+        ServiceUnavailableError,
         LockTimeoutError,
         LoopError,
         MfaError,
@@ -175,6 +183,7 @@ __all__ = [
     "LoginRequiredError",
     "LoopError",
     "MfaError",
+    "ServiceUnavailableError",
     "SsoLoginError",
     "StsUnavailableError",
     "UsageError",

@@ -67,6 +67,8 @@ _ORIGINALS: list[tuple[Any, str, Any]] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     for owner, name in _PROCESS_STARTERS:
+        if not hasattr(owner, name):
+            continue  # Windows has no fork, forkpty nor posix_spawn
         original = getattr(owner, name)
         _ORIGINALS.append((owner, name, original))
         setattr(owner, name, _counted(f"{getattr(owner, '__name__', owner)}.{name}", original))

@@ -32,8 +32,8 @@ from ..errors import (
     CredprocError,
     LoginRequiredError,
     MfaError,
+    ServiceUnavailableError,
     SsoLoginError,
-    StsUnavailableError,
     UsageError,
     nested_failure,
 )
@@ -83,7 +83,7 @@ def aws_error(
     name the source, the endpoint and the role, and tell an MFA session's refusal."""
     where = f" at {request.endpoint_url}" if request is not None and request.endpoint_url else ""
     if isinstance(error, DeadlinePassed):
-        return StsUnavailableError(
+        return ServiceUnavailableError(
             f"{service}{where} did not finish {operation} within {error.seconds:g} s (an answer "
             "that trickles in, or a network that stalls); check the network and any proxy"
         )
@@ -97,7 +97,7 @@ def aws_error(
     ):
         return _no_signature(service, operation, error, request)
     if isinstance(error, _TRANSPORT_ERRORS):
-        return StsUnavailableError(
+        return ServiceUnavailableError(
             f"cannot reach {service}{where} for {operation}: {_network_cause(error)} "
             f"(gave up after {MAX_ATTEMPTS} attempts); check the network, any proxy, or --region"
         )
@@ -147,12 +147,12 @@ def _raised_in(traceback: types.TracebackType | None, modules: tuple[str, ...]) 
     return any(module == name or module.startswith(f"{name}.") for name in modules)
 
 
-def _not_service(service: str, operation: str, where: str) -> StsUnavailableError:
+def _not_service(service: str, operation: str, where: str) -> ServiceUnavailableError:
     """An answer that is not a well-formed one of the service: a proxy's page, a captive
     portal, garbage."""
     answer = last_answer()
     content_type = answer.content_type.split(";")[0].strip() or "no content type"
-    return StsUnavailableError(
+    return ServiceUnavailableError(
         f"{service}{where} answered {operation} with HTTP {answer.status} ({content_type}), "
         f"which is not an {service} response; is a proxy or a captive portal in the way?"
     )
@@ -249,14 +249,14 @@ def map_client_error(
     if code in _AUTH_CODES:
         return AuthError(f"{operation} failed: {_AUTH_CODES[code]} ({code})")
     if code in _THROTTLE_CODES:
-        return StsUnavailableError(
+        return ServiceUnavailableError(
             f"{service} is throttling {operation} (still after {MAX_ATTEMPTS} attempts); "
             "try again soon"
         )
     if code in _INPUT_CODES:
         return UsageError(f"{service} rejected {operation}: {message or code}")
     if isinstance(status, int) and status >= 500:
-        return StsUnavailableError(f"{service} failed {operation} with {code} (HTTP {status})")
+        return ServiceUnavailableError(f"{service} failed {operation} with {code} (HTTP {status})")
     return AuthError(f"{service} refused {operation}{target}: {code}: {message}".rstrip(": "))
 
 
@@ -316,7 +316,7 @@ def sso_error(
         if code in SSO_LOGIN_CODES:
             return SsoLoginError(f"{service} refused {operation} ({code}): a new login is needed")
         if code in _SSO_BUSY_CODES:
-            return StsUnavailableError(f"{service} failed {operation} with {code}")
+            return ServiceUnavailableError(f"{service} failed {operation} with {code}")
     return aws_error(service, operation, error, request)
 
 
@@ -366,7 +366,7 @@ def signin_error(
                 "to it (or allow signin:AuthorizeOAuth2Access and signin:CreateOAuth2Token)"
             )
         if code in _SIGNIN_BUSY_CODES or oauth in ("server_error", "service_unavailable"):
-            return StsUnavailableError(f"{service} failed {operation} with {code}")
+            return ServiceUnavailableError(f"{service} failed {operation} with {code}")
         if code == "AccessDeniedException":
             detail = f"{oauth}: {message}" if oauth and message else oauth or message
             return AuthError(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from ..core.credentials import Credentials
 from ..core.deadline import DeadlinePassed, run_within
-from ..errors import AuthError, StsUnavailableError, UsageError
+from ..errors import AuthError, ServiceUnavailableError, UsageError
 
 FEDERATION_URL_VARIABLE = "CREDPROC_FEDERATION_URL"
 TIMEOUT_SECONDS = 15  # for the whole exchange, as for each read
@@ -103,13 +103,13 @@ def signin_token(url: str, credentials: Credentials, session_duration: int | Non
         # time would hold the command as long as the server liked).
         body = run_within(TIMEOUT_SECONDS, exchange, "credproc-federation")
     except DeadlinePassed:
-        raise StsUnavailableError(
+        raise ServiceUnavailableError(
             f"the federation endpoint {where} did not answer getSigninToken within "
             f"{TIMEOUT_SECONDS} s"
         ) from None
     except urllib.error.HTTPError as error:
         if error.code >= 500:
-            raise StsUnavailableError(
+            raise ServiceUnavailableError(
                 f"the federation endpoint {where} failed getSigninToken (HTTP {error.code})"
             ) from None
         raise AuthError(
@@ -118,7 +118,7 @@ def signin_token(url: str, credentials: Credentials, session_duration: int | Non
         ) from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        raise StsUnavailableError(
+        raise ServiceUnavailableError(
             f"cannot reach the federation endpoint {where}: {reason}"
         ) from None
     try:
@@ -126,7 +126,7 @@ def signin_token(url: str, credentials: Credentials, session_duration: int | Non
     except (ValueError, KeyError, TypeError):
         token = None
     if not isinstance(token, str) or not token:
-        raise StsUnavailableError(
+        raise ServiceUnavailableError(
             f"the federation endpoint {where} answered without a sign-in token"
         )
     return token

@@ -13,7 +13,7 @@ import boto3
 import botocore.exceptions
 
 from ..core.sourcekeys import SourceKeys
-from ..errors import AuthError, StsUnavailableError
+from ..errors import AuthError, ServiceUnavailableError
 from .answers import one_line, translated
 from .boto import make_client
 
@@ -46,7 +46,7 @@ def create_access_key(session: boto3.Session, user: str | None, region: str) -> 
         key = answer["AccessKey"]
         return SourceKeys(str(key["AccessKeyId"]), str(key["SecretAccessKey"]))
     except (KeyError, TypeError):
-        raise StsUnavailableError("IAM answered CreateAccessKey without a key") from None
+        raise ServiceUnavailableError("IAM answered CreateAccessKey without a key") from None
 
 
 def delete_access_key(

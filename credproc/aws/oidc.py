@@ -20,7 +20,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from ..config.sso import SsoSession
-from ..errors import StsUnavailableError
+from ..errors import ServiceUnavailableError
 from .answers import sso_error, translated
 from .boto import CLIENT_CONFIG, make_client
 from .ssotoken import Registration, SsoToken
@@ -62,7 +62,7 @@ def service_client(service: str, region: str) -> Any:  # noqa: ANN401 - no stubs
     try:
         return make_client(session, service, region, config)
     except botocore.exceptions.BotoCoreError as error:
-        raise StsUnavailableError(f"cannot set up the {service} client: {error}") from None
+        raise ServiceUnavailableError(f"cannot set up the {service} client: {error}") from None
 
 
 OIDC = "SSO OIDC service"
@@ -248,5 +248,5 @@ def _granted(answer: dict[str, Any]) -> Granted:
     return Granted(access, time.time() + expires_in, answer.get("refreshToken") or None)
 
 
-def _garbage(operation: str) -> StsUnavailableError:
-    return StsUnavailableError(f"SSO OIDC service answered {operation} without its fields")
+def _garbage(operation: str) -> ServiceUnavailableError:
+    return ServiceUnavailableError(f"SSO OIDC service answered {operation} without its fields")

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config.populate import Assignment
 from ..core.credentials import Credentials, Fetched
-from ..errors import StsUnavailableError
+from ..errors import ServiceUnavailableError
 from .answers import sso_error, translated
 from .oidc import service_client
 
@@ -42,7 +42,7 @@ def role_credentials(region: str, access_token: str, account_id: str, role_name:
             }
         )
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
-        raise StsUnavailableError(
+        raise ServiceUnavailableError(
             "the SSO portal answered GetRoleCredentials without usable credentials"
         ) from None
     return Fetched(credentials, 0.0)
@@ -119,7 +119,7 @@ def _pages(
     for page in pages:
         listed = page.get(member)
         if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
-            raise StsUnavailableError(f"the SSO portal answered {operation} without {member}")
+            raise ServiceUnavailableError(f"the SSO portal answered {operation} without {member}")
         rows += listed
     return rows
 
@@ -127,5 +127,5 @@ def _pages(
 def _field(row: dict[str, Any], name: str) -> str:
     value = row.get(name)
     if not isinstance(value, str) or not value:
-        raise StsUnavailableError(f"the SSO portal listed an assignment without {name}")
+        raise ServiceUnavailableError(f"the SSO portal listed an assignment without {name}")
     return value

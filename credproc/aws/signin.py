@@ -16,7 +16,7 @@ Every call carries a DPoP proof (``dpop``) made by the session's key for that ve
 construction (``boto.make_client``: bounded attempts, one deadline) to the region's endpoint or
 ``AWS_ENDPOINT_URL_SIGNIN`` / ``AWS_ENDPOINT_URL``, and its failures leave as credproc's errors
 (``answers.signin_error``): a session that has ended is LoginRequiredError naming the profile,
-an outage is StsUnavailableError.
+an outage is ServiceUnavailableError.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from botocore import UNSIGNED
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 
-from ..errors import ConfigError, StsUnavailableError
+from ..errors import ConfigError, ServiceUnavailableError
 from .answers import signin_error, translated
 from .boto import CLIENT_CONFIG, make_client
 from .dpop import ProofKey
@@ -56,7 +56,7 @@ def client(region: str) -> Any:  # noqa: ANN401 - no stubs for signin
     try:
         return make_client(session, "signin", region, config)
     except botocore.exceptions.BotoCoreError as error:
-        raise StsUnavailableError(f"cannot set up the {SERVICE} client: {error}") from None
+        raise ServiceUnavailableError(f"cannot set up the {SERVICE} client: {error}") from None
 
 
 def pasted_code(text: str) -> tuple[str, str]:
@@ -201,5 +201,5 @@ def _subject(id_token: str) -> str:
     return str(subject)
 
 
-def _garbage() -> StsUnavailableError:
-    return StsUnavailableError(f"{SERVICE} answered {OPERATION} without its fields")
+def _garbage() -> ServiceUnavailableError:
+    return ServiceUnavailableError(f"{SERVICE} answered {OPERATION} without its fields")

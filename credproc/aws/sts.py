@@ -25,7 +25,7 @@ from ..errors import (
     ConfigError,
     ConfigFileError,
     LoopError,
-    StsUnavailableError,
+    ServiceUnavailableError,
     UsageError,
 )
 from .answers import one_line, source_failure, translated
@@ -222,7 +222,9 @@ def _call(operation: str, request: Request, call: Callable[[], Mapping[str, Any]
     try:
         credentials = Credentials.from_dict(response["Credentials"])
     except (KeyError, TypeError, ValueError):
-        raise StsUnavailableError(f"STS {operation} answered without usable credentials") from None
+        raise ServiceUnavailableError(
+            f"STS {operation} answered without usable credentials"
+        ) from None
     return Fetched(credentials, _clock_offset(response, received))
 
 

@@ -1,9 +1,11 @@
 """What the commands print for people and shells to read: environment variables as lines for
-a shell (or a .env file) to read back verbatim (``env``), and rows as an aligned table
-(``cache list``, ``keys list``)."""
+a shell (or a .env file) to read back verbatim (``env``), a listing as JSON, a line saying it
+is empty, or an aligned table (``cache list``, ``keys list``), and a time left as 1h05m
+(``cache list``, ``doctor``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from ..config.syntax import ENV_FORMAT_ALIASES, ENV_FORMATS
@@ -27,6 +29,18 @@ def environment(variables: Mapping[str, str], shell_format: str) -> str:
     return text
 
 
+def listing(
+    rows: Sequence[Mapping[str, object]], columns: Sequence[str], *, as_json: bool, empty: str
+) -> str:
+    """A list command's output: every row whole as JSON (``--json``, ``[]`` when there are
+    none), else ``empty`` as a line when there are none, else the table of ``columns``."""
+    if as_json:
+        return json.dumps(list(rows), indent=2) + "\n"
+    if not rows:
+        return empty + "\n"
+    return table(rows, columns)
+
+
 def table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:
     """A header of the column names in capitals, then one line per row, columns aligned."""
     lines = [[column.upper().replace("_", " ") for column in columns]]
@@ -37,3 +51,13 @@ def table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> str:
         + "\n"
         for line in lines
     )
+
+
+def duration(left: float, *, seconds: bool = False) -> str:
+    """1h05m or 7m; with ``seconds``, under a minute as 42s."""
+    if seconds and 0 < left < 60:
+        return f"{int(left)}s"
+    if left <= 0:
+        return "0m"
+    hours, minutes = divmod(int(left) // 60, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

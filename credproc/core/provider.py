@@ -8,7 +8,7 @@ lock key                  one refresher per key; other keys never wait
     fetch                 failed but the old token still lives -> warn, return it
     write atomically      -> return
 
-The fetch step is a parameter (a ``Fetcher``: the callers pass ``fetch.from_sts``), so the
+The fetch step is a parameter (a ``Fetcher``: the callers pass ``fetch.from_aws``), so the
 algorithm knows nothing of STS and is tested in-process with a fake one; a role behind an MFA
 device first gets its MFA session through this same algorithm, under that session's own key,
 and hands it to the fetch step.
@@ -32,8 +32,8 @@ from ..errors import (
     LoginRequiredError,
     LoopError,
     MfaError,
+    ServiceUnavailableError,
     SsoLoginError,
-    StsUnavailableError,
 )
 from .cache import Backoff, Cache, Entry
 from .credentials import Credentials, Fetched
@@ -66,7 +66,7 @@ MFA_SOURCE_MINIMUM_SECONDS = 60
 # Failures of the fetch step after which a token still cached is served: an outage of STS (or
 # of a wrapped command: it failed, ran past its deadline, or printed something that is not
 # credentials).
-OUTAGES = (StsUnavailableError, CommandOutputError)
+OUTAGES = (ServiceUnavailableError, CommandOutputError)
 # The backoffs this process has warned about, by entry key and retry time.
 _SAID_BACKOFF: set[tuple[str, float]] = set()
 # When each refresh in progress in this process began, outermost first: before it waited for
@@ -93,7 +93,7 @@ def get_credentials(request: Request, fetch: Fetcher) -> Credentials:
         portal = request.sso_role_name and request.role_arn is None
         service = "the IAM Identity Center portal" if portal else "STS"
         service = request.program if request.wrap_command else service
-        error = StsUnavailableError(
+        error = ServiceUnavailableError(
             f"{service} failed {entry.backoff.failures} refresh(es) in a row; next try in "
             f"{entry.backoff.seconds_to_wait():.0f} s"
         )
@@ -131,7 +131,7 @@ def _refresh_locked(
             # The process we waited for could not refresh (STS down or throttling, most
             # likely): N waiters retrying in turn would multiply the load on a struggling STS,
             # so they serve the token that still works, and the next run tries again.
-            return _stale(entry, StsUnavailableError("another credproc just failed to refresh"))
+            return _stale(entry, ServiceUnavailableError("another credproc just failed to refresh"))
         # Asking a person for a code with no token to fall back on: after an outage swallowed
         # the last code, runs fail at once until the backoff ends, without asking again (a
         # client retrying every few seconds would otherwise ask for a code each time).
@@ -183,7 +183,7 @@ def _refuse_after_failure(request: Request, failed: Backoff, shares: bool) -> No
     backoff, or while this run queued behind it."""
     if failed.seconds_to_wait():
         # Worded like the backoff of an entry: the same state, seen from a run.
-        raise StsUnavailableError(
+        raise ServiceUnavailableError(
             f"STS failed {failed.failures} refresh(es) in a row; next try in "
             f"{failed.seconds_to_wait():.0f} s, not asking for another MFA code for "
             f"{request.mfa_serial} until then (credproc cache clear with the role's "

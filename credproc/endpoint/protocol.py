@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ..core.credentials import Credentials
 from ..core.log import is_verbose, logger
-from ..errors import CredprocError, LockTimeoutError, StsUnavailableError
+from ..errors import CredprocError, LockTimeoutError, ServiceUnavailableError
 
 # Seconds a client has to send its whole request line and headers.
 CLIENT_DEADLINE = 10.0
@@ -154,7 +154,7 @@ class ProtocolHandler(BaseHTTPRequestHandler):
         except CredprocError as error:
             message = " ".join(str(error).split())  # one line, whatever the message held
             failed(message)
-            temporary = isinstance(error, (StsUnavailableError, LockTimeoutError))
+            temporary = isinstance(error, (ServiceUnavailableError, LockTimeoutError))
             status = 503 if temporary else 500
             self.send_json(status, problem(type(error).__name__, message))
             return status

@@ -76,7 +76,7 @@ class Supervisor:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._held:
+        if self._waits:
             # Signals that came after the command ended are answered by its status: unblocked
             # now, a SIGINT would turn that status into credproc's "interrupted".
             while signal.sigtimedwait(self._held, 0) is not None:
@@ -97,7 +97,9 @@ class Supervisor:
 
     def wait(self) -> int:
         """The command's exit status, or minus the signal that killed it (as subprocess says)."""
-        if self._process is not None:
+        if not self._waits:  # handlers forward the signals (macOS, Windows)
+            if self._process is None:
+                raise RuntimeError("wait() before spawn()")
             return self._process.wait()
         if self._pid is None:
             raise RuntimeError("wait() before spawn()")
@@ -125,8 +127,8 @@ class Supervisor:
             os.kill(self._pid, number)
 
     def _shares_group(self) -> bool:
-        if self._pid is None:
-            return False
+        if os.name != "posix" or self._pid is None:
+            return False  # process groups are POSIX's
         try:
             return os.getpgid(self._pid) == os.getpgrp()
         except OSError:

@@ -1,4 +1,5 @@
-"""The fetch step of the algorithm: the STS call that makes a request's token.
+"""The fetch step of the algorithm: the AWS call that makes a request's token (STS's, or the
+SSO portal's for an SSO role: ``sso``).
 
 ``provider`` calls it under the key's lock; the callers of ``provider.get_credentials`` (the
 commands, the Python API) hand it over, so the algorithm can be tested in-process with another.
@@ -21,7 +22,7 @@ from ..core.credentials import Credentials, Fetched
 from ..core.log import logger
 from ..core.sourcekeys import mask
 from ..errors import ConfigError
-from ..keys import keyring as keystore
+from ..keys import keystore
 from ..prompt.mfa import get_code
 from .login import identity_credentials
 from .sso import role_credentials
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from ..core.request import Request
 
 
-def from_sts(request: Request, mfa_session: Credentials | None) -> Fetched:
+def from_aws(request: Request, mfa_session: Credentials | None) -> Fetched:
     if request.wrap_command:
         return from_command(request)  # a wrapped command's profile: no STS either
     if request.role_arn is None and request.sso_role_name is not None:

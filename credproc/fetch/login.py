@@ -34,7 +34,7 @@ from ..config.login import DEFAULT_REGION
 from ..core.credentials import Fetched
 from ..core.log import logger
 from ..core.request import Request
-from ..errors import LoginRequiredError, StsUnavailableError
+from ..errors import LoginRequiredError, ServiceUnavailableError
 from . import signin as signin_flow
 
 # Credentials with less left than this are not handed out when the service is down (as
@@ -82,7 +82,7 @@ def session_token(request: Request) -> LoginToken:
         region = request.login_region or DEFAULT_REGION
         try:
             renewed = signin.refresh(token, region, profile)
-        except StsUnavailableError as error:
+        except ServiceUnavailableError as error:
             if token.seconds_left() < STALE_MINIMUM_SECONDS:
                 raise
             logger().warning(

@@ -41,7 +41,7 @@ from ..errors import (
     AuthError,
     ConfigError,
     LoginRequiredError,
-    StsUnavailableError,
+    ServiceUnavailableError,
 )
 from ..prompt import devicecode, weblogin
 from ..prompt.terminal import close, line_ready, open_terminal
@@ -203,7 +203,7 @@ def login_for(need: Need, environ: Mapping[str, str], cause: LoginRequiredError)
         token, login_session = sign_in(
             need.region, How(remote=not can_browse), environ, need.profile
         )
-    except (AuthError, StsUnavailableError) as error:
+    except (AuthError, ServiceUnavailableError) as error:
         # Refused, abandoned, not permitted, or the service down: the processes that waited
         # for this sign-in fail with its reason rather than each open another tab.
         record_failure(need.login_session, str(error), environ)

@@ -36,7 +36,7 @@ from ..core.credentials import Fetched
 from ..core.lock import announce, waiting_since
 from ..core.log import logger
 from ..core.request import Request
-from ..errors import SsoLoginError, StsUnavailableError
+from ..errors import ServiceUnavailableError, SsoLoginError
 from ..prompt import devicecode, weblogin
 
 T = TypeVar("T")
@@ -150,7 +150,7 @@ def _refresh(session: SsoSession, token: SsoToken, environ: Mapping[str, str]) -
             return current if current.seconds_left() > REFRESH_WINDOW else None
         ssotoken.write(session, token._replace(refresh_token=None), environ)
         return None
-    except StsUnavailableError as error:
+    except ServiceUnavailableError as error:
         if token.seconds_left() < STALE_MINIMUM_SECONDS:
             raise
         logger().warning(
@@ -201,7 +201,7 @@ def login(session: SsoSession, how: How, environ: Mapping[str, str]) -> SsoToken
         flow = oidc.FLOW_DEVICE  # no browser here (SSH): a code to confirm on another device
     try:
         granted, registration = _with_registration(session, flow, how, environ)
-    except (SsoLoginError, StsUnavailableError) as error:
+    except (SsoLoginError, ServiceUnavailableError) as error:
         ssotoken.record_failure(session, str(error), environ)
         raise
     token = SsoToken(

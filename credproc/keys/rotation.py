@@ -26,8 +26,8 @@ from ..config import keyindex
 from ..config.limits import IAM_KEY_LIMIT
 from ..config.resolve import keys_request
 from ..core.sourcekeys import SourceKeys, mask
-from ..errors import AuthError, CredprocError, StsUnavailableError, UsageError
-from . import keyring as keystore
+from ..errors import AuthError, CredprocError, ServiceUnavailableError, UsageError
+from . import keystore
 
 if TYPE_CHECKING:
     from typing import TypeVar
@@ -142,7 +142,7 @@ def _accepted(keys: SourceKeys, region: str | None, timeout: float) -> sts.Ident
     while True:
         try:
             return identity(keys, None, region)
-        except (AuthError, StsUnavailableError):
+        except (AuthError, ServiceUnavailableError):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise

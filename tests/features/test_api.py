@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -173,6 +174,7 @@ OBJECTS_PER_REFRESH = 25
 RSS_PER_REFRESH_KIB = 3 * 1024
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (support.health)")
 def test_sixteen_threads_across_many_refreshes_keep_files_threads_and_memory_flat(
     api: Sandbox,
 ) -> None:

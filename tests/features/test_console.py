@@ -220,7 +220,9 @@ def test_a_federation_endpoint_that_drips_its_answer_is_given_up_at_the_deadline
 
     deadline = federation.TIMEOUT_SECONDS
     assert_fails(result, 5, f"did not answer getSigninToken within {deadline} s")
-    assert deadline <= took < deadline + 5, took
+    # Given up on mid-answer, at any machine's speed: the stand-in saw credproc hang up.
+    assert took >= deadline, took
+    assert stand_in.hung_up.wait(timeout=30)
     assert len(stand_in.requests) == 1
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 import pexpect
@@ -61,16 +60,15 @@ def test_a_code_lost_to_an_outage_is_not_asked_for_again(sandbox: Sandbox, tmp_p
     assert token.runs() == 1
     assert sandbox.server.calls("GetSessionToken") == MAX_ATTEMPTS
 
-    started = time.monotonic()
     later = [sandbox.credproc(*_args(token)) for _ in range(5)]
-    elapsed = time.monotonic() - started
 
     for result in later:
         assert_fails(result, 5, "not asking for another", MFA_SERIAL)
     assert token.runs() == 1  # nobody was asked again
-    assert sandbox.server.calls("GetSessionToken") == MAX_ATTEMPTS  # nor STS tried
+    # Nor STS tried: failing at once, not after a retry budget (counted at the server, not
+    # timed: five process starts take what the machine gives them).
+    assert sandbox.server.calls("GetSessionToken") == MAX_ATTEMPTS
     assert sandbox.server.calls("AssumeRole") == 0
-    assert elapsed < 5 * 2  # failing at once: well under a second each, not a retry budget
     assert _failure_record(sandbox).stat().st_mode & 0o777 == 0o600
 
 

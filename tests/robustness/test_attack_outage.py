@@ -30,7 +30,7 @@ from support.sandbox import Result, Sandbox
 from credproc.aws import iam, sts
 from credproc.aws.boto import DEADLINE, MAX_ATTEMPTS, READ_TIMEOUT
 from credproc.core.credentials import parse_expiration
-from credproc.errors import StsUnavailableError
+from credproc.errors import ServiceUnavailableError
 
 
 class Gate:
@@ -180,8 +180,11 @@ def test_a_dripping_sts_without_a_cached_token_is_exit_5_at_the_deadline(
     took = time.monotonic() - started
 
     assert_fails(result, 5, f"did not finish AssumeRole within {DEADLINE:g} s")
-    assert DEADLINE <= took < DEADLINE + 10, took
-    assert sandbox.server.disturbed() == {"drip": 1}  # one attempt, given up on mid-answer
+    # Given up on at the deadline, mid-answer: the server saw credproc hang up (timed, only
+    # that it waited the deadline out; the time after it is the machine's).
+    assert took >= DEADLINE, took
+    sandbox.server.wait_for_dropped(1)
+    assert sandbox.server.disturbed() == {"drip": 1}  # one attempt
 
 
 @pytest.mark.integration
@@ -195,8 +198,14 @@ def test_a_dripping_sts_serves_the_live_cached_token_at_the_deadline(sandbox: Sa
 
     _served_stale(result, token)
     assert f"did not finish AssumeRole within {DEADLINE:g} s" in result.stderr
-    assert DEADLINE <= took < DEADLINE + 10, took
+    assert took >= DEADLINE, took
+    sandbox.server.wait_for_dropped(1)  # hung up mid-answer
     assert sandbox.server.disturbed() == {"drip": 1}
+
+
+def _calling(operation: str) -> bool:
+    """Whether credproc's worker thread for this AWS call is still running."""
+    return any(t.name == f"credproc-{operation}" and t.is_alive() for t in threading.enumerate())
 
 
 def test_the_deadline_holds_for_iam_and_from_any_thread(
@@ -210,23 +219,27 @@ def test_the_deadline_holds_for_iam_and_from_any_thread(
     monkeypatch.setattr("credproc.aws.boto.DEADLINE", 3.0)
     sandbox.server.fault("ListAccessKeys", drip=DRIP)
     session = sts.keys_session(BASE_KEY_ID, BASE_SECRET, "us-east-1")
-    outcome: list[BaseException | float] = []
+    outcome: list[BaseException | float | bool] = []
 
     def call() -> None:
         started = time.monotonic()
         try:
             iam.access_key_ids(session, None, "us-east-1")
-        except StsUnavailableError as error:
-            outcome.extend((error, time.monotonic() - started))
+        except ServiceUnavailableError as error:
+            outcome.extend((error, time.monotonic() - started, _calling("ListAccessKeys")))
 
     caller = threading.Thread(target=call)
     caller.start()
     caller.join(timeout=30)
 
     assert not caller.is_alive()
-    error, took = outcome
+    error, took, still_calling = outcome
     assert "IAM" in str(error) and "did not finish ListAccessKeys within 3 s" in str(error)
-    assert isinstance(took, float) and 3 <= took < 5
+    # Given up on at the deadline, not when the answer ended: the call was still reading it.
+    # (No upper bound on the time: the client made before the call takes what the machine
+    # gives it, seconds on a loaded one.)
+    assert isinstance(took, float) and took >= 3
+    assert still_calling is True
     # The call given up on ends once the answer stops, and makes no other attempt.
     sandbox.server.clear_faults()
     for worker in [t for t in threading.enumerate() if t.name == "credproc-ListAccessKeys"]:

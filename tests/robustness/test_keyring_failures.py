@@ -185,7 +185,10 @@ def test_an_unanswered_unlock_dialog_is_waited_for_lock_timeout_only(
     elapsed = time.monotonic() - started
 
     assert_fails(result, 3, "gave no answer within 3 s", "unlock it")
-    assert 3 <= elapsed < 30
+    # Given up on at --lock-timeout while the dialog still waits for an answer: shown as long
+    # as the keyring waits. The time, bounded below only: above, it is the machine's.
+    assert elapsed >= 3
+    assert display.windows("Unlock")
     assert sandbox.server.calls("AssumeRole") == 0
 
 

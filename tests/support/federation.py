@@ -17,7 +17,6 @@ knows; without, the session's key id stands for it."""
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import threading
@@ -37,6 +36,7 @@ class FederationStandIn:
         self.requests: list[dict[str, Any]] = []
         self.status = 200
         self.drip = 0  # bytes a second; 0: all at once
+        self.hung_up = threading.Event()  # a reader left before a dripped answer was whole
         self.visits: list[dict[str, Any]] = []  # login, logout, page: with the cookie's role
         self._tokens: dict[str, str] = {}  # sign-in token -> the role it signs in
         self._sts_url = sts_url
@@ -132,12 +132,14 @@ class FederationStandIn:
                 self.end_headers()
                 step = stand_in.drip or len(data)
                 # A reader may give up on a dripped answer, as it should.
-                with contextlib.suppress(ConnectionError):
+                try:
                     for start in range(0, len(data), step):
                         if start:
                             time.sleep(1)
                         self.wfile.write(data[start : start + step])
                         self.wfile.flush()
+                except ConnectionError:
+                    stand_in.hung_up.set()
 
             def log_message(self, *args: Any) -> None:
                 """Quiet: the tests read what was recorded."""

@@ -68,6 +68,9 @@ def _deadline(seconds: float) -> Iterator[None]:
     def expire(signum: int, frame: FrameType | None) -> None:
         raise TimedOut(f"credproc did not finish in {seconds:g} s")
 
+    if not hasattr(signal, "setitimer"):  # Windows: the CI job's own timeout bounds a hang
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:

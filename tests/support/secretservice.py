@@ -14,14 +14,16 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import secretstorage
-from jeepney import DBusAddress, MatchRule, message_bus, new_method_call
-from jeepney.io.blocking import DBusConnection, open_dbus_connection
+if sys.platform.startswith("linux"):  # keyring installs the Secret Service's client there only
+    import secretstorage
+    from jeepney import DBusAddress, MatchRule, message_bus, new_method_call
+    from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 from support.tools import require
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,15 @@ class StsServer:
         """Every token handed out: access key id -> action, role_arn, expiration, skew."""
         tokens: dict[str, dict[str, Any]] = self._call("/_test/issued")
         return tokens
+
+    def wait_for_dropped(self, count: int, timeout: float = 60) -> None:
+        """Until ``count`` dripped answers were hung up on by their reader (the server sees it
+        at its next write, a second or two after the reader left); AssertionError past
+        ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while self._call("/_test/dropped")["dropped"] < count:
+            assert time.monotonic() < deadline, f"no reader hung up on {count} dripped answer(s)"
+            time.sleep(0.1)
 
     def disturbed(self) -> dict[str, int]:
         """Answers a fault changed, by kind: reset, body, garbage, status, delay."""

@@ -20,6 +20,8 @@ stdout, and serves until killed. Besides every moto endpoint it answers ``/_test
                                   "expiration": "2026-...Z", "skew": 0.0}}: every token moto
                                   handed out, with the skew its Date header carried
     GET  /_test/disturbed         {"reset": 2, "delay": 5, ...}: answers a fault changed
+    GET  /_test/dropped           {"dropped": 1}: dripped answers whose reader hung up before
+                                  the answer was whole
 
 A fault may also say {"skip": 1, "times": 2}: of the requests from then on, let the first
 through, disturb the next two, then none. Counting happens here, at the server, so a test
@@ -60,6 +62,7 @@ class Recorder:
         self.skew = 0.0
         self.issued: dict[str, dict[str, Any]] = {}
         self.disturbed: dict[str, int] = {}
+        self.dropped = 0
 
     def count(self, action: str) -> int:
         return sum(1 for done, _ in self.requests if done == action)
@@ -71,6 +74,7 @@ class Recorder:
             self.skew = 0.0
             self.issued.clear()
             self.disturbed.clear()
+            self.dropped = 0
 
     def disturbing(self, fault: dict[str, Any]) -> None:
         """An answer ``fault`` changes, counted by what it does (a delay only when that is all)."""
@@ -164,7 +168,11 @@ class TestControls:
             with self.recorder.lock:
                 return "drip" in self.recorder.faults.get(action, {})
 
-        return _dripping(answer, per_second, still_dripping)
+        def dropped() -> None:
+            with self.recorder.lock:
+                self.recorder.dropped += 1
+
+        return _dripping(answer, per_second, still_dripping, dropped)
 
     def _control(
         self, path: str, environ: Environ, start_response: StartResponse
@@ -197,6 +205,9 @@ class TestControls:
         if path == "/_test/issued":
             with recorder.lock:
                 return _json(start_response, dict(recorder.issued))
+        if path == "/_test/dropped":
+            with recorder.lock:
+                return _json(start_response, {"dropped": recorder.dropped})
         if path == "/_test/disturbed":
             with recorder.lock:
                 return _json(start_response, dict(recorder.disturbed))
@@ -227,15 +238,23 @@ def _sts_action(environ: Environ) -> tuple[str | None, dict[str, str]]:
     return params.get("Action"), params
 
 
-def _dripping(body: bytes, per_second: int, still: Callable[[], bool]) -> Iterator[bytes]:
+def _dripping(
+    body: bytes, per_second: int, still: Callable[[], bool], dropped: Callable[[], None]
+) -> Iterator[bytes]:
     """The body, a few bytes a second; cut short (the connection then closes with the answer
-    incomplete) once the fault is cleared, so a reader the test gave up on is let go."""
+    incomplete) once the fault is cleared, so a reader the test gave up on is let go.
+    ``dropped`` is told when the reader hangs up first (the server's write fails and it closes
+    this generator): evidence, at any machine's speed, that the reader gave up mid-answer."""
     for start in range(0, len(body), per_second):
         if start:
             time.sleep(1)
             if not still():
                 return
-        yield body[start : start + per_second]
+        try:
+            yield body[start : start + per_second]
+        except GeneratorExit:
+            dropped()
+            raise
 
 
 def _hang_up(environ: Environ) -> None:

@@ -30,13 +30,17 @@ def test_a_call_past_its_deadline_is_given_up_on_from_any_thread() -> None:
         try:
             run_within(0.5, release.wait, "test-stuck")
         except DeadlinePassed as passed:
-            outcome.extend((passed.seconds, time.monotonic() - started))
+            stuck = any(t.name == "test-stuck" and t.is_alive() for t in threading.enumerate())
+            outcome.extend((passed.seconds, time.monotonic() - started, stuck))
 
     thread = threading.Thread(target=caller)
     thread.start()
     thread.join(timeout=10)
     release.set()  # let the abandoned call end
 
-    seconds, took = outcome
+    seconds, took, stuck = outcome
     assert seconds == 0.5
-    assert isinstance(took, float) and 0.5 <= took < 2
+    # Released at the deadline while the call was still blocked (it ends only when released
+    # above), however long a loaded machine took to get there: no upper bound on the time.
+    assert isinstance(took, float) and took >= 0.5
+    assert stuck is True

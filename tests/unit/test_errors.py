@@ -11,7 +11,7 @@ from credproc.errors import (
     LockTimeoutError,
     LoopError,
     MfaError,
-    StsUnavailableError,
+    ServiceUnavailableError,
     UsageError,
     nested_failure,
 )
@@ -26,7 +26,7 @@ SOURCE = "source profile 'inner'"
         UsageError,
         ConfigError,
         AuthError,
-        StsUnavailableError,
+        ServiceUnavailableError,
         LockTimeoutError,
         MfaError,
     ],
@@ -59,7 +59,7 @@ def test_the_aws_cli_in_between_quotes_the_line_after_its_own_words() -> None:
 def test_the_last_credproc_line_is_the_cause() -> None:
     stderr = "some warning\ncredproc: error: [exit 5] STS is down\ntrailing noise\n"
     error = nested_failure(stderr, SOURCE)
-    assert type(error) is StsUnavailableError
+    assert type(error) is ServiceUnavailableError
     assert str(error).endswith(": STS is down")
 
 

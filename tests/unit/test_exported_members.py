@@ -20,6 +20,7 @@ PUBLIC = [
     "LoopError",
     "MfaError",
     "Options",
+    "ServiceUnavailableError",
     "StsUnavailableError",
     "UsageError",
     "__version__",
@@ -51,6 +52,7 @@ def test_errors_and_their_exit_codes() -> None:
         "UsageError": 2,
         "ConfigError": 3,
         "AuthError": 4,
+        "ServiceUnavailableError": 5,
         "StsUnavailableError": 5,
         "LockTimeoutError": 6,
         "LoopError": 7,
@@ -58,6 +60,9 @@ def test_errors_and_their_exit_codes() -> None:
     }
     for name in codes:
         assert issubclass(getattr(credproc, name), credproc.CredprocError)
+    # The former name of the error for any AWS service being unreachable: the same class, so
+    # code that catches it catches every outage.
+    assert credproc.StsUnavailableError is credproc.ServiceUnavailableError
 
 
 def test_the_api_takes_the_command_lines_options() -> None:

@@ -21,7 +21,7 @@ from credproc.core.cache import Cache
 from credproc.core.credentials import Credentials, Fetched
 from credproc.core.deadline import DeadlinePassed
 from credproc.core.request import Request
-from credproc.errors import StsUnavailableError
+from credproc.errors import ServiceUnavailableError
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 
@@ -44,7 +44,7 @@ class BuggyStep:
 @pytest.fixture
 def step(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> BuggyStep:
     fetch = BuggyStep()
-    monkeypatch.setattr("credproc.cli.commands.process.from_sts", fetch)  # its caller
+    monkeypatch.setattr("credproc.cli.commands.process.from_aws", fetch)  # its caller
     monkeypatch.delenv(provider.CHAIN_VARIABLE, raising=False)
     for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(variable, raising=False)
@@ -110,6 +110,6 @@ def test_the_mapper_leaves_a_bug_alone() -> None:
 def test_the_transport_failing_is_an_outage_for_every_service(error: Exception) -> None:
     for service, operation in (("STS", "AssumeRole"), ("IAM", "ListAccessKeys")):
         mapped = aws_error(service, operation, error)
-        assert isinstance(mapped, StsUnavailableError), (service, mapped)
+        assert isinstance(mapped, ServiceUnavailableError), (service, mapped)
         assert service in str(mapped)
         assert operation in str(mapped)

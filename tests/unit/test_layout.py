@@ -192,7 +192,7 @@ def test_no_import_cycle() -> None:
 
 def test_imports_inside_functions_and_loads_by_name_are_followed() -> None:
     graph = _graph()
-    assert "credproc.prompt.mfa" in graph["credproc.fetch.fetch"]  # inside from_sts only
+    assert "credproc.prompt.mfa" in graph["credproc.fetch.fetch"]  # inside from_aws only
     assert "credproc.cli.commands.completion" in graph["credproc.cli.commands"]  # by name
     # The cycle completion once made through the command registry is seen:
     graph["credproc.cli.completion"].add("credproc.cli.main")
@@ -252,7 +252,7 @@ def test_only_the_aws_layer_imports_boto3() -> None:
 
 
 def test_only_the_keyring_module_imports_keyring() -> None:
-    assert _importers(("keyring", "secretstorage", "jeepney")) == {"credproc.keys.keyring"}
+    assert _importers(("keyring", "secretstorage", "jeepney")) == {"credproc.keys.keystore"}
 
 
 def test_only_the_dpop_module_imports_cryptography() -> None:

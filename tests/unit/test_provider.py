@@ -27,8 +27,8 @@ from credproc.errors import (
     LoginRequiredError,
     LoopError,
     MfaError,
+    ServiceUnavailableError,
     SsoLoginError,
-    StsUnavailableError,
 )
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
@@ -113,7 +113,7 @@ def test_an_outage_serves_the_cached_token_while_it_lives(tmp_path: Path, sts: F
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 300)
-    sts.failure = StsUnavailableError("down")
+    sts.failure = ServiceUnavailableError("down")
 
     assert provider.get_credentials(request, sts).access_key_id == "ASIA1"
     assert len(sts.calls) == 2  # it did try
@@ -123,9 +123,9 @@ def test_an_outage_with_less_than_a_minute_left_fails(tmp_path: Path, sts: FakeS
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, provider.STALE_MINIMUM_SECONDS - 5)
-    sts.failure = StsUnavailableError("down")
+    sts.failure = ServiceUnavailableError("down")
 
-    with pytest.raises(StsUnavailableError, match="down"):
+    with pytest.raises(ServiceUnavailableError, match="down"):
         provider.get_credentials(request, sts)
 
 
@@ -286,7 +286,7 @@ def test_a_failed_refresh_backs_off_then_tries_again(tmp_path: Path, sts: FakeSt
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 300)
-    sts.failure = StsUnavailableError("down")
+    sts.failure = ServiceUnavailableError("down")
 
     provider.get_credentials(request, sts)  # tries, fails, serves the old token
     provider.get_credentials(request, sts)  # within the backoff: no try
@@ -305,7 +305,7 @@ def test_a_success_ends_the_backoff(tmp_path: Path, sts: FakeSts) -> None:
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 300)
-    sts.failure = StsUnavailableError("down")
+    sts.failure = ServiceUnavailableError("down")
     provider.get_credentials(request, sts)
     _retry_now(request)
     sts.failure = None
@@ -321,7 +321,7 @@ def test_no_backoff_serves_a_token_with_less_than_a_minute_left(
     request = _request(tmp_path)
     provider.get_credentials(request, sts)
     _age(request, 300)
-    sts.failure = StsUnavailableError("down")
+    sts.failure = ServiceUnavailableError("down")
     provider.get_credentials(request, sts)
     entry = Cache(request.cache_dir or "").read(request)
     assert entry is not None
@@ -330,7 +330,7 @@ def test_no_backoff_serves_a_token_with_less_than_a_minute_left(
         request, entry.credentials._replace(expiration=expiry), 0.0, entry.backoff
     )
 
-    with pytest.raises(StsUnavailableError):
+    with pytest.raises(ServiceUnavailableError):
         provider.get_credentials(request, sts)
     assert len(sts.calls) == 3  # it tried: there was nothing worth serving
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.tools import require, require_path
 
-from credproc.cli.render import environment
+from credproc.cli.render import environment, listing
 from credproc.errors import UsageError
 
 AWKWARD = [
@@ -158,3 +158,14 @@ def test_node_dotenv_reads_the_dotenv_format_back() -> None:
         cwd=JS,
     )
     assert json.loads(done.stdout) == variables
+
+
+def test_a_listing_is_json_or_its_empty_line_or_a_table() -> None:
+    rows = [{"name": "dev", "key_id": "AKIA...WXYZ", "hidden": 1}]
+    # --json: every row whole, whatever the table shows; [] when there are none.
+    assert json.loads(listing(rows, ["name"], as_json=True, empty="none")) == rows
+    assert listing([], ["name"], as_json=True, empty="none") == "[]\n"
+    assert listing([], ["name"], as_json=False, empty="none here") == "none here\n"
+    assert listing(rows, ["name", "key_id"], as_json=False, empty="none") == (
+        "NAME  KEY ID\ndev   AKIA...WXYZ\n"
+    )

@@ -319,6 +319,36 @@ PINNED_KEYS = {
         max_age=600,
         wrap_timeout=30.0,
     ),
+    # An SSO role of an [sso-session]: the SSO fields are in the key, the region is not (nor
+    # the behaviour fields, nor the profile that names it).
+    "e750e9b454bd2b9b50d1ef77f824af46544428429ba566786657bea13ca3886e": Request(
+        role_arn=None,
+        source_profile=None,
+        role_session_name="credproc-alice",
+        duration=3600,
+        region="eu-west-1",
+        sso_account_id="111111111111",
+        sso_role_name="Developer",
+        sso_start_url="https://example.awsapps.com/start",
+        sso_region="eu-west-1",
+        sso_session="corp",
+        sso_scopes=("sso:account:access",),
+        refresh_window=60,
+        cache_dir="/c",
+        sso_login="never",
+        sso_profile="dev",
+    ),
+    # A legacy SSO role (sso_start_url in the profile): no session name, no scopes.
+    "41c44673a0cd3e33137ca9b4b9a431acf33954cf7e615cc192c3d1897be95ebc": Request(
+        role_arn=None,
+        source_profile=None,
+        role_session_name="credproc-alice",
+        duration=3600,
+        sso_account_id="222222222222",
+        sso_role_name="ReadOnly",
+        sso_start_url="https://legacy.awsapps.com/start",
+        sso_region="us-east-1",
+    ),
 }
 
 

@@ -28,7 +28,7 @@ from support.signinserver import (
 )
 
 from credproc.aws import boto, dpop, logintoken, signin, signinurl, tokenfile
-from credproc.errors import AuthError, ConfigError, LoginRequiredError, StsUnavailableError
+from credproc.errors import AuthError, ConfigError, LoginRequiredError, ServiceUnavailableError
 
 
 @pytest.fixture
@@ -301,7 +301,7 @@ def test_an_outage_is_unavailable(
     token = logintoken.read(identity, environ)
     assert token is not None
     stand_in.fault("CreateOAuth2Token", **fault)
-    with pytest.raises(StsUnavailableError) as failed:
+    with pytest.raises(ServiceUnavailableError) as failed:
         signin.refresh(token, "eu-west-1", "dev")
     assert failed.value.exit_code == 5
 
@@ -315,7 +315,9 @@ def test_a_stalled_service_ends_within_the_deadline(
     monkeypatch.setattr(boto, "DEADLINE", 1.0)
     stand_in.fault("CreateOAuth2Token", delay=4)
     started = time.monotonic()
-    with pytest.raises(StsUnavailableError, match="did not finish CreateOAuth2Token within 1 s"):
+    with pytest.raises(
+        ServiceUnavailableError, match="did not finish CreateOAuth2Token within 1 s"
+    ):
         signin.refresh(token, "eu-west-1", "dev")
     assert time.monotonic() - started < 3
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ from ...core.log import logger
 from ...core.provider import MFA_SOURCE_MINIMUM_SECONDS
 from ...core.request import program_name
 from ...errors import CredprocError, UsageError
-from ..render import table
+from ..render import duration, listing
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,17 +31,11 @@ def run(args: argparse.Namespace) -> int:
 def cache_list(args: argparse.Namespace) -> int:
     rows = [summary(entry) for entry in Cache(cache_dir_from(args.cache_dir, os.environ)).entries()]
     rows += sso_sessions(os.environ)
-    if args.json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    if not rows:
-        sys.stdout.write("no cached tokens\n")
-        return 0
     columns = ["role", "source", "session_name", "expires", "left", "state"]
     if any(row["sts_clock"] != "-" for row in rows):
         # EXPIRES is in this machine's clock and LEFT by STS's: say when the two differ.
         columns.append("sts_clock")
-    sys.stdout.write(table(rows, columns))
+    sys.stdout.write(listing(rows, columns, as_json=args.json, empty="no cached tokens"))
     return 0
 
 
@@ -166,16 +159,6 @@ def skew(clock_offset: float) -> str:
     if abs(clock_offset) <= 60:
         return "-"
     return ("+" if clock_offset > 0 else "-") + duration(abs(clock_offset))
-
-
-def duration(left: float, *, seconds: bool = False) -> str:
-    """1h05m or 7m; with ``seconds``, under a minute as 42s."""
-    if seconds and 0 < left < 60:
-        return f"{int(left)}s"
-    if left <= 0:
-        return "0m"
-    hours, minutes = divmod(int(left) // 60, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
 
 
 def _role_of(identity: dict[str, object]) -> str:

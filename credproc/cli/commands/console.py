@@ -30,7 +30,7 @@ from ...core.files import atomic_write
 from ...core.log import logger
 from ...core.provider import get_credentials
 from ...errors import ConfigError, UsageError
-from ...fetch.fetch import from_sts
+from ...fetch.fetch import from_aws
 from ...prompt import browser as browsers
 from ...prompt.handoff import handoff
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"no browser can be started here: {why}; {browsers.NO_BROWSER_ADVICE}"
             )
-    credentials = get_credentials(request, from_sts)
+    credentials = get_credentials(request, from_aws)
     if not credentials.session_token:
         raise UsageError(
             f"{request.program} gave long-lived keys, and the console signs in with temporary "

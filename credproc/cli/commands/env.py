@@ -16,7 +16,7 @@ from ...config.syntax import ENV_FORMAT_ALIASES
 from ...core.index import Reads, recording, remember
 from ...core.provider import get_credentials
 from ...core.request import Request
-from ..refresh import from_sts
+from ..refresh import from_aws
 from ..render import environment
 
 # Read by the CLI itself rather than by resolution, and a warm run would not honour it: a
@@ -42,7 +42,7 @@ def resolved(args: argparse.Namespace) -> tuple[Request, Reads]:
 
 def role_environment(request: Request) -> dict[str, str]:
     """The role's credentials as variables, with the region when one is known."""
-    variables = get_credentials(request, from_sts).to_env()
+    variables = get_credentials(request, from_aws).to_env()
     if request.region:
         variables["AWS_REGION"] = variables["AWS_DEFAULT_REGION"] = request.region
     return variables

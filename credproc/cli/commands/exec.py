@@ -25,7 +25,7 @@ from ...endpoint.server import Endpoint, default_profile_shadow
 from ...endpoint.supervise import Supervisor, exit_status
 from ...errors import CredprocError
 from ...prompt.mfa import ask_only_in_foreground
-from ..refresh import from_sts
+from ..refresh import from_aws
 from .env import resolved, role_environment
 
 # The child must use the role, not the profile its parent used to run credproc; nor a session
@@ -69,8 +69,8 @@ def _serve(args: argparse.Namespace) -> int:
     request = resolve(RawOptions.of(args), os.environ)
     # Once before the command starts: a bad setup fails with credproc's own line and status,
     # and an MFA prompt has the terminal to itself.
-    get_credentials(request, from_sts)
-    endpoint = Endpoint(lambda: get_credentials(request, from_sts))
+    get_credentials(request, from_aws)
+    endpoint = Endpoint(lambda: get_credentials(request, from_aws))
     env = endpoint.command_environment(os.environ, request.region)
     try:
         shadow = default_profile_shadow(env)

@@ -9,7 +9,6 @@ beside the keyring (``config.keyindex``), which ``list`` reads and ``--source-ke
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -23,11 +22,11 @@ from ...config.resolve import lock_timeout
 from ...config.syntax import DEFAULT_VERIFY_TIMEOUT, MAX_VERIFY_TIMEOUT
 from ...core.sourcekeys import SourceKeys, mask
 from ...errors import ConfigError, CredprocError, UsageError
-from ...keys import keyring as keystore
+from ...keys import keystore
 from ...keys.rotation import identity
 from ...keys.rotation import rotate as rotate_key
 from ...prompt.terminal import close, open_terminal, read_hidden
-from ..render import table
+from .. import render
 
 _ENV_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
@@ -169,14 +168,9 @@ def listing(args: argparse.Namespace) -> int:
         }
         for entry in keyindex.read_index(os.environ).values()
     ]
-    if args.json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return 0
-    if not rows:
-        sys.stdout.write("no source keys (add some with credproc keys add NAME)\n")
-        return 0
     columns = ["name", "key_id", "user_arn", "added", "rotated"]
-    sys.stdout.write(table(rows, columns))
+    empty = "no source keys (add some with credproc keys add NAME)"
+    sys.stdout.write(render.listing(rows, columns, as_json=args.json, empty=empty))
     return 0
 
 

@@ -14,7 +14,7 @@ from ...config.options import BY_DEST, RawOptions
 from ...config.resolve import resolve
 from ...core.index import recording, remember
 from ...core.provider import get_credentials
-from ..refresh import from_sts
+from ..refresh import from_aws
 
 # Read by the CLI itself rather than by resolution, and a hit would not honour it: a record
 # holds its value (unset), so setting it makes the next run a miss.
@@ -24,7 +24,7 @@ _LOG_FILE_VARIABLE = BY_DEST["log_file"].env or ""
 def run(args: argparse.Namespace) -> int:
     with recording(os.environ, always=(_LOG_FILE_VARIABLE,)) as reads:
         request = resolve(RawOptions.of(args), reads)
-    credentials = get_credentials(request, from_sts)
+    credentials = get_credentials(request, from_aws)
     # One write of the whole document: nothing partial on stdout, whatever happens after.
     sys.stdout.write(credentials.to_process_json() + "\n")
     sys.stdout.flush()

@@ -35,7 +35,7 @@ from ...endpoint import addresses, grants
 from ...endpoint.containers import ContainerService, credentials_path, resolve_profile
 from ...errors import UsageError
 from ...prompt.mfa import ask_only_in_foreground
-from ..refresh import from_sts
+from ..refresh import from_aws
 from ..render import table
 
 # Containers, each with a connection or a few: the server needs a file descriptor each.
@@ -82,7 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
     _more_files()
     write = _writer()
     service = ContainerService(
-        listen, book, options=options, environ=environ, fetcher=from_sts, access_log=write
+        listen, book, options=options, environ=environ, fetcher=from_aws, access_log=write
     )
     try:
         logger()  # set up before the threads: they share one handler

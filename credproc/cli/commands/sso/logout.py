@@ -27,14 +27,14 @@ from ....config.resolve import cache_dir_from
 from ....config.sso import SsoSession
 from ....core.cache import Cache
 from ....core.credentials import format_expiration
-from ....errors import ConfigError, SsoLoginError, StsUnavailableError
+from ....errors import ConfigError, ServiceUnavailableError, SsoLoginError
 from .target import chosen_lock_timeout, chosen_session
 
 
 def run(args: argparse.Namespace) -> int:
     session = chosen_session(args)
     environ = os.environ
-    failure: StsUnavailableError | None = None
+    failure: ServiceUnavailableError | None = None
     with ssotoken.session_lock(session, environ, chosen_lock_timeout(args)):
         token = ssotoken.read(session, environ, say_mode=False)  # removed below, whatever its mode
         if token is None:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
                 ended = "the IAM Identity Center portal ended the session (Logout)"
             except SsoLoginError:
                 ended = "the IAM Identity Center portal no longer took the token (Logout)"
-            except StsUnavailableError as error:
+            except ServiceUnavailableError as error:
                 failure = error
                 ended = ""
         left = ssotoken.foreign(ssotoken.token_path(session, environ))
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         done += f"; left {ssotoken.token_path(session, environ)}: {left}"
     if failure is not None and token is not None:
         until = format_expiration(datetime.fromtimestamp(token.expires_at, timezone.utc))
-        raise StsUnavailableError(
+        raise ServiceUnavailableError(
             f"signed out of {session.describe()} here ({done}), but the IAM Identity Center "
             f"portal's Logout failed, so the token stays valid at AWS until {until}: {failure}"
         )

@@ -10,16 +10,16 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from ..aws import portal, ssotoken, tokenfile
-from ..core.credentials import format_expiration
-from ..core.request import Request
-from ..errors import CredprocError, SsoLoginError
-from ..fetch.sso import login_command, session_of
+from ....aws import portal, ssotoken, tokenfile
+from ....core.credentials import format_expiration
+from ....core.request import Request
+from ....errors import CredprocError, SsoLoginError
+from ....fetch.sso import login_command, session_of
+from ...render import duration
 from .checks import Check, failed
-from .commands.cache import duration
 
 if TYPE_CHECKING:
-    from ..aws.ssotoken import SsoToken
+    from ....aws.ssotoken import SsoToken
 
 
 def sso_checks(request: Request) -> Iterator[Check]:

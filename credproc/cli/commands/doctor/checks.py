@@ -6,10 +6,16 @@ from __future__ import annotations
 import os
 from typing import Literal, NamedTuple
 
-from ..core.cache import Cache
-from ..core.private import is_private_file, unusable_dir
-from ..core.request import Request
-from ..errors import AuthError, ConfigError, ConfigFileError, CredprocError, StsUnavailableError
+from ....core.cache import Cache
+from ....core.private import is_private_file, unusable_dir
+from ....core.request import Request
+from ....errors import (
+    AuthError,
+    ConfigError,
+    ConfigFileError,
+    CredprocError,
+    ServiceUnavailableError,
+)
 
 BOTOCORE_WINDOW = 900  # botocore (AWS CLI, boto3) refreshes with 15 minutes left
 JS_WINDOW = 300  # the JS SDK v3 with 5
@@ -17,7 +23,7 @@ SIGNATURE_SKEW_LIMIT = 300  # AWS refuses requests signed more than 5 minutes of
 _FIXES: dict[type[CredprocError], str] = {
     AuthError: "renew the source credentials (new keys, or aws sso login) or check the role's "
     "trust policy",
-    StsUnavailableError: "check the network, --region, and any AWS_ENDPOINT_URL",
+    ServiceUnavailableError: "check the network, --region, and any AWS_ENDPOINT_URL",
     ConfigFileError: "fix that line by hand: the AWS CLI and every SDK refuse the file as it is",
 }
 

@@ -9,13 +9,13 @@ import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from ..aws import dpop, logintoken, tokenfile
-from ..core.credentials import format_expiration
-from ..core.request import Request
-from ..errors import ConfigError, CredprocError, LoginRequiredError
-from ..fetch.login import sign_in_command
+from ....aws import dpop, logintoken, tokenfile
+from ....core.credentials import format_expiration
+from ....core.request import Request
+from ....errors import ConfigError, CredprocError, LoginRequiredError
+from ....fetch.login import sign_in_command
+from ...render import duration
 from .checks import Check, failed
-from .commands.cache import duration
 
 
 def login_checks(request: Request) -> Iterator[Check]:

@@ -19,9 +19,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...aws import sts
-from ...config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
-from ...config.cmdline import (
+from ....aws import sts
+from ....config.awsconfig import config_path, credentials_path, credentials_profiles, profile_keys
+from ....config.cmdline import (
     WRAP,
     credproc_arguments,
     parse_arguments,
@@ -29,29 +29,29 @@ from ...config.cmdline import (
     parse_wrap,
     split,
 )
-from ...config.options import CONSOLE_OPTIONS, RawOptions
-from ...config.resolve import console_options, resolve, wrap_request
-from ...config.source import check_source
-from ...core.provider import get_credentials
-from ...core.request import Request
-from ...core.sourcekeys import mask
-from ...errors import (
+from ....config.options import CONSOLE_OPTIONS, RawOptions
+from ....config.resolve import console_options, resolve, wrap_request
+from ....config.source import check_source
+from ....core.provider import get_credentials
+from ....core.request import Request
+from ....core.sourcekeys import mask
+from ....errors import (
     ConfigError,
     ConfigFileError,
     CredprocError,
     LoopError,
     UsageError,
 )
-from ...fetch.fetch import from_sts, read_web_identity_token, signing_session
-from ...keys import keyring as keystore
-from ...prompt import browser as browsers
-from ..checks import Check, cache_check, clock_check, failed, refresh_window_check
-from ..loginchecks import login_checks
-from ..ssochecks import sso_checks
-from .console import plan
+from ....fetch.fetch import from_aws, read_web_identity_token, signing_session
+from ....keys import keystore
+from ....prompt import browser as browsers
+from ..console import plan
+from .checks import Check, cache_check, clock_check, failed, refresh_window_check
+from .loginchecks import login_checks
+from .ssochecks import sso_checks
 
 if TYPE_CHECKING:
-    from ...aws.sts import Identity
+    from ....aws.sts import Identity
 
 # Keys that botocore's credential chain serves before it ever looks at credential_process. Its
 # SSO provider needs the account or the role: sso_session or sso_start_url alone only name a
@@ -418,7 +418,7 @@ def _source(request: Request, environ: Mapping[str, str]) -> tuple[Check, Identi
 
 def _role(request: Request) -> Check:
     try:
-        credentials = get_credentials(request._replace(cache_dir=None), from_sts)
+        credentials = get_credentials(request._replace(cache_dir=None), from_aws)
     except CredprocError as error:
         return failed("role", error)
     minutes = int(credentials.seconds_left(time.time()) // 60)
