@@ -20,10 +20,6 @@ Only ``cli.main`` turns these into an exit status and one line on stderr; librar
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-E = TypeVar("E", bound="CredprocError")
-
 # How cli prints every failure. A parent credproc reads a nested one's stderr (botocore hands
 # it over in its credential_process error) and finds its own kind of line there.
 ERROR_PREFIX = "credproc: error: "
@@ -45,7 +41,7 @@ class CredprocError(Exception):
     leads: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
 
-    def with_context(self: E, context: str, *, lead: bool = False) -> E:
+    def with_context(self, context: str, *, lead: bool = False) -> CredprocError:
         """This error, of the same class and exit code, with ``context`` in its line: after
         its words ("...; nothing was changed"), or before them with ``lead`` ("stored 'dev',
         but ...: ..."). It never calls the constructor, so it serves every error class, also

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config.options import BY_DEST
@@ -19,6 +18,7 @@ from ..config.parser import Finished, parser_for
 from ..config.syntax import COMMANDS, Command, command
 from ..core.log import configure, is_verbose, quiet_until_warning
 from ..core.provider import CHAIN_VARIABLE
+from ..core.typed import TYPE_CHECKING
 from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .commands import load
 from .fastargs import parse

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import NamedTuple
 
+from ..core.typed import NamedTuple
 from ..errors import ConfigError, UsageError
 from .options import WRAP_REQUEST_OPTIONS, RawOptions
 from .parser import parser_for

@@ -22,14 +22,16 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import LockTimeoutError
 from .files import atomic_write
 from .log import logger
 from .private import read_private
+from .typed import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from typing import Any
+
     import filelock
 
 # When this process began to wait for each refresh lock it is taking or holding, outermost

@@ -21,7 +21,6 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..errors import (
     LOOP_MARKER,
@@ -40,6 +39,7 @@ from .credentials import Credentials, Fetched
 from .lock import refresh_lock
 from .log import is_verbose, logger
 from .request import Request
+from .typed import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Protocol
