@@ -43,6 +43,10 @@ LOADED_BY_NAME = {
     "credproc.cli.commands": {
         f"credproc.cli.commands.{name or DEFAULT_MODULE}" for name in ("", *COMMANDS)
     },
+    # argparse's parser, for a command line that fastargs does not read (cli.main) and for a
+    # credproc line in the AWS config (config.cmdline): not for a plain run that resolves
+    "credproc.cli.main": {"credproc.config.parser"},
+    "credproc.config.cmdline": {"credproc.config.parser"},
     # the fetch step, imported when a refresh calls it (boto3: not for a warm env or exec)
     "credproc.cli.refresh": {"credproc.fetch.fetch"},
     # CPython's own SHA-256 modules (_sha2, _sha256): none of credproc's

@@ -6,7 +6,6 @@ same command line is answered by ``core.hit`` without resolving them again while
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -14,7 +13,11 @@ from ...config.options import BY_DEST, RawOptions
 from ...config.resolve import resolve
 from ...core.index import recording, remember
 from ...core.provider import get_credentials
+from ...core.typed import TYPE_CHECKING
 from ..refresh import from_sts
+
+if TYPE_CHECKING:
+    import argparse
 
 # Read by the CLI itself rather than by resolution, and a hit would not honour it: a record
 # holds its value (unset), so setting it makes the next run a miss.
