@@ -57,6 +57,8 @@ LOADED_BY_NAME = {
     "credproc.core.lock": set(),
     "credproc.core.log": set(),
     "credproc.core.dirs": set(),
+    # configparser, for a file the plain reader leaves to it: none of credproc's
+    "credproc.config.awsconfig": set(),
     # the package's public names, each from its module when first used
     "credproc": {"credproc.api", "credproc.core.credentials", "credproc.errors"},
 }
