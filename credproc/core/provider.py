@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
+from _thread import RLock
 from collections.abc import Iterator
 
 from ..errors import (
@@ -315,8 +315,9 @@ def _refreshing(request: Request) -> Iterator[None]:
 # One refresh at a time in this process (the Python API may refresh from many threads). The
 # chain lives in os.environ, which the processes botocore starts inherit, so two threads
 # refreshing at once would take each other's keys for a loop. Refreshes are rare and cache hits
-# never take this lock; reentrant for the MFA session refreshed inside a role's.
-_ONE_REFRESH_AT_A_TIME = threading.RLock()
+# never take this lock; reentrant for the MFA session refreshed inside a role's. threading's
+# RLock is this C class: importing threading would cost every run that resolves.
+_ONE_REFRESH_AT_A_TIME = RLock()
 
 
 def _served(entry: Entry, how: str) -> Credentials:
