@@ -28,6 +28,11 @@ ERROR_PREFIX = "credproc: error: "
 # same kind of error at every depth. A person never sees it: the top-level credproc is not
 # nested, and prints its line without it.
 NESTED_CODE = "[exit {code}] "
+# Keys of the requests being refreshed by this process and its ancestors (``core.provider``).
+# Clients pass their environment to credential_process, so a nested credproc (a source profile
+# that uses credproc) sees its parents' keys and can tell a chain of roles (new keys) from a
+# loop (a key again); and the CLI knows it is nested, and marks its error line.
+CHAIN_VARIABLE = "CREDPROC_CHAIN"
 # Starts every LoopError message: the user reads "loop:", and a parent credproc older than the
 # exit code marker still tells a loop apart.
 LOOP_MARKER = "loop:"

@@ -17,9 +17,8 @@ from .. import __version__
 from ..config.options import BY_DEST
 from ..config.syntax import COMMANDS, Command, command
 from ..core.log import configure, is_verbose, quiet_until_warning
-from ..core.provider import CHAIN_VARIABLE
 from ..core.typed import TYPE_CHECKING
-from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
+from ..errors import CHAIN_VARIABLE, ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .commands import load
 from .fastargs import parse
 

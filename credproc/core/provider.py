@@ -23,6 +23,7 @@ from _thread import RLock
 from collections.abc import Iterator
 
 from ..errors import (
+    CHAIN_VARIABLE,
     LOOP_MARKER,
     CommandFailedError,
     CommandOutputError,
@@ -51,10 +52,6 @@ if TYPE_CHECKING:
         def __call__(self, request: Request, mfa_session: Credentials | None, /) -> Fetched: ...
 
 
-# Keys of the requests being refreshed by this process and its ancestors. Clients pass their
-# environment to credential_process, so a nested credproc (a source profile that uses credproc)
-# sees its parents' keys and can tell a chain of roles (new keys) from a loop (a key again).
-CHAIN_VARIABLE = "CREDPROC_CHAIN"
 MAX_CHAIN_DEPTH = 8
 # A cached token served during an STS outage must still be usable when the client gets it.
 STALE_MINIMUM_SECONDS = 60

@@ -46,6 +46,8 @@ LOADED_BY_NAME = {
     # argparse's parser, for a command line that fastargs does not read (cli.main) and for a
     # credproc line in the AWS config (config.cmdline): not for a plain run that resolves
     "credproc.cli.main": {"credproc.config.parser"},
+    # the provider, when the entry is not fresh (a fresh one answers as the hit would)
+    "credproc.cli.commands.process": {"credproc.core.provider"},
     "credproc.config.cmdline": {"credproc.config.parser"},
     # the fetch step, imported when a refresh calls it (boto3: not for a warm env or exec)
     "credproc.cli.refresh": {"credproc.fetch.fetch"},
