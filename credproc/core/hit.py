@@ -58,7 +58,8 @@ import time
 
 from .private import read_private, sha256_hex, unseal, usable_dir
 
-TYPE_CHECKING = False  # typing's own flag, without importing typing
+# typing's own flag, without importing typing; core.typed hands it to the modules that resolve.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
