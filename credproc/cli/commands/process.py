@@ -13,6 +13,7 @@ import sys
 from ...config.options import BY_DEST, RawOptions
 from ...config.resolve import resolve
 from ...core.index import answer_now, recording, remember
+from ...core.log import is_verbose
 from ...core.typed import TYPE_CHECKING
 from ..refresh import from_sts
 
@@ -31,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
         request = resolve(RawOptions.of(args), reads)
     quiet = not (args.verbose or args.debug or args.log_file)  # a hit would say nothing
     # Once this resolution is recorded, the hit answers this command line from the entry: so
-    # can this run, if the entry is fresh, without loading the provider (loaded by name).
-    answer = answer_now(reads, request) if quiet else None
+    # can this run, if the entry is fresh, without loading the provider (loaded by name). Not
+    # where logging is on (-v, --debug, a log file by flag or variable): the provider says
+    # what it did.
+    answer = None if is_verbose() else answer_now(reads, request)
     if answer is None:
         provider = importlib.import_module("credproc.core.provider")
         credentials: Credentials = provider.get_credentials(request, from_sts)
