@@ -41,7 +41,7 @@ else:
                 defaults=[namespace[name] for name in defaults],
                 module=namespace["__module__"],
             )
-            cls.__annotations__ = dict(fields)  # the strings, as written (api.Options reads it)
+            cls.__annotations__ = dict(fields)  # the strings, as written, as typing keeps them
             if "__doc__" in namespace:
                 cls.__doc__ = namespace["__doc__"]
             for key, value in namespace.items():
