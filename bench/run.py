@@ -72,6 +72,11 @@ KEYS_NAME = "bench"  # the source keys of the --source-keys form, in the OS keyr
 LOGIN_FORM = "credproc-login"
 LOGIN_IDENTITY = f"arn:aws:iam::{ACCOUNT}:user/bench"
 LOGIN_HIT = "credproc --profile (aws login), cache hit"
+# The SSO form: an IAM Identity Center role (an sso_session profile, as `credproc sso populate`
+# writes one) whose session token a stand-in's sign-in left in ~/.aws/sso/cache.
+SSO_FORM = "credproc-sso"
+SSO_SESSION = "bench-sso"
+SSO_HIT = "credproc --profile (SSO role), cache hit"
 HIT_BUDGET = 1.5  # the goal: a hit, in every documented form, at most this many bare starts
 # Warm commands (issue 27): env and exec through the fence, the first run after a config edit.
 WARM_BUDGET = 1.5  # a warm env: bare starts; a warm exec -- true: bare start plus true
@@ -414,6 +419,7 @@ class Bench:
     tools: list[Tool]
     keys_env: dict[str, str] | None = None  # a running keyring's variables, if there is one
     signin: Any = None  # the Sign-In stand-in of the aws login form (tests/support)
+    sso: Any = None  # the IAM Identity Center stand-in of the SSO form (tests/support)
     failures: list[str] = field(default_factory=list)
     hit: float = 0.0  # median seconds of a credproc cache hit, for the cold-path table
     fetch: float | None = None  # median seconds of an endpoint fetch, once measured
@@ -474,6 +480,9 @@ class Bench:
         if self.signin is not None:
             forms[LOGIN_HIT] = [str(CREDPROC), "--profile", LOGIN_FORM]
             envs[LOGIN_HIT] = dict(self.signin.env)
+        if self.sso is not None:
+            forms[SSO_HIT] = [str(CREDPROC), "--profile", SSO_FORM]
+            envs[SSO_HIT] = dict(self.sso.env)
         for count in self.settings.config_sizes:
             name = profile_form_name(count)
             forms[name] = [str(CREDPROC), "--profile", PROFILE_FORM]
@@ -512,6 +521,18 @@ class Bench:
         run_checked(forms[LOGIN_HIT], {**self.env, **envs[LOGIN_HIT]}, check_credentials)
         return int(self.signin.count("CreateOAuth2Token"))
 
+    def warm_sso_form(self, forms: dict[str, list[str]], envs: dict[str, dict[str, str]]) -> None:
+        """The SSO role's cold run: its one GetRoleCredentials call; its hits make none."""
+        if self.sso is not None:
+            run_checked(forms[SSO_HIT], {**self.env, **envs[SSO_HIT]}, check_credentials)
+
+    def check_stand_ins(self, renewals: int) -> None:
+        """The aws login and SSO forms' hits called their stand-ins not once."""
+        if self.signin is not None and self.signin.count("CreateOAuth2Token") != renewals:
+            self.fail("the aws login form renewed its session during its cache hits")
+        if self.sso is not None and (made := self.sso.count("GetRoleCredentials")) != 1:
+            self.fail(f"the SSO form: {made} GetRoleCredentials calls, expected 1 (its cold run)")
+
     def login_notes(self, times: dict[str, float], python: float) -> list[str]:
         if self.signin is None:
             return ["No aws login form: the login extra (cryptography) is not installed."]
@@ -537,6 +558,7 @@ class Bench:
         run_checked(forms[profile_form_name(0)], self.env, check_credentials)
         run_checked(forms[WRAP_FORM], self.env, check_credentials)  # the wrapped command's run
         renewals = self.warm_login_form(forms, envs)
+        self.warm_sso_form(forms, envs)
         before = {tool.name: self.server.assume_role_calls(tool.role_arn) for tool in cached}
 
         samples = time_interleaved(commands, self.env, runs, envs=envs)
@@ -550,8 +572,7 @@ class Bench:
             made = self.server.assume_role_calls(tool.role_arn) - before[tool.name]
             if made:
                 self.fail(f"{tool.name}: {made} AssumeRole calls during its cache hits, expected 0")
-        if self.signin is not None and self.signin.count("CreateOAuth2Token") != renewals:
-            self.fail("the aws login form renewed its session during its cache hits")
+        self.check_stand_ins(renewals)
         python = times["python -c pass"]
         self.hit = times["credproc, cache hit"]
         smallest = times[profile_form_name(0)]
@@ -561,6 +582,10 @@ class Bench:
         notes = [
             "`python -c pass` is the interpreter that runs credproc, in the same venv: both pay the"
             " same start-up, site-packages `.pth` files included.",
+            f"Every credproc form runs the console script pip {version('pip')} installed, as"
+            " pipx installs it: the SSO form an sso_session profile's role (its token from the"
+            " IAM Identity Center stand-in, a sign-in's left in ~/.aws/sso/cache), the aws login"
+            " form a login_session profile, the wrap form `credproc wrap -- python -c ...`.",
             f"Goal: every credproc hit form within {HIT_BUDGET}x bare python; the slowest,"
             f" {slowest}: {verdict(times[slowest], python)}.",
             f"Goal: a --profile hit with {largest:,} other profiles in the config within"
@@ -727,8 +752,6 @@ class Bench:
                 f"Goal: the hit within {HIT_GOAL}x bare python with {largest:,} other profiles"
                 f" in the config too: {ratio(big_time, python)}"
                 f" ({met(big_time, HIT_GOAL * python)}).",
-                "`credproc serve` (its endpoint fetch) is not in this table: that command is"
-                " not on this branch.",
             ],
         )
         hit = times["credproc, cache hit"]
@@ -949,8 +972,9 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
         MotoServer(workspace.root / "moto.log") as server,
         keyring(workspace) as keys_env,
         signed_in(workspace) as signin,
+        sso_signed_in(workspace) as sso,
     ):
-        bench = Bench(settings, server, workspace, tools, keys_env, signin)
+        bench = Bench(settings, server, workspace, tools, keys_env, signin, sso)
         bench.warm_up()
         hot = bench.hot_path()
         endpoint = bench.endpoint()
@@ -965,8 +989,8 @@ def measure(settings: Settings, skip_alternatives: bool) -> tuple[list[Table], l
 
 
 def measure_warm(settings: Settings) -> tuple[list[Table], list[str]]:
-    """The warm commands' part of the bench alone (``--warm-only``): the endpoint's fetch for
-    its row, then the warm commands."""
+    """The warm commands' part of the bench alone (``--warm-only``): the endpoints' fetches
+    (`exec --server`'s and `serve`'s) for their rows, then the warm commands."""
     if not CREDPROC.exists():
         raise BenchError(f"no {CREDPROC}: run `pip install -e '.[test]'` for {sys.executable}")
     load = os.getloadavg()[0]
@@ -978,6 +1002,8 @@ def measure_warm(settings: Settings) -> tuple[list[Table], list[str]]:
         bench = Bench(settings, server, workspace, tools)
         bench.warm_up()
         bench.endpoint_fetches()
+        served = serve_fetches(str(CREDPROC), PROFILE_FORM, settings.serve_fetches, bench.env)
+        bench.served = statistics.median(served)
         warm = bench.warm_commands()
     return [environment_table(None, (load, os.getloadavg()[0])), warm], bench.failures
 
@@ -1032,6 +1058,42 @@ def signed_in(workspace: Workspace) -> Iterator[Any]:
             file.write(json.dumps(document))
         with workspace.config.open("a") as config:
             config.write(f"\n[profile {LOGIN_FORM}]\nlogin_session = {identity}\n")
+        yield stand_in
+
+
+@contextlib.contextmanager
+def sso_signed_in(workspace: Workspace) -> Iterator[Any]:
+    """The IAM Identity Center stand-in (the tests') and a session of it as a sign-in leaves
+    one: its access token in ~/.aws/sso/cache, an [sso-session] and the SSO form's profile."""
+    sys.path.insert(0, str(BENCH.parent / "tests"))
+    from support.ssoserver import running_sso  # noqa: PLC0415 - on sys.path now
+
+    with running_sso() as stand_in:
+        access = f"bench-{os.urandom(16).hex()}"
+        expires = time.time() + stand_in.token_seconds
+        with stand_in.lock:  # what the stand-in's token exchange records for a sign-in
+            stand_in.access_tokens[access] = expires
+        document = {
+            "startUrl": "https://bench.awsapps.com/start",
+            "region": "eu-west-1",
+            "accessToken": access,
+            "expiresAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
+        }
+        name = hashlib.sha1(SSO_SESSION.encode(), usedforsecurity=False).hexdigest()
+        path = workspace.home / ".aws" / "sso" / "cache" / f"{name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(json.dumps(document))
+        account = stand_in.accounts[0]
+        with workspace.config.open("a") as config:
+            config.write(
+                f"\n[sso-session {SSO_SESSION}]\nsso_start_url = {document['startUrl']}\n"
+                f"sso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n"
+                f"\n[profile {SSO_FORM}]\nsso_session = {SSO_SESSION}\n"
+                f"sso_account_id = {account.account_id}\nsso_role_name = {account.roles[0]}\n"
+                "region = eu-west-1\n"
+            )
         yield stand_in
 
 

@@ -22,10 +22,6 @@ Only ``cli.main`` turns these into an exit status and one line on stderr; librar
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-E = TypeVar("E", bound="CredprocError")
-
 # How cli prints every failure. A parent credproc reads a nested one's stderr (botocore hands
 # it over in its credential_process error) and finds its own kind of line there.
 ERROR_PREFIX = "credproc: error: "
@@ -34,6 +30,11 @@ ERROR_PREFIX = "credproc: error: "
 # same kind of error at every depth. A person never sees it: the top-level credproc is not
 # nested, and prints its line without it.
 NESTED_CODE = "[exit {code}] "
+# Keys of the requests being refreshed by this process and its ancestors (``core.provider``).
+# Clients pass their environment to credential_process, so a nested credproc (a source profile
+# that uses credproc) sees its parents' keys and can tell a chain of roles (new keys) from a
+# loop (a key again); and the CLI knows it is nested, and marks its error line.
+CHAIN_VARIABLE = "CREDPROC_CHAIN"
 # Starts every LoopError message: the user reads "loop:", and a parent credproc older than the
 # exit code marker still tells a loop apart.
 LOOP_MARKER = "loop:"
@@ -47,7 +48,7 @@ class CredprocError(Exception):
     leads: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
 
-    def with_context(self: E, context: str, *, lead: bool = False) -> E:
+    def with_context(self, context: str, *, lead: bool = False) -> CredprocError:
         """This error, of the same class and exit code, with ``context`` in its line: after
         its words ("...; nothing was changed"), or before them with ``lead`` ("stored 'dev',
         but ...: ..."). It never calls the constructor, so it serves every error class, also

@@ -8,18 +8,17 @@ imported only when run.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config.options import BY_DEST
-from ..config.parser import Finished, parser_for
 from ..config.syntax import COMMANDS, Command, command
 from ..core.log import configure, is_verbose, quiet_until_warning
-from ..core.provider import CHAIN_VARIABLE
-from ..errors import ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
+from ..core.typed import TYPE_CHECKING
+from ..errors import CHAIN_VARIABLE, ERROR_PREFIX, NESTED_CODE, CredprocError, UsageError
 from .commands import load
 from .fastargs import parse
 
@@ -79,18 +78,22 @@ def _run(argv: list[str]) -> int:
     if not (declared.takes_command or declared.arguments or declared.actions):
         args = parse(rest, declared.options)
     if args is None:
+        # argparse, loaded by name only now: a plain command line (fastargs) never pays for it.
+        parser = importlib.import_module("credproc.config.parser")
         try:
-            args = _parse(declared, rest)
-        except Finished as finished:  # --help or --version has printed its text
-            return finished.status
+            args = _parse(parser.parser_for(declared, __version__), declared, rest)
+        except parser.Finished as finished:  # --help or --version has printed its text
+            status: int = finished.status
+            return status
     args.argv = argv  # the command line as given: process records it (core.index)
     _setup_logging(args)
     return module.run(args)
 
 
-def _parse(declared: Command, argv: list[str]) -> argparse.Namespace:
-    """The arguments through argparse, built from the command's declaration."""
-    parser = parser_for(declared, __version__)
+def _parse(
+    parser: argparse.ArgumentParser, declared: Command, argv: list[str]
+) -> argparse.Namespace:
+    """The arguments through argparse, with ``parser`` built from the command's declaration."""
     if not declared.takes_command:
         return parser.parse_args(argv)
     # The command line after "--" is the command's own, whatever it looks like.

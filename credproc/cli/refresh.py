@@ -9,7 +9,8 @@ hit never gets here: ``core.hit`` serves it). The layout test follows this load 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+
+from ..core.typed import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..core.credentials import Credentials, Fetched

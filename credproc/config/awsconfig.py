@@ -6,18 +6,20 @@ section or key given twice is an error, ``[DEFAULT]`` keys shared by every secti
 takes ``[profile NAME]`` headers apart with ``shlex.split`` (exactly two words) and ``[default]``
 as is. Every ``--profile`` run that resolves reads the config file (a hit does not: see
 ``core.hit``), and configparser with shlex would cost it more than the reading itself, so a
-small reader here follows the same rules; any
-file it is unsure of (an error, ``[DEFAULT]``, quotes in a header) goes to configparser and
-shlex themselves, so the answer, or the error, is always theirs. A test compares the two.
+small reader here follows the same rules; any file it is unsure of (an error, ``[DEFAULT]``,
+quotes in a header) goes to configparser and shlex themselves, so the answer, or the error, is
+always theirs. A test compares the two. configparser is loaded by name only then: importing it
+cost a run that resolves a quarter of a bare interpreter's start.
 """
 
 from __future__ import annotations
 
-import configparser
+import importlib
 import os
 import re
 import shlex
 from collections.abc import Mapping
+from types import ModuleType
 
 from ..core.index import note_file
 from ..errors import ConfigFileError
@@ -205,11 +207,12 @@ def _parse_plain(text: str) -> Sections | None:
 
 
 def _parse_with_configparser(text: str, path: str) -> Sections:
+    configparser = importlib.import_module("configparser")
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text, source=path)
     except configparser.Error as error:
-        raise ConfigFileError(f"cannot parse {path}: {_problem(error)}") from None
+        raise ConfigFileError(f"cannot parse {path}: {_problem(error, configparser)}") from None
     return {name: dict(parser.items(name)) for name in parser.sections()}
 
 
@@ -233,7 +236,7 @@ def section_spans(text: str) -> list[tuple[str, int, int]]:
     return found
 
 
-def _problem(error: Exception) -> str:
+def _problem(error: Exception, configparser: ModuleType) -> str:
     """Where and what, never the line's text: a mangled line may hold a secret key."""
     if isinstance(error, configparser.DuplicateSectionError):
         return f"line {error.lineno}: section [{error.section}] already exists"

@@ -10,14 +10,17 @@ is a line credproc reads too: the profile is a wrapped command's (``resolve``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import shlex
-from typing import NamedTuple
 
+from ..core.typed import TYPE_CHECKING, NamedTuple
 from ..errors import ConfigError, UsageError
 from .options import WRAP_REQUEST_OPTIONS, RawOptions
-from .parser import parser_for
-from .syntax import COMMANDS, DEFAULT, HELP, VERSION
+from .syntax import COMMANDS, DEFAULT, HELP, VERSION, Command
+
+if TYPE_CHECKING:
+    import argparse
 
 WRAP = "wrap"
 
@@ -68,7 +71,7 @@ def parse_wrap(arguments: list[str]) -> tuple[RawOptions, tuple[str, ...]]:
     split = arguments.index("--")
     if {*HELP.flags} & set(arguments[:split]):
         raise UsageError("credential_process asks credproc wrap for its help")
-    args = parser_for(COMMANDS[WRAP]).parse_args(arguments[:split])
+    args = _parser(COMMANDS[WRAP]).parse_args(arguments[:split])
     return RawOptions.of(args, WRAP_REQUEST_OPTIONS), tuple(arguments[split + 1 :])
 
 
@@ -81,4 +84,12 @@ def parse_arguments(arguments: list[str]) -> tuple[str, RawOptions]:
         )
     if {*HELP.flags, *VERSION.flags} & set(arguments):
         raise UsageError("credential_process asks credproc for its help or version")
-    return command, RawOptions.of(parser_for(DEFAULT).parse_args(arguments))
+    return command, RawOptions.of(_parser(DEFAULT).parse_args(arguments))
+
+
+def _parser(command: Command) -> argparse.ArgumentParser:
+    """``config.parser``'s parser for ``command``, loaded by name when a line is read: a run
+    that resolves a profile without a credproc line never pays for importing argparse."""
+    module = importlib.import_module("credproc.config.parser")
+    parser: argparse.ArgumentParser = module.parser_for(command)
+    return parser

@@ -21,12 +21,12 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple
 
 from ..core.dirs import user_config_dir
 from ..core.files import atomic_write
 from ..core.index import note_file
 from ..core.lock import file_lock
+from ..core.typed import NamedTuple
 from ..errors import ConfigError, LockTimeoutError
 
 FORMAT = 1

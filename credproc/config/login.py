@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from ..core.request import Request
+from ..core.typed import NamedTuple
 from ..errors import ConfigError, UsageError
 from .awsconfig import profile_keys
 from .options import NEEDS_MFA, NEEDS_ROLE, RawOptions

@@ -26,7 +26,6 @@ docs/options.md and its tests; ``tests/unit/test_options.py`` fails until they a
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import NamedTuple
 
 from ..core.request import (
     DEFAULT_DURATION,
@@ -39,6 +38,7 @@ from ..core.request import (
     MFA_PROMPTS,
     SSO_LOGINS,
 )
+from ..core.typed import NamedTuple
 from .limits import MAX_AGE, MAX_POLICY_ARNS, MAX_TAGS, MFA_DURATION, ROLE_DURATION, WRAP_TIMEOUT
 
 IDENTITY, BEHAVIOUR, SELECT, OUTPUT = "identity", "behaviour", "select", "output"

@@ -16,8 +16,8 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from ..core.typed import TYPE_CHECKING
 from ..errors import UsageError
 from .options import Option
 from .syntax import ACTION, COMMANDS, DEFAULT, HELP, VERSION, Argument, Command

@@ -23,15 +23,17 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .credentials import Credentials
 from .files import atomic_write
 from .hit import ENTRY_MAGIC, ENTRY_SUFFIX, LONGEST_TOKEN_SECONDS, MAX_ENTRY_BYTES
 from .log import logger
 from .private import read_private, ready_dir, seal, unseal, unusable_dir
+from .typed import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .request import Request
 
 ENTRY_FORMAT = 2

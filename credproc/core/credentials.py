@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+
+from .typed import NamedTuple
 
 # Every client parses this form; real STS sends no fractional seconds, and botocore rejects
 # some offsets, so UTC with a literal Z is the one form that is safe everywhere.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from datetime import datetime, timezone
 
 from ..errors import ConfigError
 from .private import O_CLOEXEC, O_NOFOLLOW, ready_dir
@@ -60,7 +59,8 @@ def private_backup(path: str, data: bytes) -> str:
     """A private (0600) copy of ``data`` beside ``path``, named by the time, never replacing
     another file: taken before credproc rewrites a file of the user's (the AWS config, the
     credentials file). OSError if it cannot be made."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    # time's strftime, not datetime's: every run that resolves loads this module.
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
     for attempt in range(100):
         suffix = f".{attempt}" if attempt else ""

@@ -58,7 +58,8 @@ import time
 
 from .private import read_private, sha256_hex, unseal, usable_dir
 
-TYPE_CHECKING = False  # typing's own flag, without importing typing
+# typing's own flag, without importing typing; core.typed hands it to the modules that resolve.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -122,12 +123,12 @@ def lookup(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[Record, byt
         return None
     for record in records(body[1]):
         if record.argv == list(argv) and record.still_holds(environ):
-            answer = _fresh(record.entry_path, record.key, record.window)
+            answer = fresh_answer(record.entry_path, record.key, record.window)
             return None if answer is None else (record, answer)
     return None
 
 
-def _fresh(path: str, key: str, window: int) -> bytes | None:
+def fresh_answer(path: str, key: str, window: int) -> bytes | None:
     """The entry's answer if it is this key's and has more than ``window`` seconds left."""
     if not usable_dir(os.path.dirname(path)):
         return None

@@ -33,6 +33,7 @@ from .hit import (
     MAX_INDEX_BYTES,
     Record,
     file_identity,
+    fresh_answer,
     index_dir,
     index_path,
     records,
@@ -129,6 +130,22 @@ def note_cwd() -> None:
         reads.note_cwd()
 
 
+def answer_now(reads: Reads, request: Request) -> bytes | None:
+    """What a hit prints for this resolution once ``remember`` has recorded it: the entry's
+    ready answer, if it has more than the refresh window left; None if the resolution cannot be
+    recorded or the entry is not fresh. A run that resolves answers with it without loading the
+    provider (the cache, the lock, datetime): the first run after an edit of the config."""
+    if not reads.indexable or request.cache_dir is None:
+        return None
+    return fresh_answer(
+        _entry_path(request.cache_dir, request.key), request.key, request.refresh_window
+    )
+
+
+def _entry_path(cache_dir: str, key: str) -> str:
+    return os.path.abspath(os.path.join(cache_dir, key + ENTRY_SUFFIX))
+
+
 def remember(argv: Sequence[str], reads: Reads, request: Request, output: str = "") -> None:
     """Record a resolution that gave ``request``, if it can be trusted later (``output``:
     ``env``'s format). Best effort: the index only saves time, so it is skipped, silently,
@@ -140,11 +157,10 @@ def remember(argv: Sequence[str], reads: Reads, request: Request, output: str = 
         return
     if not os.path.isabs(request.cache_dir):
         reads.note_cwd()
-    entry_path = os.path.abspath(os.path.join(request.cache_dir, request.key + ENTRY_SUFFIX))
     new = Record(
         key=request.key,
         window=request.refresh_window,
-        entry_path=entry_path,
+        entry_path=_entry_path(request.cache_dir, request.key),
         cwd=reads.cwd,
         argv=list(argv),
         environment=reads.environment,

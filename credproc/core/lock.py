@@ -19,17 +19,19 @@ import importlib
 import json
 import os
 import stat
-import threading
 import time
+from _thread import _local
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import LockTimeoutError
 from .files import atomic_write
 from .log import logger
 from .private import read_private
+from .typed import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from typing import Any
+
     import filelock
 
 # When this process began to wait for each refresh lock it is taking or holding, outermost
@@ -37,7 +39,8 @@ if TYPE_CHECKING:
 _SINCE: list[float] = []
 # The refresh locks each thread holds, outermost first: where ``announce`` leaves its notes (a
 # long-lived process, exec --server or the Python API, may refresh in several threads).
-_HELD = threading.local()
+# threading.local is this C class: importing threading would cost every run that resolves.
+_HELD = _local()
 # What a holder finishes after its person's flow ends (the token exchange, the role call).
 NOTE_GRACE_SECONDS = 30.0
 _NOTE_SUFFIX = ".note"

@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
-from typing import IO, TYPE_CHECKING, ClassVar
-
-if TYPE_CHECKING:
-    import logging
 
 from ..errors import ConfigError
 from .private import open_nofollow
+from .typed import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
+    from typing import IO, ClassVar
 
 NAME = "credproc"
 FORMAT = "credproc: %(levelname)s: %(message)s"

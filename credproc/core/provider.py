@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
+from _thread import RLock
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..errors import (
+    CHAIN_VARIABLE,
     LOOP_MARKER,
     CommandFailedError,
     CommandOutputError,
@@ -40,6 +40,7 @@ from .credentials import Credentials, Fetched
 from .lock import refresh_lock
 from .log import is_verbose, logger
 from .request import Request
+from .typed import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -51,10 +52,6 @@ if TYPE_CHECKING:
         def __call__(self, request: Request, mfa_session: Credentials | None, /) -> Fetched: ...
 
 
-# Keys of the requests being refreshed by this process and its ancestors. Clients pass their
-# environment to credential_process, so a nested credproc (a source profile that uses credproc)
-# sees its parents' keys and can tell a chain of roles (new keys) from a loop (a key again).
-CHAIN_VARIABLE = "CREDPROC_CHAIN"
 MAX_CHAIN_DEPTH = 8
 # A cached token served during an STS outage must still be usable when the client gets it.
 STALE_MINIMUM_SECONDS = 60
@@ -315,8 +312,9 @@ def _refreshing(request: Request) -> Iterator[None]:
 # One refresh at a time in this process (the Python API may refresh from many threads). The
 # chain lives in os.environ, which the processes botocore starts inherit, so two threads
 # refreshing at once would take each other's keys for a loop. Refreshes are rare and cache hits
-# never take this lock; reentrant for the MFA session refreshed inside a role's.
-_ONE_REFRESH_AT_A_TIME = threading.RLock()
+# never take this lock; reentrant for the MFA session refreshed inside a role's. threading's
+# RLock is this C class: importing threading would cost every run that resolves.
+_ONE_REFRESH_AT_A_TIME = RLock()
 
 
 def _served(entry: Entry, how: str) -> Credentials:

@@ -60,6 +60,10 @@ def test_quick_benchmark_measures_a_hit_a_refresh_and_one_sts_call() -> None:
     # A hit that refreshed, or a refresh served from a cache, would not fit these.
     assert 0 < hit < refresh / 2, (hit, refresh)
     assert 0 < profile_hit < refresh / 2, (profile_hit, refresh)
+    # The SSO role's form, through its stand-in: a hit too (its GetRoleCredentials count is
+    # one of the checks).
+    sso_hit = float(hot["credproc --profile (SSO role), cache hit"]["median ms"])
+    assert 0 < sso_hit < refresh / 2, (sso_hit, refresh)
     assert float(cold["for comparison: a cache hit"]["ms"]) == hit
     # Every cold burst, whatever N, made exactly one AssumeRole call at the server.
     bursts = table(found, "Concurrency")["credproc"]

@@ -275,3 +275,32 @@ def test_what_must_go_the_long_way_does(sandbox: Sandbox, argv: list[str]) -> No
     if argv[-1] == "no-such-command-xyz":
         assert result.returncode == 127
         assert "credproc: error: cannot run 'no-such-command-xyz'" in result.stderr
+
+
+# What the first run after an edit of the config (the index misses, the entry is fresh) no
+# longer loads: it resolves, and answers from the entry as the hit would (docs/performance.md).
+NOT_AFTER_AN_EDIT = ("typing", "argparse", "configparser", "threading", "datetime", "logging")
+
+
+@pytest.mark.integration
+def test_the_first_run_after_an_edit_resolves_and_answers_as_the_hit_would(
+    sandbox: Sandbox,
+) -> None:
+    """Its bytes are the hit's, without the provider, typing, argparse and the rest; the run
+    after it is a hit again."""
+    sandbox.add_profile("dev-role", role_arn=ROLE, source_profile="base")
+    sandbox.settle()
+    cold = _run(sandbox, FORMS["profile"])
+    sandbox.add_profile("unrelated", region="us-east-2")  # an edit: the index misses
+    sandbox.settle()
+    edited = _run(sandbox, FORMS["profile"])
+    hit = _run(sandbox, FORMS["profile"])
+
+    assert cold.returncode == edited.returncode == hit.returncode == 0, edited.stderr
+    assert sandbox.server.calls("AssumeRole") == 1
+    assert edited.stdout == cold.stdout == hit.stdout
+    loaded = _imported_modules(edited.stderr)
+    assert "credproc.config.resolve" in loaded  # it did resolve
+    assert "credproc.core.provider" not in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in NOT_AFTER_AN_EDIT) == []
+    _assert_fenced(hit)

@@ -15,7 +15,7 @@ from support.constants import BASE_KEY_ID
 from support.inprocess import TimedOut, WouldExec
 from support.sandbox import Sandbox
 
-from credproc.core.provider import CHAIN_VARIABLE
+from credproc.errors import CHAIN_VARIABLE
 
 
 def test_only_the_sandboxs_environment_is_seen_and_the_test_process_is_left_as_it_was(

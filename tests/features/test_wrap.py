@@ -147,7 +147,9 @@ def test_a_failure_without_a_cached_token_is_exit_5_and_one_line(
     fake.mode(stderr="opening the IdP\nError: the IdP said no (MFA rejected)", fail=3)
     result = _wrap(sandbox, fake, "--key-env", "SECRET_TOOL_VAR", env={"SECRET_TOOL_VAR": "v"})
 
-    assert_fails(result, 5, f"{PROGRAM} exited with status 3: Error: the IdP said no (MFA rejected)")
+    assert_fails(
+        result, 5, f"{PROGRAM} exited with status 3: Error: the IdP said no (MFA rejected)"
+    )
     assert str(FAKE) not in result.stderr  # never the command's arguments
 
 
@@ -161,7 +163,10 @@ def test_processes_queued_behind_a_failure_do_not_each_run_the_command_again(
     results = wait_all([sandbox.popen("wrap", "--", *fake.argv) for _ in range(10)])
 
     lines = [assert_fails(result, 5) for result in results]
-    assert sum(f"{PROGRAM} exited with status 1: Error: the IdP is down" in line for line in lines) == 1
+    assert (
+        sum(f"{PROGRAM} exited with status 1: Error: the IdP is down" in line for line in lines)
+        == 1
+    )
     assert sum("failed for another credproc process" in line for line in lines) == 9
     assert fake.runs() == 1
 

@@ -16,12 +16,11 @@ from credproc.aws.answers import aws_error, translated
 from credproc.cli import main as cli
 from credproc.config.options import RawOptions
 from credproc.config.resolve import resolve
-from credproc.core import provider
 from credproc.core.cache import Cache
 from credproc.core.credentials import Credentials, Fetched
 from credproc.core.deadline import DeadlinePassed
 from credproc.core.request import Request
-from credproc.errors import ServiceUnavailableError
+from credproc.errors import CHAIN_VARIABLE, ServiceUnavailableError
 
 ROLE = "arn:aws:iam::123456789012:role/dev"
 
@@ -45,7 +44,7 @@ class BuggyStep:
 def step(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> BuggyStep:
     fetch = BuggyStep()
     monkeypatch.setattr("credproc.cli.commands.process.from_aws", fetch)  # its caller
-    monkeypatch.delenv(provider.CHAIN_VARIABLE, raising=False)
+    monkeypatch.delenv(CHAIN_VARIABLE, raising=False)
     for variable in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -43,6 +43,12 @@ LOADED_BY_NAME = {
     "credproc.cli.commands": {
         f"credproc.cli.commands.{name or DEFAULT_MODULE}" for name in ("", *COMMANDS)
     },
+    # argparse's parser, for a command line that fastargs does not read (cli.main) and for a
+    # credproc line in the AWS config (config.cmdline): not for a plain run that resolves
+    "credproc.cli.main": {"credproc.config.parser"},
+    # the provider, when the entry is not fresh (a fresh one answers as the hit would)
+    "credproc.cli.commands.process": {"credproc.core.provider"},
+    "credproc.config.cmdline": {"credproc.config.parser"},
     # the fetch step, imported when a refresh calls it (boto3: not for a warm env or exec)
     "credproc.cli.refresh": {"credproc.fetch.fetch"},
     # CPython's own SHA-256 modules (_sha2, _sha256): none of credproc's
@@ -53,6 +59,8 @@ LOADED_BY_NAME = {
     "credproc.core.lock": set(),
     "credproc.core.log": set(),
     "credproc.core.dirs": set(),
+    # configparser, for a file the plain reader leaves to it: none of credproc's
+    "credproc.config.awsconfig": set(),
     # the package's public names, each from its module when first used
     "credproc": {"credproc.api", "credproc.core.credentials", "credproc.errors"},
 }

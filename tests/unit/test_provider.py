@@ -23,6 +23,7 @@ from credproc.core.credentials import Credentials, Fetched
 from credproc.core.lock import Held
 from credproc.core.request import Request
 from credproc.errors import (
+    CHAIN_VARIABLE,
     AuthError,
     LoginRequiredError,
     LoopError,
@@ -63,7 +64,7 @@ def sts() -> FakeSts:
 
 @pytest.fixture(autouse=True)
 def _no_chain(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(provider.CHAIN_VARIABLE, raising=False)
+    monkeypatch.delenv(CHAIN_VARIABLE, raising=False)
 
 
 def _request(tmp_path: Path, **options: object) -> Request:
@@ -248,7 +249,7 @@ def test_a_request_already_being_refreshed_up_the_chain_is_a_loop(
     tmp_path: Path, sts: FakeSts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     request = _request(tmp_path)
-    monkeypatch.setenv(provider.CHAIN_VARIABLE, f"other,{request.key}")
+    monkeypatch.setenv(CHAIN_VARIABLE, f"other,{request.key}")
 
     with pytest.raises(LoopError, match="calls itself"):
         provider.get_credentials(request, sts)
@@ -262,13 +263,13 @@ def test_the_chain_marks_the_request_only_while_it_refreshes(
     seen: list[str | None] = []
 
     def fetch(request: Request, mfa_session: Credentials | None) -> Fetched:
-        seen.append(os.environ.get(provider.CHAIN_VARIABLE))
+        seen.append(os.environ.get(CHAIN_VARIABLE))
         return sts(request, mfa_session)
 
     provider.get_credentials(request, fetch)
 
     assert seen == [request.key]
-    assert provider.CHAIN_VARIABLE not in os.environ
+    assert CHAIN_VARIABLE not in os.environ
 
 
 # -- backing off after a failed refresh ---------------------------------------------------

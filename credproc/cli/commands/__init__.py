@@ -8,7 +8,8 @@ a ``CommandModule``, whose ``run`` gets the parsed arguments and returns the exi
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+
+from ...core.typed import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse

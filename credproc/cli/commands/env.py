@@ -6,7 +6,6 @@ that the next run of the same command line is answered by ``core.warm`` through 
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -16,8 +15,12 @@ from ...config.syntax import ENV_FORMAT_ALIASES
 from ...core.index import Reads, recording, remember
 from ...core.provider import get_credentials
 from ...core.request import Request
+from ...core.typed import TYPE_CHECKING
 from ..refresh import from_aws
 from ..render import environment
+
+if TYPE_CHECKING:
+    import argparse
 
 # Read by the CLI itself rather than by resolution, and a warm run would not honour it: a
 # record holds its value (unset), so setting it makes the next run the long way.
