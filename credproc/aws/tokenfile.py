@@ -16,7 +16,7 @@ import os
 import stat
 
 from ..core.log import logger
-from ..core.private import O_CLOEXEC
+from ..core.private import O_NONBLOCK, open_nofollow
 
 # The files this process has said are not 0600: said once each, not at every read.
 _SAID_MODE: set[str] = set()
@@ -26,7 +26,7 @@ def own_bytes(path: str, limit: int) -> tuple[bytes, int] | None:
     """The content of a regular file of the user's, at any mode, and that mode; else None
     (missing, a symlink, another user's, not a regular file, over ``limit`` bytes)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | O_CLOEXEC)
+        fd = open_nofollow(path, os.O_RDONLY | O_NONBLOCK)
     except OSError:
         return None
     try:

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -72,41 +73,10 @@ def from_command(request: Request, _session: Credentials | None = None) -> Fetch
 def run(request: Request) -> bytes:
     """The command's stdout, once it has exited 0 within ``--timeout``."""
     program = request.program
-    out_read, out_write = os.pipe()
-    err_read, err_write = os.pipe()
-    actions = [
-        (os.POSIX_SPAWN_DUP2, out_write, 1),
-        (os.POSIX_SPAWN_DUP2, err_write, 2),
-    ]
-    try:
-        # posix_spawn: safe from any thread (the Python API, exec --server's endpoint), and
-        # the command starts with no signal blocked, whatever this thread blocks.
-        pid = os.posix_spawnp(
-            request.wrap_command[0],
-            list(request.wrap_command),
-            dict(os.environ),
-            file_actions=actions,
-            setpgroup=0,
-            setsigmask=(),
-            setsigdef=_RESTORED,
-        )
-    except OSError as error:
-        for fd in (out_read, out_write, err_read, err_write):
-            os.close(fd)
-        raise ConfigError(f"cannot run {program!r}: {error.strerror or error}") from None
-    os.close(out_write)
-    os.close(err_write)
-    logger().info("running %s (pid %d, at most %g s)", program, pid, request.wrap_timeout)
-    stdout = _Reader(out_read, MAX_OUTPUT_BYTES + 1)
-    stderr = _Reader(err_read, _TAIL_BYTES, tail=True, forward=_is_terminal(sys.stderr))
-    status: int | None = None
-    try:
-        with _terminal_to(pid):
-            status = _wait(pid, request.wrap_timeout)
-    finally:
-        _end_group(pid, status is None)
-        stdout.join()
-        stderr.join()
+    if os.name == "posix":
+        stdout, stderr, status = _run_in_group(request)
+    else:
+        stdout, stderr, status = _run_plain(request)
     last = _last_line(stderr.tail())
     if status is None:
         raise CommandFailedError(
@@ -117,6 +87,164 @@ def run(request: Request) -> bytes:
         how = f"exited with status {status}" if status > 0 else f"was killed by {_signal(status)}"
         raise CommandFailedError(f"{program} {how}{last}")
     return stdout.data()
+
+
+def _cannot_run(request: Request, error: OSError) -> ConfigError:
+    return ConfigError(f"cannot run {request.program!r}: {error.strerror or error}")
+
+
+def _readers(out_read: int, err_read: int) -> tuple[_Reader, _Reader]:
+    stdout = _Reader(out_read, MAX_OUTPUT_BYTES + 1)
+    stderr = _Reader(err_read, _TAIL_BYTES, tail=True, forward=_is_terminal(sys.stderr))
+    return stdout, stderr
+
+
+def _run_plain(request: Request) -> tuple[_Reader, _Reader, int | None]:
+    """Where there are no POSIX process groups (Windows): the command in a process group of
+    its own, its pipes read as on POSIX, ended with its children at the deadline."""
+    try:
+        child = subprocess.Popen(
+            list(request.wrap_command),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),
+        )
+    except OSError as error:
+        raise _cannot_run(request, error) from None
+    if child.stdout is None or child.stderr is None:  # both asked for as pipes: never
+        child.kill()
+        raise ConfigError(f"cannot read what {request.program!r} prints")
+    logger().info("running %s (at most %g s)", request.program, request.wrap_timeout)
+    stdout, stderr = _readers(os.dup(child.stdout.fileno()), os.dup(child.stderr.fileno()))
+    child.stdout.close()
+    child.stderr.close()
+    status: int | None
+    try:
+        status = child.wait(request.wrap_timeout)
+    except subprocess.TimeoutExpired:
+        status = None
+        with contextlib.suppress(OSError):
+            # taskkill ends the tree the command started, as the process group does on POSIX.
+            subprocess.run(
+                ["taskkill", "/F", "/T", "/PID", str(child.pid)],
+                capture_output=True,
+                timeout=GRACE_SECONDS,
+                check=False,
+            )
+        child.kill()
+        child.wait()
+    stdout.join()
+    stderr.join()
+    return stdout, stderr, status
+
+
+if os.name == "posix":
+
+    def _run_in_group(request: Request) -> tuple[_Reader, _Reader, int | None]:
+        """The command in a process group of its own, holding the terminal while it runs;
+        whatever is left of the group after it is ended."""
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        actions = [
+            (os.POSIX_SPAWN_DUP2, out_write, 1),
+            (os.POSIX_SPAWN_DUP2, err_write, 2),
+        ]
+        try:
+            # posix_spawn: safe from any thread (the Python API, exec --server's endpoint),
+            # and the command starts with no signal blocked, whatever this thread blocks.
+            pid = os.posix_spawnp(
+                request.wrap_command[0],
+                list(request.wrap_command),
+                dict(os.environ),
+                file_actions=actions,
+                setpgroup=0,
+                setsigmask=(),
+                setsigdef=_RESTORED,
+            )
+        except OSError as error:
+            for fd in (out_read, out_write, err_read, err_write):
+                os.close(fd)
+            raise _cannot_run(request, error) from None
+        os.close(out_write)
+        os.close(err_write)
+        logger().info(
+            "running %s (pid %d, at most %g s)", request.program, pid, request.wrap_timeout
+        )
+        stdout, stderr = _readers(out_read, err_read)
+        status: int | None = None
+        try:
+            with _terminal_to(pid):
+                status = _wait(pid, request.wrap_timeout)
+        finally:
+            _end_group(pid, status is None)
+            stdout.join()
+            stderr.join()
+        return stdout, stderr, status
+
+    def _wait(pid: int, seconds: float) -> int | None:
+        """The command's exit status (minus the signal that ended it), or None at the deadline."""
+        deadline = time.monotonic() + seconds
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(_POLL_SECONDS)
+
+    def _end_group(pgid: int, leader_running: bool) -> None:
+        """End what is left of the command's process group: SIGTERM, then SIGKILL after the grace
+        period; the leader reaped if it was still running. Nothing is sent to an empty group."""
+        if not _signal_group(pgid, signal.SIGTERM):
+            return
+        logger().info("ending what is left of the command's process group %d", pgid)
+        deadline = time.monotonic() + GRACE_SECONDS
+        while time.monotonic() < deadline:
+            if leader_running and os.waitpid(pgid, os.WNOHANG)[0]:
+                leader_running = False
+            if not leader_running and not _signal_group(pgid, 0):
+                return
+            time.sleep(_POLL_SECONDS)
+        _signal_group(pgid, signal.SIGKILL)
+        if leader_running:
+            os.waitpid(pgid, 0)
+
+    def _signal_group(pgid: int, number: int) -> bool:
+        """Send a signal to the group (0: only look); False if nothing of it is left."""
+        try:
+            os.killpg(pgid, number)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # a member that changed user: still there, and nothing we can do
+        return True
+
+    @contextlib.contextmanager
+    def _terminal_to(pgid: int) -> Iterator[None]:
+        """The terminal's foreground to the command's group while it runs, if credproc's group has
+        it (a shell does the same for a job it starts in the foreground), and back after."""
+        try:
+            fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+        except OSError:
+            yield None
+            return
+        handed = False
+        try:
+            if os.tcgetpgrp(fd) == os.getpgrp():
+                os.tcsetpgrp(fd, pgid)
+                handed = True
+        except OSError:
+            pass
+        try:
+            yield None
+        finally:
+            if handed:
+                # From a background group, taking the terminal back raises SIGTTOU unless blocked.
+                old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})
+                with contextlib.suppress(OSError):
+                    os.tcsetpgrp(fd, os.getpgrp())
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            os.close(fd)
 
 
 def parse_answer(raw: bytes, request: Request) -> Credentials:
@@ -188,75 +316,6 @@ def _rfc3339(text: str) -> datetime | None:
     except ValueError:
         return None
     return (local - offset).replace(tzinfo=timezone.utc)
-
-
-def _wait(pid: int, seconds: float) -> int | None:
-    """The command's exit status (minus the signal that ended it), or None at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(_POLL_SECONDS)
-
-
-def _end_group(pgid: int, leader_running: bool) -> None:
-    """End what is left of the command's process group: SIGTERM, then SIGKILL after the grace
-    period; the leader reaped if it was still running. Nothing is sent to an empty group."""
-    if not _signal_group(pgid, signal.SIGTERM):
-        return
-    logger().info("ending what is left of the command's process group %d", pgid)
-    deadline = time.monotonic() + GRACE_SECONDS
-    while time.monotonic() < deadline:
-        if leader_running and os.waitpid(pgid, os.WNOHANG)[0]:
-            leader_running = False
-        if not leader_running and not _signal_group(pgid, 0):
-            return
-        time.sleep(_POLL_SECONDS)
-    _signal_group(pgid, signal.SIGKILL)
-    if leader_running:
-        os.waitpid(pgid, 0)
-
-
-def _signal_group(pgid: int, number: int) -> bool:
-    """Send a signal to the group (0: only look); False if nothing of it is left."""
-    try:
-        os.killpg(pgid, number)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # a member that changed user: still there, and nothing we can do
-    return True
-
-
-@contextlib.contextmanager
-def _terminal_to(pgid: int) -> Iterator[None]:
-    """The terminal's foreground to the command's group while it runs, if credproc's group has
-    it (a shell does the same for a job it starts in the foreground), and back after."""
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        yield None
-        return
-    handed = False
-    try:
-        if os.tcgetpgrp(fd) == os.getpgrp():
-            os.tcsetpgrp(fd, pgid)
-            handed = True
-    except OSError:
-        pass
-    try:
-        yield None
-    finally:
-        if handed:
-            # From a background group, taking the terminal back raises SIGTTOU unless blocked.
-            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})
-            with contextlib.suppress(OSError):
-                os.tcsetpgrp(fd, os.getpgrp())
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
-        os.close(fd)
 
 
 class _Reader:

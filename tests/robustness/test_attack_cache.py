@@ -168,11 +168,16 @@ SPOILED_FILES: dict[str, Callable[[Path], None]] = {
 
 
 @pytest.mark.parametrize("spoil", sorted(SPOILED_FILES))
-def test_a_spoiled_entry_is_refreshed_not_served(sandbox: Sandbox, spoil: str) -> None:
+def test_a_spoiled_entry_is_refreshed_not_served(
+    sandbox: Sandbox, spoil: str, tmp_path: Path
+) -> None:
     cached, entry = _cached(sandbox)
     SPOILED_FILES[spoil](entry)
 
-    result = sandbox.main(*sandbox.role_args(), timeout=30)
+    # With logging on, a run that resolves reads the entry through the full reader (the
+    # provider), not the hit's check of its sealed answer line: that reader is what this tests.
+    log = ["--log-file", str(tmp_path / "credproc.log")]
+    result = sandbox.main(*sandbox.role_args(), *log, timeout=30)
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""

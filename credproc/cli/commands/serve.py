@@ -89,15 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
         ask_only_in_foreground()  # started in the background (&), it prompts in a dialog
         urls = ", ".join(f"http://{address}" for address in listen)
         ready = f"credproc serve: {len(book.grants)} grant(s), listening on {urls}"
-        if hasattr(signal, "sigwait"):
-            _until_stopped(service, write, ready)
-        else:  # Windows: Ctrl-C stops it; no SIGHUP there (the file is still checked)
-            service.start()
-            write(ready)
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                write("credproc serve: interrupted, stopping")
+        _until_stopped(service, write, ready)
     finally:
         service.stop()  # also when it never started: the sockets bound are closed
     return 0
@@ -106,6 +98,14 @@ def _serve(args: argparse.Namespace) -> int:
 def _until_stopped(service: ContainerService, write: Callable[[str], None], ready: str) -> None:
     """Serve until SIGTERM or SIGINT; SIGHUP reloads. The signals are blocked in every thread
     (the server's inherit the mask) and taken by this one, so none interrupts an answer."""
+    if not hasattr(signal, "sigwait"):  # Windows: Ctrl-C stops it; no SIGHUP there
+        service.start()
+        write(ready)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            write("credproc serve: interrupted, stopping")
+        return  # the grants file is still checked at every request
     waited = {*_STOP, signal.SIGHUP}
     signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     try:
