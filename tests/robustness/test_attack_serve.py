@@ -5,7 +5,6 @@ deadline."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from support.constants import ROLE
 from support.netns import Lab
 from support.sandbox import Sandbox
-from support.serving import Server, client, container_env, grant
+from support.serving import Server, container_env, granted_dev, in_container
 
 from credproc.endpoint.protocol import CLIENT_DEADLINE
 
@@ -30,19 +29,13 @@ def lab() -> Iterator[Lab]:
 
 
 def _run(lab: Lab, env: dict[str, str], *args: str) -> dict[str, Any]:
-    done = lab.run(lab.container, client(*args), env, timeout=180)
-    assert done.returncode == 0, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    return document
+    return in_container(lab, env, *args, timeout=180)
 
 
 def test_oversized_slow_and_a_thousand_connections_leave_the_others_answered(
     lab: Lab, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
-    token = grant(sandbox, "dev")
-    home = tmp_path / "container"
-    home.mkdir()
+    token, home = granted_dev(sandbox, tmp_path)
     with lab.sts_server() as sts:
         sandbox.env["AWS_ENDPOINT_URL"] = sts.url
         with Server(lab, sandbox) as server:
@@ -70,10 +63,7 @@ def test_oversized_slow_and_a_thousand_connections_leave_the_others_answered(
 def test_during_an_outage_the_live_token_is_served_within_the_deadline(
     lab: Lab, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
-    token = grant(sandbox, "dev")
-    home = tmp_path / "container"
-    home.mkdir()
+    token, home = granted_dev(sandbox, tmp_path)
     with lab.sts_server() as sts:
         sandbox.env["AWS_ENDPOINT_URL"] = sts.url
         with Server(lab, sandbox) as server:

@@ -3,14 +3,16 @@ needs to reach it. Every wait is for a line or an exit, and bounded."""
 
 from __future__ import annotations
 
+import json
 import queue
 import signal
 import subprocess
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from support.constants import BIN
+from support.constants import BIN, ROLE
 from support.netns import CLIENT, PYTHON, SERVER_IP, Lab, NamespacedSts
 from support.sandbox import Sandbox
 from support.signals import default_signals
@@ -27,6 +29,16 @@ def grant(sandbox: Sandbox, *args: str) -> Path:
     path = Path(result.stdout.strip())
     assert path.stat().st_mode & 0o777 == 0o600
     return path
+
+
+def granted_dev(sandbox: Sandbox, tmp_path: Path) -> tuple[Path, Path]:
+    """Profile ``dev`` (ROLE from the base keys) granted: its token file, and an empty home
+    for the container."""
+    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
+    token = grant(sandbox, "dev")
+    home = tmp_path / "container"
+    home.mkdir()
+    return token, home
 
 
 class Server:
@@ -133,3 +145,11 @@ def container_env(
 def client(*args: str) -> list[str]:
     """The container client program (support/container_client.py) with its arguments."""
     return [PYTHON, str(CLIENT), *args]
+
+
+def in_container(lab: Lab, env: dict[str, str], *args: str, timeout: float = 120) -> dict[str, Any]:
+    """The container client's one JSON answer to ``args``, run in the lab's container."""
+    done = lab.run(lab.container, client(*args), env, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
