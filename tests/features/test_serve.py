@@ -25,8 +25,8 @@ from support.serving import (
     client,
     container_env,
     grant,
-    granted_dev,
     in_container,
+    serving_dev,
 )
 from support.tools import require, require_path
 
@@ -286,18 +286,15 @@ def test_an_mfa_code_is_asked_once_at_the_host_for_every_waiting_container(
 def test_a_token_is_refreshed_ahead_with_no_container_asking(
     lab: Lab, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    token, home = granted_dev(sandbox, tmp_path)
-    with lab.sts_server() as sts:
-        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
-        # Fresh for 3 s: then due, and the server refreshes it on its own.
-        with Server(lab, sandbox, "--duration", "900", "--refresh-window", "897", "-v") as server:
-            env = container_env(sts, home, "dev", token)
-            first = in_container(lab, env, "fetch")
-            server.wait_for("new token from STS")  # the first fetch's
-            server.wait_for("new token from STS")  # nobody asked for this one
-            refreshed = sts.roles_assumed()[ROLE]
-            issued = list(sts.issued())
-            assert server.stop() == 0
+    # Fresh for 3 s: then due, and the server refreshes it on its own.
+    ahead = ("--duration", "900", "--refresh-window", "897", "-v")
+    with serving_dev(lab, sandbox, tmp_path, *ahead) as (sts, server, env):
+        first = in_container(lab, env, "fetch")
+        server.wait_for("new token from STS")  # the first fetch's
+        server.wait_for("new token from STS")  # nobody asked for this one
+        refreshed = sts.roles_assumed()[ROLE]
+        issued = list(sts.issued())
+        assert server.stop() == 0
 
     assert refreshed >= 2
     assert first["body"]["AccessKeyId"] == issued[0]

@@ -8,9 +8,11 @@ import queue
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from support.constants import BIN, ROLE
 from support.netns import CLIENT, PYTHON, SERVER_IP, Lab, NamespacedSts
@@ -29,16 +31,6 @@ def grant(sandbox: Sandbox, *args: str) -> Path:
     path = Path(result.stdout.strip())
     assert path.stat().st_mode & 0o777 == 0o600
     return path
-
-
-def granted_dev(sandbox: Sandbox, tmp_path: Path) -> tuple[Path, Path]:
-    """Profile ``dev`` (ROLE from the base keys) granted: its token file, and an empty home
-    for the container."""
-    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
-    token = grant(sandbox, "dev")
-    home = tmp_path / "container"
-    home.mkdir()
-    return token, home
 
 
 class Server:
@@ -153,3 +145,23 @@ def in_container(lab: Lab, env: dict[str, str], *args: str, timeout: float = 120
     assert done.returncode == 0, done.stderr
     document: dict[str, Any] = json.loads(done.stdout)
     return document
+
+
+class Serving(NamedTuple):
+    sts: NamespacedSts
+    server: Server
+    env: dict[str, str]  # a container's, granted profile ``dev``
+
+
+@contextmanager
+def serving_dev(lab: Lab, sandbox: Sandbox, tmp_path: Path, *args: str) -> Iterator[Serving]:
+    """Profile ``dev`` (ROLE from the base keys) granted and served: moto in the host
+    namespace, ``credproc serve ARGS``, and the environment of a container that may fetch it."""
+    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
+    token = grant(sandbox, "dev")
+    home = tmp_path / "container"
+    home.mkdir()
+    with lab.sts_server() as sts:
+        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
+        with Server(lab, sandbox, *args) as server:
+            yield Serving(sts, server, container_env(sts, home, "dev", token))
