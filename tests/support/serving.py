@@ -11,11 +11,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 
 from support.constants import BIN, ROLE
 from support.netns import CLIENT, PYTHON, SERVER_IP, Lab, NamespacedSts
+from support.processes import KilledAtEnd
 from support.sandbox import Sandbox
 from support.signals import default_signals
 
@@ -33,7 +33,7 @@ def grant(sandbox: Sandbox, *args: str) -> Path:
     return path
 
 
-class Server:
+class Server(KilledAtEnd):
     """``with Server(lab, sandbox) as server:``: credproc serve on 169.254.170.2 and
     127.0.0.1 in the host namespace, its stderr (the access log) collected line by line."""
 
@@ -93,19 +93,6 @@ class Server:
     def stop(self, number: signal.Signals = signal.SIGTERM) -> int:
         self.process.send_signal(number)
         return self.process.wait(WAIT)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(WAIT)
 
 
 def container_env(
