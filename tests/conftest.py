@@ -140,3 +140,14 @@ def signin(sandbox: Sandbox) -> Iterator[SignInStandIn]:
     with running_signin() as stand_in:
         sandbox.env.update(stand_in.env)
         yield stand_in
+
+
+@pytest.fixture
+def reaped() -> Iterator[list[subprocess.Popen[str]]]:
+    """Processes to kill if a test fails half-way, so none outlives it."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

@@ -40,7 +40,7 @@ from typing import NamedTuple
 from ..core.credentials import Credentials, format_expiration, parse_expiration
 from ..core.files import atomic_write
 from ..core.lock import Held, refresh_lock
-from ..core.private import read_private, unusable_dir
+from ..core.private import unusable_dir
 from ..errors import ConfigError
 from . import tokenfile
 
@@ -160,7 +160,7 @@ def read(login_session: str, environ: Mapping[str, str]) -> LoginToken | None:
             return None
         _check_own(path)
         found = tokenfile.own_bytes(path, MAX_TOKEN_BYTES)
-        document = _loads(found[0]) if found is not None else None
+        document = tokenfile.json_object(found[0]) if found is not None else None
         if found is not None and document is not None:
             token = _parse(document, path)
             tokenfile.say_mode(WHAT, path, found[1])
@@ -173,21 +173,6 @@ def read(login_session: str, environ: Mapping[str, str]) -> LoginToken | None:
 
 def _pause() -> None:
     time.sleep(REREAD_PAUSE)
-
-
-def _document(path: str) -> dict[str, object] | None:
-    """A private file's JSON object (a temp file credproc wrote), else None."""
-    return _loads(read_private(path, MAX_TOKEN_BYTES))
-
-
-def _loads(raw: bytes | None) -> dict[str, object] | None:
-    if not raw:
-        return None
-    try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return document if isinstance(document, dict) else None
 
 
 def _parse(document: dict[str, object], path: str) -> LoginToken:
@@ -246,7 +231,7 @@ def orphaned(login_session: str, environ: Mapping[str, str]) -> LoginToken | Non
     for candidate in names:
         if not (candidate.startswith(f".{name}.") and candidate.endswith(".tmp")):
             continue
-        document = _document(os.path.join(directory, candidate))
+        document = tokenfile.private_json(os.path.join(directory, candidate), MAX_TOKEN_BYTES)
         if document is None:
             continue  # cut short: killed while writing it
         with contextlib.suppress(ConfigError):

@@ -37,7 +37,7 @@ from ..config.sso import SsoSession
 from ..core.credentials import format_expiration, parse_expiration
 from ..core.files import atomic_write
 from ..core.lock import Held, refresh_lock
-from ..core.private import read_private, ready_dir
+from ..core.private import ready_dir
 from ..errors import ConfigError
 from . import tokenfile
 
@@ -182,14 +182,7 @@ def _load(path: str, say_mode: bool) -> SsoToken | None:
 
 def _document(path: str) -> dict[str, object] | None:
     """The JSON object in a private regular file of ours, else None (missing or not ours)."""
-    raw = read_private(path, MAX_TOKEN_BYTES)
-    if raw is None:
-        return None
-    try:
-        document = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return document if isinstance(document, dict) else None
+    return tokenfile.private_json(path, MAX_TOKEN_BYTES)
 
 
 def _token_document(path: str, say_mode: bool = True) -> dict[str, object] | None:

@@ -16,7 +16,7 @@ import os
 import stat
 
 from ..core.log import logger
-from ..core.private import O_NONBLOCK, open_nofollow
+from ..core.private import O_NONBLOCK, open_nofollow, read_private
 
 # The files this process has said are not 0600: said once each, not at every read.
 _SAID_MODE: set[str] = set()
@@ -46,11 +46,25 @@ def own_json(path: str, limit: int) -> tuple[dict[str, object], int] | None:
     found = own_bytes(path, limit)
     if found is None:
         return None
+    document = json_object(found[0])
+    return (document, found[1]) if document is not None else None
+
+
+def private_json(path: str, limit: int) -> dict[str, object] | None:
+    """The JSON object in a private regular file of ours (0600: one credproc wrote, not one
+    shared with the CLI), else None (missing, not ours, not a JSON object)."""
+    return json_object(read_private(path, limit))
+
+
+def json_object(raw: bytes | None) -> dict[str, object] | None:
+    """``raw`` as a JSON object, else None (nothing, not JSON, too deep, not an object)."""
+    if not raw:
+        return None
     try:
-        document = json.loads(found[0])
+        document = json.loads(raw)
     except (ValueError, RecursionError):
         return None
-    return (document, found[1]) if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else None
 
 
 def say_mode(what: str, path: str, mode: int) -> None:

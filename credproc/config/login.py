@@ -20,8 +20,8 @@ from ..core.request import Request
 from ..core.typed import NamedTuple
 from ..errors import ConfigError, UsageError
 from .awsconfig import profile_keys
-from .options import NEEDS_MFA, NEEDS_ROLE, RawOptions
-from .sso import is_sso_profile
+from .options import RawOptions
+from .sso import is_sso_profile, shapes_a_role
 
 PROFILE_KEY = "login_session"
 # Where Sign-In is called when the profile names no region (the CLI asks; botocore needs one).
@@ -82,14 +82,7 @@ def check_login_options(raw: RawOptions, source: LoginSource) -> None:
             f"credentials, give --role-arn with --source-profile {source.profile}"
         )
     for option, _ in raw.given():
-        shapes_a_token = option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
-            "mfa_serial",
-            "source_profile",
-            "source_keys",
-            "web_identity_token_file",
-            "duration",
-        )
-        if shapes_a_token:
+        if shapes_a_role(option):  # --duration too: it needs a role
             raise UsageError(
                 f"{option.flag} (or its profile key) does not apply to aws login profile "
                 f"{source.profile!r}: Sign-In hands out the identity's credentials as they are"

@@ -20,7 +20,7 @@ from ..core.request import Request
 from ..core.typed import NamedTuple
 from ..errors import ConfigError, UsageError
 from .awsconfig import config_path, profile_keys, sso_sessions
-from .options import NEEDS_MFA, NEEDS_ROLE, RawOptions
+from .options import NEEDS_MFA, NEEDS_ROLE, Option, RawOptions
 
 # What botocore and the AWS CLI ask for when a session names no scopes: the one that earns a
 # refresh token (a legacy profile registers without scopes, and gets none).
@@ -209,6 +209,17 @@ def with_sso_role(request: Request, sso: SsoRole) -> Request:
     )
 
 
+def shapes_a_role(option: Option) -> bool:
+    """Whether ``option`` would shape a role of credproc's own (a role, MFA, another source):
+    nothing a service that hands out its credentials as they are (the portal, Sign-In) takes."""
+    return option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
+        "mfa_serial",
+        "source_profile",
+        "source_keys",
+        "web_identity_token_file",
+    )
+
+
 def check_sso_options(raw: RawOptions, sso: SsoRole) -> None:
     """An SSO profile's role comes from the portal as it is: refuse what would shape another."""
     if raw.has("role_arn"):
@@ -220,13 +231,7 @@ def check_sso_options(raw: RawOptions, sso: SsoRole) -> None:
         )
     what = f"SSO profile {sso.profile!r}" if sso.profile else "an SSO role (--sso-role-name)"
     for option, _ in raw.given():
-        shapes_a_role = option.needs in (NEEDS_ROLE, NEEDS_MFA) or option.dest in (
-            "mfa_serial",
-            "source_profile",
-            "source_keys",
-            "web_identity_token_file",
-        )
-        if shapes_a_role:
+        if shapes_a_role(option):
             raise UsageError(
                 f"{option.flag} (or its profile key) does not apply to {what}: the portal "
                 "hands out its role's credentials as they are"

@@ -28,7 +28,7 @@ import secrets
 import sys
 import time
 from collections.abc import Mapping
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 from ..aws import logintoken, pkce, signin, signinurl
 from ..aws.dpop import ProofKey
@@ -44,7 +44,7 @@ from ..errors import (
     ServiceUnavailableError,
 )
 from ..prompt import devicecode, weblogin
-from ..prompt.terminal import close, line_ready, open_terminal
+from ..prompt.terminal import close, in_foreground, line_ready, open_terminal
 
 # How long a person has to finish signing in (the browser, or pasting the code), as for SSO.
 SIGN_IN_TIMEOUT = 300
@@ -133,7 +133,7 @@ def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
         reader, writer = sys.stdin, sys.stderr
     else:
         reader, writer = terminal
-        if not _in_foreground(reader):
+        if not in_foreground(reader):
             # Another command owns the terminal (the shell exec --server runs, a job in the
             # background): a read would stop this process, or steal that command's keys.
             close(reader, writer)
@@ -163,15 +163,6 @@ def _pasted(base: str, redirect_uri: str, challenge: str, how: How) -> str:
     if not text.strip():
         raise LoginRequiredError("no sign-in code was pasted; run again to retry")
     return signinurl.pasted_code(text, state)
-
-
-def _in_foreground(terminal: IO[str]) -> bool:
-    if os.name == "nt":
-        return True
-    try:
-        return os.tcgetpgrp(terminal.fileno()) == os.getpgrp()
-    except OSError:
-        return False
 
 
 def store(login_session: str, token: LoginToken, environ: Mapping[str, str]) -> None:

@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING
 
 from ..errors import MfaError
 from . import dialog
-from .terminal import close, line_ready, open_terminal, open_terminal_fd
+from .terminal import close, in_foreground, line_ready, open_terminal, open_terminal_fd
 
 if TYPE_CHECKING:
     from ..core.request import Request
@@ -124,7 +124,7 @@ def _from_command(serial: str, command: str) -> str:
 
 def _from_terminal(terminal: tuple[IO[str], IO[str]], serial: str, timeout: float) -> str:
     reader, writer = terminal
-    if _Mode.foreground_only and not _in_foreground(reader):
+    if _Mode.foreground_only and not in_foreground(reader):
         close(reader, writer)
         raise MfaError(
             f"an MFA code is needed for {serial} but the command run by credproc owns the "
@@ -142,12 +142,3 @@ def _from_terminal(terminal: tuple[IO[str], IO[str]], serial: str, timeout: floa
     finally:
         close(reader, writer)
     return _checked(code)
-
-
-def _in_foreground(terminal: IO[str]) -> bool:
-    if os.name == "nt":
-        return True
-    try:
-        return os.tcgetpgrp(terminal.fileno()) == os.getpgrp()
-    except OSError:
-        return False

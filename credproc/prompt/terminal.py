@@ -49,6 +49,16 @@ def open_terminal_fd() -> int | None:
         return None
 
 
+def in_foreground(terminal: IO[str]) -> bool:
+    """Whether this process's group owns the terminal (a background job reading it would stop)."""
+    if os.name == "nt":
+        return True
+    try:
+        return os.tcgetpgrp(terminal.fileno()) == os.getpgrp()
+    except OSError:
+        return False
+
+
 def line_ready(reader: IO[str], timeout: float) -> bool:
     """Wait for a typed line (a terminal in canonical mode is readable once Enter is hit)."""
     if os.name == "nt":

@@ -13,14 +13,21 @@ import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pexpect
 import pytest
 from support.constants import BIN, MFA_SERIAL, OTHER_ROLE, ROLE
 from support.netns import Lab
 from support.sandbox import Sandbox
-from support.serving import PORT, Server, client, container_env, grant
+from support.serving import (
+    PORT,
+    Server,
+    client,
+    container_env,
+    grant,
+    in_container,
+    serving_dev,
+)
 from support.tools import require, require_path
 
 pytestmark = pytest.mark.integration
@@ -43,13 +50,6 @@ def lab() -> Iterator[Lab]:
 def profiles(sandbox: Sandbox) -> None:
     sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
     sandbox.add_profile("other", role_arn=OTHER_ROLE, source_profile="base", region="eu-west-1")
-
-
-def in_container(lab: Lab, env: dict[str, str], *args: str) -> dict[str, Any]:
-    done = lab.run(lab.container, client(*args), env)
-    assert done.returncode == 0, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    return document
 
 
 def test_boto3_the_aws_cli_and_the_js_sdk_in_a_container_get_the_granted_profile(
@@ -286,21 +286,15 @@ def test_an_mfa_code_is_asked_once_at_the_host_for_every_waiting_container(
 def test_a_token_is_refreshed_ahead_with_no_container_asking(
     lab: Lab, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
-    token = grant(sandbox, "dev")
-    home = tmp_path / "container"
-    home.mkdir()
-    with lab.sts_server() as sts:
-        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
-        # Fresh for 3 s: then due, and the server refreshes it on its own.
-        with Server(lab, sandbox, "--duration", "900", "--refresh-window", "897", "-v") as server:
-            env = container_env(sts, home, "dev", token)
-            first = in_container(lab, env, "fetch")
-            server.wait_for("new token from STS")  # the first fetch's
-            server.wait_for("new token from STS")  # nobody asked for this one
-            refreshed = sts.roles_assumed()[ROLE]
-            issued = list(sts.issued())
-            assert server.stop() == 0
+    # Fresh for 3 s: then due, and the server refreshes it on its own.
+    ahead = ("--duration", "900", "--refresh-window", "897", "-v")
+    with serving_dev(lab, sandbox, tmp_path, *ahead) as (sts, server, env):
+        first = in_container(lab, env, "fetch")
+        server.wait_for("new token from STS")  # the first fetch's
+        server.wait_for("new token from STS")  # nobody asked for this one
+        refreshed = sts.roles_assumed()[ROLE]
+        issued = list(sts.issued())
+        assert server.stop() == 0
 
     assert refreshed >= 2
     assert first["body"]["AccessKeyId"] == issued[0]

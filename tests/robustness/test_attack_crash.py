@@ -13,7 +13,6 @@ import json
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,17 +43,6 @@ def _finish(waiters: list[subprocess.Popen[str]]) -> list[str]:
         assert "error" not in stderr
         tokens.append(json.loads(stdout)["AccessKeyId"])
     return tokens
-
-
-@pytest.fixture
-def reaped() -> Iterator[list[subprocess.Popen[str]]]:
-    """Processes to kill if a test fails half-way, so none outlives it."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 def test_killed_holding_the_lock_before_the_sts_call(

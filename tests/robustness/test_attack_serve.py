@@ -5,7 +5,6 @@ deadline."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from support.constants import ROLE
 from support.netns import Lab
 from support.sandbox import Sandbox
-from support.serving import Server, client, container_env, grant
+from support.serving import in_container, serving_dev
 
 from credproc.endpoint.protocol import CLIENT_DEADLINE
 
@@ -30,29 +29,19 @@ def lab() -> Iterator[Lab]:
 
 
 def _run(lab: Lab, env: dict[str, str], *args: str) -> dict[str, Any]:
-    done = lab.run(lab.container, client(*args), env, timeout=180)
-    assert done.returncode == 0, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    return document
+    return in_container(lab, env, *args, timeout=180)
 
 
 def test_oversized_slow_and_a_thousand_connections_leave_the_others_answered(
     lab: Lab, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
-    token = grant(sandbox, "dev")
-    home = tmp_path / "container"
-    home.mkdir()
-    with lab.sts_server() as sts:
-        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
-        with Server(lab, sandbox) as server:
-            env = container_env(sts, home, "dev", token)
-            big = _run(lab, env, "big")
-            slow = _run(lab, env, "slow")
-            flood = _run(lab, env, "flood", str(FLOOD))
-            after = _run(lab, env, "fetch")
-            assert server.process.poll() is None
-            assert server.stop() == 0
+    with serving_dev(lab, sandbox, tmp_path) as (sts, server, env):
+        big = _run(lab, env, "big")
+        slow = _run(lab, env, "slow")
+        flood = _run(lab, env, "flood", str(FLOOD))
+        after = _run(lab, env, "fetch")
+        assert server.process.poll() is None
+        assert server.stop() == 0
         assert sts.roles_assumed() == {ROLE: 1}
 
     assert str(big["big"]).startswith("HTTP/1.0 431 ")
@@ -70,19 +59,12 @@ def test_oversized_slow_and_a_thousand_connections_leave_the_others_answered(
 def test_during_an_outage_the_live_token_is_served_within_the_deadline(
     lab: Lab, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
-    token = grant(sandbox, "dev")
-    home = tmp_path / "container"
-    home.mkdir()
-    with lab.sts_server() as sts:
-        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
-        with Server(lab, sandbox) as server:
-            env = container_env(sts, home, "dev", token)
-            first = _run(lab, env, "fetch")
-            sandbox.expire_entries(seconds_left=600)  # due: inside the 900 s window
-            sts.fault("AssumeRole", delay=8)  # STS hangs: each try outlasts any SDK's wait
-            during = _run(lab, env, "fetch")
-            assert server.stop() == 0
+    with serving_dev(lab, sandbox, tmp_path) as (sts, server, env):
+        first = _run(lab, env, "fetch")
+        sandbox.expire_entries(seconds_left=600)  # due: inside the 900 s window
+        sts.fault("AssumeRole", delay=8)  # STS hangs: each try outlasts any SDK's wait
+        during = _run(lab, env, "fetch")
+        assert server.stop() == 0
         assert sts.roles_assumed()[ROLE] >= 2  # the refresh did try
 
     assert first["status"] == during["status"] == 200

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -36,17 +36,6 @@ from support.signinserver import SignInStandIn
 pytestmark = pytest.mark.integration
 
 WAITERS = 3
-
-
-@pytest.fixture
-def reaped() -> Iterator[list[subprocess.Popen[str]]]:
-    """Processes to kill if a test fails half-way, so none outlives it."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 def _kill(victim: subprocess.Popen[str]) -> None:

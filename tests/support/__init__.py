@@ -18,6 +18,8 @@ endpoint_child  the command it runs, a program: boto3 calls and signal reports, 
 leaks        Secrets, what a test has seen and where it must not show up; every process's argv
 secretservice  a real Secret Service (gnome-keyring on a private D-Bus) for the OS keyring tests
 sourcekeys   IAM users and their keys on the server, what credproc stored, secrets on disk
+standin      StandIn: what every stand-in service on loopback shares (the server, counting,
+             faults, the tests' controls, the browser sign-in); running() starts one
 ssoserver    SsoStandIn: IAM Identity Center (OIDC + portal) on loopback in botocore's shapes,
              counted and disturbed per operation; running_sso() starts one
 sso          an SSO setup in a sandbox: [sso-session corp] and SSO profiles, the token file, and

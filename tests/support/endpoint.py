@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from botocore.credentials import ContainerProvider, ReadOnlyCredentials
 
 from support.constants import BIN
+from support.processes import KilledAtEnd
 from support.sandbox import Result, Sandbox
 
 CHILD = Path(__file__).with_name("endpoint_child.py")
@@ -23,7 +24,7 @@ CHILD_COMMAND = [str(BIN / "python"), str(CHILD)]
 WAIT = 60  # seconds: a line, or an exit, that takes longer than this is a failure
 
 
-class Served:
+class Served(KilledAtEnd):
     """``with Served(sandbox, *role_args) as served:``: credproc serving the child command (or
     ``command``), its stdin ours, its stdout read line by line, killed if the test fails."""
 
@@ -55,18 +56,13 @@ class Served:
             reader.start()
         self._endpoint: dict[str, Any] | None = None
 
-    def __enter__(self) -> Served:
-        return self
-
     def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(WAIT)
+        super().__exit__(kind, error, trace)
         self._close()
 
     def _close(self) -> None:

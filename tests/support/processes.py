@@ -9,10 +9,36 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
 
 from support.sandbox import Result, Sandbox
 
 KILLPOINT = Path(__file__).with_name("killpoint.py")
+
+
+Killed = TypeVar("Killed", bound="KilledAtEnd")
+
+
+class KilledAtEnd:
+    """A context manager over ``self.process``: killed (and reaped, bounded) when the block
+    ends with it still running, so no test leaves one behind."""
+
+    process: subprocess.Popen[str]
+    WAIT = 60  # seconds
+
+    def __enter__(self: Killed) -> Killed:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(self.WAIT)
 
 
 def wait_all(processes: list[subprocess.Popen[str]], timeout: float = 90) -> list[Result]:

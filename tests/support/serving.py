@@ -3,15 +3,19 @@ needs to reach it. Every wait is for a line or an exit, and bounded."""
 
 from __future__ import annotations
 
+import json
 import queue
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
+from typing import Any, NamedTuple
 
-from support.constants import BIN
+from support.constants import BIN, ROLE
 from support.netns import CLIENT, PYTHON, SERVER_IP, Lab, NamespacedSts
+from support.processes import KilledAtEnd
 from support.sandbox import Sandbox
 from support.signals import default_signals
 
@@ -29,7 +33,7 @@ def grant(sandbox: Sandbox, *args: str) -> Path:
     return path
 
 
-class Server:
+class Server(KilledAtEnd):
     """``with Server(lab, sandbox) as server:``: credproc serve on 169.254.170.2 and
     127.0.0.1 in the host namespace, its stderr (the access log) collected line by line."""
 
@@ -90,19 +94,6 @@ class Server:
         self.process.send_signal(number)
         return self.process.wait(WAIT)
 
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(WAIT)
-
 
 def container_env(
     sts: NamespacedSts, home: Path, profile: str | None, token_file: Path | None
@@ -133,3 +124,31 @@ def container_env(
 def client(*args: str) -> list[str]:
     """The container client program (support/container_client.py) with its arguments."""
     return [PYTHON, str(CLIENT), *args]
+
+
+def in_container(lab: Lab, env: dict[str, str], *args: str, timeout: float = 120) -> dict[str, Any]:
+    """The container client's one JSON answer to ``args``, run in the lab's container."""
+    done = lab.run(lab.container, client(*args), env, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
+
+
+class Serving(NamedTuple):
+    sts: NamespacedSts
+    server: Server
+    env: dict[str, str]  # a container's, granted profile ``dev``
+
+
+@contextmanager
+def serving_dev(lab: Lab, sandbox: Sandbox, tmp_path: Path, *args: str) -> Iterator[Serving]:
+    """Profile ``dev`` (ROLE from the base keys) granted and served: moto in the host
+    namespace, ``credproc serve ARGS``, and the environment of a container that may fetch it."""
+    sandbox.add_profile("dev", role_arn=ROLE, source_profile="base", region="eu-west-1")
+    token = grant(sandbox, "dev")
+    home = tmp_path / "container"
+    home.mkdir()
+    with lab.sts_server() as sts:
+        sandbox.env["AWS_ENDPOINT_URL"] = sts.url
+        with Server(lab, sandbox, *args) as server:
+            yield Serving(sts, server, container_env(sts, home, "dev", token))

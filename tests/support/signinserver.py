@@ -47,30 +47,31 @@ as a program (``python tests/support/signinserver.py``) it prints its port and s
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import html
 import json
 import secrets
-import socket
 import string
 import sys
-import threading
 import time
 import urllib.parse
 import uuid
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+if __package__ in (None, ""):  # run as a program: make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support import standin
+from support.standin import Authorization, Reply, StandIn, json_reply, running, serve
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
@@ -86,11 +87,10 @@ STATUS = {
 }
 
 
-class ServiceError(Exception):
+class ServiceError(standin.ServiceError):
     def __init__(self, kind: str, error: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.error = error
+        super().__init__(kind, message)
+        self.error = error  # the OAuth2ErrorCode in the body
 
 
 @dataclass
@@ -101,21 +101,6 @@ class Session:
     thumbprint: str
     expires_at: float
     ended: str = ""  # the OAuth error that refuses it from now on
-
-
-@dataclass
-class Authorization:
-    """One browser sign-in: the authorize request, then the code it redirected with."""
-
-    client_id: str
-    redirect_uri: str
-    challenge: str
-    state: str
-    decided: threading.Event = field(default_factory=threading.Event)
-    approved: bool = False
-    code: str = ""
-    issued_at: float = 0.0
-    used: bool = False
 
 
 def b64url(data: bytes) -> str:
@@ -158,16 +143,17 @@ def key_thumbprint(pem: str) -> str:
     )
 
 
-class SignInStandIn:
+class SignInStandIn(StandIn):
+    routes = {  # noqa: RUF012 - read only
+        ("POST", "/v1/token"): OPERATION,
+        ("GET", "/v1/authorize"): "Authorize",
+        ("GET", "/v1/sessions/confirmation"): "Confirmation",
+    }
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.calls: Counter[str] = Counter()
-        self.log: list[tuple[float, str]] = []  # (time.time(), operation) of every call
-        self.faults: dict[str, dict[str, Any]] = {}
-        self._fault_seen: Counter[str] = Counter()
-        # What the tests may change before (or during) a run.
+        super().__init__()
+        # What the tests may change before (or during) a run (and auto_approve).
         self.identity = IDENTITY  # who signs in at the browser page
-        self.auto_approve = True
         self.credential_seconds = 900  # the service's: 15 minutes
         self.session_seconds = 12 * 3600
         self.code_seconds = 300
@@ -179,12 +165,8 @@ class SignInStandIn:
         self.spent_tokens: set[str] = set()
         self.jtis: set[str] = set()
         self.bad_proofs: list[str] = []  # why each refused proof was refused
-        self.authorizations: list[Authorization] = []
         # access key id -> identity whose credentials they are
         self.issued_keys: dict[str, str] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def env(self) -> dict[str, str]:
@@ -192,58 +174,6 @@ class SignInStandIn:
         return {"AWS_ENDPOINT_URL_SIGNIN": self.url}
 
     # -- the tests' controls ------------------------------------------------------------------
-
-    def fault(self, operation: str, **fault: Any) -> None:
-        with self.lock:
-            self.faults[operation] = fault
-            self._fault_seen[operation] = 0
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self.faults.clear()
-
-    def count(self, name: str) -> int:
-        with self.lock:
-            return self.calls[name]
-
-    def reset(self) -> None:
-        with self.lock:
-            self.calls.clear()
-            self.log.clear()
-            self.faults.clear()
-
-    def wait_for(self, name: str, count: int, timeout: float = 30) -> None:
-        """Until ``count`` calls of ``name`` arrived (bounded): never a sleep and a hope."""
-        deadline = time.monotonic() + timeout
-        while self.count(name) < count:
-            assert time.monotonic() < deadline, f"{name}: {self.count(name)} of {count} calls"
-            time.sleep(0.02)
-
-    def wait_for_sign_in(self, count: int = 1, timeout: float = 30) -> None:
-        """Until ``count`` browser sign-ins are open at the authorize page (bounded)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.lock:
-                if len(self.authorizations) >= count:
-                    return
-            assert time.monotonic() < deadline, f"no sign-in {count} at the authorize page"
-            time.sleep(0.02)
-
-    def approve(self) -> int:
-        """Approve every pending browser sign-in; how many there were."""
-        with self.lock:
-            pending = [a for a in self.authorizations if not a.decided.is_set()]
-        for authorization in pending:
-            authorization.approved = True
-            authorization.decided.set()
-        return len(pending)
-
-    def deny_browser(self) -> None:
-        """The person closes the page or refuses: the redirect carries error=access_denied."""
-        with self.lock:
-            pending = [a for a in self.authorizations if not a.decided.is_set()]
-        for authorization in pending:
-            authorization.decided.set()
 
     def revoke(self) -> None:
         """Every session ends (an administrator revoked them): TOKEN_EXPIRED from now on."""
@@ -461,20 +391,7 @@ class SignInStandIn:
             challenge=query["code_challenge"].rstrip("="),
             state=query["state"],
         )
-        with self.lock:
-            self.authorizations.append(authorization)
-        if self.auto_approve:
-            authorization.approved = True
-            authorization.decided.set()
-        authorization.decided.wait(timeout=120)
-        if not authorization.approved:
-            answer = {"error": "access_denied", "state": authorization.state}
-            return f"{redirect}?{urllib.parse.urlencode(answer)}"
-        with self.lock:
-            authorization.code = "code-" + secrets.token_urlsafe(24)
-            authorization.issued_at = time.time()
-        answer = {"code": authorization.code, "state": authorization.state}
-        return f"{redirect}?{urllib.parse.urlencode(answer)}"
+        return self.sign_in(authorization)
 
     @staticmethod
     def confirmation(query: dict[str, str]) -> str:
@@ -488,135 +405,28 @@ class SignInStandIn:
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _disturbance(self, operation: str) -> dict[str, Any]:
-        with self.lock:
-            self.calls[operation] += 1
-            self.log.append((time.time(), operation))
-            fault = dict(self.faults.get(operation, {}))
-            seen = self._fault_seen[operation]
-            self._fault_seen[operation] += 1
-        skip = int(fault.get("skip", 0))
-        times = fault.get("times")
-        if seen < skip or (times is not None and seen >= skip + int(times)):
-            return {}
-        return fault
+    def operate(self, operation: str, query: dict[str, str], raw: bytes, headers: Any) -> Reply:
+        try:
+            if operation == "Authorize":  # may wait for the test: not under the lock
+                return Reply(302, content_type="", headers={"Location": self.authorize(query)})
+            if operation == "Confirmation":
+                return Reply(200, self.confirmation(query).encode(), "text/html; charset=utf-8")
+            body = json.loads(raw or b"{}")
+            with self.lock:
+                return json_reply(self.create_token(body, headers.get("DPoP") or ""))
+        except (ValueError, KeyError) as error:
+            raise ServiceError("ValidationException", "INVALID_REQUEST", "bad") from error
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        stand_in = self
-        routes = {
-            ("POST", "/v1/token"): OPERATION,
-            ("GET", "/v1/authorize"): "Authorize",
-            ("GET", "/v1/sessions/confirmation"): "Confirmation",
-        }
+    def injected(self, fault: dict[str, Any]) -> ServiceError:
+        kind = str(fault.get("code", "InternalServerException"))
+        return ServiceError(kind, str(fault.get("error", "server_error")), "injected")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                self._dispatch("GET")
-
-            def do_POST(self) -> None:
-                self._dispatch("POST")
-
-            def _dispatch(self, method: str) -> None:
-                parts = urllib.parse.urlsplit(self.path)
-                query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if parts.path.startswith("/_test/"):
-                    self._control(parts.path, raw)
-                    return
-                operation = routes.get((method, parts.path))
-                if operation is None:
-                    self._send(404, b'{"message": "no such operation"}', "application/json")
-                    return
-                fault = stand_in._disturbance(operation)
-                time.sleep(float(fault.get("delay", 0)))
-                if self._disturbed(fault):
-                    return
-                try:
-                    if operation == "Authorize":  # may wait for the test: not under the lock
-                        location = stand_in.authorize(query)
-                        self._redirect(location)
-                        return
-                    if operation == "Confirmation":
-                        page = stand_in.confirmation(query).encode()
-                        self._send(200, page, "text/html; charset=utf-8")
-                        return
-                    body = json.loads(raw or b"{}")
-                    with stand_in.lock:
-                        answer = stand_in.create_token(body, self.headers.get("DPoP") or "")
-                except ServiceError as error:
-                    self._error(error)
-                    return
-                except (ValueError, KeyError):
-                    self._error(ServiceError("ValidationException", "INVALID_REQUEST", "bad"))
-                    return
-                time.sleep(float(fault.get("delay_after", 0)))
-                self._send(200, json.dumps(answer).encode(), "application/json")
-
-            def _disturbed(self, fault: dict[str, Any]) -> bool:
-                if fault.get("reset"):
-                    with contextlib.suppress(OSError):
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return True
-                if "body" in fault:
-                    body = str(fault["body"]).encode("latin-1")
-                    kind = str(fault.get("content_type", "text/html"))
-                    self._send(int(fault.get("status", 200)), body, kind)
-                    return True
-                if fault.get("garbage"):
-                    self._send(200, b"{{not json at all", "application/json")
-                    return True
-                if "status" in fault:
-                    kind = str(fault.get("code", "InternalServerException"))
-                    error = ServiceError(kind, str(fault.get("error", "server_error")), "injected")
-                    self._error(error, int(fault["status"]))
-                    return True
-                return False
-
-            def _control(self, path: str, raw: bytes) -> None:
-                if path == "/_test/calls":
-                    with stand_in.lock:
-                        counts = dict(stand_in.calls)
-                    self._send(200, json.dumps(counts).encode(), "application/json")
-                elif path == "/_test/approve":
-                    approved = stand_in.approve()
-                    self._send(200, json.dumps({"approved": approved}).encode(), "text/json")
-                elif path == "/_test/faults":
-                    for operation, fault in json.loads(raw or b"{}").items():
-                        stand_in.fault(operation, **fault)
-                    self._send(200, b"{}", "application/json")
-                else:
-                    self._send(404, b"unknown control", "text/plain")
-
-            def _error(self, error: ServiceError, status: int | None = None) -> None:
-                data = json.dumps({"error": error.error, "message": str(error)}).encode()
-                self.send_response(status or STATUS.get(error.kind, 400))
-                self.send_header("x-amzn-ErrorType", error.kind)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _redirect(self, location: str) -> None:
-                self.send_response(302)
-                self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def _send(self, status: int, data: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                """Quiet: the tests read the counters."""
-
-        return Handler
+    def error_reply(self, error: standin.ServiceError, status: int | None = None) -> Reply:
+        oauth = error.error if isinstance(error, ServiceError) else "INVALID_REQUEST"
+        data = json.dumps({"error": oauth, "message": str(error)}).encode()
+        return Reply(
+            status or STATUS.get(error.kind, 400), data, headers={"x-amzn-ErrorType": error.kind}
+        )
 
 
 def challenge(verifier: str) -> str:
@@ -625,26 +435,9 @@ def challenge(verifier: str) -> str:
     return b64url(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
-@contextmanager
-def running_signin() -> Iterator[SignInStandIn]:
-    stand_in = SignInStandIn()
-    thread = threading.Thread(target=stand_in._server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield stand_in
-    finally:
-        stand_in.approve()  # release any authorize request still waiting
-        stand_in._server.shutdown()
-        stand_in._server.server_close()
-        thread.join(timeout=10)
-
-
-def main() -> None:
-    stand_in = SignInStandIn()
-    sys.stdout.write(f"{stand_in._server.server_address[1]}\n")
-    sys.stdout.flush()
-    stand_in._server.serve_forever()
+def running_signin() -> AbstractContextManager[SignInStandIn]:
+    return running(SignInStandIn())
 
 
 if __name__ == "__main__":
-    main()
+    serve(SignInStandIn())

@@ -52,22 +52,30 @@ Run as a program (``python tests/support/ssoserver.py``) it prints its port and 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import secrets
-import socket
 import string
 import sys
-import threading
 import time
 import urllib.parse
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as a program: make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support.standin import (
+    Authorization,
+    Reply,
+    ServiceError,
+    StandIn,
+    json_reply,
+    running,
+    serve,
+)
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # OAuth's error names beside the AWS error types (the body's "error" member).
@@ -92,12 +100,6 @@ STATUS = {
 }
 
 
-class ServiceError(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
 @dataclass
 class Client:
     secret: str
@@ -118,20 +120,6 @@ class Device:
 
 
 @dataclass
-class Authorization:
-    """One browser sign-in: the authorize request, then the code it redirected with."""
-
-    client_id: str
-    redirect_uri: str
-    challenge: str
-    state: str
-    decided: threading.Event = field(default_factory=threading.Event)
-    approved: bool = False
-    code: str = ""
-    used: bool = False
-
-
-@dataclass
 class Account:
     account_id: str
     name: str
@@ -142,15 +130,21 @@ class Account:
         return f"{self.name}@example.com"
 
 
-class SsoStandIn:
+class SsoStandIn(StandIn):
+    routes = {  # noqa: RUF012 - read only
+        ("POST", "/client/register"): "RegisterClient",
+        ("POST", "/device_authorization"): "StartDeviceAuthorization",
+        ("POST", "/token"): "CreateToken",
+        ("GET", "/authorize"): "Authorize",
+        ("GET", "/federation/credentials"): "GetRoleCredentials",
+        ("GET", "/assignment/accounts"): "ListAccounts",
+        ("GET", "/assignment/roles"): "ListAccountRoles",
+        ("POST", "/logout"): "Logout",
+    }
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.calls: Counter[str] = Counter()
-        self.log: list[tuple[float, str]] = []  # (time.time(), operation) of every call
-        self.faults: dict[str, dict[str, Any]] = {}
-        self._fault_seen: Counter[str] = Counter()
-        # What the tests may change before (or during) a run.
-        self.auto_approve = True  # the authorize page redirects at once
+        super().__init__()
+        # What the tests may change before (or during) a run (and auto_approve).
         self.registration_seconds = 90 * 24 * 3600
         self.token_seconds = 8 * 3600
         self.role_seconds = 3600
@@ -165,15 +159,11 @@ class SsoStandIn:
         # State.
         self.clients: dict[str, Client] = {}
         self.devices: dict[str, Device] = {}
-        self.authorizations: list[Authorization] = []
         self.access_tokens: dict[str, float] = {}  # live access token -> expiry
         self.refresh_tokens: set[str] = set()  # live refresh tokens (each works once)
         # access key id -> account, role, expiration (ms)
         self.issued_keys: dict[str, dict[str, str]] = {}
         self.user_codes: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def env(self) -> dict[str, str]:
@@ -182,37 +172,13 @@ class SsoStandIn:
 
     # -- the tests' controls ------------------------------------------------------------------
 
-    def fault(self, operation: str, **fault: Any) -> None:
-        with self.lock:
-            self.faults[operation] = fault
-            self._fault_seen[operation] = 0
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self.faults.clear()
-
-    def count(self, name: str) -> int:
-        with self.lock:
-            return self.calls[name]
-
     def approve(self) -> int:
         """Approve every pending device code and browser sign-in; how many there were."""
         with self.lock:
             devices = [d for d in self.devices.values() if not d.approved]
             for device in devices:
                 device.approved = True
-            pending = [a for a in self.authorizations if not a.decided.is_set()]
-        for authorization in pending:
-            authorization.approved = True
-            authorization.decided.set()
-        return len(devices) + len(pending)
-
-    def deny_browser(self) -> None:
-        """The person closes the page or refuses: the redirect carries error=access_denied."""
-        with self.lock:
-            pending = [a for a in self.authorizations if not a.decided.is_set()]
-        for authorization in pending:
-            authorization.decided.set()
+        return len(devices) + super().approve()
 
     def expire_registrations(self) -> None:
         with self.lock:
@@ -224,36 +190,6 @@ class SsoStandIn:
         with self.lock:
             self.access_tokens.clear()
             self.refresh_tokens.clear()
-
-    def reset(self) -> None:
-        with self.lock:
-            self.calls.clear()
-            self.log.clear()
-            self.faults.clear()
-
-    def wait_for_sign_in(self, count: int = 1, timeout: float = 30) -> None:
-        """Until ``count`` browser sign-ins are open at the authorize page (bounded): then
-        ``approve`` or ``deny_browser`` decides them. (The Authorize count rises a moment
-        before the sign-in is there to decide.)"""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.lock:
-                if len(self.authorizations) >= count:
-                    return
-            assert time.monotonic() < deadline, f"no sign-in {count} at the authorize page"
-            time.sleep(0.02)
-
-    def times(self, name: str) -> list[float]:
-        """When each call of ``name`` arrived (time.time()), oldest first."""
-        with self.lock:
-            return [moment for moment, operation in self.log if operation == name]
-
-    def wait_for(self, name: str, count: int, timeout: float = 30) -> None:
-        """Until ``count`` calls of ``name`` arrived (bounded): never a sleep and a hope."""
-        deadline = time.monotonic() + timeout
-        while self.count(name) < count:
-            assert time.monotonic() < deadline, f"{name}: {self.count(name)} of {count} calls"
-            time.sleep(0.02)
 
     # -- the OIDC service ---------------------------------------------------------------------
 
@@ -379,18 +315,7 @@ class SsoStandIn:
             challenge=query.get("code_challenge", ""),
             state=query.get("state", ""),
         )
-        with self.lock:
-            self.authorizations.append(authorization)
-        if self.auto_approve:
-            authorization.approved = True
-            authorization.decided.set()
-        authorization.decided.wait(timeout=120)
-        if not authorization.approved:
-            answer = {"error": "access_denied", "state": authorization.state}
-            return f"{redirect}?{urllib.parse.urlencode(answer)}"
-        authorization.code = _token("code")
-        answer = {"code": authorization.code, "state": authorization.state}
-        return f"{redirect}?{urllib.parse.urlencode(answer)}"
+        return self.sign_in(authorization)
 
     # -- the portal ---------------------------------------------------------------------------
 
@@ -458,148 +383,43 @@ class SsoStandIn:
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _disturbance(self, operation: str) -> dict[str, Any]:
-        """The fault this request of ``operation`` gets, honouring skip and times."""
+    def operate(self, operation: str, query: dict[str, str], raw: bytes, headers: Any) -> Reply:
+        if operation == "Authorize":  # may wait for the test: not under the lock
+            return Reply(302, content_type="", headers={"Location": self.authorize(query)})
+        body: dict[str, Any] = json.loads(raw or b"{}") if raw else {}
         with self.lock:
-            self.calls[operation] += 1
-            self.log.append((time.time(), operation))
-            fault = dict(self.faults.get(operation, {}))
-            seen = self._fault_seen[operation]
-            self._fault_seen[operation] += 1
-        skip = int(fault.get("skip", 0))
-        times = fault.get("times")
-        if seen < skip or (times is not None and seen >= skip + int(times)):
-            return {}
-        return fault
+            if operation == "RegisterClient":
+                answer: Any = self.register_client(body)
+            elif operation == "StartDeviceAuthorization":
+                answer = self.start_device_authorization(body)
+            elif operation == "CreateToken":
+                answer = self.create_token(body)
+            elif operation == "GetRoleCredentials":
+                answer = self.get_role_credentials(query, headers)
+            elif operation == "ListAccounts":
+                answer = self.list_accounts(query, headers)
+            elif operation == "ListAccountRoles":
+                answer = self.list_account_roles(query, headers)
+            else:
+                self.logout(headers)
+                answer = None
+        return json_reply(answer or {})
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        stand_in = self
-        routes = {
-            ("POST", "/client/register"): "RegisterClient",
-            ("POST", "/device_authorization"): "StartDeviceAuthorization",
-            ("POST", "/token"): "CreateToken",
-            ("GET", "/authorize"): "Authorize",
-            ("GET", "/federation/credentials"): "GetRoleCredentials",
-            ("GET", "/assignment/accounts"): "ListAccounts",
-            ("GET", "/assignment/roles"): "ListAccountRoles",
-            ("POST", "/logout"): "Logout",
-        }
+    def injected(self, fault: dict[str, Any]) -> ServiceError:
+        kind = str(fault.get("code", "InternalServerException"))
+        return ServiceError(kind, "injected by the test")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                self._dispatch("GET")
-
-            def do_POST(self) -> None:
-                self._dispatch("POST")
-
-            def _dispatch(self, method: str) -> None:
-                parts = urllib.parse.urlsplit(self.path)
-                query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if parts.path.startswith("/_test/"):
-                    self._control(parts.path, raw)
-                    return
-                operation = routes.get((method, parts.path))
-                if operation is None:
-                    self._send(404, b'{"message": "no such operation"}', "application/json")
-                    return
-                fault = stand_in._disturbance(operation)
-                time.sleep(float(fault.get("delay", 0)))
-                if fault.get("reset"):
-                    with contextlib.suppress(OSError):
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                if "body" in fault:
-                    body = str(fault["body"]).encode("latin-1")
-                    kind = str(fault.get("content_type", "text/html"))
-                    self._send(int(fault.get("status", 200)), body, kind)
-                    return
-                if fault.get("garbage"):
-                    self._send(200, b"{{not json at all", "application/json")
-                    return
-                if "status" in fault:
-                    code = str(fault.get("code", "InternalServerException"))
-                    self._error(ServiceError(code, "injected by the test"), int(fault["status"]))
-                    return
-                try:
-                    if operation == "Authorize":  # may wait for the test: not under the lock
-                        answer: Any = stand_in.authorize(query)
-                    else:
-                        with stand_in.lock:
-                            answer = self._operate(operation, query, raw)
-                except ServiceError as error:
-                    self._error(error)
-                    return
-                time.sleep(float(fault.get("delay_after", 0)))
-                if operation == "Authorize":
-                    self.send_response(302)
-                    self.send_header("Location", str(answer))
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self._send(200, json.dumps(answer or {}).encode(), "application/json")
-
-            def _operate(self, operation: str, query: dict[str, str], raw: bytes) -> Any:
-                body: dict[str, Any] = json.loads(raw or b"{}") if raw else {}
-                if operation == "RegisterClient":
-                    return stand_in.register_client(body)
-                if operation == "StartDeviceAuthorization":
-                    return stand_in.start_device_authorization(body)
-                if operation == "CreateToken":
-                    return stand_in.create_token(body)
-                if operation == "GetRoleCredentials":
-                    return stand_in.get_role_credentials(query, self.headers)
-                if operation == "ListAccounts":
-                    return stand_in.list_accounts(query, self.headers)
-                if operation == "ListAccountRoles":
-                    return stand_in.list_account_roles(query, self.headers)
-                stand_in.logout(self.headers)
-                return None
-
-            def _control(self, path: str, raw: bytes) -> None:
-                if path == "/_test/calls":
-                    with stand_in.lock:
-                        counts = dict(stand_in.calls)
-                    self._send(200, json.dumps(counts).encode(), "application/json")
-                elif path == "/_test/approve":
-                    approved = stand_in.approve()
-                    self._send(200, json.dumps({"approved": approved}).encode(), "text/json")
-                elif path == "/_test/faults":
-                    for operation, fault in json.loads(raw or b"{}").items():
-                        stand_in.fault(operation, **fault)
-                    self._send(200, b"{}", "application/json")
-                else:
-                    self._send(404, b"unknown control", "text/plain")
-
-            def _error(self, error: ServiceError, status: int | None = None) -> None:
-                if error.kind in OAUTH_ERRORS or error.kind.startswith("Invalid"):
-                    oauth = OAUTH_ERRORS.get(error.kind, "invalid_request")
-                    document: dict[str, Any] = {"error": oauth, "error_description": str(error)}
-                else:  # the portal's errors carry a message
-                    document = {"message": str(error)}
-                data = json.dumps(document).encode()
-                self.send_response(status or STATUS.get(error.kind, 400))
-                self.send_header("x-amzn-ErrorType", error.kind)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _send(self, status: int, data: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                """Quiet: the tests read the counters."""
-
-        return Handler
+    def error_reply(self, error: ServiceError, status: int | None = None) -> Reply:
+        if error.kind in OAUTH_ERRORS or error.kind.startswith("Invalid"):
+            oauth = OAUTH_ERRORS.get(error.kind, "invalid_request")
+            document: dict[str, Any] = {"error": oauth, "error_description": str(error)}
+        else:  # the portal's errors carry a message
+            document = {"message": str(error)}
+        return Reply(
+            status or STATUS.get(error.kind, 400),
+            json.dumps(document).encode(),
+            headers={"x-amzn-ErrorType": error.kind},
+        )
 
 
 def _require(body: dict[str, Any], *names: str) -> None:
@@ -630,26 +450,9 @@ def _loopback_match(redirect: str, registered: list[str]) -> bool:
     return False
 
 
-@contextmanager
-def running_sso() -> Iterator[SsoStandIn]:
-    stand_in = SsoStandIn()
-    thread = threading.Thread(target=stand_in._server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield stand_in
-    finally:
-        stand_in.approve()  # release any authorize request still waiting
-        stand_in._server.shutdown()
-        stand_in._server.server_close()
-        thread.join(timeout=10)
-
-
-def main() -> None:
-    stand_in = SsoStandIn()
-    sys.stdout.write(f"{stand_in._server.server_address[1]}\n")
-    sys.stdout.flush()
-    stand_in._server.serve_forever()
+def running_sso() -> AbstractContextManager[SsoStandIn]:
+    return running(SsoStandIn())
 
 
 if __name__ == "__main__":
-    main()
+    serve(SsoStandIn())
