@@ -16,7 +16,7 @@ import os
 import stat
 
 from ..core.log import logger
-from ..core.private import O_NONBLOCK, open_nofollow, read_private
+from ..core.private import POSIX_MODES, PRIVATE_BITS, owned, read_owned, read_private
 
 # The files this process has said are not 0600: said once each, not at every read.
 _SAID_MODE: set[str] = set()
@@ -25,20 +25,8 @@ _SAID_MODE: set[str] = set()
 def own_bytes(path: str, limit: int) -> tuple[bytes, int] | None:
     """The content of a regular file of the user's, at any mode, and that mode; else None
     (missing, a symlink, another user's, not a regular file, over ``limit`` bytes)."""
-    try:
-        fd = open_nofollow(path, os.O_RDONLY | O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not own_regular(info) or info.st_size > limit:
-            return None
-        raw = os.read(fd, limit + 1)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return raw, stat.S_IMODE(info.st_mode)
+    found = read_owned(path, limit)
+    return (found[0], stat.S_IMODE(found[1].st_mode)) if found is not None else None
 
 
 def own_json(path: str, limit: int) -> tuple[dict[str, object], int] | None:
@@ -69,7 +57,7 @@ def json_object(raw: bytes | None) -> dict[str, object] | None:
 
 def say_mode(what: str, path: str, mode: int) -> None:
     """Warn, once per path in this process, that ``what`` at ``path`` is readable by others."""
-    if mode & 0o077 and path not in _SAID_MODE:
+    if POSIX_MODES and mode & PRIVATE_BITS and path not in _SAID_MODE:
         _SAID_MODE.add(path)
         logger().warning("%s", mode_advice(what, path, mode))
 
@@ -89,12 +77,13 @@ def loose_mode(path: str) -> int | None:
     except OSError:
         return None
     mode = stat.S_IMODE(info.st_mode)
-    return mode if own_regular(info) and mode & 0o077 else None
+    # Where mode bits mean nothing (Windows: ACLs), no file is "loose" by them.
+    loose = POSIX_MODES and mode & PRIVATE_BITS
+    return mode if own_regular(info) and loose else None
 
 
 def own_regular(info: os.stat_result) -> bool:
-    owned = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    return stat.S_ISREG(info.st_mode) and owned
+    return stat.S_ISREG(info.st_mode) and owned(info)
 
 
 def not_own(path: str) -> str | None:

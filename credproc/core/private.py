@@ -117,22 +117,28 @@ def open_nofollow(path: str, flags: int, mode: int = 0o600) -> int:
     return os.open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_BINARY, mode)
 
 
-def read_private(path: str, limit: int) -> bytes | None:
-    """A private regular file of ours, whole, or None: never a symlink's target, never more
-    than ``limit`` bytes, never a wait on a FIFO planted in its place."""
+def read_owned(path: str, limit: int) -> tuple[bytes, os.stat_result] | None:
+    """A regular file of ours, whole, at any mode, and its stat; or None: never a symlink's
+    target, never more than ``limit`` bytes, never a wait on a FIFO planted in its place."""
     try:
         fd = open_nofollow(path, os.O_RDONLY | O_NONBLOCK)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not is_private_file(info) or info.st_size > limit:
+        if not (stat.S_ISREG(info.st_mode) and owned(info)) or info.st_size > limit:
             return None
-        return os.read(fd, limit + 1)
+        return os.read(fd, limit + 1), info
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def read_private(path: str, limit: int) -> bytes | None:
+    """A private regular file of ours (``read_owned``, and nobody else may read it), or None."""
+    found = read_owned(path, limit)
+    return found[0] if found is not None and is_private_file(found[1]) else None
 
 
 # -- sealed files: a header line that states the rest's length and hash ----------------------

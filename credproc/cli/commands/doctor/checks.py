@@ -7,7 +7,7 @@ import os
 from typing import Literal, NamedTuple
 
 from ....core.cache import Cache
-from ....core.private import is_private_file, unusable_dir
+from ....core.private import POSIX_MODES, PRIVATE_BITS, is_private_file, unusable_dir
 from ....core.request import Request
 from ....errors import (
     AuthError,
@@ -87,7 +87,7 @@ def cache_check(request: Request) -> Check:
             f"chmod 700 {directory}, or point CREDPROC_CACHE_DIR at a writable directory",
             ConfigError,
         )
-    if info.st_mode & 0o077:
+    if POSIX_MODES and info.st_mode & PRIVATE_BITS:
         return Check(
             "cache",
             "warn",
